@@ -1,0 +1,336 @@
+//! The command-line grammar (a stable interface: scripts and tests depend on it).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Django-compatible users, groups and permissions, from the shell.
+#[derive(Debug, Parser)]
+#[command(name = "castellan", version, about)]
+pub struct Cli {
+    /// Database URL (sqlite://PATH, postgres://…, mysql://…). Default: CASTELLAN_DATABASE_URL, then
+    /// DATABASE_URL, then sqlite://castellan.sqlite3.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A `castellan` command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the schema; on an existing Django database, adopt it.
+    Migrate(JsonFlag),
+    /// Create a superuser (password from CASTELLAN_SUPERUSER_PASSWORD, or prompted).
+    Createsuperuser(CreateSuperuser),
+    /// Change a user's password.
+    Changepassword(ChangePassword),
+    /// Check a password: exit 0 when it is right and the user active, 1 otherwise.
+    Authenticate(Authenticate),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage groups.
+    #[command(subcommand)]
+    Group(GroupCmd),
+    /// Manage permissions.
+    #[command(subcommand)]
+    Perm(PermCmd),
+    /// Check permissions: exit 0 when allowed, 1 when denied.
+    Check(Check),
+    /// A user's permissions: direct, through groups, and all.
+    Perms(UserJson),
+    /// Who has a permission (Django's `with_perm`).
+    WhoHas(WhoHas),
+}
+
+/// `--json`.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A username and `--json`.
+#[derive(Debug, Args)]
+pub struct UserJson {
+    /// The username.
+    pub username: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `createsuperuser`.
+#[derive(Debug, Args)]
+pub struct CreateSuperuser {
+    /// The username (else CASTELLAN_SUPERUSER_USERNAME with --no-input, or prompted).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// The e-mail (may be ""; else CASTELLAN_SUPERUSER_EMAIL with --no-input, or prompted).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Never prompt (Django's --noinput). Without CASTELLAN_SUPERUSER_PASSWORD the password is unusable.
+    #[arg(long, alias = "noinput")]
+    pub no_input: bool,
+}
+
+/// `changepassword`.
+#[derive(Debug, Args)]
+pub struct ChangePassword {
+    /// The username.
+    pub username: String,
+    /// Read the new password from the first line of standard input instead of prompting.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `authenticate`.
+#[derive(Debug, Args)]
+pub struct Authenticate {
+    /// The username.
+    pub username: String,
+    /// Read the password from the first line of standard input (required: passwords never go in argv).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+/// `true`/`false`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Bool {
+    /// True.
+    True,
+    /// False.
+    False,
+}
+
+impl From<Bool> for bool {
+    fn from(b: Bool) -> Self {
+        matches!(b, Bool::True)
+    }
+}
+
+/// `true`/`false`/`any`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Tristate {
+    /// Only active users.
+    True,
+    /// Only inactive users.
+    False,
+    /// No filter.
+    Any,
+}
+
+/// `user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user (no password given: an unusable one, as Django does).
+    Create {
+        /// The username.
+        username: String,
+        /// The e-mail.
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Make the user staff.
+        #[arg(long)]
+        staff: bool,
+        /// Make the user a superuser.
+        #[arg(long)]
+        superuser: bool,
+        /// Create the user inactive.
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// List users.
+    List(JsonFlag),
+    /// Show one user with groups and permissions.
+    Show(UserJson),
+    /// Update a user's fields and flags.
+    Update {
+        /// The username.
+        username: String,
+        /// New e-mail.
+        #[arg(long)]
+        email: Option<String>,
+        /// New first name.
+        #[arg(long)]
+        first_name: Option<String>,
+        /// New last name.
+        #[arg(long)]
+        last_name: Option<String>,
+        /// is_staff.
+        #[arg(long)]
+        staff: Option<Bool>,
+        /// is_superuser.
+        #[arg(long)]
+        superuser: Option<Bool>,
+        /// is_active.
+        #[arg(long)]
+        active: Option<Bool>,
+    },
+    /// Delete a user.
+    Delete {
+        /// The username.
+        username: String,
+    },
+    /// Add a user to groups.
+    AddGroup {
+        /// The username.
+        username: String,
+        /// Group names.
+        #[arg(required = true)]
+        groups: Vec<String>,
+    },
+    /// Remove a user from groups.
+    RemoveGroup {
+        /// The username.
+        username: String,
+        /// Group names.
+        #[arg(required = true)]
+        groups: Vec<String>,
+    },
+    /// Grant permissions directly to a user.
+    Grant {
+        /// The username.
+        username: String,
+        /// Permissions, `app_label.codename`.
+        #[arg(required = true)]
+        perms: Vec<String>,
+    },
+    /// Revoke direct permissions from a user.
+    Revoke {
+        /// The username.
+        username: String,
+        /// Permissions, `app_label.codename`.
+        #[arg(required = true)]
+        perms: Vec<String>,
+    },
+}
+
+/// `group …`.
+#[derive(Debug, Subcommand)]
+pub enum GroupCmd {
+    /// Create a group.
+    Create {
+        /// The name.
+        name: String,
+    },
+    /// Delete a group (its grants and memberships go with it).
+    Delete {
+        /// The name.
+        name: String,
+    },
+    /// Rename a group.
+    Rename {
+        /// The current name.
+        old: String,
+        /// The new name.
+        new: String,
+    },
+    /// List groups.
+    List(JsonFlag),
+    /// Show a group's permissions and members.
+    Show {
+        /// The name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grant permissions to a group.
+    Grant {
+        /// The group.
+        name: String,
+        /// Permissions, `app_label.codename`.
+        #[arg(required = true)]
+        perms: Vec<String>,
+    },
+    /// Revoke permissions from a group.
+    Revoke {
+        /// The group.
+        name: String,
+        /// Permissions, `app_label.codename`.
+        #[arg(required = true)]
+        perms: Vec<String>,
+    },
+    /// Add users to a group.
+    AddUser {
+        /// The group.
+        name: String,
+        /// Usernames.
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+    /// Remove users from a group.
+    RemoveUser {
+        /// The group.
+        name: String,
+        /// Usernames.
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+}
+
+/// `perm …`.
+#[derive(Debug, Subcommand)]
+pub enum PermCmd {
+    /// List permissions.
+    List {
+        /// Only this app label.
+        #[arg(long)]
+        app: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a custom permission at run time.
+    Create {
+        /// `app_label.codename`.
+        perm: String,
+        /// The model (content type) it belongs to; created if missing.
+        #[arg(long)]
+        model: String,
+        /// The human-readable name, e.g. "Can publish book".
+        #[arg(long)]
+        name: String,
+    },
+    /// Delete a permission and every grant of it.
+    Delete {
+        /// `app_label.codename`.
+        perm: String,
+    },
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct Check {
+    /// The username.
+    pub username: String,
+    /// Permissions (all are required unless --any).
+    pub perms: Vec<String>,
+    /// Allowed when any one of the permissions is held.
+    #[arg(long)]
+    pub any: bool,
+    /// Check module permissions of an app label instead (Django's has_module_perms).
+    #[arg(long, conflicts_with_all = ["perms", "any"])]
+    pub module: Option<String>,
+}
+
+/// `who-has`.
+#[derive(Debug, Args)]
+pub struct WhoHas {
+    /// The permission, `app_label.codename`.
+    pub perm: String,
+    /// Include superusers whatever they hold (Django's default: true).
+    #[arg(long, default_value = "true")]
+    pub include_superusers: Bool,
+    /// Filter on is_active (Django's default: true).
+    #[arg(long, default_value = "true")]
+    pub active: Tristate,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

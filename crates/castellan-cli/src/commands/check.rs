@@ -1,0 +1,86 @@
+//! `castellan check`, `castellan perms`, `castellan who-has`.
+
+use castellan_core::{Principal, WithPerm};
+use castellan_store::{Error, Store};
+use serde_json::json;
+
+use crate::args::{Check, Tristate, WhoHas};
+use crate::output::{self, input_error};
+use crate::Outcome;
+
+async fn principal(store: &Store, username: &str) -> Result<Principal, Error> {
+    store.principal(username).await?.ok_or_else(|| Error::NotFound { what: "user", name: username.to_owned() })
+}
+
+pub(crate) async fn check(store: &Store, args: Check) -> Result<Outcome, Error> {
+    let who = principal(store, &args.username).await?;
+    if let Some(app) = &args.module {
+        let allowed = who.has_module_perms(app);
+        println!("{}: module '{app}' {}", args.username, if allowed { "allowed" } else { "denied" });
+        return Ok(if allowed { Outcome::Success } else { Outcome::Denied });
+    }
+    if args.perms.is_empty() {
+        return Err(input_error("name at least one permission (app_label.codename), or --module APP"));
+    }
+    // No silent typos: every name must be a real permission, whatever the user's flags.
+    store.resolve_permissions(&args.perms).await?;
+    let mut any = false;
+    let mut all = true;
+    for perm in &args.perms {
+        let allowed = who.has_perm(perm);
+        println!("{}: {perm} {}", args.username, if allowed { "allowed" } else { "denied" });
+        any |= allowed;
+        all &= allowed;
+    }
+    let allowed = if args.any { any } else { all };
+    Ok(if allowed { Outcome::Success } else { Outcome::Denied })
+}
+
+pub(crate) async fn perms(store: &Store, username: &str, json: bool) -> Result<Outcome, Error> {
+    let who = principal(store, username).await?;
+    let (user, group, all) = (who.get_user_permissions(), who.get_group_permissions(), who.get_all_permissions());
+    if json {
+        output::json(&json!({
+            "username": username,
+            "is_active": who.identity().is_active(),
+            "is_superuser": who.identity().is_superuser(),
+            "user": user,
+            "group": group,
+            "all": all,
+        }));
+    } else {
+        if !who.identity().is_active() {
+            println!("{username} is inactive: no permissions.");
+        } else if who.identity().is_superuser() {
+            println!("{username} is an active superuser: every permission.");
+        }
+        for p in &all {
+            let via = match (user.contains(p), group.contains(p)) {
+                (true, true) => "direct, group",
+                (true, false) => "direct",
+                _ => "group",
+            };
+            println!("{p:<50} {via}");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Error> {
+    let query = WithPerm::new(&args.perm)?
+        .include_superusers(args.include_superusers.into())
+        .is_active(match args.active {
+            Tristate::True => Some(true),
+            Tristate::False => Some(false),
+            Tristate::Any => None,
+        });
+    let usernames = store.with_perm(&query).await?;
+    if args.json {
+        output::json(&json!({ "permission": args.perm, "usernames": usernames }));
+    } else {
+        for u in &usernames {
+            println!("{u}");
+        }
+    }
+    Ok(Outcome::Success)
+}

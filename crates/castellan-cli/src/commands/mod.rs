@@ -1,0 +1,35 @@
+//! One module per command family; each is a thin layer over the store.
+
+mod changepassword;
+mod check;
+mod createsuperuser;
+mod group;
+mod migrate;
+mod perm;
+mod user;
+
+use castellan_store::{Error, Store};
+
+use crate::args::{Cli, Command};
+use crate::Outcome;
+
+/// Runs one command.
+pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> {
+    if !matches!(cli.command, Command::Migrate(_)) && !store.is_migrated().await? {
+        return Err(Error::Schema(
+            "this database has no Django auth tables yet; run `castellan migrate` first (or point --database-url at a Django database)".into(),
+        ));
+    }
+    match cli.command {
+        Command::Migrate(a) => migrate::run(store, a.json).await,
+        Command::Createsuperuser(a) => createsuperuser::run(store, a).await,
+        Command::Changepassword(a) => changepassword::run(store, a).await,
+        Command::Authenticate(a) => changepassword::authenticate(store, a).await,
+        Command::User(cmd) => user::run(store, cmd).await,
+        Command::Group(cmd) => group::run(store, cmd).await,
+        Command::Perm(cmd) => perm::run(store, cmd).await,
+        Command::Check(a) => check::check(store, a).await,
+        Command::Perms(a) => check::perms(store, &a.username, a.json).await,
+        Command::WhoHas(a) => check::who_has(store, a).await,
+    }
+}

@@ -1,0 +1,43 @@
+//! Printing and reading: JSON output, and passwords from standard input or a prompt.
+
+use std::io::{BufRead, IsTerminal};
+
+use castellan_store::Error;
+
+/// Prints a value as pretty JSON on stdout.
+pub(crate) fn json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+}
+
+/// An input error (exit 2) with a message.
+pub(crate) fn input_error(message: impl Into<String>) -> Error {
+    Error::Refused(message.into())
+}
+
+/// Reads the first line of standard input, without its line ending.
+pub(crate) fn stdin_line() -> Result<String, Error> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| input_error(format!("cannot read standard input: {e}")))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Whether standard input is a terminal (prompts are possible).
+pub(crate) fn interactive() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// Prompts for a password without echo.
+pub(crate) fn prompt_password(prompt: &str) -> Result<String, Error> {
+    rpassword::prompt_password(prompt).map_err(|e| input_error(format!("cannot read the password: {e}")))
+}
+
+/// Prompts for a line of text.
+pub(crate) fn prompt_line(prompt: &str) -> Result<String, Error> {
+    use std::io::Write;
+    print!("{prompt}");
+    std::io::stdout().flush().ok();
+    stdin_line()
+}

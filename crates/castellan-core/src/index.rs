@@ -1,0 +1,293 @@
+//! Interned permission names and the compact sets built on them.
+//!
+//! A [`PermIndex`] gives every distinct `app_label.codename` string of the `auth_permission` table a dense
+//! [`PermId`], in sorted order. Two rows that yield the same string (one codename on two content types
+//! of one app) share one id, exactly as Django's string sets merge them. Because ids follow the sorted
+//! strings, all the permissions of one app form a contiguous id range, which makes `has_module_perms` a
+//! binary search.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+
+/// A dense, interned permission id, valid for the [`PermIndex`] that issued it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PermId(u32);
+
+impl PermId {
+    /// The id as an index into [`PermIndex::names`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One `auth_permission` row as the index needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionRow {
+    /// `auth_permission.id`.
+    pub id: i64,
+    /// `django_content_type.app_label`.
+    pub app_label: String,
+    /// `auth_permission.codename`.
+    pub codename: String,
+}
+
+/// The interned names of every permission in the database.
+#[derive(Debug, Default)]
+pub struct PermIndex {
+    names: Vec<Arc<str>>,
+    by_name: HashMap<Arc<str>, PermId, RandomState>,
+    by_row: HashMap<i64, PermId, RandomState>,
+    /// app label (text before the first dot) → the id range `[start, end)` of its names.
+    apps: HashMap<Box<str>, (u32, u32), RandomState>,
+}
+
+impl PermIndex {
+    /// Builds the index from the permission rows.
+    pub fn new(rows: impl IntoIterator<Item = PermissionRow>) -> Self {
+        let rows: Vec<(i64, String)> = rows
+            .into_iter()
+            .map(|r| (r.id, format!("{}.{}", r.app_label, r.codename)))
+            .collect();
+        let mut names: Vec<&str> = rows.iter().map(|(_, n)| n.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let names: Vec<Arc<str>> = names.into_iter().map(Arc::from).collect();
+        let mut by_name = HashMap::with_capacity_and_hasher(names.len(), RandomState::default());
+        let mut apps: HashMap<Box<str>, (u32, u32), RandomState> = HashMap::default();
+        for (i, name) in names.iter().enumerate() {
+            // The number of distinct permissions is far below u32::MAX (each is a database row).
+            let id = u32::try_from(i).unwrap_or(u32::MAX);
+            by_name.insert(Arc::clone(name), PermId(id));
+            let app = module_of(name);
+            apps.entry(app.into())
+                .and_modify(|range: &mut (u32, u32)| range.1 = id + 1)
+                .or_insert((id, id + 1));
+        }
+        let by_row = rows
+            .iter()
+            .filter_map(|(row, name)| by_name.get(name.as_str()).map(|id| (*row, *id)))
+            .collect();
+        Self {
+            names,
+            by_name,
+            by_row,
+            apps,
+        }
+    }
+
+    /// The id of a permission name, if a row carries it. Exact and case-sensitive, like Django.
+    #[inline]
+    pub fn resolve(&self, name: &str) -> Option<PermId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The id of an `auth_permission` row.
+    pub fn by_row(&self, row_id: i64) -> Option<PermId> {
+        self.by_row.get(&row_id).copied()
+    }
+
+    /// The name of an id.
+    pub fn name(&self, id: PermId) -> &str {
+        self.names.get(id.index()).map_or("", |n| n)
+    }
+
+    /// Every distinct name, sorted.
+    pub fn names(&self) -> &[Arc<str>] {
+        &self.names
+    }
+
+    /// Number of distinct names.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the database holds no permission at all.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The id range of an app label's permissions (empty when the app has none).
+    pub fn app_range(&self, app_label: &str) -> (u32, u32) {
+        self.apps.get(app_label).copied().unwrap_or((0, 0))
+    }
+
+    /// The set holding every permission (an active superuser's `get_all_permissions`).
+    pub fn all(&self) -> PermissionSet {
+        PermissionSet((0..self.names.len() as u32).collect())
+    }
+
+    /// Maps `auth_permission` row ids to a set (rows unknown to the index are ignored).
+    pub fn set_from_rows(&self, rows: impl IntoIterator<Item = i64>) -> PermissionSet {
+        PermissionSet::from_ids(rows.into_iter().filter_map(|r| self.by_row(r)))
+    }
+
+    /// The existing name closest to `name` (edit distance), if it is close enough to be a likely typo.
+    pub fn closest(&self, name: &str) -> Option<&str> {
+        closest(name, self.names.iter().map(|n| &**n))
+    }
+}
+
+/// The text before the first dot: what Django's `has_module_perms` compares the app label with.
+pub fn module_of(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(app, _)| app)
+}
+
+/// The candidate closest to `name` by Levenshtein distance, when the distance is at most a third of
+/// the name's length (and at least 1 edit is allowed).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// A set of interned permission ids: a sorted, boxed slice (4 bytes per permission).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PermissionSet(Box<[u32]>);
+
+impl PermissionSet {
+    /// The empty set.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Builds a set from ids in any order, with duplicates.
+    pub fn from_ids(ids: impl IntoIterator<Item = PermId>) -> Self {
+        let mut v: Vec<u32> = ids.into_iter().map(|id| id.0).collect();
+        v.sort_unstable();
+        v.dedup();
+        Self(v.into_boxed_slice())
+    }
+
+    /// Whether the set holds `id`.
+    #[inline]
+    pub fn contains(&self, id: PermId) -> bool {
+        // Small sets: a linear scan beats the branchy binary search.
+        if self.0.len() <= 16 {
+            self.0.contains(&id.0)
+        } else {
+            self.0.binary_search(&id.0).is_ok()
+        }
+    }
+
+    /// Whether any id falls in `[start, end)`.
+    pub fn intersects_range(&self, (start, end): (u32, u32)) -> bool {
+        if start >= end {
+            return false;
+        }
+        let i = self.0.partition_point(|&x| x < start);
+        self.0.get(i).is_some_and(|&x| x < end)
+    }
+
+    /// The union of two sets.
+    pub fn union(&self, other: &Self) -> Self {
+        Self::from_ids(self.iter().chain(other.iter()))
+    }
+
+    /// The ids, ascending (so the names come out sorted).
+    pub fn iter(&self) -> impl Iterator<Item = PermId> + '_ {
+        self.0.iter().map(|&i| PermId(i))
+    }
+
+    /// Number of permissions.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names, sorted, resolved through the index that issued the ids.
+    pub fn names(&self, index: &PermIndex) -> Vec<String> {
+        self.iter().map(|id| index.name(id).to_owned()).collect()
+    }
+
+    /// Heap bytes used by the set.
+    pub fn heap_size(&self) -> usize {
+        std::mem::size_of_val(&*self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, app: &str, codename: &str) -> PermissionRow {
+        PermissionRow {
+            id,
+            app_label: app.into(),
+            codename: codename.into(),
+        }
+    }
+
+    fn index() -> PermIndex {
+        PermIndex::new([
+            row(1, "auth", "add_user"),
+            row(2, "auth", "change_user"),
+            row(3, "bookshelf", "add_book"),
+            row(4, "auth2", "x"),
+            // Same string from a second content type of the same app.
+            row(5, "bookshelf", "add_book"),
+        ])
+    }
+
+    #[test]
+    fn interns_distinct_strings_in_sorted_order() {
+        let idx = index();
+        assert_eq!(idx.len(), 4);
+        let names: Vec<&str> = idx.names().iter().map(|n| &**n).collect();
+        assert_eq!(names, ["auth.add_user", "auth.change_user", "auth2.x", "bookshelf.add_book"]);
+        assert_eq!(idx.by_row(3), idx.by_row(5));
+        assert_eq!(idx.resolve("bookshelf.add_book"), idx.by_row(5));
+        assert_eq!(idx.resolve("Bookshelf.add_book"), None);
+    }
+
+    #[test]
+    fn app_ranges_are_exact_labels() {
+        let idx = index();
+        let set = idx.set_from_rows([4]);
+        assert!(set.intersects_range(idx.app_range("auth2")));
+        assert!(!set.intersects_range(idx.app_range("auth")));
+        assert!(!set.intersects_range(idx.app_range("nonexistent")));
+    }
+
+    #[test]
+    fn sets_dedupe_and_iterate_sorted() {
+        let idx = index();
+        let set = idx.set_from_rows([5, 3, 1, 99]);
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.names(&idx), ["auth.add_user", "bookshelf.add_book"]);
+        let big = PermissionSet::from_ids((0..100).map(PermId));
+        assert!(big.contains(PermId(77)));
+        assert!(!big.contains(PermId(100)));
+    }
+
+    #[test]
+    fn suggests_the_closest_name() {
+        let idx = index();
+        assert_eq!(idx.closest("bookshelf.add_bok"), Some("bookshelf.add_book"));
+        assert_eq!(idx.closest("totally.different"), None);
+    }
+}

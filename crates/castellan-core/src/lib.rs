@@ -1,0 +1,50 @@
+//! # castellan-core
+//!
+//! Django's permission and group system — users, groups, model and custom permissions, the checks,
+//! the backend chain, Django-format password hashers — as plain Rust with **no I/O**: no database, no
+//! async runtime, no clock or randomness of its own (they come in as arguments).
+//!
+//! It is the bottom of Castellan's dependency chain: `castellan-store` loads data into these types from
+//! Django's tables; the web, admin and CLI crates ask them questions.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use castellan_core::{Identity, PermIndex, PermissionRow, Principal, UserFlags, UserPerms};
+//!
+//! // What the store loads: every permission row, and one user's grants (row ids).
+//! let index = Arc::new(PermIndex::new([
+//!     PermissionRow { id: 1, app_label: "bookshelf".into(), codename: "add_book".into() },
+//!     PermissionRow { id: 2, app_label: "bookshelf".into(), codename: "delete_book".into() },
+//! ]));
+//! let perms = UserPerms { user: index.set_from_rows([1]), group: index.set_from_rows([]) };
+//! let alice = Identity::User(UserFlags {
+//!     id: 7, username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
+//! });
+//! let alice = Principal::new(alice, Arc::new(perms), Arc::clone(&index));
+//!
+//! assert!(alice.has_perm("bookshelf.add_book"));
+//! assert!(!alice.has_perm("bookshelf.delete_book"));
+//! assert!(!alice.has_perm("bookshelf.add_bok")); // a typo is false at run time…
+//! assert_eq!(index.closest("bookshelf.add_bok"), Some("bookshelf.add_book")); // …and findable.
+//! assert!(alice.has_module_perms("bookshelf"));
+//! ```
+//!
+//! Modules follow Django's `contrib.auth`: [`backend`] (backends and the chain), [`hashers`],
+//! [`validators`], [`registry`] (apps, models and their default/custom permissions), [`index`]
+//! (interned permission ids) and [`user`].
+
+pub mod backend;
+pub mod error;
+pub mod hashers;
+pub mod index;
+pub mod perm;
+pub mod registry;
+pub mod user;
+pub mod validators;
+
+pub use backend::{Backends, ModelBackend, Outcome, PermObject, PermissionBackend, Principal, UserPerms, WithPerm};
+pub use error::{Error, Result};
+pub use index::{PermId, PermIndex, PermissionRow, PermissionSet};
+pub use perm::PermName;
+pub use registry::{ModelSpec, PermissionSpec, Registry};
+pub use user::{Group, Identity, Permission, User, UserFlags};

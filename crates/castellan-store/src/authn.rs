@@ -1,0 +1,85 @@
+//! Authentication (Django's `ModelBackend.authenticate`) and password hashing off the async executor.
+
+use castellan_core::hashers::unusable_password;
+use castellan_core::User;
+use rand_core::OsRng;
+
+use crate::error::{Error, Result};
+use crate::on_pool;
+use crate::sqlm::exec;
+use crate::Store;
+
+impl Store {
+    /// Runs CPU-heavy hasher work on the blocking pool, at most one job per core at a time.
+    pub(crate) async fn hashing<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&castellan_core::hashers::Hashers) -> T + Send + 'static,
+    ) -> Result<T> {
+        let _slot = self
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
+        let hashers = std::sync::Arc::clone(&self.hashers);
+        tokio::task::spawn_blocking(move || job(&hashers))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))
+    }
+
+    /// Hashes a raw password with the preferred hasher, or makes an unusable one for `None`.
+    pub(crate) async fn hash_password(&self, raw: Option<String>) -> Result<String> {
+        match raw {
+            None => Ok(unusable_password(&mut OsRng)),
+            Some(raw) => Ok(self
+                .hashing(move |h| h.make_password(raw.as_bytes(), &mut OsRng))
+                .await?
+                .map_err(castellan_core::Error::from)?),
+        }
+    }
+
+    /// Django's `authenticate(username=…, password=…)` with the model backend.
+    ///
+    /// * Unknown user: the preferred hasher runs once on a dummy password, then `Ok(None)`.
+    /// * Known user: the password is checked (which runs the hasher once, also for unusable or
+    ///   unrecognised stored values); an out-of-date hash of a correct password is upgraded to the
+    ///   preferred hasher, **before** the `is_active` test, as Django does; an inactive user gets `Ok(None)`.
+    /// * `Err` only when the database fails ("wrong password" is `Ok(None)`).
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<User>> {
+        let user = self.user(username).await?;
+        let Some(mut user) = user else {
+            self.hashing(|h| h.fake_hash(&mut OsRng)).await?;
+            return Ok(None);
+        };
+        let (encoded, raw) = (user.password.clone(), password.to_owned());
+        let (check, upgraded) = self
+            .hashing(move |h| {
+                let check = h.check_password(Some(raw.as_bytes()), &encoded, &mut OsRng);
+                let upgraded = check
+                    .needs_upgrade()
+                    .then(|| h.make_password(raw.as_bytes(), &mut OsRng).ok())
+                    .flatten();
+                (check, upgraded)
+            })
+            .await?;
+        if let Some(new_hash) = upgraded {
+            let d = self.dialect();
+            let old = user.password.clone();
+            // Only replace the hash that was checked (a concurrent password change wins).
+            on_pool!(&self.pool, p => {
+                exec!(p, d, "UPDATE auth_user SET password = ? WHERE id = ? AND password = ?", &new_hash, user.id, &old);
+            });
+            user.password = new_hash;
+        }
+        Ok((check.valid && user.is_active).then_some(user))
+    }
+
+    /// Records a successful login (Django's `update_last_login`).
+    pub async fn touch_last_login(&self, user_id: i64) -> Result<()> {
+        let d = self.dialect();
+        let now = crate::pool::ts_to_text(chrono::Utc::now());
+        on_pool!(&self.pool, p => {
+            exec!(p, d, "UPDATE auth_user SET last_login = ?ts WHERE id = ?", now, user_id);
+        });
+        Ok(())
+    }
+}

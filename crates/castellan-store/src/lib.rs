@@ -1,0 +1,183 @@
+//! # castellan-store
+//!
+//! Castellan's persistence: Django's own `auth` and `contenttypes` tables on **SQLite** (embedded,
+//! the default), **PostgreSQL** and **MariaDB/MySQL**, through sqlx. A database made by Django works
+//! as it is; a database made by Castellan is one Django accepts (`migrate` finds nothing to do).
+//!
+//! It sits on `castellan-core` (whose types it fills) and below the web, admin and CLI crates.
+//!
+//! * [`Store::migrate`] creates Django's schema (exact DDL per database), or adopts an existing Django
+//!   database, and adds Castellan's only own objects: `castellan_generation` and its triggers.
+//! * [`Store::principal`] loads a user for permission checks: one query for the user row and the
+//!   generation, plus one query for its permissions when they are not cached. The cache is dropped as
+//!   soon as the generation moves — any write to the permission tables, by anyone, moves it — so a
+//!   revocation is visible on the very next check, in every process.
+//! * Users, groups and permissions are managed with methods that validate everything first and write
+//!   in one transaction.
+//!
+//! ```no_run
+//! # async fn demo() -> castellan_store::Result<()> {
+//! use castellan_store::{NewUser, Store};
+//!
+//! let store = Store::connect("sqlite://castellan.sqlite3").await?;
+//! store.migrate(&castellan_core::Registry::django()).await?;
+//! store.create_group("Editors").await?;
+//! store.grant_group("Editors", &["auth.change_user".into()]).await?;
+//! store.create_user(NewUser::new("alice")).await?;
+//! store.add_user_to_groups("alice", &["Editors".into()]).await?;
+//! let alice = store.principal("alice").await?.expect("alice exists");
+//! assert!(alice.has_perm("auth.change_user"));
+//! # Ok(()) }
+//! ```
+
+mod authn;
+mod cache;
+mod error;
+mod groups;
+mod migrate;
+pub mod pool;
+mod perms;
+mod principal;
+mod sqlm;
+mod users;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use castellan_core::hashers::Hashers;
+use castellan_core::Registry;
+use tokio::sync::Semaphore;
+
+pub use error::{Error, Result};
+pub use groups::GroupDetail;
+pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
+pub use pool::Dialect;
+pub use users::{NewUser, UserChanges};
+
+use cache::PermCache;
+use pool::Pool;
+
+/// A connection to a Django-compatible database, with Castellan's permission cache.
+///
+/// Cloning is cheap and shares the pool and the cache.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    cache: Arc<PermCache>,
+    caching: Arc<AtomicBool>,
+    hashers: Arc<Hashers>,
+    hash_slots: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect())
+            .field("caching", &self.caching())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to open a [`Store`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Maximum pooled connections (default 8).
+    pub max_connections: u32,
+    /// The password hashers (default: Django 6.1's list and parameters).
+    pub hashers: Hashers,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            hashers: Hashers::django_default(),
+        }
+    }
+}
+
+impl Store {
+    /// Opens `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`, `mysql://…`, `mariadb://…`)
+    /// with default options. An unreachable database is [`Error::Unavailable`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens `url` with options.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self> {
+        let pool = Pool::connect(url, options.max_connections).await?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let store = Self {
+            pool,
+            cache: Arc::default(),
+            caching: Arc::new(AtomicBool::new(false)),
+            hashers: Arc::new(options.hashers),
+            hash_slots: Arc::new(Semaphore::new(cores)),
+        };
+        store.refresh_caching().await?;
+        Ok(store)
+    }
+
+    /// The database kind.
+    pub fn dialect(&self) -> Dialect {
+        self.pool.dialect()
+    }
+
+    /// The password hashers in use.
+    pub fn hashers(&self) -> &Hashers {
+        &self.hashers
+    }
+
+    /// Whether cross-request permission caching is on: only when Castellan's generation table and
+    /// every trigger are in place (so that no write can go unseen).
+    pub fn caching(&self) -> bool {
+        self.caching.load(Ordering::Acquire)
+    }
+
+    async fn refresh_caching(&self) -> Result<()> {
+        let intact = migrate::castellan_objects_intact(&self.pool).await?;
+        if !intact && migrate::table_exists(&self.pool, "castellan_generation").await? {
+            tracing::warn!(
+                "Castellan's generation triggers are missing or incomplete (a Django migration may have rebuilt an auth table); \
+                 permission caching is off until `castellan migrate` repairs them"
+            );
+        }
+        self.caching.store(intact, Ordering::Release);
+        if !intact {
+            self.cache.clear();
+        }
+        Ok(())
+    }
+
+    /// Creates Django's schema on an empty database or adopts a Django one, installs Castellan's
+    /// generation table and triggers, and creates the missing content types and permissions of
+    /// `registry` (at least [`Registry::django`]).
+    pub async fn migrate(&self, registry: &Registry) -> Result<MigrateReport> {
+        let report = migrate::migrate(&self.pool, registry).await?;
+        self.refresh_caching().await?;
+        self.cache.clear();
+        Ok(report)
+    }
+
+    /// Whether the database holds Django's auth schema (made by Django or by [`Store::migrate`]).
+    pub async fn is_migrated(&self) -> Result<bool> {
+        Ok(matches!(migrate::django_state(&self.pool).await, Ok(migrate::DjangoState::Complete)))
+    }
+
+    /// Executes one raw SQL statement (no parameters) and returns the rows affected. For tests,
+    /// tooling and administration (e.g. `CREATE DATABASE`); application code uses the typed methods.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        Ok(on_pool!(&self.pool, p => sqlx::raw_sql(sql).execute(p).await?.rows_affected()))
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Called after this process wrote: the triggers moved the generation anyway; dropping the cache
+    /// now only saves the next check a lookup that would miss.
+    fn after_write(&self) {
+        self.cache.clear();
+    }
+}

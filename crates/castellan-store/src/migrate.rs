@@ -1,0 +1,267 @@
+//! `migrate`: create Django's schema, or adopt an existing Django database, then add Castellan's own
+//! objects (`castellan_*`) and the content types and permissions of the registry's models.
+
+use castellan_core::Registry;
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::on_pool;
+use crate::pool::{ts_to_text, Dialect, Pool, RowExt};
+
+/// The Django migrations whose end state Castellan creates, in order (spec §1.1).
+pub const DJANGO_MIGRATIONS: [(&str, &str); 14] = [
+    ("contenttypes", "0001_initial"),
+    ("contenttypes", "0002_remove_content_type_name"),
+    ("auth", "0001_initial"),
+    ("auth", "0002_alter_permission_name_max_length"),
+    ("auth", "0003_alter_user_email_max_length"),
+    ("auth", "0004_alter_user_username_opts"),
+    ("auth", "0005_alter_user_last_login_null"),
+    ("auth", "0006_require_contenttypes_0002"),
+    ("auth", "0007_alter_validators_add_error_messages"),
+    ("auth", "0008_alter_user_username_max_length"),
+    ("auth", "0009_alter_user_last_name_max_length"),
+    ("auth", "0010_alter_group_name_max_length"),
+    ("auth", "0011_update_proxy_permissions"),
+    ("auth", "0012_alter_user_first_name_max_length"),
+];
+
+/// The tables whose changes can change someone's permissions: each gets a generation trigger.
+pub(crate) const WATCHED_TABLES: [&str; 6] = [
+    "auth_user_groups",
+    "auth_user_user_permissions",
+    "auth_group_permissions",
+    "auth_permission",
+    "auth_group",
+    "django_content_type",
+];
+
+const SQLITE_SCHEMA: &str = include_str!("schema/sqlite.sql");
+const POSTGRES_SCHEMA: &str = include_str!("schema/postgres.sql");
+const MYSQL_SCHEMA: &str = include_str!("schema/mysql.sql");
+
+/// What `migrate` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MigrateReport {
+    /// Django's tables were created (a new database).
+    pub created_schema: bool,
+    /// An existing Django database was adopted as it is.
+    pub adopted: bool,
+    /// Content types inserted.
+    pub content_types_created: usize,
+    /// Permissions inserted.
+    pub permissions_created: usize,
+    /// Castellan's own objects (generation table, triggers) were installed or repaired.
+    pub castellan_objects: bool,
+}
+
+/// The state of the Django side of a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DjangoState {
+    /// Neither contenttypes nor auth tables exist.
+    Empty,
+    /// Every migration Castellan needs is recorded.
+    Complete,
+}
+
+pub(crate) async fn table_exists(pool: &Pool, table: &str) -> Result<bool> {
+    let d = pool.dialect();
+    let sql = match d {
+        Dialect::Sqlite => "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
+        Dialect::Postgres => {
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+        }
+        Dialect::MySql => {
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
+        }
+    };
+    let n = on_pool!(pool, p => {
+        let row = sqlx::query(&d.sql(sql)).bind(table).fetch_one(p).await?;
+        row.int("n")?
+    });
+    Ok(n > 0)
+}
+
+pub(crate) async fn django_state(pool: &Pool) -> Result<DjangoState> {
+    let d = pool.dialect();
+    let has_auth = table_exists(pool, "auth_user").await? || table_exists(pool, "auth_permission").await?;
+    let has_ct = table_exists(pool, "django_content_type").await?;
+    let has_migrations = table_exists(pool, "django_migrations").await?;
+    if !has_auth && !has_ct {
+        return Ok(DjangoState::Empty);
+    }
+    if !has_migrations {
+        return Err(Error::Schema(
+            "the database has auth tables but no django_migrations table; Castellan cannot tell which Django version made it".into(),
+        ));
+    }
+    let applied: Vec<(String, String)> = on_pool!(pool, p => {
+        let rows = sqlx::query(&d.sql("SELECT app, name FROM django_migrations WHERE app IN ('auth', 'contenttypes')"))
+            .fetch_all(p)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("app")?, r.text("name")?)))
+            .collect::<Result<Vec<_>>>()?
+    });
+    let missing: Vec<String> = DJANGO_MIGRATIONS
+        .iter()
+        .filter(|(app, name)| !applied.iter().any(|(a, n)| a == app && n == name))
+        .map(|(app, name)| format!("{app}.{name}"))
+        .collect();
+    if missing.is_empty() {
+        Ok(DjangoState::Complete)
+    } else {
+        Err(Error::Schema(format!(
+            "this Django database is not fully migrated (missing {}); run Django's `manage.py migrate` first, or point Castellan at an empty database",
+            missing.join(", ")
+        )))
+    }
+}
+
+fn statements(schema: &str) -> Vec<String> {
+    schema
+        .split(";\n")
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+pub(crate) async fn migrate(pool: &Pool, registry: &Registry) -> Result<MigrateReport> {
+    let d = pool.dialect();
+    let mut report = MigrateReport::default();
+    match django_state(pool).await? {
+        DjangoState::Complete => report.adopted = true,
+        DjangoState::Empty => {
+            let has_migrations_table = table_exists(pool, "django_migrations").await?;
+            let schema = match d {
+                Dialect::Sqlite => SQLITE_SCHEMA,
+                Dialect::Postgres => POSTGRES_SCHEMA,
+                Dialect::MySql => MYSQL_SCHEMA,
+            };
+            let now = ts_to_text(Utc::now());
+            on_pool!(pool, p => {
+                // PostgreSQL and SQLite run DDL in the transaction: all or nothing.
+                // (MariaDB commits DDL implicitly; a failure there leaves tables that a re-run adopts.)
+                let mut tx = p.begin().await?;
+                for stmt in statements(schema) {
+                    if has_migrations_table && stmt.contains("django_migrations") {
+                        continue;
+                    }
+                    sqlx::query(&stmt).execute(&mut *tx).await?;
+                }
+                for (app, name) in DJANGO_MIGRATIONS {
+                    sqlx::query(&d.sql("INSERT INTO django_migrations (app, name, applied) VALUES (?, ?, ?ts)"))
+                        .bind(app)
+                        .bind(name)
+                        .bind(&now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            });
+            report.created_schema = true;
+        }
+    }
+    install_castellan_objects(pool).await?;
+    report.castellan_objects = true;
+    let (cts, perms) = crate::perms::ensure_registry(pool, registry).await?;
+    report.content_types_created = cts;
+    report.permissions_created = perms;
+    Ok(report)
+}
+
+/// Creates (or repairs) `castellan_generation` and the triggers that bump it.
+pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
+    let d = pool.dialect();
+    let mut stmts: Vec<String> = vec![
+        "CREATE TABLE IF NOT EXISTS castellan_generation (id integer NOT NULL PRIMARY KEY, value bigint NOT NULL)".into(),
+    ];
+    match d {
+        Dialect::Sqlite => {
+            for t in WATCHED_TABLES {
+                for op in ["INSERT", "UPDATE", "DELETE"] {
+                    let name = format!("castellan_bump_{t}_{}", op.to_lowercase());
+                    stmts.push(format!("DROP TRIGGER IF EXISTS {name}"));
+                    stmts.push(format!(
+                        "CREATE TRIGGER {name} AFTER {op} ON \"{t}\" BEGIN UPDATE castellan_generation SET value = value + 1 WHERE id = 1; END"
+                    ));
+                }
+            }
+        }
+        Dialect::Postgres => {
+            stmts.push(
+                "CREATE OR REPLACE FUNCTION castellan_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE castellan_generation SET value = value + 1 WHERE id = 1; RETURN NULL; END $$".into(),
+            );
+            for t in WATCHED_TABLES {
+                stmts.push(format!("DROP TRIGGER IF EXISTS castellan_bump ON {t}"));
+                stmts.push(format!(
+                    "CREATE TRIGGER castellan_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION castellan_bump()"
+                ));
+            }
+        }
+        Dialect::MySql => {
+            for t in WATCHED_TABLES {
+                for op in ["INSERT", "UPDATE", "DELETE"] {
+                    let name = format!("castellan_bump_{t}_{}", op.to_lowercase());
+                    stmts.push(format!("DROP TRIGGER IF EXISTS {name}"));
+                    stmts.push(format!(
+                        "CREATE TRIGGER {name} AFTER {op} ON `{t}` FOR EACH ROW UPDATE castellan_generation SET value = value + 1 WHERE id = 1"
+                    ));
+                }
+            }
+        }
+    }
+    on_pool!(pool, p => {
+        let mut tx = p.begin().await?;
+        for stmt in &stmts {
+            sqlx::query(stmt).execute(&mut *tx).await?;
+        }
+        let n = sqlx::query("SELECT count(*) AS n FROM castellan_generation WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?
+            .int("n")?;
+        if n == 0 {
+            sqlx::query("INSERT INTO castellan_generation (id, value) VALUES (1, 1)")
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            // Re-installed triggers may have missed writes: start a new generation.
+            sqlx::query("UPDATE castellan_generation SET value = value + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Whether the generation table and all its triggers are in place (a Django migration that rebuilds
+/// an auth table on SQLite drops its triggers; then caching must stay off until `migrate` repairs them).
+pub(crate) async fn castellan_objects_intact(pool: &Pool) -> Result<bool> {
+    if !table_exists(pool, "castellan_generation").await? {
+        return Ok(false);
+    }
+    let d = pool.dialect();
+    let (sql, expected) = match d {
+        Dialect::Sqlite => (
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'",
+            WATCHED_TABLES.len() * 3,
+        ),
+        Dialect::Postgres => (
+            "SELECT count(*) AS n FROM pg_trigger WHERE tgname = 'castellan_bump' AND NOT tgisinternal",
+            WATCHED_TABLES.len(),
+        ),
+        Dialect::MySql => (
+            "SELECT count(*) AS n FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name LIKE 'castellan_bump_%'",
+            WATCHED_TABLES.len() * 3,
+        ),
+    };
+    let n = on_pool!(pool, p => sqlx::query(sql).fetch_one(p).await?.int("n")?);
+    Ok(usize::try_from(n).unwrap_or(0) == expected)
+}

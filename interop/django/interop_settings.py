@@ -1,0 +1,87 @@
+"""Settings for the Django side of the Castellan interop harness (a test tool, not a site).
+
+Environment variables:
+  INTEROP_DB          sqlite:/abs/or/rel/path.sqlite3   or   postgres://user[:pw]@host[:port]/dbname
+                      (default: sqlite:<this dir>/interop.sqlite3)
+  INTEROP_APPS        "full" (default): contenttypes, auth, bookshelf
+                      "core": contenttypes and auth only (used to check Castellan-made databases,
+                      which hold bookshelf's content types/permissions but not its tables/migration)
+  INTEROP_AUTO_FIELD  "BigAutoField" (default) or "AutoField": DEFAULT_AUTO_FIELD, which decides the
+                      id type of auth's auto-created through tables when the migrations run.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = "interop-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+USE_I18N = False
+
+
+def _database_from_env(url):
+    if url.startswith("sqlite:"):
+        path = url[len("sqlite:"):]
+        if path.startswith("//"):  # tolerate sqlite:///abs/path
+            path = path[2:]
+        if not path:
+            raise ImproperlyConfigured("INTEROP_DB=sqlite: needs a file path")
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(Path(path).resolve())}
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ImproperlyConfigured("INTEROP_DB postgres URL needs a database name")
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or "postgres"),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "127.0.0.1",
+            "PORT": str(parts.port or 5432),
+        }
+    raise ImproperlyConfigured(f"unsupported INTEROP_DB {url!r} (use sqlite:PATH or postgres://...)")
+
+
+DATABASES = {
+    "default": _database_from_env(
+        os.environ.get("INTEROP_DB") or f"sqlite:{BASE_DIR / 'interop.sqlite3'}"
+    )
+}
+
+INTEROP_APPS = os.environ.get("INTEROP_APPS", "full").strip().lower()
+if INTEROP_APPS not in ("full", "core"):
+    raise ImproperlyConfigured(f"INTEROP_APPS must be 'full' or 'core', not {INTEROP_APPS!r}")
+
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
+if INTEROP_APPS == "full":
+    INSTALLED_APPS.append("bookshelf")
+
+_auto = os.environ.get("INTEROP_AUTO_FIELD", "BigAutoField")
+if _auto not in ("BigAutoField", "AutoField"):
+    raise ImproperlyConfigured(f"INTEROP_AUTO_FIELD must be BigAutoField or AutoField, not {_auto!r}")
+DEFAULT_AUTO_FIELD = f"django.db.models.{_auto}"
+
+MIDDLEWARE = []
+ROOT_URLCONF = None
+TEMPLATES = []
+
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# Django 6.1's default list, in its default order, plus MD5 at the end so that the bulk of the
+# scenario's users can get cheap hashes (make_password(pw, hasher="md5")).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+]
