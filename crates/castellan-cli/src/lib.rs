@@ -32,7 +32,11 @@ pub enum Outcome {
 pub fn database_url(cli: &Cli) -> String {
     cli.database_url
         .clone()
-        .or_else(|| std::env::var("CASTELLAN_DATABASE_URL").ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::env::var("CASTELLAN_DATABASE_URL")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
         .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "sqlite://castellan.sqlite3".to_owned())
 }

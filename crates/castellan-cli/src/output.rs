@@ -6,7 +6,10 @@ use castellan_store::Error;
 
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
 }
 
 /// An input error (exit 2) with a message.
@@ -31,7 +34,8 @@ pub(crate) fn interactive() -> bool {
 
 /// Prompts for a password without echo.
 pub(crate) fn prompt_password(prompt: &str) -> Result<String, Error> {
-    rpassword::prompt_password(prompt).map_err(|e| input_error(format!("cannot read the password: {e}")))
+    rpassword::prompt_password(prompt)
+        .map_err(|e| input_error(format!("cannot read the password: {e}")))
 }
 
 /// Prompts for a line of text.

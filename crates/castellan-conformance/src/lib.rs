@@ -61,9 +61,13 @@ fn unique_name() -> String {
 
 /// Replaces the database name (the path) of a server URL.
 fn with_database(admin_url: &str, db: &str) -> String {
-    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut url = format!("{}/{}", &base[..host_end], db);
     if let Some(q) = query {
         url.push('?');
@@ -92,7 +96,9 @@ impl TestDb {
         let admin_url = match std::env::var(var) {
             Ok(url) if !url.is_empty() => url,
             _ if std::env::var("CASTELLAN_REQUIRE_SERVERS").is_ok_and(|v| v == "1") => {
-                panic!("{var} is not set but CASTELLAN_REQUIRE_SERVERS=1: this test needs that server")
+                panic!(
+                    "{var} is not set but CASTELLAN_REQUIRE_SERVERS=1: this test needs that server"
+                )
             }
             _ => {
                 eprintln!("skipping {kind:?} test: set {var} to run it");
@@ -150,13 +156,18 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), self.name.clone());
                 // Dropping needs a runtime of its own: the test's runtime may be shutting down.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
                         return;
                     };
                     rt.block_on(async move {
                         if let Ok(admin) = Store::connect(&admin_url).await {
                             let sql = match kind {
-                                Kind::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                                Kind::Postgres => {
+                                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                                }
                                 _ => format!("DROP DATABASE IF EXISTS {name}"),
                             };
                             let _ = admin.execute_raw(&sql).await;
@@ -205,7 +216,13 @@ mod tests {
             with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
             "postgres://postgres@127.0.0.1:5432/x"
         );
-        assert_eq!(with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "x"), "mysql://root@127.0.0.1:3306/x?ssl-mode=disabled");
-        assert_eq!(with_database("mysql://root@127.0.0.1:3306", "x"), "mysql://root@127.0.0.1:3306/x");
+        assert_eq!(
+            with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "x"),
+            "mysql://root@127.0.0.1:3306/x?ssl-mode=disabled"
+        );
+        assert_eq!(
+            with_database("mysql://root@127.0.0.1:3306", "x"),
+            "mysql://root@127.0.0.1:3306/x"
+        );
     }
 }

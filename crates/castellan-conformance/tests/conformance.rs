@@ -1,10 +1,11 @@
 //! The conformance suite: Django's behaviour (spec §9) pinned against every store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests panic on failed set-up.
 //!
 //! Each `async fn` below runs on a fresh, migrated SQLite, PostgreSQL and MariaDB database
 //! (see `castellan_conformance` for the environment variables).
 
 use castellan_conformance::{store_conformance, TestDb};
-use castellan_core::hashers::{CountingHasher, Hashers, Md5Hasher, Pbkdf2Hasher, PasswordHasher};
+use castellan_core::hashers::{CountingHasher, Hashers, Md5Hasher, PasswordHasher, Pbkdf2Hasher};
 use castellan_core::{Backends, ModelSpec, PermObject, Registry, WithPerm};
 use castellan_store::{Error, NewUser, Store, StoreOptions, UserChanges};
 
@@ -45,13 +46,45 @@ async fn flags_truth_table(_db: &TestDb, store: &Store) {
     user(store, "test").await;
     let p = store.principal("test").await.unwrap().unwrap();
     assert!(!p.has_perm("auth.test"));
-    store.update_user("test", UserChanges { is_staff: Some(true), ..Default::default() }).await.unwrap();
-    assert!(!store.principal("test").await.unwrap().unwrap().has_perm("auth.test"));
-    store.update_user("test", UserChanges { is_superuser: Some(true), ..Default::default() }).await.unwrap();
+    store
+        .update_user(
+            "test",
+            UserChanges {
+                is_staff: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!store
+        .principal("test")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.test"));
+    store
+        .update_user(
+            "test",
+            UserChanges {
+                is_superuser: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let p = store.principal("test").await.unwrap().unwrap();
     assert!(p.has_perm("auth.test"), "active superuser: any string");
     assert!(p.has_module_perms("anything"));
-    store.update_user("test", UserChanges { is_active: Some(false), ..Default::default() }).await.unwrap();
+    store
+        .update_user(
+            "test",
+            UserChanges {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let p = store.principal("test").await.unwrap().unwrap();
     assert!(!p.has_perm("auth.test"));
     assert!(!p.has_perm("auth.add_user"));
@@ -73,9 +106,15 @@ async fn user_and_group_permissions(_db: &TestDb, store: &Store) {
 
     custom_perm(store, "test2").await;
     custom_perm(store, "test3").await;
-    store.grant_user("test", &s(&["auth.test2", "auth.test3"])).await.unwrap();
+    store
+        .grant_user("test", &s(&["auth.test2", "auth.test3"]))
+        .await
+        .unwrap();
     let p = store.principal("test").await.unwrap().unwrap();
-    assert_eq!(p.get_all_permissions(), s(&["auth.test", "auth.test2", "auth.test3"]));
+    assert_eq!(
+        p.get_all_permissions(),
+        s(&["auth.test", "auth.test2", "auth.test3"])
+    );
     assert!(!p.has_perm("test"));
     assert!(p.has_perm("auth.test"));
     assert!(p.has_perms(&["auth.test2", "auth.test3"]));
@@ -83,8 +122,14 @@ async fn user_and_group_permissions(_db: &TestDb, store: &Store) {
 
     custom_perm(store, "test_group").await;
     store.create_group("test_group").await.unwrap();
-    store.grant_group("test_group", &s(&["auth.test_group"])).await.unwrap();
-    store.add_user_to_groups("test", &s(&["test_group"])).await.unwrap();
+    store
+        .grant_group("test_group", &s(&["auth.test_group"]))
+        .await
+        .unwrap();
+    store
+        .add_user_to_groups("test", &s(&["test_group"]))
+        .await
+        .unwrap();
     let p = store.principal("test").await.unwrap().unwrap();
     assert_eq!(p.get_group_permissions(), s(&["auth.test_group"]));
     assert_eq!(
@@ -113,7 +158,10 @@ async fn no_object_permissions_from_the_model_backend(_db: &TestDb, store: &Stor
     let p = store.principal("test").await.unwrap().unwrap();
     let chain = Backends::default();
     assert!(!chain.has_perm(&p, "auth.test", Some(&Obj)).unwrap());
-    assert!(chain.get_all_permissions(&p, Some(&Obj)).unwrap().is_empty());
+    assert!(chain
+        .get_all_permissions(&p, Some(&Obj))
+        .unwrap()
+        .is_empty());
     assert!(chain.has_perm(&p, "auth.test", None).unwrap());
     assert_eq!(chain.get_all_permissions(&p, None).unwrap().len(), 1);
 }
@@ -124,9 +172,21 @@ async fn inactive_user_has_nothing(_db: &TestDb, store: &Store) {
     custom_perm(store, "test").await;
     store.grant_user("test", &s(&["auth.test"])).await.unwrap();
     store.create_group("g").await.unwrap();
-    store.grant_group("g", &s(&["auth.add_user"])).await.unwrap();
+    store
+        .grant_group("g", &s(&["auth.add_user"]))
+        .await
+        .unwrap();
     store.add_user_to_groups("test", &s(&["g"])).await.unwrap();
-    store.update_user("test", UserChanges { is_active: Some(false), ..Default::default() }).await.unwrap();
+    store
+        .update_user(
+            "test",
+            UserChanges {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let p = store.principal("test").await.unwrap().unwrap();
     assert!(p.get_all_permissions().is_empty());
     assert!(p.get_user_permissions().is_empty());
@@ -152,9 +212,15 @@ async fn hasher_runs_once_per_failed_login(db: &TestDb, _store: &Store) {
     let counting = CountingHasher::new(Md5Hasher::new());
     let counter = counting.counter();
     let hashers = Hashers::new(vec![Box::new(counting)]).unwrap();
-    let store = Store::connect_with(&db.url, StoreOptions { hashers, ..Default::default() })
-        .await
-        .unwrap();
+    let store = Store::connect_with(
+        &db.url,
+        StoreOptions {
+            hashers,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut u = NewUser::new("joe");
     u.password = Some("right".into());
     store.create_user(u).await.unwrap();
@@ -182,19 +248,34 @@ async fn hasher_runs_once_per_failed_login(db: &TestDb, _store: &Store) {
 
 // Hash upgrade on a successful login, before the is_active test (spec §2.10).
 async fn outdated_hash_is_upgraded_on_login(db: &TestDb, store: &Store) {
-    let md5 = Md5Hasher::new().encode(b"secret", "seasaltseasaltseasalt1").unwrap();
+    let md5 = Md5Hasher::new()
+        .encode(b"secret", "seasaltseasaltseasalt1")
+        .unwrap();
     user(store, "old").await;
     store
-        .execute_raw(&format!("UPDATE auth_user SET password = '{md5}' WHERE username = 'old'"))
+        .execute_raw(&format!(
+            "UPDATE auth_user SET password = '{md5}' WHERE username = 'old'"
+        ))
         .await
         .unwrap();
-    let preferred: Box<dyn PasswordHasher> = Box::new(Pbkdf2Hasher::sha256().with_iterations(1000).unwrap());
+    let preferred: Box<dyn PasswordHasher> =
+        Box::new(Pbkdf2Hasher::sha256().with_iterations(1000).unwrap());
     let hashers = Hashers::new(vec![preferred, Box::new(Md5Hasher::new())]).unwrap();
-    let fast = Store::connect_with(&db.url, StoreOptions { hashers, ..Default::default() })
-        .await
-        .unwrap();
+    let fast = Store::connect_with(
+        &db.url,
+        StoreOptions {
+            hashers,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert!(fast.authenticate("old", "wrong").await.unwrap().is_none());
-    assert_eq!(fast.user("old").await.unwrap().unwrap().password, md5, "no upgrade on a wrong password");
+    assert_eq!(
+        fast.user("old").await.unwrap().unwrap().password,
+        md5,
+        "no upgrade on a wrong password"
+    );
     assert!(fast.authenticate("old", "secret").await.unwrap().is_some());
     let upgraded = fast.user("old").await.unwrap().unwrap().password;
     assert!(upgraded.starts_with("pbkdf2_sha256$1000$"), "{upgraded}");
@@ -205,17 +286,32 @@ async fn outdated_hash_is_upgraded_on_login(db: &TestDb, store: &Store) {
 // T36–T38, T41: creating users.
 async fn create_user_rules(_db: &TestDb, store: &Store) {
     let u = store
-        .create_user(NewUser { email: "normal@DOMAIN.COM".into(), ..NewUser::new("user") })
+        .create_user(NewUser {
+            email: "normal@DOMAIN.COM".into(),
+            ..NewUser::new("user")
+        })
         .await
         .unwrap();
     assert!(!u.has_usable_password());
     assert_eq!(u.email, "normal@domain.com");
     let ohm = store.create_user(NewUser::new("\u{2126}")).await.unwrap();
     assert_eq!(ohm.username, "\u{03a9}");
-    assert!(matches!(store.create_user(NewUser::new("")).await, Err(Error::Input(_))));
-    assert!(matches!(store.create_user(NewUser::new("🤠")).await, Err(Error::Input(_))));
-    assert!(matches!(store.create_user(NewUser::new("a".repeat(151))).await, Err(Error::Input(_))));
-    assert!(matches!(store.create_user(NewUser::new("user")).await, Err(Error::AlreadyExists { .. })));
+    assert!(matches!(
+        store.create_user(NewUser::new("")).await,
+        Err(Error::Input(_))
+    ));
+    assert!(matches!(
+        store.create_user(NewUser::new("🤠")).await,
+        Err(Error::Input(_))
+    ));
+    assert!(matches!(
+        store.create_user(NewUser::new("a".repeat(151))).await,
+        Err(Error::Input(_))
+    ));
+    assert!(matches!(
+        store.create_user(NewUser::new("user")).await,
+        Err(Error::AlreadyExists { .. })
+    ));
     assert_eq!(store.users().await.unwrap().len(), 2);
     // Usernames are case-sensitive on every backend.
     assert!(store.user("USER").await.unwrap().is_none());
@@ -241,20 +337,35 @@ async fn with_perm_semantics(_db: &TestDb, store: &Store) {
     let mut inactive = NewUser::new("inactive");
     inactive.is_active = false;
     store.create_user(inactive).await.unwrap();
-    store.grant_user("inactive", &s(&["auth.test"])).await.unwrap();
+    store
+        .grant_user("inactive", &s(&["auth.test"]))
+        .await
+        .unwrap();
     user(store, "nobody").await;
     user(store, "nobody2").await;
-    let q = |active: Option<bool>, su: bool| WithPerm::new("auth.test").unwrap().is_active(active).include_superusers(su);
+    let q = |active: Option<bool>, su: bool| {
+        WithPerm::new("auth.test")
+            .unwrap()
+            .is_active(active)
+            .include_superusers(su)
+    };
     let cases = [
         (q(Some(true), true), s(&["superuser", "user1", "user2"])),
         (q(Some(false), true), s(&["inactive"])),
-        (q(None, true), s(&["inactive", "superuser", "user1", "user2"])),
+        (
+            q(None, true),
+            s(&["inactive", "superuser", "user1", "user2"]),
+        ),
         (q(Some(true), false), s(&["user1", "user2"])),
         (q(Some(false), false), s(&["inactive"])),
         (q(None, false), s(&["inactive", "user1", "user2"])),
     ];
     for (query, expected) in cases {
-        assert_eq!(store.with_perm(&query).await.unwrap(), expected, "{query:?}");
+        assert_eq!(
+            store.with_perm(&query).await.unwrap(),
+            expected,
+            "{query:?}"
+        );
     }
     let missing = WithPerm::new("auth.perm").unwrap();
     assert_eq!(store.with_perm(&missing).await.unwrap(), s(&["superuser"]));
@@ -267,7 +378,10 @@ async fn with_perm_semantics(_db: &TestDb, store: &Store) {
 async fn registry_creates_default_and_custom_permissions(_db: &TestDb, store: &Store) {
     let mut registry = Registry::django();
     registry
-        .register(ModelSpec::new("bookshelf", "Book").with_permission("can_publish_book", "Can publish book"))
+        .register(
+            ModelSpec::new("bookshelf", "Book")
+                .with_permission("can_publish_book", "Can publish book"),
+        )
         .unwrap();
     registry
         .register(
@@ -276,22 +390,43 @@ async fn registry_creates_default_and_custom_permissions(_db: &TestDb, store: &S
                 .with_permission("can_audit", "Can audit"),
         )
         .unwrap();
-    registry.register(ModelSpec::new("bookshelf", "BookAuthor")).unwrap();
+    registry
+        .register(ModelSpec::new("bookshelf", "BookAuthor"))
+        .unwrap();
     assert_eq!(store.ensure_models(&registry).await.unwrap(), (3, 10));
-    assert_eq!(store.ensure_models(&registry).await.unwrap(), (0, 0), "idempotent");
+    assert_eq!(
+        store.ensure_models(&registry).await.unwrap(),
+        (0, 0),
+        "idempotent"
+    );
     let perms = store.permissions(Some("bookshelf")).await.unwrap();
-    let names: Vec<(String, String)> = perms.iter().map(|p| (p.user_perm_str(), p.name.clone())).collect();
+    let names: Vec<(String, String)> = perms
+        .iter()
+        .map(|p| (p.user_perm_str(), p.name.clone()))
+        .collect();
     assert!(names.contains(&("bookshelf.add_book".into(), "Can add book".into())));
-    assert!(names.contains(&("bookshelf.can_publish_book".into(), "Can publish book".into())));
-    assert!(names.contains(&("bookshelf.add_bookauthor".into(), "Can add book author".into())));
+    assert!(names.contains(&(
+        "bookshelf.can_publish_book".into(),
+        "Can publish book".into()
+    )));
+    assert!(names.contains(&(
+        "bookshelf.add_bookauthor".into(),
+        "Can add book author".into()
+    )));
     assert!(names.contains(&("bookshelf.can_audit".into(), "Can audit".into())));
     assert!(!names.iter().any(|(n, _)| n == "bookshelf.add_auditentry"));
 }
 
 // A proxy model has its own content type: its permissions are its own (T93's end state).
 async fn one_name_from_two_content_types(_db: &TestDb, store: &Store) {
-    store.create_permission("bookshelf.can_publish", "book", "Can publish").await.unwrap();
-    store.create_permission("bookshelf.can_publish", "article", "Can publish").await.unwrap_err();
+    store
+        .create_permission("bookshelf.can_publish", "book", "Can publish")
+        .await
+        .unwrap();
+    store
+        .create_permission("bookshelf.can_publish", "article", "Can publish")
+        .await
+        .unwrap_err();
     // Django allows the same codename on two content types of one app; it is one string.
     store
         .execute_raw(
@@ -308,13 +443,24 @@ async fn one_name_from_two_content_types(_db: &TestDb, store: &Store) {
         .unwrap();
     assert_eq!(store.permissions(Some("bookshelf")).await.unwrap().len(), 2);
     user(store, "u").await;
-    store.grant_user("u", &s(&["bookshelf.can_publish"])).await.unwrap();
+    store
+        .grant_user("u", &s(&["bookshelf.can_publish"]))
+        .await
+        .unwrap();
     let p = store.principal("u").await.unwrap().unwrap();
     assert!(p.has_perm("bookshelf.can_publish"));
     assert_eq!(p.get_all_permissions(), s(&["bookshelf.can_publish"]));
     // Revoking the name removes whichever row was granted.
-    store.revoke_user("u", &s(&["bookshelf.can_publish"])).await.unwrap();
-    assert!(!store.principal("u").await.unwrap().unwrap().has_perm("bookshelf.can_publish"));
+    store
+        .revoke_user("u", &s(&["bookshelf.can_publish"]))
+        .await
+        .unwrap();
+    assert!(!store
+        .principal("u")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("bookshelf.can_publish"));
 }
 
 // Beyond Django (T123): a revocation by another connection — plain SQL, as Django would write it —
@@ -323,9 +469,18 @@ async fn revocation_by_another_connection_is_seen_next_check(db: &TestDb, store:
     assert!(store.caching(), "migrated stores cache");
     user(store, "alice").await;
     store.create_group("Editors").await.unwrap();
-    store.grant_group("Editors", &s(&["auth.change_user"])).await.unwrap();
-    store.add_user_to_groups("alice", &s(&["Editors"])).await.unwrap();
-    store.grant_user("alice", &s(&["auth.view_user"])).await.unwrap();
+    store
+        .grant_group("Editors", &s(&["auth.change_user"]))
+        .await
+        .unwrap();
+    store
+        .add_user_to_groups("alice", &s(&["Editors"]))
+        .await
+        .unwrap();
+    store
+        .grant_user("alice", &s(&["auth.view_user"]))
+        .await
+        .unwrap();
     let p = store.principal("alice").await.unwrap().unwrap();
     assert!(p.has_perm("auth.change_user"));
     let p = store.principal("alice").await.unwrap().unwrap(); // warm: served from the cache
@@ -340,22 +495,67 @@ async fn revocation_by_another_connection_is_seen_next_check(db: &TestDb, store:
         )
         .await
         .unwrap();
-    assert!(!store.principal("alice").await.unwrap().unwrap().has_perm("auth.change_user"));
+    assert!(!store
+        .principal("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.change_user"));
 
-    other.execute_raw("DELETE FROM auth_user_user_permissions").await.unwrap();
-    assert!(!store.principal("alice").await.unwrap().unwrap().has_perm("auth.view_user"));
+    other
+        .execute_raw("DELETE FROM auth_user_user_permissions")
+        .await
+        .unwrap();
+    assert!(!store
+        .principal("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.view_user"));
 
     // Re-granting through a membership change is seen too.
-    store.grant_group("Editors", &s(&["auth.delete_user"])).await.unwrap();
-    assert!(store.principal("alice").await.unwrap().unwrap().has_perm("auth.delete_user"));
-    other.execute_raw("DELETE FROM auth_user_groups").await.unwrap();
-    assert!(!store.principal("alice").await.unwrap().unwrap().has_perm("auth.delete_user"));
+    store
+        .grant_group("Editors", &s(&["auth.delete_user"]))
+        .await
+        .unwrap();
+    assert!(store
+        .principal("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.delete_user"));
+    other
+        .execute_raw("DELETE FROM auth_user_groups")
+        .await
+        .unwrap();
+    assert!(!store
+        .principal("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.delete_user"));
 
     // Deactivation is never cached.
-    store.grant_user("alice", &s(&["auth.add_user"])).await.unwrap();
-    assert!(store.principal("alice").await.unwrap().unwrap().has_perm("auth.add_user"));
-    other.execute_raw("UPDATE auth_user SET is_active = FALSE WHERE username = 'alice'").await.unwrap();
-    assert!(!store.principal("alice").await.unwrap().unwrap().has_perm("auth.add_user"));
+    store
+        .grant_user("alice", &s(&["auth.add_user"]))
+        .await
+        .unwrap();
+    assert!(store
+        .principal("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.add_user"));
+    other
+        .execute_raw("UPDATE auth_user SET is_active = FALSE WHERE username = 'alice'")
+        .await
+        .unwrap();
+    assert!(!store
+        .principal("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.add_user"));
     other.close().await;
 }
 
@@ -369,31 +569,69 @@ async fn bad_input_changes_nothing(_db: &TestDb, store: &Store) {
         s(&["auth.add_user", "add_user"]),
         s(&["auth.add_user", "too.many.dots"]),
     ] {
-        assert!(matches!(store.grant_group("G", &perms).await, Err(Error::Input(_))), "{perms:?}");
-        assert!(matches!(store.grant_user("bob", &perms).await, Err(Error::Input(_))), "{perms:?}");
+        assert!(
+            matches!(store.grant_group("G", &perms).await, Err(Error::Input(_))),
+            "{perms:?}"
+        );
+        assert!(
+            matches!(store.grant_user("bob", &perms).await, Err(Error::Input(_))),
+            "{perms:?}"
+        );
     }
-    assert!(store.group_detail("G").await.unwrap().permissions.is_empty());
-    assert!(store.principal("bob").await.unwrap().unwrap().get_all_permissions().is_empty());
+    assert!(store
+        .group_detail("G")
+        .await
+        .unwrap()
+        .permissions
+        .is_empty());
+    assert!(store
+        .principal("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .get_all_permissions()
+        .is_empty());
     assert!(matches!(
         store.add_user_to_groups("bob", &s(&["G", "missing"])).await,
         Err(Error::NotFound { what: "group", .. })
     ));
     assert!(store.user_groups("bob").await.unwrap().is_empty());
-    assert!(matches!(store.grant_user("nobody", &s(&["auth.add_user"])).await, Err(Error::NotFound { .. })));
-    assert!(matches!(store.create_group("G").await, Err(Error::AlreadyExists { .. })));
-    assert!(matches!(store.create_group(&"g".repeat(151)).await, Err(Error::Input(_))));
-    assert!(matches!(store.rename_group("G", "").await, Err(Error::Input(_))));
+    assert!(matches!(
+        store.grant_user("nobody", &s(&["auth.add_user"])).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.create_group("G").await,
+        Err(Error::AlreadyExists { .. })
+    ));
+    assert!(matches!(
+        store.create_group(&"g".repeat(151)).await,
+        Err(Error::Input(_))
+    ));
+    assert!(matches!(
+        store.rename_group("G", "").await,
+        Err(Error::Input(_))
+    ));
     assert!(matches!(
         store.create_permission("auth.do.thing", "user", "x").await,
         Err(Error::Input(_))
     ));
     assert!(matches!(
-        store.create_permission(&format!("auth.{}", "x".repeat(101)), "user", "x").await,
+        store
+            .create_permission(&format!("auth.{}", "x".repeat(101)), "user", "x")
+            .await,
         Err(Error::Input(_))
     ));
-    assert_eq!(store.generation().await.unwrap(), before, "nothing was written");
+    assert_eq!(
+        store.generation().await.unwrap(),
+        before,
+        "nothing was written"
+    );
     match store.grant_user("bob", &s(&["auth.add_usr"])).await {
-        Err(e) => assert!(e.to_string().contains("did you mean \"auth.add_user\""), "{e}"),
+        Err(e) => assert!(
+            e.to_string().contains("did you mean \"auth.add_user\""),
+            "{e}"
+        ),
         Ok(_) => panic!("granted a typo"),
     }
 }
@@ -402,15 +640,33 @@ async fn bad_input_changes_nothing(_db: &TestDb, store: &Store) {
 async fn deletes_cascade(_db: &TestDb, store: &Store) {
     user(store, "u").await;
     store.create_group("G").await.unwrap();
-    store.grant_group("G", &s(&["auth.add_user"])).await.unwrap();
+    store
+        .grant_group("G", &s(&["auth.add_user"]))
+        .await
+        .unwrap();
     store.add_user_to_groups("u", &s(&["G"])).await.unwrap();
-    assert!(store.principal("u").await.unwrap().unwrap().has_perm("auth.add_user"));
+    assert!(store
+        .principal("u")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.add_user"));
     store.delete_group("G").await.unwrap();
-    assert!(!store.principal("u").await.unwrap().unwrap().has_perm("auth.add_user"));
+    assert!(!store
+        .principal("u")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.add_user"));
     custom_perm(store, "temp").await;
     store.grant_user("u", &s(&["auth.temp"])).await.unwrap();
     assert_eq!(store.delete_permission("auth.temp").await.unwrap(), 1);
-    assert!(!store.principal("u").await.unwrap().unwrap().has_perm("auth.temp"));
+    assert!(!store
+        .principal("u")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.temp"));
     store.delete_user("u").await.unwrap();
     assert!(store.principal("u").await.unwrap().is_none());
 }
@@ -419,7 +675,10 @@ async fn deletes_cascade(_db: &TestDb, store: &Store) {
 async fn migrate_twice_adopts(_db: &TestDb, store: &Store) {
     let report = store.migrate(&Registry::django()).await.unwrap();
     assert!(report.adopted);
-    assert_eq!((report.content_types_created, report.permissions_created), (0, 0));
+    assert_eq!(
+        (report.content_types_created, report.permissions_created),
+        (0, 0)
+    );
     assert!(store.caching());
 }
 

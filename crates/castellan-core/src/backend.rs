@@ -108,7 +108,11 @@ impl Principal {
         if self.identity.is_active_superuser() {
             return true;
         }
-        self.model_perms_apply() && self.index.resolve(perm).is_some_and(|id| self.perms.contains(id))
+        self.model_perms_apply()
+            && self
+                .index
+                .resolve(perm)
+                .is_some_and(|id| self.perms.contains(id))
     }
 
     /// [`Principal::has_perm`] for a pre-resolved id (from [`PermIndex::resolve`] on the same index).
@@ -201,17 +205,29 @@ pub trait PermissionBackend: Send + Sync {
     fn name(&self) -> &str;
 
     /// Direct permissions for `obj` (or model-level when `None`).
-    fn get_user_permissions(&self, _who: &Principal, _obj: Option<&dyn PermObject>) -> BTreeSet<String> {
+    fn get_user_permissions(
+        &self,
+        _who: &Principal,
+        _obj: Option<&dyn PermObject>,
+    ) -> BTreeSet<String> {
         BTreeSet::new()
     }
 
     /// Group-derived permissions.
-    fn get_group_permissions(&self, _who: &Principal, _obj: Option<&dyn PermObject>) -> BTreeSet<String> {
+    fn get_group_permissions(
+        &self,
+        _who: &Principal,
+        _obj: Option<&dyn PermObject>,
+    ) -> BTreeSet<String> {
         BTreeSet::new()
     }
 
     /// Direct ∪ group.
-    fn get_all_permissions(&self, who: &Principal, obj: Option<&dyn PermObject>) -> BTreeSet<String> {
+    fn get_all_permissions(
+        &self,
+        who: &Principal,
+        obj: Option<&dyn PermObject>,
+    ) -> BTreeSet<String> {
         let mut all = self.get_user_permissions(who, obj);
         all.extend(self.get_group_permissions(who, obj));
         all
@@ -247,21 +263,33 @@ impl PermissionBackend for ModelBackend {
         Self::NAME
     }
 
-    fn get_user_permissions(&self, who: &Principal, obj: Option<&dyn PermObject>) -> BTreeSet<String> {
+    fn get_user_permissions(
+        &self,
+        who: &Principal,
+        obj: Option<&dyn PermObject>,
+    ) -> BTreeSet<String> {
         if obj.is_some() {
             return BTreeSet::new();
         }
         who.get_user_permissions().into_iter().collect()
     }
 
-    fn get_group_permissions(&self, who: &Principal, obj: Option<&dyn PermObject>) -> BTreeSet<String> {
+    fn get_group_permissions(
+        &self,
+        who: &Principal,
+        obj: Option<&dyn PermObject>,
+    ) -> BTreeSet<String> {
         if obj.is_some() {
             return BTreeSet::new();
         }
         who.get_group_permissions().into_iter().collect()
     }
 
-    fn get_all_permissions(&self, who: &Principal, obj: Option<&dyn PermObject>) -> BTreeSet<String> {
+    fn get_all_permissions(
+        &self,
+        who: &Principal,
+        obj: Option<&dyn PermObject>,
+    ) -> BTreeSet<String> {
         if obj.is_some() {
             return BTreeSet::new();
         }
@@ -276,7 +304,9 @@ impl PermissionBackend for ModelBackend {
             // Superuser (not through the shortcut, e.g. via the chain): every existing row.
             who.index().resolve(perm).is_some()
         } else {
-            who.index().resolve(perm).is_some_and(|id| who.loaded().contains(id))
+            who.index()
+                .resolve(perm)
+                .is_some_and(|id| who.loaded().contains(id))
         };
         granted.into()
     }
@@ -305,7 +335,9 @@ pub struct Backends {
 
 impl std::fmt::Debug for Backends {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.chain.iter().map(|b| b.name())).finish()
+        f.debug_list()
+            .entries(self.chain.iter().map(|b| b.name()))
+            .finish()
     }
 }
 
@@ -337,7 +369,12 @@ impl Backends {
 
     /// `user.has_perm(perm, obj)`: an active superuser is granted anything at once; otherwise the
     /// first backend that grants wins, and one that denies stops the walk with `false`.
-    pub fn has_perm(&self, who: &Principal, perm: &str, obj: Option<&dyn PermObject>) -> Result<bool> {
+    pub fn has_perm(
+        &self,
+        who: &Principal,
+        perm: &str,
+        obj: Option<&dyn PermObject>,
+    ) -> Result<bool> {
         let chain = self.non_empty()?;
         if who.identity().is_active_superuser() {
             return Ok(true);
@@ -371,13 +408,21 @@ impl Backends {
     }
 
     /// `user.get_user_permissions(obj)`: the union over every backend (no superuser shortcut).
-    pub fn get_user_permissions(&self, who: &Principal, obj: Option<&dyn PermObject>) -> Result<BTreeSet<String>> {
+    pub fn get_user_permissions(
+        &self,
+        who: &Principal,
+        obj: Option<&dyn PermObject>,
+    ) -> Result<BTreeSet<String>> {
         self.union(|b| b.get_user_permissions(who, obj))
     }
 
     /// `user.get_group_permissions(obj)`: the union over every backend; empty for the anonymous user
     /// without asking anyone, as in Django.
-    pub fn get_group_permissions(&self, who: &Principal, obj: Option<&dyn PermObject>) -> Result<BTreeSet<String>> {
+    pub fn get_group_permissions(
+        &self,
+        who: &Principal,
+        obj: Option<&dyn PermObject>,
+    ) -> Result<BTreeSet<String>> {
         if who.identity().is_anonymous() {
             self.non_empty()?;
             return Ok(BTreeSet::new());
@@ -386,11 +431,18 @@ impl Backends {
     }
 
     /// `user.get_all_permissions(obj)`: the union over every backend.
-    pub fn get_all_permissions(&self, who: &Principal, obj: Option<&dyn PermObject>) -> Result<BTreeSet<String>> {
+    pub fn get_all_permissions(
+        &self,
+        who: &Principal,
+        obj: Option<&dyn PermObject>,
+    ) -> Result<BTreeSet<String>> {
         self.union(|b| b.get_all_permissions(who, obj))
     }
 
-    fn union(&self, f: impl Fn(&dyn PermissionBackend) -> BTreeSet<String>) -> Result<BTreeSet<String>> {
+    fn union(
+        &self,
+        f: impl Fn(&dyn PermissionBackend) -> BTreeSet<String>,
+    ) -> Result<BTreeSet<String>> {
         let mut out = BTreeSet::new();
         for b in self.non_empty()? {
             out.extend(f(b.as_ref()));
@@ -424,7 +476,10 @@ impl Backends {
     }
 }
 
-fn walk(chain: &[Arc<dyn PermissionBackend>], ask: impl Fn(&dyn PermissionBackend) -> Outcome) -> bool {
+fn walk(
+    chain: &[Arc<dyn PermissionBackend>],
+    ask: impl Fn(&dyn PermissionBackend) -> Outcome,
+) -> bool {
     for backend in chain {
         match ask(backend.as_ref()) {
             Outcome::Grant => return true,
@@ -462,7 +517,8 @@ impl WithPerm {
             }),
             _ => Err(Error::MalformedPermission {
                 name: perm.to_owned(),
-                reason: "Permission name should be in the form app_label.permission_codename.".to_owned(),
+                reason: "Permission name should be in the form app_label.permission_codename."
+                    .to_owned(),
             }),
         }
     }

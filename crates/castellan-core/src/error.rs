@@ -33,7 +33,9 @@ pub enum Error {
         reason: String,
     },
     /// A value longer than its Django column.
-    #[error("{field} is too long: ensure this value has at most {max} characters (it has {actual})")]
+    #[error(
+        "{field} is too long: ensure this value has at most {max} characters (it has {actual})"
+    )]
     TooLong {
         /// The field.
         field: &'static str,

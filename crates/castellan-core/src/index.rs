@@ -258,7 +258,15 @@ mod tests {
         let idx = index();
         assert_eq!(idx.len(), 4);
         let names: Vec<&str> = idx.names().iter().map(|n| &**n).collect();
-        assert_eq!(names, ["auth.add_user", "auth.change_user", "auth2.x", "bookshelf.add_book"]);
+        assert_eq!(
+            names,
+            [
+                "auth.add_user",
+                "auth.change_user",
+                "auth2.x",
+                "bookshelf.add_book"
+            ]
+        );
         assert_eq!(idx.by_row(3), idx.by_row(5));
         assert_eq!(idx.resolve("bookshelf.add_book"), idx.by_row(5));
         assert_eq!(idx.resolve("Bookshelf.add_book"), None);

@@ -42,7 +42,9 @@ pub mod registry;
 pub mod user;
 pub mod validators;
 
-pub use backend::{Backends, ModelBackend, Outcome, PermObject, PermissionBackend, Principal, UserPerms, WithPerm};
+pub use backend::{
+    Backends, ModelBackend, Outcome, PermObject, PermissionBackend, Principal, UserPerms, WithPerm,
+};
 pub use error::{Error, Result};
 pub use index::{PermId, PermIndex, PermissionRow, PermissionSet};
 pub use perm::PermName;

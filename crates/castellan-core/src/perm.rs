@@ -132,7 +132,9 @@ pub fn validate_identifier(what: &'static str, value: &str) -> Result<()> {
     match chars.next() {
         None => return Err(bad("it is empty".into())),
         Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
-            return Err(bad(format!("it starts with {c:?}; it must start with a letter or underscore")))
+            return Err(bad(format!(
+                "it starts with {c:?}; it must start with a letter or underscore"
+            )))
         }
         _ => {}
     }
@@ -161,7 +163,16 @@ mod tests {
 
     #[test]
     fn rejects_django_with_perm_bad_names() {
-        for bad in ["nodots", "too.many.dots", "...", "", ".x", "x.", "a b.c", "auth.add_user "] {
+        for bad in [
+            "nodots",
+            "too.many.dots",
+            "...",
+            "",
+            ".x",
+            "x.",
+            "a b.c",
+            "auth.add_user ",
+        ] {
             assert!(
                 matches!(PermName::parse(bad), Err(Error::MalformedPermission { .. })),
                 "{bad:?} should be rejected"

@@ -290,7 +290,11 @@ impl Registry {
     pub fn register(&mut self, model: ModelSpec) -> Result<()> {
         model.check()?;
         let app = self.app_mut(model.app_label());
-        if app.models.iter().any(|m| m.model_name() == model.model_name()) {
+        if app
+            .models
+            .iter()
+            .any(|m| m.model_name() == model.model_name())
+        {
             return Err(Error::Check {
                 id: "models.E028",
                 message: format!(
@@ -407,22 +411,46 @@ mod tests {
     #[test]
     fn django_checks() {
         let clash = ModelSpec::new("app", "Book").with_permission("add_book", "x");
-        assert!(matches!(clash.check(), Err(Error::Check { id: "auth.E005", .. })));
+        assert!(matches!(
+            clash.check(),
+            Err(Error::Check {
+                id: "auth.E005",
+                ..
+            })
+        ));
         let dup = ModelSpec::new("app", "Book")
             .with_permission("p", "x")
             .with_permission("p", "y");
-        assert!(matches!(dup.check(), Err(Error::Check { id: "auth.E006", .. })));
+        assert!(matches!(
+            dup.check(),
+            Err(Error::Check {
+                id: "auth.E006",
+                ..
+            })
+        ));
         let long_verbose = ModelSpec::new("app", "Book").with_verbose_name("x".repeat(5 * 58));
         match long_verbose.check() {
-            Err(Error::Check { id: "auth.E007", message }) => {
-                assert!(message.contains("must be at most 244 characters"), "{message}")
+            Err(Error::Check {
+                id: "auth.E007",
+                message,
+            }) => {
+                assert!(
+                    message.contains("must be at most 244 characters"),
+                    "{message}"
+                )
             }
             other => panic!("{other:?}"),
         }
         let long_model = ModelSpec::new("app", &"M".repeat(94));
         match long_model.check() {
-            Err(Error::Check { id: "auth.E011", message }) => {
-                assert!(message.contains("must be at most 93 characters"), "{message}")
+            Err(Error::Check {
+                id: "auth.E011",
+                message,
+            }) => {
+                assert!(
+                    message.contains("must be at most 93 characters"),
+                    "{message}"
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -133,11 +133,7 @@ pub fn validate_email(email: &str) -> Result<()> {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains(".."));
-    if local.is_empty()
-        || !domain_ok
-        || email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
+    if local.is_empty() || !domain_ok || email.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(invalid());
     }
@@ -163,7 +159,11 @@ mod tests {
         assert!(validate_username(&"a".repeat(150)).is_ok());
         assert!(matches!(
             validate_username(&"a".repeat(151)),
-            Err(Error::TooLong { max: 150, actual: 151, .. })
+            Err(Error::TooLong {
+                max: 150,
+                actual: 151,
+                ..
+            })
         ));
     }
 
@@ -176,7 +176,10 @@ mod tests {
     #[test]
     fn email_domain_is_lower_cased_only() {
         assert_eq!(normalize_email("normal@DOMAIN.COM"), "normal@domain.com");
-        assert_eq!(normalize_email(r"Abc\@DEF@EXAMPLE.com"), r"Abc\@DEF@example.com");
+        assert_eq!(
+            normalize_email(r"Abc\@DEF@EXAMPLE.com"),
+            r"Abc\@DEF@example.com"
+        );
         assert_eq!(
             normalize_email(r"email\ with_whitespace@D.COM"),
             r"email\ with_whitespace@d.com"

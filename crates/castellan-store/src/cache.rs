@@ -29,11 +29,15 @@ pub(crate) struct PermCache {
 
 impl PermCache {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Drops everything if `generation` differs from the cached one.
@@ -64,7 +68,11 @@ impl PermCache {
             .flatten()
     }
 
-    pub(crate) fn user(&self, generation: i64, user_id: i64) -> Option<(Arc<PermIndex>, Arc<UserPerms>)> {
+    pub(crate) fn user(
+        &self,
+        generation: i64,
+        user_id: i64,
+    ) -> Option<(Arc<PermIndex>, Arc<UserPerms>)> {
         let state = self.read();
         if state.generation != Some(generation) {
             return None;

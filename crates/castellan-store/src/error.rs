@@ -54,7 +54,11 @@ impl Error {
     pub fn is_input(&self) -> bool {
         matches!(
             self,
-            Self::Input(_) | Self::NotFound { .. } | Self::AlreadyExists { .. } | Self::BadUrl(_) | Self::Refused(_)
+            Self::Input(_)
+                | Self::NotFound { .. }
+                | Self::AlreadyExists { .. }
+                | Self::BadUrl(_)
+                | Self::Refused(_)
         )
     }
 }
@@ -67,7 +71,9 @@ impl From<sqlx::Error> for Error {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => Self::Unavailable(e),
-            sqlx::Error::Database(db) if is_unavailable_code(db.code().as_deref()) => Self::Unavailable(e),
+            sqlx::Error::Database(db) if is_unavailable_code(db.code().as_deref()) => {
+                Self::Unavailable(e)
+            }
             _ => Self::Database(e),
         }
     }
@@ -79,11 +85,13 @@ fn is_unavailable_code(code: Option<&str>) -> bool {
         code,
         // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections,
         // database does not exist.
-        Some("57P01" | "57P02" | "57P03" | "53300" | "3D000"
+        Some(
+            "57P01" | "57P02" | "57P03" | "53300" | "3D000"
             // SQLite: SQLITE_CANTOPEN (14), SQLITE_BUSY (5) after the timeout.
             | "14" | "5"
             // MySQL: unknown database, too many connections, server gone.
-            | "1049" | "1040" | "2006" | "2013")
+            | "1049" | "1040" | "2006" | "2013"
+        )
     )
 }
 

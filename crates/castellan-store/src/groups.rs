@@ -52,7 +52,10 @@ impl Store {
             id
         });
         self.after_write();
-        Ok(Group { id, name: name.to_owned() })
+        Ok(Group {
+            id,
+            name: name.to_owned(),
+        })
     }
 
     /// Deletes a group with its permission grants and memberships (Django's cascade).
@@ -121,7 +124,11 @@ impl Store {
         permissions.sort();
         permissions.dedup();
         members.sort();
-        Ok(GroupDetail { name: name.to_owned(), permissions, members })
+        Ok(GroupDetail {
+            name: name.to_owned(),
+            permissions,
+            members,
+        })
     }
 
     /// Grants permissions to a group. Every name must exist; returns how many grants were added.
@@ -136,12 +143,14 @@ impl Store {
 
     /// Adds users to a group.
     pub async fn add_group_members(&self, name: &str, usernames: &[String]) -> Result<usize> {
-        self.change_memberships(usernames, &[name.to_owned()], true).await
+        self.change_memberships(usernames, &[name.to_owned()], true)
+            .await
     }
 
     /// Removes users from a group.
     pub async fn remove_group_members(&self, name: &str, usernames: &[String]) -> Result<usize> {
-        self.change_memberships(usernames, &[name.to_owned()], false).await
+        self.change_memberships(usernames, &[name.to_owned()], false)
+            .await
     }
 
     async fn change_group_perms(&self, name: &str, perms: &[String], grant: bool) -> Result<usize> {

@@ -35,8 +35,8 @@ mod cache;
 mod error;
 mod groups;
 mod migrate;
-pub mod pool;
 mod perms;
+pub mod pool;
 mod principal;
 mod sqlm;
 mod users;
@@ -161,7 +161,10 @@ impl Store {
 
     /// Whether the database holds Django's auth schema (made by Django or by [`Store::migrate`]).
     pub async fn is_migrated(&self) -> Result<bool> {
-        Ok(matches!(migrate::django_state(&self.pool).await, Ok(migrate::DjangoState::Complete)))
+        Ok(matches!(
+            migrate::django_state(&self.pool).await,
+            Ok(migrate::DjangoState::Complete)
+        ))
     }
 
     /// Executes one raw SQL statement (no parameters) and returns the rows affected. For tests,

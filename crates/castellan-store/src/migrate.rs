@@ -85,7 +85,8 @@ pub(crate) async fn table_exists(pool: &Pool, table: &str) -> Result<bool> {
 
 pub(crate) async fn django_state(pool: &Pool) -> Result<DjangoState> {
     let d = pool.dialect();
-    let has_auth = table_exists(pool, "auth_user").await? || table_exists(pool, "auth_permission").await?;
+    let has_auth =
+        table_exists(pool, "auth_user").await? || table_exists(pool, "auth_permission").await?;
     let has_ct = table_exists(pool, "django_content_type").await?;
     let has_migrations = table_exists(pool, "django_migrations").await?;
     if !has_auth && !has_ct {

@@ -22,11 +22,13 @@ macro_rules! insert_content_type {
             $app,
             $model
         );
-        let rows = sqlx::query(&$d.sql("SELECT id, model FROM django_content_type WHERE app_label = ? AND model = ?"))
-            .bind($app)
-            .bind($model)
-            .fetch_all($conn)
-            .await?;
+        let rows = sqlx::query(
+            &$d.sql("SELECT id, model FROM django_content_type WHERE app_label = ? AND model = ?"),
+        )
+        .bind($app)
+        .bind($model)
+        .fetch_all($conn)
+        .await?;
         let mut id = None;
         for r in &rows {
             if r.text("model")? == AsRef::<str>::as_ref($model) {
@@ -55,7 +57,10 @@ pub(crate) fn resolve(rows: &[PermissionRow], names: &[String]) -> Result<Vec<Ve
             .collect();
         if ids.is_empty() {
             PermName::parse(name)?;
-            let known: Vec<String> = rows.iter().map(|r| format!("{}.{}", r.app_label, r.codename)).collect();
+            let known: Vec<String> = rows
+                .iter()
+                .map(|r| format!("{}.{}", r.app_label, r.codename))
+                .collect();
             let suggestion = closest(name, known.iter().map(String::as_str)).map(str::to_owned);
             return Err(castellan_core::Error::UnknownPermission {
                 name: name.clone(),
@@ -132,7 +137,6 @@ pub(crate) async fn ensure_registry(pool: &Pool, registry: &Registry) -> Result<
     })
 }
 
-
 impl Store {
     /// Every permission (optionally of one app), sorted by app label, model and codename like Django.
     pub async fn permissions(&self, app_label: Option<&str>) -> Result<Vec<Permission>> {
@@ -166,7 +170,12 @@ impl Store {
 
     /// Creates a custom permission at run time (Django's `Permission.objects.create`), on the content type
     /// `(app_label, model)`, which is created if it does not exist yet.
-    pub async fn create_permission(&self, perm: &str, model: &str, name: &str) -> Result<Permission> {
+    pub async fn create_permission(
+        &self,
+        perm: &str,
+        model: &str,
+        name: &str,
+    ) -> Result<Permission> {
         let parsed = PermName::parse(perm)?;
         validate_identifier("app label", parsed.app_label())?;
         validate_new_codename(parsed.codename())?;
@@ -268,15 +277,31 @@ mod tests {
 
     fn rows() -> Vec<PermissionRow> {
         vec![
-            PermissionRow { id: 1, app_label: "bookshelf".into(), codename: "add_book".into() },
-            PermissionRow { id: 2, app_label: "bookshelf".into(), codename: "add_book".into() },
-            PermissionRow { id: 3, app_label: "auth".into(), codename: "do.thing".into() },
+            PermissionRow {
+                id: 1,
+                app_label: "bookshelf".into(),
+                codename: "add_book".into(),
+            },
+            PermissionRow {
+                id: 2,
+                app_label: "bookshelf".into(),
+                codename: "add_book".into(),
+            },
+            PermissionRow {
+                id: 3,
+                app_label: "auth".into(),
+                codename: "do.thing".into(),
+            },
         ]
     }
 
     #[test]
     fn resolves_every_row_of_a_name() {
-        let got = resolve(&rows(), &["bookshelf.add_book".into(), "auth.do.thing".into()]).unwrap();
+        let got = resolve(
+            &rows(),
+            &["bookshelf.add_book".into(), "auth.do.thing".into()],
+        )
+        .unwrap();
         assert_eq!(got, vec![vec![1, 2], vec![3]]);
     }
 
@@ -290,7 +315,9 @@ mod tests {
         }
         assert!(matches!(
             resolve(&rows(), &["add_book".into()]),
-            Err(Error::Input(castellan_core::Error::MalformedPermission { .. }))
+            Err(Error::Input(
+                castellan_core::Error::MalformedPermission { .. }
+            ))
         ));
     }
 }

@@ -96,7 +96,11 @@ pub fn ts_from_text(text: &str) -> Option<DateTime<Utc>> {
         return Some(dt.with_timezone(&Utc));
     }
     let t = t.trim_end_matches("+00:00").trim_end_matches('Z');
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(t, fmt) {
             return Some(naive.and_utc());
         }
@@ -149,15 +153,24 @@ impl Pool {
                 // An in-memory database lives in one connection.
                 .max_connections(if in_memory { 1 } else { max_connections })
                 .min_connections(usize::from(in_memory) as u32)
-                .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-                .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(1800)) })
+                .idle_timeout(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(1800))
+                })
                 .acquire_timeout(acquire)
                 .connect_with(opts)
                 .await
                 .map_err(Error::Unavailable)?;
             Ok(Self::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = PgConnectOptions::from_str(url).map_err(|_| Error::BadUrl(url.to_owned()))?;
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|_| Error::BadUrl(url.to_owned()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(acquire)
@@ -176,7 +189,9 @@ impl Pool {
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         // Timestamps are exchanged as UTC text, as Django does with USE_TZ.
-                        sqlx::query("SET time_zone = '+00:00'").execute(conn).await?;
+                        sqlx::query("SET time_zone = '+00:00'")
+                            .execute(conn)
+                            .await?;
                         Ok(())
                     })
                 })
@@ -243,7 +258,10 @@ mod tests {
             Dialect::Postgres.sql(sql),
             "SELECT a FROM t WHERE b = $1 AND c = CAST($2 AS timestamptz)"
         );
-        assert_eq!(Dialect::Sqlite.sql(sql), "SELECT a FROM t WHERE b = ? AND c = ?");
+        assert_eq!(
+            Dialect::Sqlite.sql(sql),
+            "SELECT a FROM t WHERE b = ? AND c = ?"
+        );
     }
 
     #[test]

@@ -37,7 +37,10 @@ impl Store {
     /// One query reads the user row with the current generation; when the cache holds this user's
     /// permissions for that generation, that is all. Otherwise one more query loads them.
     pub async fn principal(&self, username: &str) -> Result<Option<Principal>> {
-        let Some((user, generation)) = self.user_with_generation("u.username = ?", Key::Name(username)).await? else {
+        let Some((user, generation)) = self
+            .user_with_generation("u.username = ?", Key::Name(username))
+            .await?
+        else {
             return Ok(None);
         };
         self.principal_for(&user, generation).await.map(Some)
@@ -45,7 +48,8 @@ impl Store {
 
     /// The subject for permission checks by user id.
     pub async fn principal_by_id(&self, id: i64) -> Result<Option<Principal>> {
-        let Some((user, generation)) = self.user_with_generation("u.id = ?", Key::Id(id)).await? else {
+        let Some((user, generation)) = self.user_with_generation("u.id = ?", Key::Id(id)).await?
+        else {
             return Ok(None);
         };
         self.principal_for(&user, generation).await.map(Some)
@@ -125,7 +129,11 @@ impl Store {
 
     async fn load_perms(&self, user_id: i64) -> Result<Loaded> {
         let d = self.dialect();
-        let sql = if self.caching() { LOAD_PERMS } else { LOAD_PERMS_UNCACHED };
+        let sql = if self.caching() {
+            LOAD_PERMS
+        } else {
+            LOAD_PERMS_UNCACHED
+        };
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(&d.sql(sql)).bind(user_id).bind(user_id).fetch_all(p).await?;
             let mut loaded = Loaded { generation: None, user: Vec::new(), group: Vec::new() };
@@ -152,14 +160,21 @@ impl Store {
         Ok(Some(g))
     }
 
-    async fn user_with_generation(&self, filter: &str, key: Key<'_>) -> Result<Option<(User, Option<i64>)>> {
+    async fn user_with_generation(
+        &self,
+        filter: &str,
+        key: Key<'_>,
+    ) -> Result<Option<(User, Option<i64>)>> {
         let d = self.dialect();
         let generation = if self.caching() {
             ", (SELECT value FROM castellan_generation WHERE id = 1) AS castellan_generation"
         } else {
             ""
         };
-        let sql = format!("SELECT {}{generation} FROM auth_user u WHERE {filter}", user_columns(d));
+        let sql = format!(
+            "SELECT {}{generation} FROM auth_user u WHERE {filter}",
+            user_columns(d)
+        );
         let caching = self.caching();
         let found = on_pool!(&self.pool, p => {
             let sql = d.sql(&sql);

@@ -6,7 +6,10 @@
 macro_rules! exact_id {
     ($conn:expr, $d:expr, $sql:expr, $name:expr) => {{
         let want: &str = AsRef::<str>::as_ref($name);
-        let rows = sqlx::query(&$d.sql($sql)).bind(want).fetch_all($conn).await?;
+        let rows = sqlx::query(&$d.sql($sql))
+            .bind(want)
+            .fetch_all($conn)
+            .await?;
         let mut found: Option<i64> = None;
         for r in &rows {
             if crate::pool::RowExt::text(r, "name")? == want {

@@ -88,7 +88,9 @@ pub(crate) fn user_from_row(r: &impl RowExt) -> Result<User> {
         is_staff: r.flag("is_staff")?,
         is_active: r.flag("is_active")?,
         date_joined: ts_from_text(&date_joined).ok_or_else(|| {
-            Error::Schema(format!("auth_user.date_joined holds {date_joined:?}, which is not a timestamp"))
+            Error::Schema(format!(
+                "auth_user.date_joined holds {date_joined:?}, which is not a timestamp"
+            ))
         })?,
     })
 }
@@ -97,7 +99,10 @@ impl Store {
     /// The user with exactly this username (case-sensitive, as Django's `get_by_natural_key`).
     pub async fn user(&self, username: &str) -> Result<Option<User>> {
         let d = self.dialect();
-        let sql = format!("SELECT {} FROM auth_user u WHERE u.username = ?", user_columns(d));
+        let sql = format!(
+            "SELECT {} FROM auth_user u WHERE u.username = ?",
+            user_columns(d)
+        );
         let users = on_pool!(&self.pool, p => {
             let rows = sqlx::query(&d.sql(&sql)).bind(username).fetch_all(p).await?;
             rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?
@@ -262,16 +267,27 @@ impl Store {
 
     /// Adds a user to groups (already a member: no change). Returns how many memberships were added.
     pub async fn add_user_to_groups(&self, username: &str, groups: &[String]) -> Result<usize> {
-        self.change_memberships(&[username.to_owned()], groups, true).await
+        self.change_memberships(&[username.to_owned()], groups, true)
+            .await
     }
 
     /// Removes a user from groups (not a member: no change). Returns how many were removed.
-    pub async fn remove_user_from_groups(&self, username: &str, groups: &[String]) -> Result<usize> {
-        self.change_memberships(&[username.to_owned()], groups, false).await
+    pub async fn remove_user_from_groups(
+        &self,
+        username: &str,
+        groups: &[String],
+    ) -> Result<usize> {
+        self.change_memberships(&[username.to_owned()], groups, false)
+            .await
     }
 
     /// Adds or removes every (user, group) pair, after checking that every user and group exists.
-    pub(crate) async fn change_memberships(&self, usernames: &[String], groups: &[String], add: bool) -> Result<usize> {
+    pub(crate) async fn change_memberships(
+        &self,
+        usernames: &[String],
+        groups: &[String],
+        add: bool,
+    ) -> Result<usize> {
         let d = self.dialect();
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
@@ -317,7 +333,12 @@ impl Store {
         self.change_user_perms(username, perms, false).await
     }
 
-    async fn change_user_perms(&self, username: &str, perms: &[String], grant: bool) -> Result<usize> {
+    async fn change_user_perms(
+        &self,
+        username: &str,
+        perms: &[String],
+        grant: bool,
+    ) -> Result<usize> {
         let d = self.dialect();
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;

@@ -9,18 +9,34 @@ use crate::output::{self, input_error};
 use crate::Outcome;
 
 async fn principal(store: &Store, username: &str) -> Result<Principal, Error> {
-    store.principal(username).await?.ok_or_else(|| Error::NotFound { what: "user", name: username.to_owned() })
+    store
+        .principal(username)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            what: "user",
+            name: username.to_owned(),
+        })
 }
 
 pub(crate) async fn check(store: &Store, args: Check) -> Result<Outcome, Error> {
     let who = principal(store, &args.username).await?;
     if let Some(app) = &args.module {
         let allowed = who.has_module_perms(app);
-        println!("{}: module '{app}' {}", args.username, if allowed { "allowed" } else { "denied" });
-        return Ok(if allowed { Outcome::Success } else { Outcome::Denied });
+        println!(
+            "{}: module '{app}' {}",
+            args.username,
+            if allowed { "allowed" } else { "denied" }
+        );
+        return Ok(if allowed {
+            Outcome::Success
+        } else {
+            Outcome::Denied
+        });
     }
     if args.perms.is_empty() {
-        return Err(input_error("name at least one permission (app_label.codename), or --module APP"));
+        return Err(input_error(
+            "name at least one permission (app_label.codename), or --module APP",
+        ));
     }
     // No silent typos: every name must be a real permission, whatever the user's flags.
     store.resolve_permissions(&args.perms).await?;
@@ -28,17 +44,29 @@ pub(crate) async fn check(store: &Store, args: Check) -> Result<Outcome, Error> 
     let mut all = true;
     for perm in &args.perms {
         let allowed = who.has_perm(perm);
-        println!("{}: {perm} {}", args.username, if allowed { "allowed" } else { "denied" });
+        println!(
+            "{}: {perm} {}",
+            args.username,
+            if allowed { "allowed" } else { "denied" }
+        );
         any |= allowed;
         all &= allowed;
     }
     let allowed = if args.any { any } else { all };
-    Ok(if allowed { Outcome::Success } else { Outcome::Denied })
+    Ok(if allowed {
+        Outcome::Success
+    } else {
+        Outcome::Denied
+    })
 }
 
 pub(crate) async fn perms(store: &Store, username: &str, json: bool) -> Result<Outcome, Error> {
     let who = principal(store, username).await?;
-    let (user, group, all) = (who.get_user_permissions(), who.get_group_permissions(), who.get_all_permissions());
+    let (user, group, all) = (
+        who.get_user_permissions(),
+        who.get_group_permissions(),
+        who.get_all_permissions(),
+    );
     if json {
         output::json(&json!({
             "username": username,

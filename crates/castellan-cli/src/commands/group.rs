@@ -24,7 +24,10 @@ pub(crate) async fn run(store: &Store, cmd: GroupCmd) -> Result<Outcome, Error> 
         GroupCmd::List(a) => {
             let groups = store.groups().await?;
             if a.json {
-                output::json(&json!(groups.iter().map(|g| json!({ "name": g.name })).collect::<Vec<_>>()));
+                output::json(&json!(groups
+                    .iter()
+                    .map(|g| json!({ "name": g.name }))
+                    .collect::<Vec<_>>()));
             } else {
                 for g in &groups {
                     println!("{}", g.name);

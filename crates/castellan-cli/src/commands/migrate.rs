@@ -13,13 +13,17 @@ pub(crate) async fn run(store: &Store, json: bool) -> Result<Outcome, Error> {
         if report.created_schema {
             println!("Created Django's contenttypes and auth tables (Django 6.1 schema) and recorded their migrations.");
         } else {
-            println!("Adopted the existing Django database; Django's tables were left as they are.");
+            println!(
+                "Adopted the existing Django database; Django's tables were left as they are."
+            );
         }
         println!(
             "Content types created: {}; permissions created: {}.",
             report.content_types_created, report.permissions_created
         );
-        println!("Castellan's generation table and triggers are in place: permission caching is on.");
+        println!(
+            "Castellan's generation table and triggers are in place: permission caching is on."
+        );
     }
     Ok(Outcome::Success)
 }

@@ -30,7 +30,13 @@ pub(crate) async fn run(store: &Store, cmd: PermCmd) -> Result<Outcome, Error> {
         }
         PermCmd::Create { perm, model, name } => {
             let p = store.create_permission(&perm, &model, &name).await?;
-            println!("Created permission '{}' ({}) on {}.{}.", p.user_perm_str(), p.name, p.app_label, p.model);
+            println!(
+                "Created permission '{}' ({}) on {}.{}.",
+                p.user_perm_str(),
+                p.name,
+                p.app_label,
+                p.model
+            );
         }
         PermCmd::Delete { perm } => {
             let n = store.delete_permission(&perm).await?;

@@ -25,8 +25,19 @@ fn user_json(u: &User) -> serde_json::Value {
 
 pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
     match cmd {
-        UserCmd::Create { username, email, password_stdin, staff, superuser, inactive } => {
-            let password = if password_stdin { Some(stdin_line()?) } else { None };
+        UserCmd::Create {
+            username,
+            email,
+            password_stdin,
+            staff,
+            superuser,
+            inactive,
+        } => {
+            let password = if password_stdin {
+                Some(stdin_line()?)
+            } else {
+                None
+            };
             let user = store
                 .create_user(NewUser {
                     username,
@@ -56,15 +67,33 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
                     if u.is_superuser {
                         flags.push("superuser");
                     }
-                    println!("{}{}", u.username, if flags.is_empty() { String::new() } else { format!(" ({})", flags.join(", ")) });
+                    println!(
+                        "{}{}",
+                        u.username,
+                        if flags.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", flags.join(", "))
+                        }
+                    );
                 }
             }
         }
         UserCmd::Show(a) => {
-            let user = store.user(&a.username).await?.ok_or_else(|| Error::NotFound { what: "user", name: a.username.clone() })?;
+            let user = store
+                .user(&a.username)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "user",
+                    name: a.username.clone(),
+                })?;
             let groups = store.user_groups(&a.username).await?;
             let principal = store.principal_for_user(&user).await?;
-            let direct = if user.is_superuser { Vec::new() } else { principal.get_user_permissions() };
+            let direct = if user.is_superuser {
+                Vec::new()
+            } else {
+                principal.get_user_permissions()
+            };
             if a.json {
                 let mut v = user_json(&user);
                 v["groups"] = json!(groups);
@@ -77,13 +106,28 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
                 println!("active:        {}", user.is_active);
                 println!("staff:         {}", user.is_staff);
                 println!("superuser:     {}", user.is_superuser);
-                println!("password:      {}", if user.has_usable_password() { "set" } else { "unusable" });
+                println!(
+                    "password:      {}",
+                    if user.has_usable_password() {
+                        "set"
+                    } else {
+                        "unusable"
+                    }
+                );
                 println!("date joined:   {}", user.date_joined.to_rfc3339());
                 println!("groups:        {}", groups.join(", "));
                 println!("permissions:   {}", direct.join(", "));
             }
         }
-        UserCmd::Update { username, email, first_name, last_name, staff, superuser, active } => {
+        UserCmd::Update {
+            username,
+            email,
+            first_name,
+            last_name,
+            staff,
+            superuser,
+            active,
+        } => {
             let changes = UserChanges {
                 email,
                 first_name,
