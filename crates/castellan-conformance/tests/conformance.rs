@@ -41,6 +41,14 @@ impl PermObject for Obj {
     }
 }
 
+/// Django's `BaseBackend`: no `with_perm`.
+struct Base;
+impl castellan_core::PermissionBackend for Base {
+    fn name(&self) -> &str {
+        "base"
+    }
+}
+
 // T5, T6: is_staff grants nothing; an active superuser has everything; an inactive one nothing.
 async fn flags_truth_table(_db: &TestDb, store: &Store) {
     user(store, "test").await;
@@ -367,6 +375,37 @@ async fn with_perm_semantics(_db: &TestDb, store: &Store) {
             "{query:?}"
         );
     }
+    // The backend and obj arguments (T46 obj, T47, T49).
+    let model = Backends::default();
+    let all = q(Some(true), true);
+    assert_eq!(
+        store.with_perm_in(&model, None, &all, None).await.unwrap(),
+        s(&["superuser", "user1", "user2"])
+    );
+    assert!(store
+        .with_perm_in(&model, None, &all, Some(&Obj))
+        .await
+        .unwrap()
+        .is_empty());
+    let base_only = Backends::new(vec![std::sync::Arc::new(Base)]);
+    assert!(store
+        .with_perm_in(&base_only, None, &all, None)
+        .await
+        .unwrap()
+        .is_empty());
+    let two = Backends::new(vec![
+        std::sync::Arc::new(castellan_core::ModelBackend),
+        std::sync::Arc::new(Base),
+    ]);
+    assert!(store.with_perm_in(&two, None, &all, None).await.is_err());
+    assert_eq!(
+        store
+            .with_perm_in(&two, Some(castellan_core::ModelBackend::NAME), &all, None)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     let missing = WithPerm::new("auth.perm").unwrap();
     assert_eq!(store.with_perm(&missing).await.unwrap(), s(&["superuser"]));
     // Case-sensitive, also where the collation is not.

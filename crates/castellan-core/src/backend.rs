@@ -18,30 +18,54 @@ use crate::error::{Error, Result};
 use crate::index::{PermId, PermIndex, PermissionSet};
 use crate::user::Identity;
 
-/// The model (global) permissions loaded for one user: its direct ones and those of its groups.
+/// The model (global) permissions loaded for one user: its direct ones, those of its groups, and
+/// their union (what checks look at).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserPerms {
-    /// `auth_user_user_permissions`.
-    pub user: PermissionSet,
-    /// Through `auth_user_groups` → `auth_group_permissions`.
-    pub group: PermissionSet,
+    user: PermissionSet,
+    group: PermissionSet,
+    all: PermissionSet,
 }
 
 impl UserPerms {
+    /// The permissions from `auth_user_user_permissions` and from the user's groups.
+    pub fn new(user: PermissionSet, group: PermissionSet) -> Self {
+        let all = user.union(&group);
+        Self { user, group, all }
+    }
+
     /// No permissions (the anonymous user, or a user with none).
     pub fn empty() -> Self {
         Self::default()
     }
 
+    /// Direct permissions.
+    pub fn user(&self) -> &PermissionSet {
+        &self.user
+    }
+
+    /// Permissions through groups.
+    pub fn group(&self) -> &PermissionSet {
+        &self.group
+    }
+
+    /// Direct ∪ group.
+    pub fn all(&self) -> &PermissionSet {
+        &self.all
+    }
+
     /// Whether either source holds `id`.
     #[inline]
     pub fn contains(&self, id: PermId) -> bool {
-        self.user.contains(id) || self.group.contains(id)
+        self.all.contains(id)
     }
 
     /// Bytes used on the heap and inline (for the memory benchmark).
     pub fn size_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.user.heap_size() + self.group.heap_size()
+        std::mem::size_of::<Self>()
+            + self.user.heap_size()
+            + self.group.heap_size()
+            + self.all.heap_size()
     }
 }
 
@@ -108,11 +132,16 @@ impl Principal {
         if self.identity.is_active_superuser() {
             return true;
         }
-        self.model_perms_apply()
-            && self
-                .index
-                .resolve(perm)
-                .is_some_and(|id| self.perms.contains(id))
+        if !self.model_perms_apply() {
+            return false;
+        }
+        match self.index.resolve(perm) {
+            Some(id) => self.perms.contains(id),
+            None => {
+                unknown_permission(perm);
+                false
+            }
+        }
     }
 
     /// [`Principal::has_perm`] for a pre-resolved id (from [`PermIndex::resolve`] on the same index).
@@ -136,7 +165,7 @@ impl Principal {
             return false;
         }
         let range = self.index.app_range(app_label);
-        self.perms.user.intersects_range(range) || self.perms.group.intersects_range(range)
+        self.perms.all.intersects_range(range)
     }
 
     /// `get_user_permissions()` (sorted): a superuser's is every permission, as in Django.
@@ -161,7 +190,7 @@ impl Principal {
         } else if self.identity.is_superuser() {
             self.index.all()
         } else {
-            self.perms.user.union(&self.perms.group)
+            self.perms.all.clone()
         }
     }
 
@@ -174,6 +203,15 @@ impl Principal {
             pick(&self.perms).names(&self.index)
         }
     }
+}
+
+/// An unknown name in a run-time check is `false`, as in Django, but it is a bug worth seeing.
+#[cold]
+fn unknown_permission(perm: &str) {
+    tracing::warn!(
+        permission = perm,
+        "has_perm asked about a permission that does not exist; answering false"
+    );
 }
 
 /// A backend's answer to `has_perm` / `has_module_perms`.
@@ -243,7 +281,8 @@ pub trait PermissionBackend: Send + Sync {
         Outcome::Abstain
     }
 
-    /// Whether this backend can answer `with_perm` (Django: has a `with_perm` method).
+    /// Whether this backend answers `with_perm` (Django: has a `with_perm` method). The store runs the
+    /// model backend's query for it; other backends keep the default (no `with_perm`: no users).
     fn supports_with_perm(&self) -> bool {
         false
     }

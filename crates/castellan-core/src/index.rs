@@ -115,7 +115,7 @@ impl PermIndex {
 
     /// The set holding every permission (an active superuser's `get_all_permissions`).
     pub fn all(&self) -> PermissionSet {
-        PermissionSet((0..self.names.len() as u32).collect())
+        PermissionSet::from_ids((0..self.names.len() as u32).map(PermId))
     }
 
     /// Maps `auth_permission` row ids to a set (rows unknown to the index are ignored).
@@ -161,9 +161,26 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// A set of interned permission ids: a sorted, boxed slice (4 bytes per permission).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct PermissionSet(Box<[u32]>);
+/// A set of interned permission ids.
+///
+/// Stored as a bitset over the span of ids it holds (one bit per id between its smallest and largest
+/// member: a user's permissions cluster in a few apps, and ids of one app are contiguous), or, when
+/// that span is sparse, as a sorted list of ids (4 bytes each). Membership is a shift and a mask, or a
+/// binary search.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PermissionSet(Repr);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Bits { base: u32, words: Box<[u64]> },
+    Sorted(Box<[u32]>),
+}
+
+impl Default for PermissionSet {
+    fn default() -> Self {
+        Self(Repr::Sorted(Box::default()))
+    }
+}
 
 impl PermissionSet {
     /// The empty set.
@@ -176,17 +193,35 @@ impl PermissionSet {
         let mut v: Vec<u32> = ids.into_iter().map(|id| id.0).collect();
         v.sort_unstable();
         v.dedup();
-        Self(v.into_boxed_slice())
+        let (Some(&min), Some(&max)) = (v.first(), v.last()) else {
+            return Self::empty();
+        };
+        let words = ((max - min) as usize >> 6) + 1;
+        // A bitset when it is no bigger than twice the list (or one cache line).
+        if words * 8 <= (v.len() * 8).max(64) {
+            let mut bits = vec![0u64; words];
+            for id in &v {
+                let i = (id - min) as usize;
+                bits[i >> 6] |= 1 << (i & 63);
+            }
+            Self(Repr::Bits {
+                base: min,
+                words: bits.into_boxed_slice(),
+            })
+        } else {
+            Self(Repr::Sorted(v.into_boxed_slice()))
+        }
     }
 
     /// Whether the set holds `id`.
     #[inline]
     pub fn contains(&self, id: PermId) -> bool {
-        // Small sets: a linear scan beats the branchy binary search.
-        if self.0.len() <= 16 {
-            self.0.contains(&id.0)
-        } else {
-            self.0.binary_search(&id.0).is_ok()
+        match &self.0 {
+            Repr::Bits { base, words } => {
+                let i = id.0.wrapping_sub(*base) as usize;
+                words.get(i >> 6).is_some_and(|w| (w >> (i & 63)) & 1 == 1)
+            }
+            Repr::Sorted(ids) => ids.binary_search(&id.0).is_ok(),
         }
     }
 
@@ -195,8 +230,13 @@ impl PermissionSet {
         if start >= end {
             return false;
         }
-        let i = self.0.partition_point(|&x| x < start);
-        self.0.get(i).is_some_and(|&x| x < end)
+        match &self.0 {
+            Repr::Bits { .. } => self.iter().any(|id| id.0 >= start && id.0 < end),
+            Repr::Sorted(ids) => {
+                let i = ids.partition_point(|&x| x < start);
+                ids.get(i).is_some_and(|&x| x < end)
+            }
+        }
     }
 
     /// The union of two sets.
@@ -206,17 +246,31 @@ impl PermissionSet {
 
     /// The ids, ascending (so the names come out sorted).
     pub fn iter(&self) -> impl Iterator<Item = PermId> + '_ {
-        self.0.iter().map(|&i| PermId(i))
+        let (bits, sorted): (Option<(u32, &[u64])>, &[u32]) = match &self.0 {
+            Repr::Bits { base, words } => (Some((*base, words)), &[]),
+            Repr::Sorted(ids) => (None, ids),
+        };
+        let from_bits = bits.into_iter().flat_map(|(base, words)| {
+            words.iter().enumerate().flat_map(move |(w, &word)| {
+                (0..64u32)
+                    .filter(move |b| (word >> b) & 1 == 1)
+                    .map(move |b| PermId(base + (w as u32) * 64 + b))
+            })
+        });
+        from_bits.chain(sorted.iter().map(|&i| PermId(i)))
     }
 
     /// Number of permissions.
     pub fn len(&self) -> usize {
-        self.0.len()
+        match &self.0 {
+            Repr::Bits { words, .. } => words.iter().map(|w| w.count_ones() as usize).sum(),
+            Repr::Sorted(ids) => ids.len(),
+        }
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     /// The names, sorted, resolved through the index that issued the ids.
@@ -226,7 +280,10 @@ impl PermissionSet {
 
     /// Heap bytes used by the set.
     pub fn heap_size(&self) -> usize {
-        std::mem::size_of_val(&*self.0)
+        match &self.0 {
+            Repr::Bits { words, .. } => std::mem::size_of_val(&**words),
+            Repr::Sorted(ids) => std::mem::size_of_val(&**ids),
+        }
     }
 }
 
@@ -290,6 +347,54 @@ mod tests {
         let big = PermissionSet::from_ids((0..100).map(PermId));
         assert!(big.contains(PermId(77)));
         assert!(!big.contains(PermId(100)));
+        assert_eq!(big.len(), 100);
+    }
+
+    #[test]
+    fn bitset_and_list_forms_agree() {
+        // Dense (bitset) and sparse (sorted list) sets answer the same.
+        for ids in [
+            vec![3u32, 5, 64, 70, 130],
+            vec![1, 100_000, 5_000_000],
+            vec![7],
+        ] {
+            let set = PermissionSet::from_ids(ids.iter().map(|&i| PermId(i)));
+            let back: Vec<u32> = set.iter().map(|p| p.0).collect();
+            assert_eq!(back, ids);
+            assert_eq!(set.len(), ids.len());
+            for probe in [
+                0u32,
+                2,
+                3,
+                4,
+                5,
+                63,
+                64,
+                69,
+                70,
+                130,
+                131,
+                100_000,
+                5_000_000,
+                u32::MAX,
+            ] {
+                assert_eq!(
+                    set.contains(PermId(probe)),
+                    ids.contains(&probe),
+                    "{probe} in {ids:?}"
+                );
+            }
+            assert_eq!(set.intersects_range((4, 6)), ids.contains(&5));
+            assert_eq!(set.intersects_range((131, 99_999)), false);
+        }
+        assert!(matches!(
+            PermissionSet::from_ids([PermId(1), PermId(9)]).0,
+            Repr::Bits { .. }
+        ));
+        assert!(matches!(
+            PermissionSet::from_ids([PermId(1), PermId(90_000)]).0,
+            Repr::Sorted(_)
+        ));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //!     PermissionRow { id: 1, app_label: "bookshelf".into(), codename: "add_book".into() },
 //!     PermissionRow { id: 2, app_label: "bookshelf".into(), codename: "delete_book".into() },
 //! ]));
-//! let perms = UserPerms { user: index.set_from_rows([1]), group: index.set_from_rows([]) };
+//! let perms = UserPerms::new(index.set_from_rows([1]), index.set_from_rows([]));
 //! let alice = Identity::User(UserFlags {
 //!     id: 7, username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
 //! });

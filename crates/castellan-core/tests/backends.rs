@@ -19,10 +19,10 @@ fn index() -> Arc<PermIndex> {
 
 fn user(name: &str, active: bool, superuser: bool, grants: &[i64]) -> Principal {
     let idx = index();
-    let perms = UserPerms {
-        user: idx.set_from_rows(grants.iter().copied()),
-        group: Default::default(),
-    };
+    let perms = UserPerms::new(
+        idx.set_from_rows(grants.iter().copied()),
+        Default::default(),
+    );
     Principal::new(
         Identity::User(UserFlags {
             id: 1,

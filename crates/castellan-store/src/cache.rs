@@ -1,12 +1,15 @@
-//! The per-process permission cache, keyed by the database's authorization generation.
+//! The per-process permission cache, keyed by the database's authorization generations.
 //!
-//! Castellan's migration adds a one-row table `castellan_generation` and triggers on every table that
+//! Castellan's migration adds a two-row table `castellan_generation` and triggers on every table that
 //! can change a user's permissions (`auth_user_groups`, `auth_user_user_permissions`,
 //! `auth_group_permissions`, `auth_permission`, `auth_group`, `django_content_type`). Any write — by
-//! Castellan, by Django, or by hand-written SQL — bumps the generation **in the writing transaction**.
-//! Every check reads the generation together with the user row (one query), so a cached entry is only
-//! used while nothing that could change it has been committed: revocation is visible on the very next
-//! check, in every process. The user's flags (`is_active`, `is_superuser`) are never cached.
+//! Castellan, by Django, or by hand-written SQL — bumps the *grants* generation (row 1) **in the
+//! writing transaction**; writes to `auth_permission` and `django_content_type` also bump the
+//! *catalog* generation (row 2), which is what the interned permission index depends on.
+//!
+//! Every check reads both generations together with the user row (one query), so a cached entry is
+//! only used while nothing that could change it has been committed: revocation is visible on the very
+//! next check, in every process. The user's flags (`is_active`, `is_superuser`) are never cached.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -14,14 +17,18 @@ use std::sync::{Arc, RwLock};
 use castellan_core::{PermIndex, UserPerms};
 use foldhash::fast::RandomState;
 
+use crate::principal::Gen;
+
 #[derive(Default)]
 struct State {
-    generation: Option<i64>,
+    grants: Option<i64>,
+    catalog: Option<i64>,
     index: Option<Arc<PermIndex>>,
     users: HashMap<i64, Arc<UserPerms>, RandomState>,
 }
 
-/// Cached permission index and per-user permission sets, valid for one generation.
+/// Cached permission index (per catalog generation) and per-user permission sets (per grants and
+/// catalog generation).
 #[derive(Default)]
 pub(crate) struct PermCache {
     state: RwLock<State>,
@@ -40,57 +47,62 @@ impl PermCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Drops everything if `generation` differs from the cached one.
-    pub(crate) fn observe(&self, generation: i64) {
-        if self.read().generation == Some(generation) {
-            return;
+    /// Drops what `g` makes stale: every user on a new grants generation, the index too on a new
+    /// catalog generation.
+    pub(crate) fn observe(&self, g: Gen) {
+        {
+            let state = self.read();
+            if state.grants == Some(g.grants) && state.catalog == Some(g.catalog) {
+                return;
+            }
         }
         let mut state = self.write();
-        if state.generation != Some(generation) {
-            state.generation = Some(generation);
+        if state.catalog != Some(g.catalog) {
+            state.catalog = Some(g.catalog);
             state.index = None;
+            state.users.clear();
+        }
+        if state.grants != Some(g.grants) {
+            state.grants = Some(g.grants);
             state.users.clear();
         }
     }
 
-    /// Forgets everything (e.g. after this process wrote, to save the next reader a stale look-up).
+    /// Forgets everything.
     pub(crate) fn clear(&self) {
         let mut state = self.write();
-        state.generation = None;
-        state.index = None;
-        state.users.clear();
+        *state = State::default();
     }
 
-    pub(crate) fn index(&self, generation: i64) -> Option<Arc<PermIndex>> {
+    pub(crate) fn index(&self, catalog: i64) -> Option<Arc<PermIndex>> {
         let state = self.read();
-        (state.generation == Some(generation))
+        (state.catalog == Some(catalog))
             .then(|| state.index.clone())
             .flatten()
     }
 
-    pub(crate) fn user(
-        &self,
-        generation: i64,
-        user_id: i64,
-    ) -> Option<(Arc<PermIndex>, Arc<UserPerms>)> {
+    pub(crate) fn user(&self, g: Gen, user_id: i64) -> Option<(Arc<PermIndex>, Arc<UserPerms>)> {
         let state = self.read();
-        if state.generation != Some(generation) {
+        if state.grants != Some(g.grants) || state.catalog != Some(g.catalog) {
             return None;
         }
         Some((state.index.clone()?, state.users.get(&user_id)?.clone()))
     }
 
-    pub(crate) fn put_index(&self, generation: i64, index: Arc<PermIndex>) {
-        self.observe(generation);
+    pub(crate) fn put_index(&self, catalog: i64, index: Arc<PermIndex>) {
         let mut state = self.write();
-        if state.generation == Some(generation) {
+        if state.catalog.is_none() || state.catalog == Some(catalog) {
+            state.catalog = Some(catalog);
             state.index = Some(index);
         }
     }
 
-    pub(crate) fn put_user(&self, generation: i64, user_id: i64, perms: Arc<UserPerms>) {
+    pub(crate) fn put_user(&self, g: Gen, user_id: i64, perms: Arc<UserPerms>) {
         let mut state = self.write();
-        if state.generation == Some(generation) && state.index.is_some() {
+        if state.grants == Some(g.grants)
+            && state.catalog == Some(g.catalog)
+            && state.index.is_some()
+        {
             state.users.insert(user_id, perms);
         }
     }
@@ -105,17 +117,36 @@ impl PermCache {
 mod tests {
     use super::*;
 
+    const G1: Gen = Gen {
+        grants: 1,
+        catalog: 1,
+    };
+
     #[test]
-    fn a_new_generation_drops_every_entry() {
+    fn a_new_grants_generation_drops_users_but_keeps_the_index() {
         let cache = PermCache::default();
+        cache.observe(G1);
         cache.put_index(1, Arc::new(PermIndex::default()));
-        cache.put_user(1, 7, Arc::new(UserPerms::empty()));
-        assert!(cache.user(1, 7).is_some());
-        assert!(cache.user(2, 7).is_none());
-        cache.observe(2);
+        cache.put_user(G1, 7, Arc::new(UserPerms::empty()));
+        assert!(cache.user(G1, 7).is_some());
+        let g2 = Gen {
+            grants: 2,
+            catalog: 1,
+        };
+        assert!(cache.user(g2, 7).is_none());
+        cache.observe(g2);
         assert_eq!(cache.len(), 0);
+        assert!(
+            cache.index(1).is_some(),
+            "the index survives a grant change"
+        );
         // An entry loaded under an old generation is not stored.
-        cache.put_user(1, 7, Arc::new(UserPerms::empty()));
+        cache.put_user(G1, 7, Arc::new(UserPerms::empty()));
         assert_eq!(cache.len(), 0);
+        cache.observe(Gen {
+            grants: 3,
+            catalog: 2,
+        });
+        assert!(cache.index(1).is_none() && cache.index(2).is_none());
     }
 }

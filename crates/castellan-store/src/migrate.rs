@@ -37,6 +37,18 @@ pub(crate) const WATCHED_TABLES: [&str; 6] = [
     "django_content_type",
 ];
 
+/// The tables the permission index is built from: a change there also moves the catalog generation.
+pub(crate) const CATALOG_TABLES: [&str; 2] = ["auth_permission", "django_content_type"];
+
+/// The statement a trigger on `table` runs.
+fn bump(table: &str) -> &'static str {
+    if CATALOG_TABLES.contains(&table) {
+        "UPDATE castellan_generation SET value = value + 1"
+    } else {
+        "UPDATE castellan_generation SET value = value + 1 WHERE id = 1"
+    }
+}
+
 const SQLITE_SCHEMA: &str = include_str!("schema/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("schema/postgres.sql");
 const MYSQL_SCHEMA: &str = include_str!("schema/mysql.sql");
@@ -190,7 +202,8 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
                     let name = format!("castellan_bump_{t}_{}", op.to_lowercase());
                     stmts.push(format!("DROP TRIGGER IF EXISTS {name}"));
                     stmts.push(format!(
-                        "CREATE TRIGGER {name} AFTER {op} ON \"{t}\" BEGIN UPDATE castellan_generation SET value = value + 1 WHERE id = 1; END"
+                        "CREATE TRIGGER {name} AFTER {op} ON \"{t}\" BEGIN {}; END",
+                        bump(t)
                     ));
                 }
             }
@@ -199,10 +212,18 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
             stmts.push(
                 "CREATE OR REPLACE FUNCTION castellan_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE castellan_generation SET value = value + 1 WHERE id = 1; RETURN NULL; END $$".into(),
             );
+            stmts.push(
+                "CREATE OR REPLACE FUNCTION castellan_bump_catalog() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE castellan_generation SET value = value + 1; RETURN NULL; END $$".into(),
+            );
             for t in WATCHED_TABLES {
+                let function = if CATALOG_TABLES.contains(&t) {
+                    "castellan_bump_catalog"
+                } else {
+                    "castellan_bump"
+                };
                 stmts.push(format!("DROP TRIGGER IF EXISTS castellan_bump ON {t}"));
                 stmts.push(format!(
-                    "CREATE TRIGGER castellan_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION castellan_bump()"
+                    "CREATE TRIGGER castellan_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
                 ));
             }
         }
@@ -212,7 +233,8 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
                     let name = format!("castellan_bump_{t}_{}", op.to_lowercase());
                     stmts.push(format!("DROP TRIGGER IF EXISTS {name}"));
                     stmts.push(format!(
-                        "CREATE TRIGGER {name} AFTER {op} ON `{t}` FOR EACH ROW UPDATE castellan_generation SET value = value + 1 WHERE id = 1"
+                        "CREATE TRIGGER {name} AFTER {op} ON `{t}` FOR EACH ROW {}",
+                        bump(t)
                     ));
                 }
             }
@@ -223,20 +245,23 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
         for stmt in &stmts {
             sqlx::query(stmt).execute(&mut *tx).await?;
         }
-        let n = sqlx::query("SELECT count(*) AS n FROM castellan_generation WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?
-            .int("n")?;
-        if n == 0 {
-            sqlx::query("INSERT INTO castellan_generation (id, value) VALUES (1, 1)")
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            // Re-installed triggers may have missed writes: start a new generation.
-            sqlx::query("UPDATE castellan_generation SET value = value + 1 WHERE id = 1")
-                .execute(&mut *tx)
-                .await?;
+        for id in [1, 2] {
+            let n = sqlx::query(&d.sql("SELECT count(*) AS n FROM castellan_generation WHERE id = ?"))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .int("n")?;
+            if n == 0 {
+                sqlx::query(&d.sql("INSERT INTO castellan_generation (id, value) VALUES (?, 1)"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
+        // Re-installed triggers may have missed writes: start new generations.
+        sqlx::query("UPDATE castellan_generation SET value = value + 1")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -249,6 +274,10 @@ pub(crate) async fn castellan_objects_intact(pool: &Pool) -> Result<bool> {
         return Ok(false);
     }
     let d = pool.dialect();
+    let rows = on_pool!(pool, p => sqlx::query("SELECT count(*) AS n FROM castellan_generation WHERE id IN (1, 2)").fetch_one(p).await?.int("n")?);
+    if rows != 2 {
+        return Ok(false);
+    }
     let (sql, expected) = match d {
         Dialect::Sqlite => (
             "SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'",
