@@ -385,7 +385,7 @@ mod tests {
                 );
             }
             assert_eq!(set.intersects_range((4, 6)), ids.contains(&5));
-            assert_eq!(set.intersects_range((131, 99_999)), false);
+            assert!(!set.intersects_range((131, 99_999)));
         }
         assert!(matches!(
             PermissionSet::from_ids([PermId(1), PermId(9)]).0,
