@@ -51,8 +51,15 @@ pub fn validate_username(username: &str) -> Result<()> {
     Ok(())
 }
 
+/// Python's Unicode `\w` minus nothing Django adds: a letter (general category L*) or a number (N*),
+/// or one of `_ . @ + -`. (Rust's `char::is_alphanumeric` also accepts combining vowel signs, which
+/// Django rejects.)
 fn is_username_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-')
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number
+    ) || matches!(c, '_' | '.' | '@' | '+' | '-')
 }
 
 /// Validates a group name: not blank, at most 150 characters, no control characters.
@@ -153,7 +160,16 @@ mod tests {
         for ok in ["alice", "a.b@c+d-e_f", "Zoë", "用户", "joe123"] {
             assert!(validate_username(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "has space", "🤠", "tab\t", "semi;colon", "new\n"] {
+        for bad in [
+            "",
+            "has space",
+            "🤠",
+            "tab\t",
+            "semi;colon",
+            "new\n",
+            "กิน",
+            "का",
+        ] {
             assert!(validate_username(bad).is_err(), "{bad:?}");
         }
         assert!(validate_username(&"a".repeat(150)).is_ok());
