@@ -41,6 +41,26 @@ pub enum Command {
     Perms(UserJson),
     /// Who has a permission (Django's `with_perm`).
     WhoHas(WhoHas),
+    /// The audit trail of changes made through Castellan, newest first.
+    Audit(Audit),
+}
+
+/// `audit`.
+#[derive(Debug, Args)]
+pub struct Audit {
+    /// Only entries since this time: RFC 3339 (`2026-11-25T10:00:00Z`), a date (`2026-11-25`), or an
+    /// age (`30m`, `12h`, `7d`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only entries about this user, or made by them.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// At most this many entries.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--json`.

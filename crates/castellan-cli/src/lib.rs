@@ -76,7 +76,9 @@ pub fn exit_code(e: &Error) -> u8 {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<Outcome, Error> {
     let url = database_url(&cli);
-    let store = Store::connect(&url).await?;
+    let store = Store::connect(&url)
+        .await?
+        .with_actor(castellan_store::Actor::cli());
     let result = commands::dispatch(&store, cli).await;
     store.close().await;
     result

@@ -710,6 +710,73 @@ async fn deletes_cascade(_db: &TestDb, store: &Store) {
     assert!(store.principal("u").await.unwrap().is_none());
 }
 
+// Every change through Castellan is in the audit trail, written with the change (and only then).
+async fn changes_are_audited(_db: &TestDb, store: &Store) {
+    use castellan_store::{Actor, AuditFilter};
+    let ops = store.with_actor(Actor::Cli {
+        os_user: "ops".into(),
+    });
+    ops.create_group("G").await.unwrap();
+    ops.grant_group("G", &s(&["auth.add_user"])).await.unwrap();
+    ops.grant_group("G", &s(&["auth.add_user"])).await.unwrap(); // no change: no entry
+    assert!(ops
+        .grant_group("G", &s(&["auth.view_user", "auth.nope"]))
+        .await
+        .is_err());
+    let mut u = NewUser::new("carol");
+    u.password = Some("secret-pass".into());
+    let admin = store.with_actor(Actor::User {
+        id: 1,
+        username: "boss".into(),
+    });
+    admin.create_user(u).await.unwrap();
+    admin.add_user_to_groups("carol", &s(&["G"])).await.unwrap();
+    admin
+        .set_password("carol", Some("another-pass"))
+        .await
+        .unwrap();
+    let log = store.audit_log(&AuditFilter::default()).await.unwrap();
+    let actions: Vec<(&str, &str, &str)> = log
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.object.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("user:boss", "user.set_password", "carol"),
+            ("user:boss", "user.add_group", "carol"),
+            ("user:boss", "user.create", "carol"),
+            ("cli:ops", "group.grant", "G"),
+            ("cli:ops", "group.create", "G"),
+        ]
+    );
+    assert!(log[3].after.as_deref().unwrap().contains("auth.add_user"));
+    for e in &log {
+        for text in [&e.before, &e.after].into_iter().flatten() {
+            assert!(
+                !text.contains("pbkdf2") && !text.contains("secret-pass"),
+                "no secrets in the trail: {text}"
+            );
+        }
+    }
+    let carol = store
+        .audit_log(&AuditFilter {
+            user: Some("carol".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(carol.len(), 3);
+    let recent = store
+        .audit_log(&AuditFilter {
+            since: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(recent.is_empty());
+}
+
 // Migrate is idempotent and adopts its own database.
 async fn migrate_twice_adopts(_db: &TestDb, store: &Store) {
     let report = store.migrate(&Registry::django()).await.unwrap();
@@ -738,4 +805,5 @@ store_conformance!(
     bad_input_changes_nothing,
     deletes_cascade,
     migrate_twice_adopts,
+    changes_are_audited,
 );

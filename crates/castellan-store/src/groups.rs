@@ -4,6 +4,7 @@ use castellan_core::validators::validate_group_name;
 use castellan_core::Group;
 use serde::Serialize;
 
+use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::RowExt;
@@ -48,6 +49,7 @@ impl Store {
             }
             exec!(&mut *tx, d, "INSERT INTO auth_group (name) VALUES (?)", name);
             let id = group_id!(&mut *tx, d, name);
+            audit!(&mut *tx, self, "group.create", "group", name, None, None);
             tx.commit().await?;
             id
         });
@@ -61,9 +63,11 @@ impl Store {
     /// Deletes a group with its permission grants and memberships (Django's cascade).
     pub async fn delete_group(&self, name: &str) -> Result<()> {
         let d = self.dialect();
+        let before = self.group_detail(name).await.ok().and_then(|g| json(&g));
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let id = group_id!(&mut *tx, d, name);
+            audit!(&mut *tx, self, "group.delete", "group", name, before.clone(), None);
             exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE group_id = ?", id);
             exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE group_id = ?", id);
             exec!(&mut *tx, d, "DELETE FROM auth_group WHERE id = ?", id);
@@ -87,6 +91,8 @@ impl Store {
                 });
             }
             exec!(&mut *tx, d, "UPDATE auth_group SET name = ? WHERE id = ?", new, id);
+            audit!(&mut *tx, self, "group.rename", "group", new,
+                json(&serde_json::json!({ "name": old })), json(&serde_json::json!({ "name": new })));
             tx.commit().await?;
         });
         self.after_write();
@@ -168,19 +174,32 @@ impl Store {
                 .map(|r| r.int("permission_id"))
                 .collect::<Result<_>>()?;
             let mut n = 0;
-            for ids in &resolved {
+            let mut changed = Vec::new();
+            for (ids, perm) in resolved.iter().zip(perms) {
                 if grant {
                     if !ids.iter().any(|id| held.contains(id)) {
                         n += exec!(&mut *tx, d, "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (?, ?)", gid, ids[0]);
                         held.push(ids[0]);
+                        changed.push(perm.clone());
                     }
                 } else {
                     for id in ids {
                         if let Some(pos) = held.iter().position(|h| h == id) {
                             n += exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE group_id = ? AND permission_id = ?", gid, *id);
                             held.swap_remove(pos);
+                            if !changed.contains(perm) {
+                                changed.push(perm.clone());
+                            }
                         }
                     }
+                }
+            }
+            if !changed.is_empty() {
+                let perms = json(&serde_json::json!({ "permissions": changed }));
+                if grant {
+                    audit!(&mut *tx, self, "group.grant", "group", name, None, perms);
+                } else {
+                    audit!(&mut *tx, self, "group.revoke", "group", name, perms, None);
                 }
             }
             tx.commit().await?;

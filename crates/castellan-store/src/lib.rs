@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+mod audit;
 mod authn;
 mod cache;
 mod error;
@@ -48,6 +49,7 @@ use castellan_core::hashers::Hashers;
 use castellan_core::Registry;
 use tokio::sync::Semaphore;
 
+pub use audit::{Actor, AuditEntry, AuditFilter};
 pub use error::{Error, Result};
 pub use groups::GroupDetail;
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
@@ -65,6 +67,8 @@ pub struct Store {
     pool: Pool,
     cache: Arc<PermCache>,
     caching: Arc<AtomicBool>,
+    auditing: Arc<AtomicBool>,
+    actor: Actor,
     hashers: Arc<Hashers>,
     hash_slots: Arc<Semaphore>,
 }
@@ -111,6 +115,8 @@ impl Store {
             pool,
             cache: Arc::default(),
             caching: Arc::new(AtomicBool::new(false)),
+            auditing: Arc::new(AtomicBool::new(false)),
+            actor: Actor::System,
             hashers: Arc::new(options.hashers),
             hash_slots: Arc::new(Semaphore::new(cores)),
         };
@@ -134,7 +140,26 @@ impl Store {
         self.caching.load(Ordering::Acquire)
     }
 
+    /// The same store (sharing pool and cache) acting as `actor`: its changes are audited under that name.
+    pub fn with_actor(&self, actor: Actor) -> Self {
+        let mut store = self.clone();
+        store.actor = actor;
+        store
+    }
+
+    /// Who this store's changes are attributed to.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Whether changes are recorded in the audit trail (Castellan's `migrate` installed it).
+    pub fn auditing(&self) -> bool {
+        self.auditing.load(Ordering::Acquire)
+    }
+
     async fn refresh_caching(&self) -> Result<()> {
+        let audit = migrate::table_exists(&self.pool, "castellan_audit").await?;
+        self.auditing.store(audit, Ordering::Release);
         let intact = migrate::castellan_objects_intact(&self.pool).await?;
         if !intact && migrate::table_exists(&self.pool, "castellan_generation").await? {
             tracing::warn!(

@@ -194,6 +194,7 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
     let d = pool.dialect();
     let mut stmts: Vec<String> = vec![
         "CREATE TABLE IF NOT EXISTS castellan_generation (id integer NOT NULL PRIMARY KEY, value bigint NOT NULL)".into(),
+        crate::audit::create_table_sql(d).into(),
     ];
     match d {
         Dialect::Sqlite => {

@@ -6,6 +6,7 @@ use castellan_core::perm::{validate_identifier, validate_new_codename};
 use castellan_core::validators::validate_permission_name;
 use castellan_core::{PermName, Permission, PermissionRow, Registry};
 
+use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::{Pool, RowExt};
@@ -222,6 +223,8 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .int("id")?;
+            audit!(&mut *tx, self, "permission.create", "permission", perm, None,
+                json(&serde_json::json!({ "model": &model, "name": name })));
             tx.commit().await?;
             id
         });
@@ -244,6 +247,7 @@ impl Store {
             let mut tx = p.begin().await?;
             let rows = permission_rows!(&mut *tx);
             let ids = resolve(&rows, &names)?.concat();
+            audit!(&mut *tx, self, "permission.delete", "permission", perm, json(&serde_json::json!({ "rows": ids.len() })), None);
             for id in &ids {
                 exec!(&mut *tx, d, "DELETE FROM auth_user_user_permissions WHERE permission_id = ?", *id);
                 exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE permission_id = ?", *id);

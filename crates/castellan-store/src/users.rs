@@ -9,6 +9,7 @@ use castellan_core::User;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::{ts_from_text, ts_to_text, Dialect, RowExt};
@@ -62,6 +63,14 @@ pub struct UserChanges {
     pub is_superuser: Option<bool>,
     /// New `is_active`.
     pub is_active: Option<bool>,
+}
+
+fn flags_json(u: &User) -> String {
+    serde_json::json!({
+        "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
+        "is_staff": u.is_staff, "is_superuser": u.is_superuser, "is_active": u.is_active,
+    })
+    .to_string()
 }
 
 pub(crate) fn user_columns(d: Dialect) -> String {
@@ -159,6 +168,11 @@ impl Store {
                 ts_to_text(now)
             );
             let id = user_id!(&mut *tx, d, &username);
+            audit!(&mut *tx, self, "user.create", "user", &username, None, json(&serde_json::json!({
+                "email": &email, "first_name": &new.first_name, "last_name": &new.last_name,
+                "is_staff": new.is_staff, "is_superuser": new.is_superuser, "is_active": new.is_active,
+                "has_usable_password": new.password.is_some(),
+            })));
             tx.commit().await?;
             id
         });
@@ -190,9 +204,15 @@ impl Store {
             validate_person_name("last name", v)?;
         }
         let d = self.dialect();
+        let before = self.user(username).await?.map(|u| flags_json(&u));
+        let after = serde_json::json!({
+            "email": &email, "first_name": &changes.first_name, "last_name": &changes.last_name,
+            "is_staff": changes.is_staff, "is_superuser": changes.is_superuser, "is_active": changes.is_active,
+        });
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let id = user_id!(&mut *tx, d, username);
+            audit!(&mut *tx, self, "user.update", "user", username, before.clone(), json(&after));
             if let Some(v) = &email {
                 exec!(&mut *tx, d, "UPDATE auth_user SET email = ? WHERE id = ?", v, id);
             }
@@ -222,9 +242,11 @@ impl Store {
     /// Deletes a user with its group memberships and direct permissions (Django's cascade).
     pub async fn delete_user(&self, username: &str) -> Result<()> {
         let d = self.dialect();
+        let before = self.user(username).await?.map(|u| flags_json(&u));
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let id = user_id!(&mut *tx, d, username);
+            audit!(&mut *tx, self, "user.delete", "user", username, before.clone(), None);
             exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE user_id = ?", id);
             exec!(&mut *tx, d, "DELETE FROM auth_user_user_permissions WHERE user_id = ?", id);
             exec!(&mut *tx, d, "DELETE FROM auth_user WHERE id = ?", id);
@@ -242,6 +264,9 @@ impl Store {
             let mut tx = p.begin().await?;
             let id = user_id!(&mut *tx, d, username);
             exec!(&mut *tx, d, "UPDATE auth_user SET password = ? WHERE id = ?", &encoded, id);
+            // The hash itself never goes into the audit trail.
+            audit!(&mut *tx, self, "user.set_password", "user", username, None,
+                json(&serde_json::json!({ "has_usable_password": raw.is_some() })));
             tx.commit().await?;
         });
         Ok(())
@@ -300,8 +325,8 @@ impl Store {
                 group_ids.push(group_id!(&mut *tx, d, g.as_str()));
             }
             let mut n = 0;
-            for &uid in &user_ids {
-                for &gid in &group_ids {
+            for (ui, &uid) in user_ids.iter().enumerate() {
+                for (gi, &gid) in group_ids.iter().enumerate() {
                     let present = sqlx::query(&d.sql("SELECT count(*) AS n FROM auth_user_groups WHERE user_id = ? AND group_id = ?"))
                         .bind(uid)
                         .bind(gid)
@@ -309,10 +334,13 @@ impl Store {
                         .await?
                         .int("n")?
                         > 0;
+                    let (u, g) = (&usernames[ui], &groups[gi]);
                     if add && !present {
                         n += exec!(&mut *tx, d, "INSERT INTO auth_user_groups (user_id, group_id) VALUES (?, ?)", uid, gid);
+                        audit!(&mut *tx, self, "user.add_group", "user", u, None, json(&serde_json::json!({ "group": g })));
                     } else if !add && present {
                         n += exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE user_id = ? AND group_id = ?", uid, gid);
+                        audit!(&mut *tx, self, "user.remove_group", "user", u, json(&serde_json::json!({ "group": g })), None);
                     }
                 }
             }
@@ -353,20 +381,33 @@ impl Store {
                 .map(|r| r.int("permission_id"))
                 .collect::<Result<_>>()?;
             let mut n = 0;
-            for ids in &resolved {
+            let mut changed = Vec::new();
+            for (ids, name) in resolved.iter().zip(perms) {
                 if grant {
                     // One row is enough to hold the name; grant the first unless one is already held.
                     if !ids.iter().any(|id| held.contains(id)) {
                         n += exec!(&mut *tx, d, "INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (?, ?)", uid, ids[0]);
                         held.push(ids[0]);
+                        changed.push(name.clone());
                     }
                 } else {
                     for id in ids {
                         if let Some(pos) = held.iter().position(|h| h == id) {
                             n += exec!(&mut *tx, d, "DELETE FROM auth_user_user_permissions WHERE user_id = ? AND permission_id = ?", uid, *id);
                             held.swap_remove(pos);
+                            if !changed.contains(name) {
+                                changed.push(name.clone());
+                            }
                         }
                     }
+                }
+            }
+            if !changed.is_empty() {
+                let perms = json(&serde_json::json!({ "permissions": changed }));
+                if grant {
+                    audit!(&mut *tx, self, "user.grant", "user", username, None, perms);
+                } else {
+                    audit!(&mut *tx, self, "user.revoke", "user", username, perms, None);
                 }
             }
             tx.commit().await?;

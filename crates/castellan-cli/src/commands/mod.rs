@@ -1,5 +1,6 @@
 //! One module per command family; each is a thin layer over the store.
 
+mod audit;
 mod changepassword;
 mod check;
 mod createsuperuser;
@@ -31,5 +32,6 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         Command::Check(a) => check::check(store, a).await,
         Command::Perms(a) => check::perms(store, &a.username, a.json).await,
         Command::WhoHas(a) => check::who_has(store, a).await,
+        Command::Audit(a) => audit::run(store, a).await,
     }
 }
