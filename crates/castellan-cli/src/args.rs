@@ -43,6 +43,29 @@ pub enum Command {
     WhoHas(WhoHas),
     /// The audit trail of changes made through Castellan, newest first.
     Audit(Audit),
+    /// Write users (with their password hashes as they are), groups, permissions, memberships and
+    /// grants as JSON.
+    Export(Export),
+    /// Load an export idempotently, in one transaction.
+    Import(Import),
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct Export {
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct Import {
+    /// The export file (`-` for standard input).
+    pub file: std::path::PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `audit`.

@@ -777,6 +777,99 @@ async fn changes_are_audited(_db: &TestDb, store: &Store) {
     assert!(recent.is_empty());
 }
 
+// Export → import into a fresh database → export again gives the same document; a second import is a
+// no-op; a bad document changes nothing.
+async fn export_import_round_trip(db: &TestDb, store: &Store) {
+    store
+        .create_permission("bookshelf.can_publish_book", "book", "Can publish book")
+        .await
+        .unwrap();
+    store.create_group("Editors").await.unwrap();
+    store.create_group("Ünïcode group").await.unwrap();
+    store
+        .grant_group(
+            "Editors",
+            &s(&["auth.change_user", "bookshelf.can_publish_book"]),
+        )
+        .await
+        .unwrap();
+    let mut alice = NewUser::new("alice");
+    alice.email = "alice@example.org".into();
+    alice.is_staff = true;
+    store.create_user(alice).await.unwrap();
+    store.create_user(NewUser::new("Zoë")).await.unwrap();
+    let md5 = Md5Hasher::new()
+        .encode(b"pw", "seasaltseasaltseasalt1")
+        .unwrap();
+    store
+        .execute_raw(&format!(
+            "UPDATE auth_user SET password = '{md5}' WHERE username = 'alice'"
+        ))
+        .await
+        .unwrap();
+    store
+        .add_user_to_groups("alice", &s(&["Editors", "Ünïcode group"]))
+        .await
+        .unwrap();
+    store
+        .grant_user("Zoë", &s(&["auth.view_user"]))
+        .await
+        .unwrap();
+    store
+        .touch_last_login(store.user("alice").await.unwrap().unwrap().id)
+        .await
+        .unwrap();
+    let original = store.export().await.unwrap();
+    assert_eq!(original.users.len(), 2);
+
+    let target_db = TestDb::create(db.kind()).await.unwrap();
+    let target = target_db.store().await;
+    target.migrate(&Registry::django()).await.unwrap();
+    let noop = |_: &str, _: u64, _: u64| {};
+    let report = target.import(&original, &noop).await.unwrap();
+    assert_eq!(report.users_created, 2);
+    assert_eq!(report.permissions_created, 1);
+    let copy = target.export().await.unwrap();
+    assert_eq!(copy, original, "round trip");
+    assert!(
+        target.import(&original, &noop).await.unwrap().is_noop(),
+        "idempotent"
+    );
+    // The copied hash still verifies: hashes are copied, never recomputed.
+    let md5_store = Store::connect_with(
+        &target_db.url,
+        StoreOptions {
+            hashers: Hashers::new(vec![Box::new(Md5Hasher::new())]).unwrap(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(md5_store
+        .authenticate("alice", "pw")
+        .await
+        .unwrap()
+        .is_some());
+    md5_store.close().await;
+    assert!(target
+        .principal("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("bookshelf.can_publish_book"));
+
+    // Bad input: nothing changes.
+    let mut bad = original.clone();
+    bad.users[0].groups.push("Nope".into());
+    bad.users.push(castellan_store::ExportedUser {
+        username: "new".into(),
+        ..bad.users[1].clone()
+    });
+    assert!(target.import(&bad, &noop).await.is_err());
+    assert_eq!(target.export().await.unwrap(), original);
+    target.close().await;
+}
+
 // Migrate is idempotent and adopts its own database.
 async fn migrate_twice_adopts(_db: &TestDb, store: &Store) {
     let report = store.migrate(&Registry::django()).await.unwrap();
@@ -806,4 +899,5 @@ store_conformance!(
     deletes_cascade,
     migrate_twice_adopts,
     changes_are_audited,
+    export_import_round_trip,
 );

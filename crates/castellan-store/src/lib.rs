@@ -40,6 +40,7 @@ mod perms;
 pub mod pool;
 mod principal;
 mod sqlm;
+mod transfer;
 mod users;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +55,9 @@ pub use error::{Error, Result};
 pub use groups::GroupDetail;
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use pool::Dialect;
+pub use transfer::{
+    Export, ExportedGroup, ExportedPermission, ExportedUser, ImportReport, Progress, EXPORT_FORMAT,
+};
 pub use users::{NewUser, UserChanges};
 
 use cache::PermCache;
