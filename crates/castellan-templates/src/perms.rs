@@ -20,6 +20,10 @@ use minijinja::{Error, ErrorKind};
 /// | `{% if 'codename' in perms.app %}`| `has_perm("app.codename")` — see the crate's *Differences from Django* |
 /// | `{% for p in perms %}`            | error: `PermWrapper is not iterable.`          |
 /// | `{{ perms }}`                     | `PermWrapper(<username>)`                      |
+///
+/// Subscripts follow `in`: `perms['app']` is undefined unless `'app' in perms` (so
+/// `perms['app']['codename']` on an app the user has nothing in is an undefined-value error in
+/// minijinja's default mode); use the attribute form `perms.app.codename`, which always works.
 #[derive(Clone)]
 pub struct PermWrapper {
     principal: Principal,
@@ -36,12 +40,13 @@ impl PermWrapper {
         &self.principal
     }
 
-    /// `'x' in perms`: a module check without a dot, otherwise a permission check on
-    /// `app.rest` (split on the first dot, as Django does).
+    /// `'x' in perms`: a module check without a dot, otherwise a permission check on the whole
+    /// string (Django splits on the first dot and joins the parts again: the same string).
     pub fn contains(&self, key: &str) -> bool {
-        match key.split_once('.') {
-            None => self.principal.has_module_perms(key),
-            Some((app, rest)) => self.principal.has_perm(&format!("{app}.{rest}")),
+        if key.contains('.') {
+            self.principal.has_perm(key)
+        } else {
+            self.principal.has_module_perms(key)
         }
     }
 

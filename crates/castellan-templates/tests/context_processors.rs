@@ -398,3 +398,24 @@ fn context_keys() {
         ["csrf_token", "csrf_token_value", "perms", "user"]
     );
 }
+
+/// Subscripts follow `in` (documented on `PermWrapper`): `perms['app']` is undefined without
+/// module permissions, while the attribute form always answers.
+#[test]
+fn subscript_follows_in() {
+    let p = user(&[1]);
+    assert_eq!(
+        render("{{ perms['auth']['add_permission'] }}", &p, &[]),
+        "True"
+    );
+    assert_eq!(
+        render("{{ perms.contenttypes.view_contenttype }}", &p, &[]),
+        "False"
+    );
+    let err = render_with(
+        "{{ perms['contenttypes']['view_contenttype'] }}",
+        auth_context(&p, vec![], None),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UndefinedError);
+}
