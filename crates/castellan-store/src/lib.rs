@@ -34,6 +34,7 @@ mod audit;
 mod authn;
 mod cache;
 mod error;
+mod explain;
 mod groups;
 mod migrate;
 mod perms;
@@ -51,6 +52,7 @@ use tokio::sync::Semaphore;
 
 pub use audit::{Actor, AuditEntry, AuditFilter};
 pub use error::{Error, Result};
+pub use explain::WhoHasPage;
 pub use groups::GroupDetail;
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use pool::Dialect;
