@@ -4,7 +4,9 @@ mod audit;
 mod changepassword;
 mod check;
 mod createsuperuser;
+mod explain;
 mod group;
+mod matrix;
 mod migrate;
 mod perm;
 mod user;
@@ -33,5 +35,7 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         Command::Perms(a) => check::perms(store, &a.username, a.json).await,
         Command::WhoHas(a) => check::who_has(store, a).await,
         Command::Audit(a) => audit::run(store, a).await,
+        Command::Explain(a) => explain::run(store, a).await,
+        Command::Matrix(a) => matrix::run(store, a).await,
     }
 }
