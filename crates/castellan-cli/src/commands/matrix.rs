@@ -183,24 +183,25 @@ pub(crate) fn esc(s: &str) -> String {
 const CSS: &str = r#"
 :root { --y: #1a7f37; --y-bg: #dafbe1; --n: #9a6767; --n-bg: #fbf3f3; --line: #d0d7de; --head: #f6f8fa; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; background: #fff; }
+html, body { height: 100%; }
+body { margin: 0; display: flex; flex-direction: column; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; background: #fff; }
 header { padding: 12px 20px; border-bottom: 1px solid var(--line); display: flex; flex-wrap: wrap; gap: 8px 24px; align-items: center; }
 h1 { font-size: 18px; margin: 0; }
 .meta { color: #59636e; }
 input[type=search] { font: inherit; padding: 5px 10px; width: 280px; border: 1px solid var(--line); border-radius: 6px; }
 .legend { display: flex; gap: 14px; align-items: center; color: #59636e; }
 .legend span.c { display: inline-block; width: 22px; text-align: center; border-radius: 4px; }
-.wrap { overflow: auto; height: calc(100vh - 62px); }
+.wrap { overflow: auto; flex: 1; min-height: 0; }
 table { border-collapse: separate; border-spacing: 0; }
 th, td { border-right: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 0; }
 thead th { position: sticky; background: var(--head); z-index: 2; font-weight: 600; }
 thead tr.apps th { top: 0; height: 28px; padding: 4px 8px; text-align: left; }
 thead tr.models th { top: 28px; height: 26px; padding: 3px 8px; text-align: left; font-weight: 500; color: #3d444d; }
-thead tr.perms th { top: 54px; height: 132px; vertical-align: bottom; font-weight: 400; }
-thead tr.perms th div { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; padding: 6px 4px; margin: 0 auto; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; max-height: 130px; overflow: hidden; text-overflow: ellipsis; }
+thead tr.perms th { top: 54px; height: 160px; vertical-align: bottom; font-weight: 400; }
+thead tr.perms th div { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; padding: 6px 4px; margin: 0 auto; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; max-height: 158px; overflow: hidden; text-overflow: ellipsis; }
 th.corner { left: 0; top: 0; z-index: 4; text-align: left; vertical-align: bottom; padding: 8px 12px; min-width: 200px; }
 tbody th { position: sticky; left: 0; background: #fff; z-index: 1; text-align: left; font-weight: 500; padding: 4px 12px; white-space: nowrap; }
-tbody th .kind { display: inline-block; min-width: 70px; font-size: 11px; color: #59636e; text-transform: uppercase; letter-spacing: .04em; }
+tbody th .kind { display: inline-block; min-width: 88px; font-size: 11px; color: #59636e; text-transform: uppercase; letter-spacing: .04em; }
 tbody tr:hover th, tbody tr:hover td { filter: brightness(.95); }
 td { text-align: center; min-width: 30px; height: 28px; font-weight: 700; }
 td.y { color: var(--y); background: var(--y-bg); }
@@ -236,6 +237,7 @@ const JS: &str = r#"
     document.getElementById('empty').classList.toggle('hidden', anyCol || anyRow);
   }
   box.addEventListener('input', apply);
+  apply(); // a value the browser restored
 })();
 "#;
 
