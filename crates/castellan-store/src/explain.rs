@@ -6,9 +6,9 @@
 //!
 //! [`Store::with_perm_page`], [`Store::with_perm_count`] and [`Store::with_perm_each`] answer
 //! `with_perm` without collecting a million usernames: keyset pagination by username, a `COUNT`, and a
-//! row stream. The query starts from the permission (`auth_user_user_permissions.permission_id` and
-//! `auth_user_groups.group_id` are indexed by Django) instead of testing every user, and orders by
-//! username in byte order — the order of Rust's `String` — in every dialect (`COLLATE "C"` on
+//! row stream. Counts and streams start from the permission (`auth_user_user_permissions.permission_id`
+//! and `auth_user_groups.group_id` are indexed by Django) instead of testing every user; a page walks
+//! the unique `username` index and stops after `limit` holders. Both order by username in byte order — the order of Rust's `String` — in every dialect (`COLLATE "C"` on
 //! PostgreSQL, `BINARY` on MariaDB, SQLite's default `BINARY`), so cursors compare the same way on
 //! both sides.
 
@@ -30,24 +30,57 @@ pub struct WhoHasPage {
     pub next: Option<String>,
 }
 
-/// The `WHERE` condition of `with_perm`, starting from the permission's rows. Binds: codename,
-/// app label, codename, app label (then `is_active` when filtered).
-fn with_perm_condition(d: Dialect, args: &WithPerm) -> String {
+/// How the `with_perm` condition reaches the users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// From the permission to its holders: the ids of direct grants and of members of granting
+    /// groups (Django's `permission_id` and `group_id` indexes), then one primary-key lookup per
+    /// holder. Best when every holder is read (count, stream).
+    FromPermission,
+    /// Walk users in username order (Django's unique index on `username`) and test each with two
+    /// indexed `EXISTS` probes. Best for a short page: it stops after `limit` holders.
+    Exists,
+}
+
+/// The `WHERE` condition of `with_perm`. Binds: codename, app label, codename, app label (then
+/// `is_active` when filtered).
+fn with_perm_condition(d: Dialect, args: &WithPerm, shape: Shape) -> String {
     let perm_ids = format!(
         "SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id \
          WHERE {} AND {}",
         d.exact("p.codename"),
         d.exact("ct.app_label")
     );
-    let held = format!(
-        "u.id IN (SELECT up.user_id FROM auth_user_user_permissions up WHERE up.permission_id IN ({perm_ids}) \
-         UNION SELECT ug.user_id FROM auth_user_groups ug WHERE ug.group_id IN \
-         (SELECT gp.group_id FROM auth_group_permissions gp WHERE gp.permission_id IN ({perm_ids})))"
-    );
-    let mut cond = if args.include_superusers {
-        format!("({held} OR u.is_superuser = {})", d.true_lit())
-    } else {
-        held
+    let superusers = format!("u.is_superuser = {}", d.true_lit());
+    let mut cond = match shape {
+        Shape::FromPermission => {
+            // UNION ALL: `IN` ignores duplicates, and skipping the de-duplication is cheaper.
+            let mut ids = format!(
+                "SELECT up.user_id FROM auth_user_user_permissions up WHERE up.permission_id IN ({perm_ids}) \
+                 UNION ALL SELECT ug.user_id FROM auth_user_groups ug WHERE ug.group_id IN \
+                 (SELECT gp.group_id FROM auth_group_permissions gp WHERE gp.permission_id IN ({perm_ids}))"
+            );
+            if args.include_superusers {
+                ids.push_str(&format!(
+                    " UNION ALL SELECT su.id FROM auth_user su WHERE su.is_superuser = {}",
+                    d.true_lit()
+                ));
+            }
+            format!("u.id IN ({ids})")
+        }
+        Shape::Exists => {
+            let held = format!(
+                "EXISTS (SELECT 1 FROM auth_user_user_permissions up WHERE up.user_id = u.id \
+                 AND up.permission_id IN ({perm_ids})) \
+                 OR EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group_permissions gp \
+                 ON gp.group_id = ug.group_id WHERE ug.user_id = u.id AND gp.permission_id IN ({perm_ids}))"
+            );
+            if args.include_superusers {
+                format!("({held} OR {superusers})")
+            } else {
+                format!("({held})")
+            }
+        }
     };
     if args.is_active.is_some() {
         cond.push_str(" AND u.is_active = ?");
@@ -65,9 +98,14 @@ fn bytewise(d: Dialect, expr: &str) -> String {
 }
 
 fn with_perm_sql(d: Dialect, args: &WithPerm, after: bool, limit: bool) -> String {
+    let shape = if limit {
+        Shape::Exists
+    } else {
+        Shape::FromPermission
+    };
     let mut sql = format!(
         "SELECT u.username AS username FROM auth_user u WHERE {}",
-        with_perm_condition(d, args)
+        with_perm_condition(d, args, shape)
     );
     if after {
         sql.push_str(&format!(
@@ -174,7 +212,7 @@ impl Store {
         let d = self.dialect();
         let sql = format!(
             "SELECT COUNT(*) AS n FROM auth_user u WHERE {}",
-            with_perm_condition(d, args)
+            with_perm_condition(d, args, Shape::FromPermission)
         );
         let n = on_pool!(&self.pool, p => {
             let sql = d.sql(&sql);

@@ -134,19 +134,14 @@ pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Erro
         return Ok(Outcome::Success);
     }
     if args.json {
-        let usernames = match &args.after {
-            None => store.with_perm(&query).await?,
-            Some(after) => {
-                let mut all = Vec::new();
-                store
-                    .with_perm_each(&query, Some(after), |u| {
-                        all.push(u.to_owned());
-                        Ok(())
-                    })
-                    .await?;
-                all
-            }
-        };
+        // The same sorted list as `Store::with_perm`, through the faster permission-first query.
+        let mut usernames = Vec::new();
+        store
+            .with_perm_each(&query, args.after.as_deref(), |u| {
+                usernames.push(u.to_owned());
+                Ok(())
+            })
+            .await?;
         output::json(&json!({ "permission": args.perm, "usernames": usernames }));
         return Ok(Outcome::Success);
     }
