@@ -48,6 +48,10 @@ pub enum Command {
     Export(Export),
     /// Load an export idempotently, in one transaction.
     Import(Import),
+    /// Why a user has or lacks a permission: exit 0 when allowed, 1 when denied.
+    Explain(Explain),
+    /// The role × permission matrix: groups, Anonymous, Superuser and chosen users.
+    Matrix(Matrix),
 }
 
 /// `export`.
@@ -66,6 +70,47 @@ pub struct Import {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct Explain {
+    /// `USER PERM`; with --anonymous, only `PERM`.
+    #[arg(value_name = "USER PERM", num_args = 1..=2, required = true)]
+    pub args: Vec<String>,
+    /// Explain for the anonymous user (then give only the permission).
+    #[arg(long)]
+    pub anonymous: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `matrix --format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MatrixFormat {
+    /// One Markdown table per app and model.
+    Markdown,
+    /// One CSV table: `kind,role,<app_label.codename>…` with 1/0 cells.
+    Csv,
+    /// `{"columns":[…],"rows":[…]}`.
+    Json,
+    /// A standalone HTML page (inline CSS and JS).
+    Html,
+}
+
+/// `matrix`.
+#[derive(Debug, Args)]
+pub struct Matrix {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: MatrixFormat,
+    /// Also show these users' effective permissions (comma-separated usernames).
+    #[arg(long, value_delimiter = ',')]
+    pub users: Vec<String>,
+    /// Only the permissions of this app label.
+    #[arg(long)]
+    pub app: Option<String>,
 }
 
 /// `audit`.
@@ -376,4 +421,13 @@ pub struct WhoHas {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// At most N usernames (a page; JSON then carries the `next` cursor).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only usernames after this one (byte order): the `next` cursor of the previous page.
+    #[arg(long, value_name = "USERNAME")]
+    pub after: Option<String>,
+    /// Print only the number of users.
+    #[arg(long, conflicts_with_all = ["limit", "after"])]
+    pub count: bool,
 }

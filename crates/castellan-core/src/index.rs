@@ -127,6 +127,11 @@ impl PermIndex {
     pub fn closest(&self, name: &str) -> Option<&str> {
         closest(name, self.names.iter().map(|n| &**n))
     }
+
+    /// Up to `n` existing names close to `name`, closest first (see [`closest_n`]).
+    pub fn closest_n(&self, name: &str, n: usize) -> Vec<&str> {
+        closest_n(name, self.names.iter().map(|n| &**n), n)
+    }
 }
 
 /// The text before the first dot: what Django's `has_module_perms` compares the app label with.
@@ -137,13 +142,25 @@ pub fn module_of(name: &str) -> &str {
 /// The candidate closest to `name` by Levenshtein distance, when the distance is at most a third of
 /// the name's length (and at least 1 edit is allowed).
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    closest_n(name, candidates, 1).into_iter().next()
+}
+
+/// Up to `n` candidates within the same distance limit as [`closest`], closest first (ties in
+/// byte order of the names).
+pub fn closest_n<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
     let limit = (name.chars().count() / 3).max(2);
-    candidates
+    let mut near: Vec<(usize, &str)> = candidates
         .into_iter()
         .map(|c| (levenshtein(name, c), c))
         .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
+        .collect();
+    near.sort_unstable();
+    near.dedup();
+    near.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -402,5 +419,25 @@ mod tests {
         let idx = index();
         assert_eq!(idx.closest("bookshelf.add_bok"), Some("bookshelf.add_book"));
         assert_eq!(idx.closest("totally.different"), None);
+        assert_eq!(
+            closest_n(
+                "app.view_bok",
+                [
+                    "app.view_boks",
+                    "app.view_book",
+                    "app.view_box",
+                    "app.add_book",
+                    "x.y"
+                ],
+                3
+            ),
+            ["app.view_boks", "app.view_book", "app.view_box"]
+        );
+        assert_eq!(
+            closest_n("app.view_bok", ["app.view_book", "app.view_box"], 1),
+            ["app.view_book"]
+        );
+        assert_eq!(idx.closest_n("auth.add_usr", 1), ["auth.add_user"]);
+        assert!(idx.closest_n("totally.different", 3).is_empty());
     }
 }

@@ -35,6 +35,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod explain;
 pub mod hashers;
 pub mod index;
 pub mod perm;

@@ -34,7 +34,9 @@ mod audit;
 mod authn;
 mod cache;
 mod error;
+mod explain;
 mod groups;
+mod matrix;
 mod migrate;
 mod perms;
 pub mod pool;
@@ -52,7 +54,9 @@ use tokio::sync::Semaphore;
 
 pub use audit::{Actor, AuditEntry, AuditFilter};
 pub use error::{Error, Result};
+pub use explain::WhoHasPage;
 pub use groups::GroupDetail;
+pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use pool::Dialect;
 pub use transfer::{

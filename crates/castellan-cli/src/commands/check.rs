@@ -1,5 +1,7 @@
 //! `castellan check`, `castellan perms`, `castellan who-has`.
 
+use std::io::Write;
+
 use castellan_core::{Principal, WithPerm};
 use castellan_store::{Error, Store};
 use serde_json::json;
@@ -102,12 +104,68 @@ pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Erro
             Tristate::False => Some(false),
             Tristate::Any => None,
         });
-    let usernames = store.with_perm(&query).await?;
+    if args.count {
+        let n = store.with_perm_count(&query).await?;
+        if args.json {
+            output::json(&json!({ "permission": args.perm, "count": n }));
+        } else {
+            println!("{n}");
+        }
+        return Ok(Outcome::Success);
+    }
+    if let Some(limit) = args.limit {
+        let page = store
+            .with_perm_page(&query, args.after.as_deref(), limit)
+            .await?;
+        if args.json {
+            output::json(&json!({
+                "permission": args.perm,
+                "usernames": page.usernames,
+                "next": page.next,
+            }));
+        } else {
+            for u in &page.usernames {
+                println!("{u}");
+            }
+            if let Some(next) = &page.next {
+                eprintln!("(more: --after {next})");
+            }
+        }
+        return Ok(Outcome::Success);
+    }
     if args.json {
+        // The same sorted list as `Store::with_perm`, through the faster permission-first query.
+        let mut usernames = Vec::new();
+        store
+            .with_perm_each(&query, args.after.as_deref(), |u| {
+                usernames.push(u.to_owned());
+                Ok(())
+            })
+            .await?;
         output::json(&json!({ "permission": args.perm, "usernames": usernames }));
-    } else {
-        for u in &usernames {
-            println!("{u}");
+        return Ok(Outcome::Success);
+    }
+    // Plain text without a limit: print each username as its row arrives.
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut broken_pipe = false;
+    let streamed = store
+        .with_perm_each(&query, args.after.as_deref(), |u| {
+            writeln!(out, "{u}").map_err(|e| {
+                broken_pipe = e.kind() == std::io::ErrorKind::BrokenPipe;
+                output::input_error(format!("cannot write to standard output: {e}"))
+            })
+        })
+        .await;
+    match streamed {
+        Err(_) if broken_pipe => return Ok(Outcome::Success),
+        other => other?,
+    };
+    if let Err(e) = out.flush() {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(output::input_error(format!(
+                "cannot write to standard output: {e}"
+            )));
         }
     }
     Ok(Outcome::Success)

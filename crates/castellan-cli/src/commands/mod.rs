@@ -4,7 +4,9 @@ mod audit;
 mod changepassword;
 mod check;
 mod createsuperuser;
+mod explain;
 mod group;
+mod matrix;
 mod migrate;
 mod perm;
 mod transfer;
@@ -36,5 +38,7 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         Command::Audit(a) => audit::run(store, a).await,
         Command::Export(a) => transfer::export(store, a).await,
         Command::Import(a) => transfer::import(store, a).await,
+        Command::Explain(a) => explain::run(store, a).await,
+        Command::Matrix(a) => matrix::run(store, a).await,
     }
 }

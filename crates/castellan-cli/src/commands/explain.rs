@@ -1,0 +1,44 @@
+//! `castellan explain USER PERM` / `castellan explain --anonymous PERM`.
+
+use castellan_store::{Error, Store};
+
+use crate::args::Explain;
+use crate::output::{self, input_error};
+use crate::Outcome;
+
+pub(crate) async fn run(store: &Store, args: Explain) -> Result<Outcome, Error> {
+    let why = match (args.anonymous, args.args.as_slice()) {
+        (true, [perm]) => store.explain_anonymous(perm).await?,
+        (false, [username, perm]) => {
+            store
+                .explain(username, perm)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "user",
+                    name: username.clone(),
+                })?
+        }
+        (true, _) => {
+            return Err(input_error(
+                "with --anonymous give only the permission: castellan explain --anonymous APP.CODENAME",
+            ))
+        }
+        (false, _) => {
+            return Err(input_error(
+                "give a username and a permission: castellan explain USER APP.CODENAME (or --anonymous APP.CODENAME)",
+            ))
+        }
+    };
+    if args.json {
+        let value = serde_json::to_value(&why)
+            .map_err(|e| input_error(format!("cannot encode the explanation: {e}")))?;
+        output::json(&value);
+    } else {
+        println!("{}", why.message);
+    }
+    Ok(if why.allowed {
+        Outcome::Success
+    } else {
+        Outcome::Denied
+    })
+}
