@@ -39,6 +39,7 @@ mod migrate;
 mod perms;
 pub mod pool;
 mod principal;
+mod sessions;
 mod sqlm;
 mod users;
 
