@@ -350,12 +350,10 @@ pub(crate) fn form_value(body: &[u8], name: &str) -> Option<String> {
             .decode_utf8_lossy()
             .into_owned()
     };
-    text.split('&')
-        .filter_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k) == name).then(|| decode(v))
-        })
-        .last()
+    text.split('&').rev().find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(k) == name).then(|| decode(v))
+    })
 }
 
 fn set_cookie(response: &mut Response, value: String) {
