@@ -102,3 +102,73 @@ fn session_auth_hash_is_djangos() {
         expected
     );
 }
+
+mod common;
+
+fn django_db(py: &str, db: &str, code: &str, arg: &str) -> String {
+    let prelude = format!(
+        "import sys, django\nfrom django.conf import settings\nsettings.configure(SECRET_KEY={:?}, USE_TZ=True, \
+         DATABASES={{'default': {{'ENGINE': 'django.db.backends.sqlite3', 'NAME': {db:?}}}}}, \
+         INSTALLED_APPS=['django.contrib.contenttypes', 'django.contrib.auth', 'django.contrib.sessions'])\n\
+         django.setup()\nfrom django.contrib.sessions.backends.db import SessionStore\n\
+         from django.contrib.auth import get_user\nfrom django.http import HttpRequest\n",
+        common::SECRET
+    );
+    let out = Command::new(py)
+        .args(["-c", &format!("{prelude}{code}"), arg])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn logins_are_shared_with_django_through_django_session() {
+    let Some(py) = python() else { return };
+    let dir = std::env::temp_dir().join(format!("castellan-axum-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("shared.sqlite3");
+    let _ = std::fs::remove_file(&db);
+    let db = db.to_str().unwrap().to_owned();
+    let env = common::env_at(&format!("sqlite://{db}"), |c| c).await;
+
+    // Castellan logs alice in; Django sees alice on that session.
+    let mut c = common::Client::new(&env);
+    c.login("alice", common::PASSWORD).await;
+    let key = c.jar.get("sessionid").unwrap().to_owned();
+    let who = django_db(
+        &py,
+        &db,
+        "r = HttpRequest(); r.session = SessionStore(session_key=sys.argv[1]); print(get_user(r).username)",
+        &key,
+    );
+    assert_eq!(who, "alice");
+    // `manage.py migrate` has nothing to do for sessions (table and migration row are Django's).
+    let plan = django_db(
+        &py,
+        &db,
+        "from django.db.migrations.executor import MigrationExecutor\nfrom django.db import connection\n\
+         e = MigrationExecutor(connection)\nprint([m.app_label + '.' + m.name for m, _ in e.migration_plan(e.loader.graph.leaf_nodes()) if m.app_label == 'sessions'])",
+        "",
+    );
+    assert_eq!(plan, "[]");
+
+    // Django logs dora in (as `login()` stores it); Castellan sees dora on that session.
+    let key = django_db(
+        &py,
+        &db,
+        "from django.contrib.auth.models import User\nu = User.objects.get(username=sys.argv[1])\n\
+         s = SessionStore()\ns['_auth_user_id'] = str(u.pk)\ns['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n\
+         s['_auth_user_hash'] = u.get_session_auth_hash()\ns.create()\nprint(s.session_key)",
+        "dora",
+    );
+    let mut d = common::Client::new(&env);
+    d.jar.0.insert("sessionid".into(), key);
+    assert_eq!(d.whoami().await, "dora");
+    env.store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

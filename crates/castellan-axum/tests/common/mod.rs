@@ -27,6 +27,10 @@ pub struct Env {
 }
 
 pub async fn store() -> (Store, Arc<HashCounter>) {
+    store_at("sqlite::memory:").await
+}
+
+pub async fn store_at(url: &str) -> (Store, Arc<HashCounter>) {
     let hasher = CountingHasher::new(Pbkdf2Hasher::sha256().with_iterations(1000).unwrap());
     let counter = hasher.counter();
     let hashers = Hashers::new(vec![Box::new(hasher)]).unwrap();
@@ -34,9 +38,7 @@ pub async fn store() -> (Store, Arc<HashCounter>) {
         hashers,
         ..StoreOptions::default()
     };
-    let store = Store::connect_with("sqlite::memory:", options)
-        .await
-        .unwrap();
+    let store = Store::connect_with(url, options).await.unwrap();
     store
         .migrate(&castellan_core::Registry::django())
         .await
@@ -54,7 +56,11 @@ async fn user(store: &Store, name: &str, f: impl FnOnce(&mut NewUser)) {
 /// Users: alice (no permission), ginny (via group Editors), dora (direct), sam (superuser),
 /// ina (inactive, with the permission directly).
 pub async fn env_with(config: impl FnOnce(AuthConfig) -> AuthConfig) -> Env {
-    let (store, counter) = store().await;
+    env_at("sqlite::memory:", config).await
+}
+
+pub async fn env_at(url: &str, config: impl FnOnce(AuthConfig) -> AuthConfig) -> Env {
+    let (store, counter) = store_at(url).await;
     user(&store, "alice", |_| {}).await;
     user(&store, "ginny", |_| {}).await;
     user(&store, "dora", |_| {}).await;
