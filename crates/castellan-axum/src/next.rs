@@ -36,6 +36,8 @@ struct Split<'a> {
 /// Python's `urlsplit(url)` scheme and netloc; `None` where Python raises `ValueError`.
 fn urlsplit(url: &str) -> Option<Split<'_>> {
     // urlsplit removes ASCII tab/newline anywhere and strips leading C0 control/space characters.
+    // Python strips leading WHATWG "C0 control or space" characters.
+    let url = url.trim_start_matches(|c: char| c <= ' ');
     let mut scheme = String::new();
     let mut rest = url;
     if let Some(i) = url.find(':') {
@@ -59,8 +61,40 @@ fn urlsplit(url: &str) -> Option<Split<'_>> {
         if open != close {
             return None;
         }
+        if open && !bracketed_netloc_ok(netloc) {
+            return None;
+        }
     }
     Some(Split { scheme, netloc })
+}
+
+/// Python's `_check_bracketed_netloc`: `[host]` must be an IPv6 address (or IPvFuture), with
+/// nothing before the bracket and only a `:port` after it.
+fn bracketed_netloc_ok(netloc: &str) -> bool {
+    let host_port = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
+    let Some((before, bracketed)) = host_port.split_once('[') else {
+        return true;
+    };
+    if !before.is_empty() {
+        return false;
+    }
+    let (host, port) = bracketed.split_once(']').unwrap_or((bracketed, ""));
+    if !port.is_empty() && !port.starts_with(':') {
+        return false;
+    }
+    if let Some(future) = host.strip_prefix('v') {
+        // IPvFuture: v<hex>+.<unreserved / sub-delims / ":">+
+        return future.split_once('.').is_some_and(|(v, rest)| {
+            !v.is_empty()
+                && v.bytes().all(|b| b.is_ascii_hexdigit())
+                && !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:".contains(&b))
+        });
+    }
+    let addr = host.split_once('%').map_or(host, |(a, _)| a);
+    addr.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
 fn allowed(url: &str, allowed_hosts: &[&str], require_https: bool) -> bool {
