@@ -141,7 +141,7 @@ fn is_unicode_c(c: char) -> bool {
             | '\u{E000}'..='\u{F8FF}' | '\u{F0000}'..='\u{10FFFF}')
 }
 
-/// Characters Python's `urlencode(…, safe="/")` leaves alone: `A-Za-z0-9_.-~` and `/`.
+/// Characters Python's `quote(…, safe="/")` leaves alone: `A-Za-z0-9_.-~` and `/`.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
@@ -149,11 +149,9 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-fn quote_plus(s: &str) -> String {
-    // quote_plus: spaces become '+', the rest as `quote(safe="/")`.
-    utf8_percent_encode(s, QUERY_VALUE)
-        .to_string()
-        .replace("%20", "+")
+fn quote(s: &str) -> String {
+    // QueryDict.urlencode(safe="/") uses `quote`: a space is %20, not '+'.
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 /// The URL of Django's `redirect_to_login(next, login_url, redirect_field_name)`: the field is set
@@ -175,7 +173,7 @@ pub fn login_redirect_url(
         None => (before_fragment, ""),
     };
     // QueryDict semantics: setting the field replaces its values in place (first position kept).
-    let value = format!("{}={}", quote_plus(field), quote_plus(next));
+    let value = format!("{}={}", quote(field), quote(next));
     let mut pairs: Vec<String> = Vec::new();
     let mut placed = false;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
