@@ -287,3 +287,67 @@ async fn https_login_rejects_http_next() {
         "{cookie:?}"
     );
 }
+
+#[tokio::test]
+async fn expired_sessions_are_anonymous_and_cleared_by_clear_expired_sessions() {
+    let env = env_with(|c| c.with_session_age(std::time::Duration::from_secs(1))).await;
+    let mut c = Client::new(&env);
+    assert_eq!(c.login("alice", PASSWORD).await.status(), StatusCode::FOUND);
+    assert!(c.jar.get("sessionid").is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(c.whoami().await, "anonymous");
+    assert_eq!(env.store.clear_expired_sessions().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn cookie_flags_are_djangos_defaults() {
+    let env = env().await;
+    let mut c = Client::new(&env);
+    let r = c.get("/accounts/login/").await;
+    let csrf: Vec<_> = r
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(csrf.len(), 1);
+    assert!(
+        csrf[0].starts_with("csrftoken=")
+            && csrf[0].contains("SameSite=Lax")
+            && csrf[0].contains("Max-Age=31449600")
+    );
+    assert!(
+        !csrf[0].contains("HttpOnly") && !csrf[0].contains("Secure"),
+        "{}",
+        csrf[0]
+    );
+    let r = c.login("alice", PASSWORD).await;
+    let cookies: Vec<_> = r
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("sessionid="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+            && session.contains("Max-Age=1209600")
+            && session.contains("Path=/")
+    );
+    assert!(!session.contains("Secure"));
+}
+
+#[tokio::test]
+async fn anonymous_requests_without_a_cookie_do_not_touch_the_database() {
+    let env = env().await;
+    let mut c = Client::new(&env);
+    env.store.close().await;
+    let r = c.get("/").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // A guarded page still answers the login redirect (no query needed to know the user is anonymous).
+    assert_eq!(c.get("/perm").await.status(), StatusCode::FOUND);
+}
