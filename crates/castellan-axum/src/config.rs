@@ -28,6 +28,7 @@ pub struct AuthConfig {
     pub(crate) session_age: Duration,
     pub(crate) https: bool,
     pub(crate) allowed_hosts: Vec<String>,
+    pub(crate) redirect_allowed_hosts: Vec<String>,
     pub(crate) trusted_origins: Vec<String>,
     pub(crate) csrf_exempt: Vec<String>,
     pub(crate) throttle: ThrottleConfig,
@@ -65,6 +66,7 @@ impl AuthConfig {
             session_age: Duration::from_secs(1_209_600),
             https: false,
             allowed_hosts: Vec::new(),
+            redirect_allowed_hosts: Vec::new(),
             trusted_origins: Vec::new(),
             csrf_exempt: Vec::new(),
             throttle: ThrottleConfig::default(),
@@ -134,14 +136,28 @@ impl AuthConfig {
         self
     }
 
-    /// Extra hosts a `next` URL may point to (the request's own host is always allowed); Django's
-    /// `success_url_allowed_hosts`.
+    /// Django's `ALLOWED_HOSTS`: a request whose `Host` matches none of these patterns is answered
+    /// 400 before anything else (`example.com` exact, `.example.com` the domain and its subdomains,
+    /// `*` anything; case-insensitive, port ignored). Empty (the default) validates nothing — then
+    /// validate `Host` in front of the application, since the Origin check and the safe-`next`
+    /// check trust it.
     pub fn with_allowed_hosts<I, S>(mut self, hosts: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Extra hosts a `next` URL may point to (the request's own host is always allowed); Django's
+    /// `success_url_allowed_hosts`.
+    pub fn with_redirect_allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.redirect_allowed_hosts = hosts.into_iter().map(Into::into).collect();
         self
     }
 
@@ -289,4 +305,47 @@ pub(crate) fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Django's `validate_host(split_domain_port(host)[0], ALLOWED_HOSTS)`.
+pub(crate) fn host_allowed(host: &str, patterns: &[String]) -> bool {
+    let host = host.to_ascii_lowercase();
+    let domain = {
+        let (name, port) = if host.starts_with('[') {
+            match host.find(']') {
+                Some(i) => (&host[..=i], &host[i + 1..]),
+                None => return false,
+            }
+        } else {
+            match host.rsplit_once(':') {
+                Some((n, _)) => (n, &host[n.len()..]),
+                None => (host.as_str(), ""),
+            }
+        };
+        let name_ok = if name.starts_with('[') {
+            name.len() > 2
+                && name[1..name.len() - 1]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        } else {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        };
+        let port_ok =
+            port.is_empty() || (port.len() > 1 && port[1..].bytes().all(|b| b.is_ascii_digit()));
+        if !(name_ok && port_ok) {
+            return false;
+        }
+        name.strip_suffix('.').unwrap_or(name).to_owned()
+    };
+    patterns.iter().any(|p| {
+        let p = p.to_ascii_lowercase();
+        p == "*"
+            || match p.strip_prefix('.') {
+                Some(base) => domain == base || domain.ends_with(&p),
+                None => domain == p,
+            }
+    })
 }

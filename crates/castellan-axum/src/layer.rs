@@ -152,6 +152,16 @@ where
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
             let config = &shared.config;
+            if !config.allowed_hosts.is_empty()
+                && !crate::config::host_allowed(&host(&parts), &config.allowed_hosts)
+            {
+                tracing::warn!(host = %host(&parts), "invalid Host header");
+                return Ok((
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request (400): invalid Host header.",
+                )
+                    .into_response());
+            }
             let session_cookie = cookie(&parts.headers, &config.session_cookie_name);
             let csrf_cookie = cookie(&parts.headers, &config.csrf_cookie_name);
             let state = match load(&shared, session_cookie.as_deref(), csrf_cookie.as_deref()).await

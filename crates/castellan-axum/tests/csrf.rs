@@ -194,3 +194,29 @@ async fn csrf_failure_changes_nothing() {
         .last_login
         .is_none());
 }
+
+#[tokio::test]
+async fn allowed_hosts_reject_foreign_host_headers() {
+    let env = env_with(|c| c.with_allowed_hosts(["testserver", ".example.com"])).await;
+    let mut c = Client::new(&env);
+    for (host, expected) in [
+        ("testserver", StatusCode::OK),
+        ("TESTSERVER:8000", StatusCode::OK),
+        ("example.com", StatusCode::OK),
+        ("www.example.com", StatusCode::OK),
+        ("evil.com", StatusCode::BAD_REQUEST),
+        ("example.com.evil.com", StatusCode::BAD_REQUEST),
+        ("testserver@evil.com", StatusCode::BAD_REQUEST),
+        ("", StatusCode::BAD_REQUEST),
+    ] {
+        let r = c
+            .send(
+                Request::get("/")
+                    .header(header::HOST, host)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status(), expected, "{host:?}");
+    }
+}

@@ -22,7 +22,7 @@ pub(crate) fn safe_next(
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
     let mut allowed: Vec<&str> = vec![host];
-    allowed.extend(config.allowed_hosts.iter().map(String::as_str));
+    allowed.extend(config.redirect_allowed_hosts.iter().map(String::as_str));
     let url = candidates.iter().flatten().find(|u| !u.is_empty())?;
     url_has_allowed_host_and_scheme(url, &allowed, config.https).then(|| (*url).to_owned())
 }
