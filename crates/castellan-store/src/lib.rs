@@ -41,6 +41,7 @@ mod migrate;
 mod perms;
 pub mod pool;
 mod principal;
+mod sessions;
 mod sqlm;
 mod transfer;
 mod users;

@@ -183,6 +183,7 @@ pub(crate) async fn migrate(pool: &Pool, registry: &Registry) -> Result<MigrateR
     }
     install_castellan_objects(pool).await?;
     report.castellan_objects = true;
+    crate::sessions::ensure_session_table(pool).await?;
     let (cts, perms) = crate::perms::ensure_registry(pool, registry).await?;
     report.content_types_created = cts;
     report.permissions_created = perms;

@@ -1,0 +1,351 @@
+//! [`AuthConfig`]: Django's auth, session and CSRF settings as a builder, plus the [`Pages`] hook
+//! that renders the login form, the password-change form and the 403 page.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
+
+use crate::throttle::ThrottleConfig;
+
+/// Django's `ModelBackend` path, stored in the session's `_auth_user_backend`.
+pub const MODEL_BACKEND: &str = "django.contrib.auth.backends.ModelBackend";
+
+/// Settings for [`AuthLayer`](crate::AuthLayer). Defaults are Django's (`LOGIN_URL`,
+/// `SESSION_COOKIE_AGE`, cookie names…); only the secret key is required.
+#[derive(Clone)]
+pub struct AuthConfig {
+    pub(crate) secret_key: Vec<u8>,
+    pub(crate) login_url: String,
+    pub(crate) login_redirect_url: String,
+    pub(crate) logout_redirect_url: String,
+    pub(crate) session_cookie_name: String,
+    pub(crate) csrf_cookie_name: String,
+    pub(crate) cookie_secure: Option<bool>,
+    pub(crate) session_cookie_httponly: bool,
+    pub(crate) same_site: String,
+    pub(crate) session_age: Duration,
+    pub(crate) https: bool,
+    pub(crate) allowed_hosts: Vec<String>,
+    pub(crate) redirect_allowed_hosts: Vec<String>,
+    pub(crate) trusted_origins: Vec<String>,
+    pub(crate) csrf_exempt: Vec<String>,
+    pub(crate) throttle: ThrottleConfig,
+    pub(crate) retry_after: Duration,
+    pub(crate) pages: Arc<dyn Pages>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret_key", &"<hidden>")
+            .field("login_url", &self.login_url)
+            .field("login_redirect_url", &self.login_redirect_url)
+            .field("session_cookie_name", &self.session_cookie_name)
+            .field("https", &self.https)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthConfig {
+    /// A configuration with Django's defaults and `secret_key` (Django's `SECRET_KEY`; share it with
+    /// a Django project to honour each other's sessions). An empty key is refused by
+    /// [`AuthLayer::new`](crate::AuthLayer::new).
+    pub fn new(secret_key: impl Into<Vec<u8>>) -> Self {
+        Self {
+            secret_key: secret_key.into(),
+            login_url: "/accounts/login/".into(),
+            login_redirect_url: "/accounts/profile/".into(),
+            logout_redirect_url: "/".into(),
+            session_cookie_name: "sessionid".into(),
+            csrf_cookie_name: "csrftoken".into(),
+            cookie_secure: None,
+            session_cookie_httponly: true,
+            same_site: "Lax".into(),
+            session_age: Duration::from_secs(1_209_600),
+            https: false,
+            allowed_hosts: Vec::new(),
+            redirect_allowed_hosts: Vec::new(),
+            trusted_origins: Vec::new(),
+            csrf_exempt: Vec::new(),
+            throttle: ThrottleConfig::default(),
+            retry_after: Duration::from_secs(5),
+            pages: Arc::new(DefaultPages),
+        }
+    }
+
+    /// `LOGIN_URL` (default `/accounts/login/`); may carry a query string or be absolute.
+    pub fn with_login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = url.into();
+        self
+    }
+
+    /// `LOGIN_REDIRECT_URL` (default `/accounts/profile/`).
+    pub fn with_login_redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.login_redirect_url = url.into();
+        self
+    }
+
+    /// Where logout redirects when no safe `next` is given (default `/`).
+    pub fn with_logout_redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.logout_redirect_url = url.into();
+        self
+    }
+
+    /// `SESSION_COOKIE_NAME` (default `sessionid`).
+    pub fn with_session_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.session_cookie_name = name.into();
+        self
+    }
+
+    /// `CSRF_COOKIE_NAME` (default `csrftoken`).
+    pub fn with_csrf_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.csrf_cookie_name = name.into();
+        self
+    }
+
+    /// The `Secure` flag on both cookies (default: on when [`AuthConfig::with_https`] is on).
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.cookie_secure = Some(secure);
+        self
+    }
+
+    /// `HttpOnly` on the session cookie (default on; the CSRF cookie is never HttpOnly, as Django's).
+    pub fn with_session_cookie_httponly(mut self, http_only: bool) -> Self {
+        self.session_cookie_httponly = http_only;
+        self
+    }
+
+    /// The `SameSite` attribute of both cookies (default `Lax`).
+    pub fn with_same_site(mut self, same_site: impl Into<String>) -> Self {
+        self.same_site = same_site.into();
+        self
+    }
+
+    /// `SESSION_COOKIE_AGE` (default two weeks).
+    pub fn with_session_age(mut self, age: Duration) -> Self {
+        self.session_age = age;
+        self
+    }
+
+    /// The application is served over HTTPS (directly or behind a TLS proxy): requests count as
+    /// secure (strict Referer check, `next` must be https), and cookies get `Secure`.
+    pub fn with_https(mut self, https: bool) -> Self {
+        self.https = https;
+        self
+    }
+
+    /// Django's `ALLOWED_HOSTS`: a request whose `Host` matches none of these patterns is answered
+    /// 400 before anything else (`example.com` exact, `.example.com` the domain and its subdomains,
+    /// `*` anything; case-insensitive, port ignored). Empty (the default) validates nothing — then
+    /// validate `Host` in front of the application, since the Origin check and the safe-`next`
+    /// check trust it.
+    pub fn with_allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Extra hosts a `next` URL may point to (the request's own host is always allowed); Django's
+    /// `success_url_allowed_hosts`.
+    pub fn with_redirect_allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.redirect_allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// `CSRF_TRUSTED_ORIGINS`: other origins (`https://app.example.com`) whose unsafe requests pass
+    /// the Origin/Referer check.
+    pub fn with_trusted_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.trusted_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Path prefixes exempt from CSRF (e.g. `/api/` when those routes authenticate by token, not
+    /// cookie).
+    pub fn with_csrf_exempt<I, S>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.csrf_exempt = prefixes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Login throttling limits.
+    pub fn with_throttle(mut self, throttle: ThrottleConfig) -> Self {
+        self.throttle = throttle;
+        self
+    }
+
+    /// The `Retry-After` sent with a 503 when the database is unavailable (default 5 s).
+    pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Replaces the built-in HTML of the login form, the password-change form and the 403 page.
+    pub fn with_pages(mut self, pages: impl Pages) -> Self {
+        self.pages = Arc::new(pages);
+        self
+    }
+
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.cookie_secure.unwrap_or(self.https)
+    }
+}
+
+/// What the login form shows.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LoginPage {
+    /// A masked CSRF token for the `csrfmiddlewaretoken` hidden field.
+    pub csrf_token: String,
+    /// The *sanitised* `next` (empty when it was unsafe).
+    pub next: String,
+    /// The username typed, to fill the field again.
+    pub username: String,
+    /// Django's form error, when the attempt failed.
+    pub error: Option<String>,
+}
+
+/// What the password-change form shows.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PasswordChangePage {
+    /// A masked CSRF token for the `csrfmiddlewaretoken` hidden field.
+    pub csrf_token: String,
+    /// Errors to show (empty on first display).
+    pub errors: Vec<String>,
+}
+
+/// Renders the few pages this crate produces. Every method has a minimal HTML default; implement
+/// the ones you want to replace (e.g. with `castellan-templates`).
+pub trait Pages: Send + Sync + 'static {
+    /// The login form (`GET`, or a failed `POST` with `page.error` set; the status is chosen by the caller).
+    fn login(&self, page: &LoginPage) -> Html<String> {
+        let error = page
+            .error
+            .as_deref()
+            .map(|e| format!("<p class=\"errornote\">{}</p>\n", escape(e)))
+            .unwrap_or_default();
+        Html(format!(
+            "<!doctype html>\n<title>Log in</title>\n{error}<form method=\"post\">\n\
+             <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{}\">\n\
+             <label>Username <input name=\"username\" value=\"{}\" autofocus required></label>\n\
+             <label>Password <input type=\"password\" name=\"password\" required></label>\n\
+             <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
+             <button type=\"submit\">Log in</button>\n</form>\n",
+            escape(&page.csrf_token),
+            escape(&page.username),
+            escape(&page.next)
+        ))
+    }
+
+    /// The password-change form.
+    fn password_change(&self, page: &PasswordChangePage) -> Html<String> {
+        let errors: String = page
+            .errors
+            .iter()
+            .map(|e| format!("<p class=\"errornote\">{}</p>\n", escape(e)))
+            .collect();
+        Html(format!(
+            "<!doctype html>\n<title>Password change</title>\n{errors}<form method=\"post\">\n\
+             <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{}\">\n\
+             <label>Old password <input type=\"password\" name=\"old_password\" required></label>\n\
+             <label>New password <input type=\"password\" name=\"new_password1\" required></label>\n\
+             <label>New password confirmation <input type=\"password\" name=\"new_password2\" required></label>\n\
+             <button type=\"submit\">Change my password</button>\n</form>\n",
+            escape(&page.csrf_token)
+        ))
+    }
+
+    /// The 403 page (`message` is the guard's denial message, possibly empty).
+    fn forbidden(&self, message: &str) -> Response {
+        let body = if message.is_empty() {
+            "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n".to_owned()
+        } else {
+            format!(
+                "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n<p>{}</p>\n",
+                escape(message)
+            )
+        };
+        (StatusCode::FORBIDDEN, Html(body)).into_response()
+    }
+}
+
+/// The built-in pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultPages;
+
+impl Pages for DefaultPages {}
+
+/// HTML-escapes text (Django's `escape`).
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Django's `validate_host(split_domain_port(host)[0], ALLOWED_HOSTS)`.
+pub(crate) fn host_allowed(host: &str, patterns: &[String]) -> bool {
+    let host = host.to_ascii_lowercase();
+    let domain = {
+        let (name, port) = if host.starts_with('[') {
+            match host.find(']') {
+                Some(i) => (&host[..=i], &host[i + 1..]),
+                None => return false,
+            }
+        } else {
+            match host.rsplit_once(':') {
+                Some((n, _)) => (n, &host[n.len()..]),
+                None => (host.as_str(), ""),
+            }
+        };
+        let name_ok = if name.starts_with('[') {
+            name.len() > 2
+                && name[1..name.len() - 1]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        } else {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        };
+        let port_ok =
+            port.is_empty() || (port.len() > 1 && port[1..].bytes().all(|b| b.is_ascii_digit()));
+        if !(name_ok && port_ok) {
+            return false;
+        }
+        name.strip_suffix('.').unwrap_or(name).to_owned()
+    };
+    patterns.iter().any(|p| {
+        let p = p.to_ascii_lowercase();
+        p == "*"
+            || match p.strip_prefix('.') {
+                Some(base) => domain == base || domain.ends_with(&p),
+                None => domain == p,
+            }
+    })
+}

@@ -1,0 +1,139 @@
+//! `LoginView`: the form (`GET`) and the login (`POST` with `username`, `password`,
+//! `csrfmiddlewaretoken`, `next`), with throttling.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde::Deserialize;
+
+use crate::config::LoginPage;
+use crate::error::Error;
+use crate::rejection::found;
+use crate::session::AuthSession;
+use crate::throttle::Verdict;
+use crate::views::safe_next;
+
+/// Django's `AuthenticationForm` error.
+pub const INVALID_LOGIN: &str =
+    "Please enter a correct username and password. Note that both fields may be case-sensitive.";
+/// The refusal while throttled.
+pub const THROTTLED: &str = "Too many failed login attempts. Please try again later.";
+/// Passwords longer than this are refused before any hashing (bounded work; Django 4096).
+const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// The `next` query parameter.
+#[derive(Debug, Default, Deserialize)]
+pub struct NextQuery {
+    /// Where to go after the action.
+    pub next: Option<String>,
+}
+
+/// The login form fields (Django's names).
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginForm {
+    /// `username`.
+    pub username: Option<String>,
+    /// `password`.
+    pub password: Option<String>,
+    /// `next`.
+    pub next: Option<String>,
+}
+
+fn page(
+    auth: &AuthSession,
+    status: StatusCode,
+    next: Option<String>,
+    username: String,
+    error: Option<&str>,
+) -> Response {
+    let page = LoginPage {
+        csrf_token: auth.csrf_token(),
+        next: next.unwrap_or_default(),
+        username,
+        error: error.map(str::to_owned),
+    };
+    (status, auth.shared.config.pages.login(&page)).into_response()
+}
+
+/// `GET`: the login form.
+pub async fn login_form(
+    auth: AuthSession,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(&auth, &headers, &[q.next.as_deref()]);
+    page(&auth, StatusCode::OK, next, String::new(), None)
+}
+
+/// `POST`: authenticate, log in, redirect to the safe `next` or `LOGIN_REDIRECT_URL`.
+pub async fn login(
+    auth: AuthSession,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(&auth, &headers, &[form.next.as_deref(), q.next.as_deref()]);
+    let username = form.username.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    if username.is_empty() || password.is_empty() {
+        return page(
+            &auth,
+            StatusCode::OK,
+            next,
+            username,
+            Some("This field is required."),
+        );
+    }
+    let shared = std::sync::Arc::clone(&auth.shared);
+    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    match shared.throttle.check(&username, ip) {
+        Verdict::Refuse(wait) => {
+            let mut r = page(
+                &auth,
+                StatusCode::TOO_MANY_REQUESTS,
+                next,
+                username,
+                Some(THROTTLED),
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            return r;
+        }
+        Verdict::Proceed(delay) if !delay.is_zero() => tokio::time::sleep(delay).await,
+        Verdict::Proceed(_) => {}
+    }
+    if password.len() > MAX_PASSWORD_BYTES || username.len() > 1024 {
+        shared.throttle.failed(&username, ip);
+        return page(
+            &auth,
+            StatusCode::OK,
+            next,
+            String::new(),
+            Some(INVALID_LOGIN),
+        );
+    }
+    let retry = shared.config.retry_after;
+    let user = match shared.store.authenticate(&username, &password).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            shared.throttle.failed(&username, ip);
+            return page(&auth, StatusCode::OK, next, username, Some(INVALID_LOGIN));
+        }
+        // Not a failed attempt: nothing is counted, and the answer is 503, not "invalid credentials".
+        Err(e) => return Error::store(e, retry).into_response(),
+    };
+    shared.throttle.succeeded(&username);
+    if let Err(e) = shared.store.touch_last_login(user.id).await {
+        return Error::store(e, retry).into_response();
+    }
+    if let Err(e) = auth.login(&user).await {
+        return e.into_response();
+    }
+    found(next.as_deref().unwrap_or(&shared.config.login_redirect_url))
+}

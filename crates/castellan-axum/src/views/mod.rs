@@ -1,0 +1,28 @@
+//! Django's auth views: [`login`], [`logout`] and [`password_change`].
+
+pub mod login;
+pub mod logout;
+pub mod password_change;
+
+use http::HeaderMap;
+
+use crate::next::url_has_allowed_host_and_scheme;
+use crate::session::AuthSession;
+
+/// `RedirectURLMixin.get_redirect_url`: the first candidate that is a safe `next` for this request
+/// (its own host plus the configured allowed hosts; https only on https), else `None`.
+pub(crate) fn safe_next(
+    auth: &AuthSession,
+    headers: &HeaderMap,
+    candidates: &[Option<&str>],
+) -> Option<String> {
+    let config = &auth.shared.config;
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let mut allowed: Vec<&str> = vec![host];
+    allowed.extend(config.redirect_allowed_hosts.iter().map(String::as_str));
+    let url = candidates.iter().flatten().find(|u| !u.is_empty())?;
+    url_has_allowed_host_and_scheme(url, &allowed, config.https).then(|| (*url).to_owned())
+}

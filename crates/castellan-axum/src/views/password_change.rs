@@ -1,0 +1,81 @@
+//! `PasswordChangeView`: a logged-in user changes their password (`old_password`,
+//! `new_password1`, `new_password2`); this session stays valid, every other session of the user
+//! is logged out on its next request.
+
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use http::StatusCode;
+use serde::Deserialize;
+
+use crate::config::PasswordChangePage;
+use crate::error::Error;
+use crate::require::LoggedIn;
+use crate::session::AuthSession;
+
+/// The form fields (Django's names).
+#[derive(Debug, Default, Deserialize)]
+pub struct PasswordChangeForm {
+    /// `old_password`.
+    pub old_password: Option<String>,
+    /// `new_password1`.
+    pub new_password1: Option<String>,
+    /// `new_password2`.
+    pub new_password2: Option<String>,
+}
+
+/// Django's message for a wrong old password.
+pub const WRONG_OLD: &str = "Your old password was entered incorrectly. Please enter it again.";
+/// Django's message for differing new passwords.
+pub const MISMATCH: &str = "The two password fields didn’t match.";
+
+fn page(auth: &AuthSession, status: StatusCode, errors: Vec<String>) -> Response {
+    let page = PasswordChangePage {
+        csrf_token: auth.csrf_token(),
+        errors,
+    };
+    (status, auth.shared.config.pages.password_change(&page)).into_response()
+}
+
+/// `GET`: the form (login required).
+pub async fn password_change_form(_user: LoggedIn, auth: AuthSession) -> Response {
+    page(&auth, StatusCode::OK, Vec::new())
+}
+
+/// `POST`: check the old password, set the new one, keep this session (`update_session_auth_hash`).
+pub async fn password_change(
+    LoggedIn(user): LoggedIn,
+    auth: AuthSession,
+    Form(form): Form<PasswordChangeForm>,
+) -> Response {
+    let old = form.old_password.unwrap_or_default();
+    let new1 = form.new_password1.unwrap_or_default();
+    let new2 = form.new_password2.unwrap_or_default();
+    let store = auth.store().clone();
+    let retry = auth.shared.config.retry_after;
+    let mut errors = Vec::new();
+    if old.is_empty() || new1.is_empty() || new2.is_empty() {
+        errors.push("This field is required.".to_owned());
+    } else {
+        match store.authenticate(&user.username, &old).await {
+            Ok(Some(_)) => {}
+            Ok(None) => errors.push(WRONG_OLD.to_owned()),
+            Err(e) => return Error::store(e, retry).into_response(),
+        }
+        if new1 != new2 {
+            errors.push(MISMATCH.to_owned());
+        }
+    }
+    if !errors.is_empty() {
+        return page(&auth, StatusCode::OK, errors);
+    }
+    if let Err(e) = store.set_password(&user.username, Some(&new1)).await {
+        return Error::store(e, retry).into_response();
+    }
+    match store.user_by_id(user.id).await {
+        Ok(Some(updated)) => auth.update_session_auth_hash(&updated),
+        Ok(None) => auth.logout(),
+        Err(e) => return Error::store(e, retry).into_response(),
+    }
+    Html("<!doctype html>\n<title>Password change successful</title>\n<p>Your password was changed.</p>\n")
+        .into_response()
+}
