@@ -38,6 +38,7 @@ pub mod error;
 pub mod hashers;
 pub mod index;
 pub mod perm;
+pub mod policy;
 pub mod registry;
 pub mod user;
 pub mod validators;
