@@ -39,6 +39,7 @@ mod migrate;
 mod perms;
 pub mod pool;
 mod principal;
+mod sync;
 mod sqlm;
 mod users;
 
@@ -54,6 +55,7 @@ pub use error::{Error, Result};
 pub use groups::GroupDetail;
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use pool::Dialect;
+pub use sync::{GroupChange, PlannedPermission, RenamedPermission, SyncError, SyncPlan};
 pub use users::{NewUser, UserChanges};
 
 use cache::PermCache;
