@@ -43,6 +43,25 @@ pub enum Command {
     WhoHas(WhoHas),
     /// The audit trail of changes made through Castellan, newest first.
     Audit(Audit),
+    /// Apply a declarative policy file (apps, models, permissions, groups); print the plan.
+    Sync(Sync),
+}
+
+/// `sync`.
+#[derive(Debug, Args)]
+pub struct Sync {
+    /// The policy file (TOML; see examples/policies/README.md).
+    pub policy: std::path::PathBuf,
+    /// Print the plan and stop: nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove what the file does not declare: other groups, the file's groups' other permissions,
+    /// and undeclared permissions and content types of the file's apps (never `auth`/`contenttypes`).
+    #[arg(long)]
+    pub prune: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `audit`.

@@ -7,6 +7,7 @@ mod createsuperuser;
 mod group;
 mod migrate;
 mod perm;
+mod sync;
 mod user;
 
 use castellan_store::{Error, Store};
@@ -33,5 +34,6 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         Command::Perms(a) => check::perms(store, &a.username, a.json).await,
         Command::WhoHas(a) => check::who_has(store, a).await,
         Command::Audit(a) => audit::run(store, a).await,
+        Command::Sync(a) => sync::run(store, a).await,
     }
 }
