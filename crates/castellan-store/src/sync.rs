@@ -523,10 +523,6 @@ impl Store {
     /// Applies `policy` in one transaction, serialised against concurrent syncs, and returns what was
     /// done (an empty plan when the database already matched). An invalid policy applies nothing.
     pub async fn sync(&self, policy: &Policy, prune: bool) -> Result<SyncPlan, SyncError> {
-        // Cheap check first: a file with its own problems never takes the lock.
-        if !policy.problems().is_empty() {
-            return Err(SyncError::Invalid(Problems(policy.problems().to_vec())));
-        }
         let d = self.dialect();
         let has_generation =
             crate::migrate::table_exists(&self.pool, "castellan_generation").await?;
