@@ -177,8 +177,27 @@ struct RawGroup {
 
 /// The 1-based line of a byte offset.
 pub fn line_of(src: &str, offset: usize) -> usize {
-    let end = offset.min(src.len());
-    src.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    Lines::new(src).line(offset)
+}
+
+/// The offsets of a text's line breaks, for line lookups in O(log n).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(src: &str) -> Self {
+        Self(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|nl| *nl < offset) + 1
+    }
 }
 
 /// `*` matches any run of characters (including none); everything else matches itself.
@@ -233,6 +252,8 @@ impl Policy {
     /// lines); a file of the right shape is returned with its remaining problems in
     /// [`Policy::problems`], which [`Policy::resolve`] reports together with its own.
     pub fn parse(src: &str) -> Result<Self, Problems> {
+        let lines = Lines::new(src);
+        let line_of = |_: &str, offset: usize| lines.line(offset);
         let (_, syntax) = toml::de::DeTable::parse_recoverable(src);
         if !syntax.is_empty() {
             let mut problems: Vec<Problem> = syntax
