@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-const CONTENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/policies/content.toml");
+const CONTENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/policies/content.toml"
+);
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join("castellan-cli-sync-tests");
@@ -63,9 +66,15 @@ fn dry_run_apply_no_op_and_json() {
     assert_eq!(groups.trim(), "");
 
     let (out, _) = run(&url, &["sync", CONTENT], 0);
-    assert!(out.contains("Applied 66 change(s) in one transaction."), "{out}");
+    assert!(
+        out.contains("Applied 66 change(s) in one transaction."),
+        "{out}"
+    );
     let (out, _) = run(&url, &["sync", CONTENT], 0);
-    assert!(out.contains("No changes: the database already matches"), "{out}");
+    assert!(
+        out.contains("No changes: the database already matches"),
+        "{out}"
+    );
 
     let (out, _) = run(&url, &["sync", CONTENT, "--json", "--prune"], 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -179,8 +188,13 @@ async fn a_killed_sync_leaves_the_old_state_or_the_new_one() {
         assert_eq!(state(&path).await, (MODELS * 5, 1, MODELS));
         let _ = std::fs::remove_file(path);
     }
-    eprintln!("killed {killed} of 8 runs; found the old state {old} times, the new one {new} times");
-    assert!(killed > 0, "no run was killed: the sync finished too quickly to test");
+    eprintln!(
+        "killed {killed} of 8 runs; found the old state {old} times, the new one {new} times"
+    );
+    assert!(
+        killed > 0,
+        "no run was killed: the sync finished too quickly to test"
+    );
     assert!(old > 0, "no run was killed before its commit");
     let _ = std::fs::remove_file(policy);
 }

@@ -14,19 +14,28 @@ async fn generation(db: &TestDb) -> Vec<i64> {
     match db.kind() {
         Kind::Sqlite => {
             let p = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-            let v = sqlx::query_scalar::<_, i64>(sql).fetch_all(&p).await.unwrap();
+            let v = sqlx::query_scalar::<_, i64>(sql)
+                .fetch_all(&p)
+                .await
+                .unwrap();
             p.close().await;
             v
         }
         Kind::Postgres => {
             let p = sqlx::PgPool::connect(&db.url).await.unwrap();
-            let v = sqlx::query_scalar::<_, i64>(sql).fetch_all(&p).await.unwrap();
+            let v = sqlx::query_scalar::<_, i64>(sql)
+                .fetch_all(&p)
+                .await
+                .unwrap();
             p.close().await;
             v
         }
         Kind::MySql => {
             let p = sqlx::MySqlPool::connect(&db.url).await.unwrap();
-            let v = sqlx::query_scalar::<_, i64>(sql).fetch_all(&p).await.unwrap();
+            let v = sqlx::query_scalar::<_, i64>(sql)
+                .fetch_all(&p)
+                .await
+                .unwrap();
             p.close().await;
             v
         }
@@ -138,7 +147,10 @@ async fn second_file_adds_and_prune_removes(db: &TestDb, store: &Store) {
         .map(|g| g.name)
         .collect();
     assert_eq!(groups, ["Librarians", "Library Admins", "Library Members"]);
-    assert_eq!(store.permissions(Some("bookshelf")).await.unwrap().len(), 11);
+    assert_eq!(
+        store.permissions(Some("bookshelf")).await.unwrap().len(),
+        11
+    );
     // Django's own permissions are never pruned.
     assert_eq!(store.permissions(Some("auth")).await.unwrap().len(), 12);
     assert_eq!(group_perms(store, "Library Admins").await.len(), 11);
@@ -173,7 +185,10 @@ permissions = ["bookshelf.view_book"]
                 assert_eq!(lines, [8, 9, 11], "{problems}");
                 let text = problems.render("p.toml");
                 assert!(text.contains("p.toml:8: "), "{text}");
-                assert!(text.contains("did you mean \"bookshelf.add_book\""), "{text}");
+                assert!(
+                    text.contains("did you mean \"bookshelf.add_book\""),
+                    "{text}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -232,7 +247,10 @@ async fn concurrent_syncs_end_in_one_state(db: &TestDb, store: &Store) {
     assert!(ra.is_empty() || rb.is_empty());
     assert!(store.sync_plan(&policy, false).await.unwrap().is_empty());
     assert_eq!(store.groups().await.unwrap().len(), 7);
-    assert_eq!(store.permissions(Some("bookshelf")).await.unwrap().len(), 18);
+    assert_eq!(
+        store.permissions(Some("bookshelf")).await.unwrap().len(),
+        18
+    );
     a.close().await;
     b.close().await;
 }

@@ -207,8 +207,7 @@ fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last)
-    {
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -324,7 +323,7 @@ impl Policy {
                         .iter()
                         .filter(|p| p.get_ref().codename == codename)
                         .map(|p| line_of(src, p.span().start))
-                        .last()
+                        .next_back()
                         .unwrap_or(line)
                 };
                 if let Err(e) = spec.check() {

@@ -39,8 +39,8 @@ mod migrate;
 mod perms;
 pub mod pool;
 mod principal;
-mod sync;
 mod sqlm;
+mod sync;
 mod users;
 
 use std::sync::atomic::{AtomicBool, Ordering};

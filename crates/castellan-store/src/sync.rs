@@ -104,8 +104,16 @@ impl SyncPlan {
             + self.permissions.len()
             + self.renamed_permissions.len()
             + self.groups.len()
-            + self.grants.iter().map(|g| g.permissions.len()).sum::<usize>()
-            + self.revokes.iter().map(|g| g.permissions.len()).sum::<usize>()
+            + self
+                .grants
+                .iter()
+                .map(|g| g.permissions.len())
+                .sum::<usize>()
+            + self
+                .revokes
+                .iter()
+                .map(|g| g.permissions.len())
+                .sum::<usize>()
             + self.deleted_groups.len()
             + self.deleted_permissions.len()
             + self.deleted_content_types.len()
@@ -336,7 +344,11 @@ fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Prob
     let existing: Vec<(&str, &str)> = state
         .perms
         .iter()
-        .filter_map(|p| ct_app.get(&p.ct).map(|(app, _)| (*app, p.codename.as_str())))
+        .filter_map(|p| {
+            ct_app
+                .get(&p.ct)
+                .map(|(app, _)| (*app, p.codename.as_str()))
+        })
         .collect();
     let resolved = policy.resolve(existing.iter().copied(), prune)?;
 
@@ -452,9 +464,8 @@ fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Prob
             .iter()
             .filter_map(|p| {
                 let (app, model) = ct_app.get(&p.ct)?;
-                (policy.owns_app(app)
-                    && !declared.contains(&(*app, *model, p.codename.clone())))
-                .then(|| (format!("{app}.{}", p.codename), p.id))
+                (policy.owns_app(app) && !declared.contains(&(*app, *model, p.codename.clone())))
+                    .then(|| (format!("{app}.{}", p.codename), p.id))
             })
             .collect();
         perms.sort();
