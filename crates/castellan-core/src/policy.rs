@@ -25,15 +25,16 @@
 //! auth.E005–E012, malformed permission names); [`Policy::resolve`] adds the ones that need to know what
 //! the database holds (unknown permissions, wildcards that match nothing).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
+use foldhash::fast::RandomState;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::index::closest;
 use crate::perm::{validate_identifier, PermName};
-use crate::registry::{ModelSpec, PermissionSpec, Registry};
+use crate::registry::{ModelSpec, Registry};
 use crate::validators::validate_group_name;
 
 /// Apps whose permissions belong to Django itself: a policy may grant them, never prune them.
@@ -417,22 +418,25 @@ impl Policy {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut universe: BTreeSet<(String, String)> = self
-            .registry
-            .models()
-            .flat_map(|m| {
-                m.permissions()
-                    .into_iter()
-                    .map(move |PermissionSpec { codename, .. }| {
-                        (m.app_label().to_owned(), codename)
-                    })
-            })
-            .collect();
+        // Every available `app_label.codename`; one allocation per distinct name.
+        let mut universe: HashSet<String, RandomState> = HashSet::default();
+        for m in self.registry.models() {
+            for p in m.permissions() {
+                universe.insert(format!("{}.{}", m.app_label(), p.codename));
+            }
+        }
+        let mut buf = String::new();
         for (app, codename) in existing {
             if prune && self.owns_app(app) {
                 continue;
             }
-            universe.insert((app.to_owned(), codename.to_owned()));
+            buf.clear();
+            buf.push_str(app);
+            buf.push('.');
+            buf.push_str(codename);
+            if !universe.contains(buf.as_str()) {
+                universe.insert(buf.clone());
+            }
         }
         let mut problems = self.problems.clone();
         let mut groups = BTreeMap::new();
@@ -442,10 +446,11 @@ impl Policy {
                 if pattern.is_wildcard() {
                     let before = names.len();
                     let mut matched = false;
-                    for (app, code) in &universe {
+                    for name in &universe {
+                        let (app, code) = name.split_once('.').unwrap_or((name, ""));
                         if pattern.matches(app, code) {
                             matched = true;
-                            names.insert(format!("{app}.{code}"));
+                            names.insert(name.clone());
                         }
                     }
                     if !matched && names.len() == before {
@@ -458,13 +463,12 @@ impl Policy {
                         });
                     }
                 } else {
-                    let (app, code) = pattern.text.split_once('.').unwrap_or(("", ""));
-                    if universe.contains(&(app.to_owned(), code.to_owned())) {
+                    if universe.contains(pattern.text.as_str()) {
                         names.insert(pattern.text.clone());
                     } else {
-                        let known: Vec<String> =
-                            universe.iter().map(|(a, c)| format!("{a}.{c}")).collect();
-                        let hint = closest(&pattern.text, known.iter().map(String::as_str))
+                        let mut known: Vec<&str> = universe.iter().map(String::as_str).collect();
+                        known.sort_unstable();
+                        let hint = closest(&pattern.text, known.iter().copied())
                             .map_or_else(
                                 || "; declare it in the file (a model's `permissions`) or create it first".to_owned(),
                                 |s| format!("; did you mean {s:?}?"),

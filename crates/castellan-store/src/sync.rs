@@ -21,7 +21,9 @@
 //! Without `prune` nothing is ever deleted. A permission whose name differs from the file's is renamed
 //! (never deleted).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::fmt;
 
 use castellan_core::policy::{Policy, Problems};
@@ -359,13 +361,17 @@ fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Prob
     let mut declared_models: HashSet<(&str, &str)> = HashSet::new();
     for model in policy.registry().models() {
         let (app, name) = (model.app_label(), model.model_name());
-        declared_models.insert((app, name));
+        if prune {
+            declared_models.insert((app, name));
+        }
         let ct = ct_by_key.get(&(app, name)).copied();
         if ct.is_none() {
             plan.content_types.push(format!("{app}.{name}"));
         }
         for perm in model.permissions() {
-            declared.insert((app, name, perm.codename.clone()));
+            if prune {
+                declared.insert((app, name, perm.codename.clone()));
+            }
             let row = ct.and_then(|ct| perm_by_key.get(&(ct, perm.codename.as_str())));
             match row {
                 Some(row) if row.name != perm.name => {
@@ -390,15 +396,25 @@ fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Prob
         }
     }
 
-    let names = state.perm_names();
-    let mut ids_of: HashMap<&str, Vec<i64>> = HashMap::new();
-    for (id, name) in &names {
-        ids_of.entry(name.as_str()).or_default().push(*id);
+    // Names only of the permissions some group holds (and, to prune, of all of them).
+    let perm_by_id: HashMap<i64, &PermRow> = state.perms.iter().map(|p| (p.id, p)).collect();
+    let name_of = |id: i64| -> Option<String> {
+        let p = perm_by_id.get(&id)?;
+        let (app, _) = ct_app.get(&p.ct)?;
+        Some(format!("{app}.{}", p.codename))
+    };
+    let mut ids_of: HashMap<String, Vec<i64>> = HashMap::default();
+    if prune {
+        for p in &state.perms {
+            if let Some(name) = name_of(p.id) {
+                ids_of.entry(name).or_default().push(p.id);
+            }
+        }
     }
-    let mut held: HashMap<i64, BTreeSet<&str>> = HashMap::new();
+    let mut held: HashMap<i64, BTreeSet<String>> = HashMap::default();
     for (g, p) in &state.grants {
-        if let Some(name) = names.get(p) {
-            held.entry(*g).or_default().insert(name.as_str());
+        if let Some(name) = name_of(*p) {
+            held.entry(*g).or_default().insert(name);
         }
     }
     let group_ids: HashMap<&str, i64> = state
@@ -427,13 +443,13 @@ fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Prob
         if let (true, Some(g), Some(has)) = (prune, gid, has) {
             let revoke: Vec<String> = has
                 .iter()
-                .filter(|n| !wanted.contains(**n))
-                .map(|n| (*n).to_owned())
+                .filter(|n| !wanted.contains(n.as_str()))
+                .cloned()
                 .collect();
             if !revoke.is_empty() {
                 let mut ids: Vec<i64> = revoke
                     .iter()
-                    .flat_map(|n| ids_of.get(n.as_str()).cloned().unwrap_or_default())
+                    .flat_map(|n| ids_of.get(n).cloned().unwrap_or_default())
                     .collect();
                 ids.sort_unstable();
                 revoke_ids.push((g, ids));
