@@ -569,7 +569,6 @@ impl Store {
                 return Ok(c.plan);
             }
             let plan = &c.plan;
-            let names = state.perm_names();
 
             // Removals first (prune only), then additions.
             for ((g, ids), change) in c.revoke_ids.iter().zip(&plan.revokes) {
@@ -587,6 +586,7 @@ impl Store {
                     json(&serde_json::json!({ "permissions": change.permissions })), None);
             }
             if !c.deleted_group_ids.is_empty() {
+                let names = state.perm_names();
                 let mut held: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
                 for (g, p) in &state.grants {
                     if let Some(n) = names.get(p) {
@@ -633,6 +633,11 @@ impl Store {
                     |q, row| q.bind(row.0).bind(row.1));
                 state.cts = read_cts!(&mut *tx);
             }
+            // Only the rows inserted below are read back (ids grow).
+            let max_perm_id = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM auth_permission")
+                .fetch_one(&mut *tx)
+                .await?
+                .int("m")?;
             if !c.new_perms.is_empty() {
                 let ct_ids: HashMap<String, i64> = state
                     .cts
@@ -687,7 +692,21 @@ impl Store {
             }
             if !plan.grants.is_empty() {
                 if !c.new_perms.is_empty() {
-                    state.perms = read_perms!(&mut *tx);
+                    let new = sqlx::query(&d.sql("SELECT id, content_type_id, codename, name FROM auth_permission WHERE id > ?"))
+                        .bind(max_perm_id)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(|r| {
+                            Ok(PermRow {
+                                id: r.int("id")?,
+                                ct: r.int("content_type_id")?,
+                                codename: r.text("codename")?,
+                                name: r.text("name")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    state.perms.extend(new);
                 }
                 let names = state.perm_names();
                 let mut first_id: HashMap<&str, i64> = HashMap::new();
