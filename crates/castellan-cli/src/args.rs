@@ -52,6 +52,8 @@ pub enum Command {
     Explain(Explain),
     /// The role × permission matrix: groups, Anonymous, Superuser and chosen users.
     Matrix(Matrix),
+    /// Apply a declarative policy file (apps, models, permissions, groups); print the plan.
+    Sync(Sync),
 }
 
 /// `export`.
@@ -111,6 +113,23 @@ pub struct Matrix {
     /// Only the permissions of this app label.
     #[arg(long)]
     pub app: Option<String>,
+}
+
+/// `sync`.
+#[derive(Debug, Args)]
+pub struct Sync {
+    /// The policy file (TOML; see examples/policies/README.md).
+    pub policy: std::path::PathBuf,
+    /// Print the plan and stop: nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove what the file does not declare: other groups, the file's groups' other permissions,
+    /// and undeclared permissions and content types of the file's apps (never `auth`/`contenttypes`).
+    #[arg(long)]
+    pub prune: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `audit`.

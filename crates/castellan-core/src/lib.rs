@@ -39,6 +39,7 @@ pub mod explain;
 pub mod hashers;
 pub mod index;
 pub mod perm;
+pub mod policy;
 pub mod registry;
 pub mod user;
 pub mod validators;

@@ -43,6 +43,7 @@ pub mod pool;
 mod principal;
 mod sessions;
 mod sqlm;
+mod sync;
 mod transfer;
 mod users;
 
@@ -60,6 +61,7 @@ pub use groups::GroupDetail;
 pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use pool::Dialect;
+pub use sync::{GroupChange, PlannedPermission, RenamedPermission, SyncError, SyncPlan};
 pub use transfer::{
     Export, ExportedGroup, ExportedPermission, ExportedUser, ImportReport, Progress, EXPORT_FORMAT,
 };

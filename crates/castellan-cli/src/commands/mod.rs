@@ -9,6 +9,7 @@ mod group;
 mod matrix;
 mod migrate;
 mod perm;
+mod sync;
 mod transfer;
 mod user;
 
@@ -40,5 +41,6 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         Command::Import(a) => transfer::import(store, a).await,
         Command::Explain(a) => explain::run(store, a).await,
         Command::Matrix(a) => matrix::run(store, a).await,
+        Command::Sync(a) => sync::run(store, a).await,
     }
 }

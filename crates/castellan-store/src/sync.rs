@@ -1,0 +1,787 @@
+//! The declarative sync engine behind `castellan sync POLICY.toml`.
+//!
+//! [`Store::sync_plan`] reads the database (one query per table) and computes a [`SyncPlan`]: the content
+//! types, permissions and groups to create, the permission names to correct, the group permissions to
+//! grant and — only with `prune` — what to remove. [`Store::sync`] computes the same plan **again inside
+//! its transaction, under a lock** and applies it there, with multi-row statements, recording every change
+//! in the audit trail in the same transaction: either all of it is applied or none of it.
+//!
+//! The lock serialises concurrent syncs: PostgreSQL `pg_advisory_xact_lock`, MariaDB `SELECT … FOR UPDATE`
+//! on Castellan's generation row, SQLite a write (`UPDATE castellan_generation SET value = value`) as the
+//! first statement, which takes the database's write lock before anything is read.
+//!
+//! What `prune` removes, conservatively:
+//! * from each group the file declares: the permissions the file does not give it;
+//! * the groups the file does not declare (with their memberships and grants);
+//! * in the apps the file declares — never Django's own `auth` and `contenttypes` — the permissions and
+//!   content types the file no longer declares (with their grants, as Django's cascade does). A content
+//!   type another table still refers to (an admin log entry, an object permission) makes the whole sync
+//!   fail and nothing is applied.
+//!
+//! Without `prune` nothing is ever deleted. A permission whose name differs from the file's is renamed
+//! (never deleted).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::fmt;
+
+use castellan_core::policy::{Policy, Problems};
+use serde::Serialize;
+
+use crate::audit::{audit, json};
+use crate::error::{Error, Result};
+use crate::on_pool;
+use crate::pool::{Dialect, RowExt};
+use crate::Store;
+
+/// Rows per multi-row statement (3 binds a row at most: far below every database's bind limit).
+const CHUNK: usize = 1000;
+
+/// A permission the plan creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedPermission {
+    /// `app_label.codename`.
+    pub permission: String,
+    /// The model (content type) it belongs to.
+    pub model: String,
+    /// Its human-readable name.
+    pub name: String,
+}
+
+/// A permission whose human-readable name the plan corrects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RenamedPermission {
+    /// `app_label.codename`.
+    pub permission: String,
+    /// The model it belongs to.
+    pub model: String,
+    /// The name in the database.
+    pub old_name: String,
+    /// The name the file declares.
+    pub new_name: String,
+}
+
+/// Permissions granted to or revoked from one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupChange {
+    /// The group.
+    pub group: String,
+    /// Sorted `app_label.codename` names.
+    pub permissions: Vec<String>,
+}
+
+/// What a sync does (or did). Every list is sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncPlan {
+    /// Content types to create, `app_label.model`.
+    pub content_types: Vec<String>,
+    /// Permissions to create.
+    pub permissions: Vec<PlannedPermission>,
+    /// Permissions whose name changes.
+    pub renamed_permissions: Vec<RenamedPermission>,
+    /// Groups to create.
+    pub groups: Vec<String>,
+    /// Permissions to grant, per group.
+    pub grants: Vec<GroupChange>,
+    /// Permissions to revoke, per group (prune only).
+    pub revokes: Vec<GroupChange>,
+    /// Groups to delete (prune only).
+    pub deleted_groups: Vec<String>,
+    /// Permissions to delete, `app_label.codename` (prune only).
+    pub deleted_permissions: Vec<String>,
+    /// Content types to delete, `app_label.model` (prune only).
+    pub deleted_content_types: Vec<String>,
+}
+
+impl SyncPlan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.change_count() == 0
+    }
+
+    /// The number of changes: rows created, renamed or deleted, grants and revocations.
+    pub fn change_count(&self) -> usize {
+        self.content_types.len()
+            + self.permissions.len()
+            + self.renamed_permissions.len()
+            + self.groups.len()
+            + self
+                .grants
+                .iter()
+                .map(|g| g.permissions.len())
+                .sum::<usize>()
+            + self
+                .revokes
+                .iter()
+                .map(|g| g.permissions.len())
+                .sum::<usize>()
+            + self.deleted_groups.len()
+            + self.deleted_permissions.len()
+            + self.deleted_content_types.len()
+    }
+}
+
+impl fmt::Display for SyncPlan {
+    /// One line per change, `+` for additions, `~` for changes, `-` for removals, like a migration plan.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for ct in &self.content_types {
+            writeln!(f, "  + content type {ct}")?;
+        }
+        for p in &self.permissions {
+            writeln!(f, "  + permission {} ({:?})", p.permission, p.name)?;
+        }
+        for p in &self.renamed_permissions {
+            writeln!(
+                f,
+                "  ~ permission {}: name {:?} -> {:?}",
+                p.permission, p.old_name, p.new_name
+            )?;
+        }
+        for g in &self.groups {
+            writeln!(f, "  + group {g:?}")?;
+        }
+        for g in &self.grants {
+            writeln!(f, "  + grant {:?}: {}", g.group, g.permissions.join(", "))?;
+        }
+        for g in &self.revokes {
+            writeln!(f, "  - revoke {:?}: {}", g.group, g.permissions.join(", "))?;
+        }
+        for g in &self.deleted_groups {
+            writeln!(f, "  - delete group {g:?}")?;
+        }
+        for p in &self.deleted_permissions {
+            writeln!(f, "  - delete permission {p}")?;
+        }
+        for ct in &self.deleted_content_types {
+            writeln!(f, "  - delete content type {ct}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a sync did not happen.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The policy file has problems (each with its line); nothing was applied.
+    #[error("the policy file has {n} problem(s); nothing was applied:\n{list}", n = .0 .0.len(), list = .0)]
+    Invalid(Problems),
+    /// The database failed; nothing was applied.
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+impl From<sqlx::Error> for SyncError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PermRow {
+    id: i64,
+    ct: i64,
+    codename: String,
+    name: String,
+}
+
+/// The database's content types, permissions, groups and group grants.
+#[derive(Debug, Default)]
+struct State {
+    cts: Vec<(i64, String, String)>,
+    perms: Vec<PermRow>,
+    groups: Vec<(i64, String)>,
+    grants: Vec<(i64, i64)>,
+}
+
+impl State {
+    /// `app_label.codename` of each permission id.
+    fn perm_names(&self) -> HashMap<i64, String> {
+        let apps: HashMap<i64, &str> = self
+            .cts
+            .iter()
+            .map(|(id, app, _)| (*id, app.as_str()))
+            .collect();
+        self.perms
+            .iter()
+            .filter_map(|p| {
+                apps.get(&p.ct)
+                    .map(|app| (p.id, format!("{app}.{}", p.codename)))
+            })
+            .collect()
+    }
+}
+
+macro_rules! read_cts {
+    ($conn:expr) => {
+        sqlx::query("SELECT id, app_label, model FROM django_content_type")
+            .fetch_all($conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.int("id")?, r.text("app_label")?, r.text("model")?)))
+            .collect::<Result<Vec<_>>>()?
+    };
+}
+
+macro_rules! read_perms {
+    ($conn:expr) => {
+        sqlx::query("SELECT id, content_type_id, codename, name FROM auth_permission")
+            .fetch_all($conn)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(PermRow {
+                    id: r.int("id")?,
+                    ct: r.int("content_type_id")?,
+                    codename: r.text("codename")?,
+                    name: r.text("name")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+}
+
+macro_rules! read_groups {
+    ($conn:expr) => {
+        sqlx::query("SELECT id, name FROM auth_group")
+            .fetch_all($conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.int("id")?, r.text("name")?)))
+            .collect::<Result<Vec<_>>>()?
+    };
+}
+
+macro_rules! read_state {
+    ($conn:expr) => {{
+        let cts = read_cts!(&mut *$conn);
+        let perms = read_perms!(&mut *$conn);
+        let groups = read_groups!(&mut *$conn);
+        let grants = sqlx::query("SELECT group_id, permission_id FROM auth_group_permissions")
+            .fetch_all(&mut *$conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.int("group_id")?, r.int("permission_id")?)))
+            .collect::<Result<Vec<_>>>()?;
+        State {
+            cts,
+            perms,
+            groups,
+            grants,
+        }
+    }};
+}
+
+/// `INSERT INTO <head> VALUES (…), (…)` in chunks: `$tuple` is one row's placeholders, `$bind` binds
+/// one row (`$q` the query, `$row` the row).
+macro_rules! insert_rows {
+    ($conn:expr, $d:expr, $head:expr, $tuple:expr, $rows:expr, |$q:ident, $row:ident| $bind:expr) => {
+        for chunk in $rows.chunks(CHUNK) {
+            let mut sql = String::with_capacity($head.len() + chunk.len() * ($tuple.len() + 2));
+            sql.push_str($head);
+            sql.push_str(" VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str($tuple);
+            }
+            let sql = $d.sql(&sql);
+            let mut $q = sqlx::query(&sql).persistent(false);
+            for $row in chunk {
+                $q = $bind;
+            }
+            $q.execute(&mut *$conn).await?;
+        }
+    };
+}
+
+/// `DELETE FROM … WHERE <col> IN (…)` (with an optional leading `? AND`-bound prefix) in chunks.
+macro_rules! delete_in {
+    ($conn:expr, $d:expr, $table:expr, $col:expr, $ids:expr) => {
+        for chunk in $ids.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("DELETE FROM {} WHERE {} IN ({marks})", $table, $col);
+            let sql = $d.sql(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *$conn).await?;
+        }
+    };
+}
+
+/// The plan, plus what applying it needs beyond names.
+struct Computed {
+    plan: SyncPlan,
+    /// (content type key `app.model`, codename, name) of permissions to create.
+    new_perms: Vec<(String, String, String)>,
+    /// (permission id, new name).
+    renames: Vec<(i64, String)>,
+    /// (group id, permission ids) to revoke.
+    revoke_ids: Vec<(i64, Vec<i64>)>,
+    deleted_group_ids: Vec<i64>,
+    deleted_perm_ids: Vec<i64>,
+    deleted_ct_ids: Vec<i64>,
+}
+
+fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Problems> {
+    let ct_by_key: HashMap<(&str, &str), i64> = state
+        .cts
+        .iter()
+        .map(|(id, app, model)| ((app.as_str(), model.as_str()), *id))
+        .collect();
+    let ct_app: HashMap<i64, (&str, &str)> = state
+        .cts
+        .iter()
+        .map(|(id, app, model)| (*id, (app.as_str(), model.as_str())))
+        .collect();
+    let perm_by_key: HashMap<(i64, &str), &PermRow> = state
+        .perms
+        .iter()
+        .map(|p| ((p.ct, p.codename.as_str()), p))
+        .collect();
+    let existing: Vec<(&str, &str)> = state
+        .perms
+        .iter()
+        .filter_map(|p| {
+            ct_app
+                .get(&p.ct)
+                .map(|(app, _)| (*app, p.codename.as_str()))
+        })
+        .collect();
+    let resolved = policy.resolve(existing.iter().copied(), prune)?;
+
+    let mut plan = SyncPlan::default();
+    let mut new_perms = Vec::new();
+    let mut renames = Vec::new();
+    let mut declared: HashSet<(&str, &str, String)> = HashSet::new();
+    let mut declared_models: HashSet<(&str, &str)> = HashSet::new();
+    for model in policy.registry().models() {
+        let (app, name) = (model.app_label(), model.model_name());
+        if prune {
+            declared_models.insert((app, name));
+        }
+        let ct = ct_by_key.get(&(app, name)).copied();
+        if ct.is_none() {
+            plan.content_types.push(format!("{app}.{name}"));
+        }
+        for perm in model.permissions() {
+            if prune {
+                declared.insert((app, name, perm.codename.clone()));
+            }
+            let row = ct.and_then(|ct| perm_by_key.get(&(ct, perm.codename.as_str())));
+            match row {
+                Some(row) if row.name != perm.name => {
+                    plan.renamed_permissions.push(RenamedPermission {
+                        permission: format!("{app}.{}", perm.codename),
+                        model: name.to_owned(),
+                        old_name: row.name.clone(),
+                        new_name: perm.name.clone(),
+                    });
+                    renames.push((row.id, perm.name));
+                }
+                Some(_) => {}
+                None => {
+                    plan.permissions.push(PlannedPermission {
+                        permission: format!("{app}.{}", perm.codename),
+                        model: name.to_owned(),
+                        name: perm.name.clone(),
+                    });
+                    new_perms.push((format!("{app}.{name}"), perm.codename, perm.name));
+                }
+            }
+        }
+    }
+
+    // Names only of the permissions some group holds (and, to prune, of all of them).
+    let perm_by_id: HashMap<i64, &PermRow> = state.perms.iter().map(|p| (p.id, p)).collect();
+    let name_of = |id: i64| -> Option<String> {
+        let p = perm_by_id.get(&id)?;
+        let (app, _) = ct_app.get(&p.ct)?;
+        Some(format!("{app}.{}", p.codename))
+    };
+    let mut ids_of: HashMap<String, Vec<i64>> = HashMap::default();
+    if prune {
+        for p in &state.perms {
+            if let Some(name) = name_of(p.id) {
+                ids_of.entry(name).or_default().push(p.id);
+            }
+        }
+    }
+    let mut held: HashMap<i64, BTreeSet<String>> = HashMap::default();
+    for (g, p) in &state.grants {
+        if let Some(name) = name_of(*p) {
+            held.entry(*g).or_default().insert(name);
+        }
+    }
+    let group_ids: HashMap<&str, i64> = state
+        .groups
+        .iter()
+        .map(|(id, name)| (name.as_str(), *id))
+        .collect();
+    let mut revoke_ids = Vec::new();
+    for (group, wanted) in &resolved.groups {
+        let gid = group_ids.get(group.as_str()).copied();
+        if gid.is_none() {
+            plan.groups.push(group.clone());
+        }
+        let has = gid.and_then(|g| held.get(&g));
+        let grant: Vec<String> = wanted
+            .iter()
+            .filter(|n| !has.is_some_and(|h| h.contains(n.as_str())))
+            .cloned()
+            .collect();
+        if !grant.is_empty() {
+            plan.grants.push(GroupChange {
+                group: group.clone(),
+                permissions: grant,
+            });
+        }
+        if let (true, Some(g), Some(has)) = (prune, gid, has) {
+            let revoke: Vec<String> = has
+                .iter()
+                .filter(|n| !wanted.contains(n.as_str()))
+                .cloned()
+                .collect();
+            if !revoke.is_empty() {
+                let mut ids: Vec<i64> = revoke
+                    .iter()
+                    .flat_map(|n| ids_of.get(n).cloned().unwrap_or_default())
+                    .collect();
+                ids.sort_unstable();
+                revoke_ids.push((g, ids));
+                plan.revokes.push(GroupChange {
+                    group: group.clone(),
+                    permissions: revoke,
+                });
+            }
+        }
+    }
+
+    let mut deleted_group_ids = Vec::new();
+    let mut deleted_perm_ids = Vec::new();
+    let mut deleted_ct_ids = Vec::new();
+    if prune {
+        let mut groups: Vec<&(i64, String)> = state
+            .groups
+            .iter()
+            .filter(|(_, name)| !resolved.groups.contains_key(name))
+            .collect();
+        groups.sort_by(|a, b| a.1.cmp(&b.1));
+        for (id, name) in groups {
+            deleted_group_ids.push(*id);
+            plan.deleted_groups.push(name.clone());
+        }
+        let mut perms: Vec<(String, i64)> = state
+            .perms
+            .iter()
+            .filter_map(|p| {
+                let (app, model) = ct_app.get(&p.ct)?;
+                (policy.owns_app(app) && !declared.contains(&(*app, *model, p.codename.clone())))
+                    .then(|| (format!("{app}.{}", p.codename), p.id))
+            })
+            .collect();
+        perms.sort();
+        for (name, id) in perms {
+            deleted_perm_ids.push(id);
+            plan.deleted_permissions.push(name);
+        }
+        let mut cts: Vec<(String, i64)> = state
+            .cts
+            .iter()
+            .filter(|(_, app, model)| {
+                policy.owns_app(app) && !declared_models.contains(&(app.as_str(), model.as_str()))
+            })
+            .map(|(id, app, model)| (format!("{app}.{model}"), *id))
+            .collect();
+        cts.sort();
+        for (name, id) in cts {
+            deleted_ct_ids.push(id);
+            plan.deleted_content_types.push(name);
+        }
+    }
+    plan.content_types.sort();
+    plan.permissions
+        .sort_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
+    plan.renamed_permissions
+        .sort_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
+    plan.groups.sort();
+    Ok(Computed {
+        plan,
+        new_perms,
+        renames,
+        revoke_ids,
+        deleted_group_ids,
+        deleted_perm_ids,
+        deleted_ct_ids,
+    })
+}
+
+/// The statement that serialises syncs, run first in the transaction.
+fn lock_sql(d: Dialect, has_generation: bool) -> &'static str {
+    match (d, has_generation) {
+        (Dialect::Sqlite, true) => "UPDATE castellan_generation SET value = value WHERE id = 1",
+        (Dialect::Sqlite, false) => "DELETE FROM auth_group WHERE 1 = 0",
+        // "castellan" in ASCII, as a 64-bit key.
+        (Dialect::Postgres, _) => "SELECT pg_advisory_xact_lock(111542170481006)",
+        (Dialect::MySql, true) => "SELECT value FROM castellan_generation WHERE id = 1 FOR UPDATE",
+        (Dialect::MySql, false) => "SELECT count(*) AS n FROM auth_group FOR UPDATE",
+    }
+}
+
+impl Store {
+    /// The changes a sync of `policy` would make now (nothing is written). An invalid policy is
+    /// [`SyncError::Invalid`] with every problem and its line.
+    pub async fn sync_plan(&self, policy: &Policy, prune: bool) -> Result<SyncPlan, SyncError> {
+        let state = on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let state = read_state!(tx);
+            tx.rollback().await?;
+            state
+        });
+        compute(policy, &state, prune)
+            .map(|c| c.plan)
+            .map_err(SyncError::Invalid)
+    }
+
+    /// Applies `policy` in one transaction, serialised against concurrent syncs, and returns what was
+    /// done (an empty plan when the database already matched). An invalid policy applies nothing.
+    pub async fn sync(&self, policy: &Policy, prune: bool) -> Result<SyncPlan, SyncError> {
+        let d = self.dialect();
+        let has_generation =
+            crate::migrate::table_exists(&self.pool, "castellan_generation").await?;
+        let plan = on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(lock_sql(d, has_generation)).execute(&mut *tx).await?;
+            let mut state = read_state!(tx);
+            let c = match compute(policy, &state, prune) {
+                Ok(c) => c,
+                Err(problems) => {
+                    tx.rollback().await?;
+                    return Err(SyncError::Invalid(problems));
+                }
+            };
+            if c.plan.is_empty() {
+                tx.rollback().await?;
+                return Ok(c.plan);
+            }
+            let plan = &c.plan;
+
+            // Removals first (prune only), then additions.
+            for ((g, ids), change) in c.revoke_ids.iter().zip(&plan.revokes) {
+                for chunk in ids.chunks(CHUNK) {
+                    let marks = vec!["?"; chunk.len()].join(", ");
+                    let sql = format!("DELETE FROM auth_group_permissions WHERE group_id = ? AND permission_id IN ({marks})");
+                    let sql = d.sql(&sql);
+                    let mut q = sqlx::query(&sql).persistent(false).bind(*g);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                audit!(&mut *tx, self, "sync.revoke", "group", &change.group,
+                    json(&serde_json::json!({ "permissions": change.permissions })), None);
+            }
+            if !c.deleted_group_ids.is_empty() {
+                let names = state.perm_names();
+                let mut held: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+                for (g, p) in &state.grants {
+                    if let Some(n) = names.get(p) {
+                        held.entry(*g).or_default().push(n.as_str());
+                    }
+                }
+                for (id, name) in c.deleted_group_ids.iter().zip(&plan.deleted_groups) {
+                    let mut perms = held.remove(id).unwrap_or_default();
+                    perms.sort_unstable();
+                    audit!(&mut *tx, self, "sync.delete_group", "group", name,
+                        json(&serde_json::json!({ "permissions": perms })), None);
+                }
+                delete_in!(tx, d, "auth_group_permissions", "group_id", c.deleted_group_ids);
+                delete_in!(tx, d, "auth_user_groups", "group_id", c.deleted_group_ids);
+                delete_in!(tx, d, "auth_group", "id", c.deleted_group_ids);
+            }
+            if !c.deleted_perm_ids.is_empty() || !c.deleted_ct_ids.is_empty() {
+                delete_in!(tx, d, "auth_user_user_permissions", "permission_id", c.deleted_perm_ids);
+                delete_in!(tx, d, "auth_group_permissions", "permission_id", c.deleted_perm_ids);
+                delete_in!(tx, d, "auth_permission", "id", c.deleted_perm_ids);
+                delete_in!(tx, d, "django_content_type", "id", c.deleted_ct_ids);
+                let mut by_app: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+                for p in &plan.deleted_permissions {
+                    let app = p.split_once('.').map_or(p.as_str(), |(a, _)| a);
+                    by_app.entry(app).or_default().0.push(p);
+                }
+                for ct in &plan.deleted_content_types {
+                    let app = ct.split_once('.').map_or(ct.as_str(), |(a, _)| a);
+                    by_app.entry(app).or_default().1.push(ct);
+                }
+                for (app, (perms, cts)) in by_app {
+                    audit!(&mut *tx, self, "sync.delete_permissions", "app", app,
+                        json(&serde_json::json!({ "permissions": perms, "content_types": cts })), None);
+                }
+            }
+
+            if !plan.content_types.is_empty() {
+                let rows: Vec<(&str, &str)> = plan
+                    .content_types
+                    .iter()
+                    .filter_map(|k| k.split_once('.'))
+                    .collect();
+                insert_rows!(tx, d, "INSERT INTO django_content_type (app_label, model)", "(?, ?)", rows,
+                    |q, row| q.bind(row.0).bind(row.1));
+                state.cts = read_cts!(&mut *tx);
+            }
+            // Only the rows inserted below are read back (ids grow).
+            let max_perm_id = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM auth_permission")
+                .fetch_one(&mut *tx)
+                .await?
+                .int("m")?;
+            if !c.new_perms.is_empty() {
+                let ct_ids: HashMap<String, i64> = state
+                    .cts
+                    .iter()
+                    .map(|(id, app, model)| (format!("{app}.{model}"), *id))
+                    .collect();
+                let mut rows = Vec::with_capacity(c.new_perms.len());
+                for (key, codename, name) in &c.new_perms {
+                    let ct = ct_ids.get(key).copied().ok_or_else(|| {
+                        Error::Schema(format!("the content type {key} just created cannot be read back"))
+                    })?;
+                    rows.push((name.as_str(), ct, codename.as_str()));
+                }
+                insert_rows!(tx, d, "INSERT INTO auth_permission (name, content_type_id, codename)", "(?, ?, ?)", rows,
+                    |q, row| q.bind(row.0).bind(row.1).bind(row.2));
+            }
+            for (id, name) in &c.renames {
+                sqlx::query(&d.sql("UPDATE auth_permission SET name = ? WHERE id = ?"))
+                    .bind(name.as_str())
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for r in &plan.renamed_permissions {
+                audit!(&mut *tx, self, "sync.rename_permission", "permission", &r.permission,
+                    json(&serde_json::json!({ "name": r.old_name })),
+                    json(&serde_json::json!({ "name": r.new_name })));
+            }
+            if !plan.content_types.is_empty() || !plan.permissions.is_empty() {
+                let mut by_app: BTreeMap<&str, (Vec<&str>, Vec<serde_json::Value>)> = BTreeMap::new();
+                for ct in &plan.content_types {
+                    let app = ct.split_once('.').map_or(ct.as_str(), |(a, _)| a);
+                    by_app.entry(app).or_default().0.push(ct);
+                }
+                for p in &plan.permissions {
+                    let app = p.permission.split_once('.').map_or(p.permission.as_str(), |(a, _)| a);
+                    by_app.entry(app).or_default().1.push(serde_json::json!({
+                        "permission": p.permission, "model": p.model, "name": p.name }));
+                }
+                for (app, (cts, perms)) in by_app {
+                    audit!(&mut *tx, self, "sync.create_permissions", "app", app, None,
+                        json(&serde_json::json!({ "content_types": cts, "permissions": perms })));
+                }
+            }
+            if !plan.groups.is_empty() {
+                insert_rows!(tx, d, "INSERT INTO auth_group (name)", "(?)", plan.groups,
+                    |q, row| q.bind(row.as_str()));
+                for g in &plan.groups {
+                    audit!(&mut *tx, self, "sync.create_group", "group", g, None, None);
+                }
+                state.groups = read_groups!(&mut *tx);
+            }
+            if !plan.grants.is_empty() {
+                if !c.new_perms.is_empty() {
+                    let new = sqlx::query(&d.sql("SELECT id, content_type_id, codename, name FROM auth_permission WHERE id > ?"))
+                        .bind(max_perm_id)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(|r| {
+                            Ok(PermRow {
+                                id: r.int("id")?,
+                                ct: r.int("content_type_id")?,
+                                codename: r.text("codename")?,
+                                name: r.text("name")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    state.perms.extend(new);
+                }
+                let names = state.perm_names();
+                let mut first_id: HashMap<&str, i64> = HashMap::new();
+                for (id, name) in &names {
+                    let e = first_id.entry(name.as_str()).or_insert(*id);
+                    *e = (*e).min(*id);
+                }
+                let group_ids: HashMap<&str, i64> = state
+                    .groups
+                    .iter()
+                    .map(|(id, name)| (name.as_str(), *id))
+                    .collect();
+                let mut rows = Vec::new();
+                for change in &plan.grants {
+                    let g = group_ids.get(change.group.as_str()).copied().ok_or_else(|| {
+                        Error::Schema(format!("the group {:?} just created cannot be read back", change.group))
+                    })?;
+                    for perm in &change.permissions {
+                        let id = first_id.get(perm.as_str()).copied().ok_or_else(|| {
+                            Error::Schema(format!("the permission {perm} just created cannot be read back"))
+                        })?;
+                        rows.push((g, id));
+                    }
+                }
+                insert_rows!(tx, d, "INSERT INTO auth_group_permissions (group_id, permission_id)", "(?, ?)", rows,
+                    |q, row| q.bind(row.0).bind(row.1));
+                for change in &plan.grants {
+                    audit!(&mut *tx, self, "sync.grant", "group", &change.group, None,
+                        json(&serde_json::json!({ "permissions": change.permissions })));
+                }
+            }
+            tx.commit().await?;
+            c.plan
+        });
+        self.after_write();
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_from_an_empty_database_then_nothing() {
+        let policy = Policy::parse(
+            "[apps.shop]\n[[apps.shop.models]]\nname = \"Item\"\n[groups.Staff]\npermissions = [\"shop.view_*\"]\n",
+        )
+        .unwrap();
+        let c = compute(&policy, &State::default(), false).unwrap();
+        assert_eq!(c.plan.content_types, ["shop.item"]);
+        assert_eq!(c.plan.permissions.len(), 4);
+        assert_eq!(c.plan.groups, ["Staff"]);
+        assert_eq!(c.plan.grants[0].permissions, ["shop.view_item"]);
+        let state = State {
+            cts: vec![(1, "shop".into(), "item".into())],
+            perms: ["add", "change", "delete", "view"]
+                .iter()
+                .enumerate()
+                .map(|(i, a)| PermRow {
+                    id: i as i64 + 1,
+                    ct: 1,
+                    codename: format!("{a}_item"),
+                    name: format!("Can {a} item"),
+                })
+                .collect(),
+            groups: vec![(1, "Staff".into()), (2, "Other".into())],
+            grants: vec![(1, 4), (1, 1)],
+        };
+        let c = compute(&policy, &state, false).unwrap();
+        assert!(c.plan.is_empty(), "{}", c.plan);
+        let c = compute(&policy, &state, true).unwrap();
+        assert_eq!(c.plan.revokes[0].permissions, ["shop.add_item"]);
+        assert_eq!(c.plan.deleted_groups, ["Other"]);
+        assert_eq!(c.plan.change_count(), 2);
+        assert!(c.plan.to_string().contains("- delete group \"Other\""));
+    }
+}
