@@ -60,6 +60,11 @@ impl AuthLayer {
                 "the secret key is empty: pass Django's SECRET_KEY to AuthConfig::new".into(),
             ));
         }
+        // An adopted Django database without django.contrib.sessions gets its table now.
+        store
+            .ensure_sessions()
+            .await
+            .map_err(|e| Error::store(e, config.retry_after))?;
         let index = store
             .permission_index()
             .await

@@ -183,7 +183,11 @@ pub(crate) async fn migrate(pool: &Pool, registry: &Registry) -> Result<MigrateR
     }
     install_castellan_objects(pool).await?;
     report.castellan_objects = true;
-    crate::sessions::ensure_session_table(pool).await?;
+    if report.created_schema {
+        // A database Castellan made gets Django's session table too. An adopted Django database is
+        // left as it is: the web layer creates the table when it first needs it (Store::ensure_sessions).
+        crate::sessions::ensure_session_table(pool).await?;
+    }
     let (cts, perms) = crate::perms::ensure_registry(pool, registry).await?;
     report.content_types_created = cts;
     report.permissions_created = perms;

@@ -59,6 +59,13 @@ pub(crate) async fn ensure_session_table(pool: &Pool) -> Result<bool> {
 }
 
 impl Store {
+    /// Creates Django's `django_session` table (recording `sessions.0001_initial`) when it is missing,
+    /// as Django's `migrate` of `django.contrib.sessions` would. Returns whether it was created.
+    /// `migrate` does this on databases it creates; the web layer calls it for adopted ones.
+    pub async fn ensure_sessions(&self) -> Result<bool> {
+        ensure_session_table(&self.pool).await
+    }
+
     /// The `session_data` of an unexpired session row, or `None` (unknown or expired key).
     pub async fn session_data(&self, session_key: &str) -> Result<Option<String>> {
         let d = self.dialect();
