@@ -1,78 +1,11 @@
 //! The `castellan` command line: exit codes, messages and `--json` formats (a stable interface).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests panic on failed set-up.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-struct Db {
-    url: String,
-    path: std::path::PathBuf,
-}
+use std::process::Output;
 
-impl Db {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join("castellan-cli-tests");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}-{}.sqlite3", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        Self {
-            url: format!("sqlite://{}", path.display()),
-            path,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_stdin(args, None)
-    }
-
-    fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_castellan"))
-            .arg("--database-url")
-            .arg(&self.url)
-            .args(args)
-            .env_remove("CASTELLAN_DATABASE_URL")
-            .env_remove("DATABASE_URL")
-            .env_remove("CASTELLAN_SUPERUSER_PASSWORD")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    }
-
-    /// Runs and asserts the exit code; returns stdout.
-    fn ok(&self, args: &[&str], code: i32) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "castellan {args:?}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        serde_json::from_str(&self.ok(args, 0)).unwrap()
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
+use common::Db;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

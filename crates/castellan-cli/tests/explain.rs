@@ -1,63 +1,9 @@
 //! `castellan explain`, `who-has` pagination and `matrix`: output, JSON formats and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests panic on failed set-up.
 
-use std::process::{Command, Output, Stdio};
+mod common;
 
-/// A throw-away SQLite database and the `castellan` binary (the helper of `tests/cli.rs`).
-struct Db {
-    url: String,
-    path: std::path::PathBuf,
-}
-
-impl Db {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join("castellan-cli-tests");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("explain-{name}-{}.sqlite3", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        Self {
-            url: format!("sqlite://{}", path.display()),
-            path,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_castellan"))
-            .arg("--database-url")
-            .arg(&self.url)
-            .args(args)
-            .env_remove("CASTELLAN_DATABASE_URL")
-            .env_remove("DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap()
-    }
-
-    /// Runs and asserts the exit code; returns stdout.
-    fn ok(&self, args: &[&str], code: i32) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "castellan {args:?}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str], code: i32) -> serde_json::Value {
-        serde_json::from_str(&self.ok(args, code)).unwrap()
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
+use common::Db;
 
 fn library(db: &Db) {
     db.ok(&["migrate"], 0);
@@ -166,7 +112,7 @@ fn explain_json_is_pinned() {
     let db = Db::new("json");
     library(&db);
     assert_eq!(
-        db.json(&["explain", "bob", "auth.change_user", "--json"], 0),
+        db.json_exit(&["explain", "bob", "auth.change_user", "--json"], 0),
         serde_json::json!({
             "username": "bob", "permission": "auth.change_user", "allowed": true,
             "reason": "granted", "is_active": true, "is_superuser": false,
@@ -175,23 +121,23 @@ fn explain_json_is_pinned() {
             "message": "bob is allowed auth.change_user: granted through groups \"Editors\", \"Staff\"",
         })
     );
-    let v = db.json(&["explain", "alice", "auth.delete_user", "--json"], 1);
+    let v = db.json_exit(&["explain", "alice", "auth.delete_user", "--json"], 1);
     assert_eq!(v["reason"], "not_granted");
     assert_eq!(v["would_grant"], serde_json::json!(["Publishers"]));
-    let v = db.json(&["explain", "ghost", "auth.change_user", "--json"], 1);
+    let v = db.json_exit(&["explain", "ghost", "auth.change_user", "--json"], 1);
     assert_eq!(v["reason"], "inactive");
     assert_eq!(
         (v["would_have"].clone(), v["direct"].clone()),
         (true.into(), true.into())
     );
-    let v = db.json(&["explain", "root", "auth.add_user", "--json"], 0);
+    let v = db.json_exit(&["explain", "root", "auth.add_user", "--json"], 0);
     assert_eq!(v["reason"], "superuser");
-    let v = db.json(&["explain", "alice", "auth.chnage_user", "--json"], 1);
+    let v = db.json_exit(&["explain", "alice", "auth.chnage_user", "--json"], 1);
     assert_eq!(v["reason"], "unknown_permission");
     assert_eq!(v["suggestions"][0], "auth.change_user");
-    let v = db.json(&["explain", "alice", "nodot", "--json"], 1);
+    let v = db.json_exit(&["explain", "alice", "nodot", "--json"], 1);
     assert_eq!(v["reason"], "malformed_permission");
-    let v = db.json(&["explain", "--anonymous", "auth.view_user", "--json"], 1);
+    let v = db.json_exit(&["explain", "--anonymous", "auth.view_user", "--json"], 1);
     assert_eq!(v["reason"], "anonymous");
     assert_eq!(v["username"], serde_json::Value::Null);
 }
@@ -205,7 +151,7 @@ fn who_has_pages_count_and_stream() {
         db.ok(&["user", "grant", u, "auth.change_user"], 0);
     }
     // Without --limit: the existing format, sorted (byte order), and the same text streamed.
-    let all = db.json(&["who-has", "auth.change_user", "--json"], 0);
+    let all = db.json_exit(&["who-has", "auth.change_user", "--json"], 0);
     assert_eq!(
         all,
         serde_json::json!({
@@ -219,11 +165,11 @@ fn who_has_pages_count_and_stream() {
     );
     assert_eq!(db.ok(&["who-has", "auth.change_user", "--count"], 0), "6\n");
     assert_eq!(
-        db.json(&["who-has", "auth.change_user", "--count", "--json"], 0),
+        db.json_exit(&["who-has", "auth.change_user", "--count", "--json"], 0),
         serde_json::json!({ "permission": "auth.change_user", "count": 6 })
     );
     // Pages of 4 then the rest, following `next`.
-    let p1 = db.json(
+    let p1 = db.json_exit(
         &["who-has", "auth.change_user", "--limit", "4", "--json"],
         0,
     );
@@ -235,7 +181,7 @@ fn who_has_pages_count_and_stream() {
             "next": "root",
         })
     );
-    let p2 = db.json(
+    let p2 = db.json_exit(
         &[
             "who-has",
             "auth.change_user",

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::{ts_from_text, ts_to_text, RowExt};
 use crate::sqlm::exec;
+use crate::users::{user_columns, user_from_row};
 use crate::Store;
 
 /// Reads `(a, b)` integer pairs.
@@ -144,13 +145,7 @@ impl Store {
     /// Exports every user, group, permission, membership and grant.
     pub async fn export(&self) -> Result<Export> {
         let d = self.dialect();
-        let user_sql = format!(
-            "SELECT u.id AS id, u.username AS username, u.password AS password, u.email AS email, \
-             u.first_name AS first_name, u.last_name AS last_name, u.is_active AS is_active, u.is_staff AS is_staff, \
-             u.is_superuser AS is_superuser, {} AS date_joined, {} AS last_login FROM auth_user u",
-            d.ts_text("u.date_joined"),
-            d.ts_text("u.last_login")
-        );
+        let user_sql = format!("SELECT {} FROM auth_user u", user_columns(d));
         let (perms, groups, group_perms, users, memberships, user_perms) = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let perms = sqlx::query(
@@ -178,20 +173,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
-                .map(|r| Ok((r.int("id")?, ExportedUser {
-                    username: r.text("username")?,
-                    password: r.text("password")?,
-                    email: r.text("email")?,
-                    first_name: r.text("first_name")?,
-                    last_name: r.text("last_name")?,
-                    is_active: r.flag("is_active")?,
-                    is_staff: r.flag("is_staff")?,
-                    is_superuser: r.flag("is_superuser")?,
-                    date_joined: normalise_ts(&r.text("date_joined")?),
-                    last_login: r.opt_text("last_login")?.map(|t| normalise_ts(&t)),
-                    groups: Vec::new(),
-                    permissions: Vec::new(),
-                })))
+                .map(|r| user_from_row(r).map(|u| (u.id, exported(u))))
                 .collect::<Result<Vec<_>>>()?;
             let memberships = pairs!(&mut *tx, "SELECT user_id AS a, group_id AS b FROM auth_user_groups");
             let user_perms = pairs!(&mut *tx, "SELECT user_id AS a, permission_id AS b FROM auth_user_user_permissions");
@@ -357,29 +339,10 @@ impl Store {
 
             // Users.
             let total = data.users.len() as u64;
-            let existing_sql = format!(
-                "SELECT u.id AS id, u.username AS username, u.password AS password, u.email AS email, u.first_name AS first_name, \
-                 u.last_name AS last_name, u.is_active AS is_active, u.is_staff AS is_staff, u.is_superuser AS is_superuser, \
-                 {} AS date_joined, {} AS last_login FROM auth_user u",
-                d.ts_text("u.date_joined"),
-                d.ts_text("u.last_login")
-            );
+            let existing_sql = format!("SELECT {} FROM auth_user u", user_columns(d));
             let mut existing: HashMap<String, (i64, ExportedUser)> = HashMap::new();
             for r in sqlx::query(&existing_sql).fetch_all(&mut *tx).await? {
-                let u = ExportedUser {
-                    username: r.text("username")?,
-                    password: r.text("password")?,
-                    email: r.text("email")?,
-                    first_name: r.text("first_name")?,
-                    last_name: r.text("last_name")?,
-                    is_active: r.flag("is_active")?,
-                    is_staff: r.flag("is_staff")?,
-                    is_superuser: r.flag("is_superuser")?,
-                    date_joined: normalise_ts(&r.text("date_joined")?),
-                    last_login: r.opt_text("last_login")?.map(|t| normalise_ts(&t)),
-                    groups: Vec::new(),
-                    permissions: Vec::new(),
-                };
+                let u = exported(user_from_row(&r)?);
                 existing.insert(u.username.clone(), (r.int("id")?, u));
             }
             let new_users: Vec<&ExportedUser> = data.users.iter().filter(|u| !existing.contains_key(&u.username)).collect();
@@ -493,9 +456,22 @@ impl Store {
     }
 }
 
-/// Timestamps in one canonical text form, whatever the database returned.
-fn normalise_ts(text: &str) -> String {
-    ts_from_text(text).map_or_else(|| text.to_owned(), ts_to_text)
+/// A user row in the export's shape (no groups or permissions yet).
+fn exported(u: castellan_core::User) -> ExportedUser {
+    ExportedUser {
+        username: u.username,
+        password: u.password,
+        email: u.email,
+        first_name: u.first_name,
+        last_name: u.last_name,
+        is_active: u.is_active,
+        is_staff: u.is_staff,
+        is_superuser: u.is_superuser,
+        date_joined: ts_to_text(u.date_joined),
+        last_login: u.last_login.map(ts_to_text),
+        groups: Vec::new(),
+        permissions: Vec::new(),
+    }
 }
 
 /// Checks the whole document before anything is written.
