@@ -5,6 +5,15 @@
 
 use std::process::Command;
 
+/// Skips with a note, unless CI asked for Django (`CASTELLAN_REQUIRE_DJANGO=1`): then the test fails.
+fn skip(why: &str) {
+    assert!(
+        std::env::var("CASTELLAN_REQUIRE_DJANGO").map_or(true, |v| v != "1"),
+        "CASTELLAN_REQUIRE_DJANGO=1 but {why}"
+    );
+    eprintln!("skipped: {why}");
+}
+
 const SECRET: &str = "django-insecure-shared-secret-é";
 
 fn python() -> Option<String> {
@@ -17,7 +26,7 @@ fn python() -> Option<String> {
     if ok {
         Some(p)
     } else {
-        eprintln!("skipped: no Python with Django at {p}");
+        skip(&format!("no Python with Django at {p}"));
         None
     }
 }

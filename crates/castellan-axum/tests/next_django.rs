@@ -5,6 +5,15 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// Skips with a note, unless CI asked for Django (`CASTELLAN_REQUIRE_DJANGO=1`): then the test fails.
+fn skip(why: &str) {
+    assert!(
+        std::env::var("CASTELLAN_REQUIRE_DJANGO").map_or(true, |v| v != "1"),
+        "CASTELLAN_REQUIRE_DJANGO=1 but {why}"
+    );
+    eprintln!("skipped: {why}");
+}
+
 fn corpus() -> Vec<String> {
     let prefixes = [
         "", " ", "\t", "\x08", "\u{200E}", "\n", "/", "//", "///", "\\", "\\\\", "/\\", "\\/",
@@ -79,7 +88,7 @@ fn agrees_with_django_on_a_generated_corpus() {
         .stderr(Stdio::piped())
         .spawn()
     else {
-        eprintln!("skipped: no Python at {py}");
+        skip(&format!("no Python at {py}"));
         return;
     };
     let urls = corpus();
@@ -92,7 +101,7 @@ fn agrees_with_django_on_a_generated_corpus() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("No module named 'django'") {
-        eprintln!("skipped: {stderr}");
+        skip(&format!("{stderr}"));
         return;
     }
     assert!(out.status.success(), "{stderr}");
@@ -156,7 +165,7 @@ fn redirect_to_login_agrees_with_django() {
         .stderr(Stdio::piped())
         .spawn()
     else {
-        eprintln!("skipped: no Python at {py}");
+        skip(&format!("no Python at {py}"));
         return;
     };
     child
@@ -168,7 +177,7 @@ fn redirect_to_login_agrees_with_django() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("No module named 'django'") {
-        eprintln!("skipped: {stderr}");
+        skip(&format!("{stderr}"));
         return;
     }
     assert!(out.status.success(), "{stderr}");
