@@ -255,7 +255,35 @@ async fn concurrent_syncs_end_in_one_state(db: &TestDb, store: &Store) {
     b.close().await;
 }
 
+// The fast no-op: a re-run of an applied policy answers from `castellan_sync_state` while nothing has
+// changed, and falls back to the full plan as soon as anyone (here: plain SQL) changed the tables.
+async fn fast_noop_only_while_nothing_changed(_db: &TestDb, store: &Store) {
+    let policy = Policy::parse(CONTENT).unwrap();
+    assert!(!store.sync(&policy, false).await.unwrap().is_empty());
+    assert!(
+        store.sync(&policy, false).await.unwrap().is_empty(),
+        "full no-op plan, remembered"
+    );
+    assert!(
+        store.sync(&policy, false).await.unwrap().is_empty(),
+        "fast no-op"
+    );
+    let editors = group_perms(store, "Editors").await;
+    assert!(!editors.is_empty());
+    // Someone revokes a grant behind Castellan's back: the next sync must see it and restore it.
+    store
+        .execute_raw("DELETE FROM auth_group_permissions WHERE group_id IN (SELECT id FROM auth_group WHERE name = 'Editors')")
+        .await
+        .unwrap();
+    assert!(group_perms(store, "Editors").await.is_empty());
+    let plan = store.sync(&policy, false).await.unwrap();
+    assert!(!plan.is_empty(), "not skipped after an outside change");
+    assert_eq!(group_perms(store, "Editors").await, editors);
+    assert!(store.sync(&policy, false).await.unwrap().is_empty());
+}
+
 store_conformance!(
+    fast_noop_only_while_nothing_changed,
     plan_dry_run_apply_idempotent,
     second_file_adds_and_prune_removes,
     every_problem_is_reported_and_nothing_applied,

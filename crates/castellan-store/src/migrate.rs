@@ -200,6 +200,9 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
     let mut stmts: Vec<String> = vec![
         "CREATE TABLE IF NOT EXISTS castellan_generation (id integer NOT NULL PRIMARY KEY, value bigint NOT NULL)".into(),
         crate::audit::create_table_sql(d).into(),
+        // The last policy `sync` found fully applied, and at which generations (a fast no-op re-run).
+        "CREATE TABLE IF NOT EXISTS castellan_sync_state (id integer NOT NULL PRIMARY KEY, policy_hash varchar(64) NOT NULL, \
+         grants_generation bigint NOT NULL, catalog_generation bigint NOT NULL)".into(),
     ];
     match d {
         Dialect::Sqlite => {

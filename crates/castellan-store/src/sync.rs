@@ -532,7 +532,45 @@ fn lock_sql(d: Dialect, has_generation: bool) -> &'static str {
     }
 }
 
+const GENERATIONS: &str =
+    "(SELECT value FROM castellan_generation WHERE id = 1) AS grants_generation, \
+(SELECT value FROM castellan_generation WHERE id = 2) AS catalog_generation";
+
+/// A fingerprint of what a sync would make the database hold: SHA-256 of the policy's full
+/// representation and the prune flag.
+fn fingerprint(policy: &Policy, prune: bool) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{policy:?}|prune={prune}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Store {
+    /// Whether `fingerprint` was last found fully applied at the current generations.
+    async fn synced_state_matches(&self, fingerprint: &str) -> Result<bool> {
+        if !crate::migrate::table_exists(&self.pool, "castellan_sync_state").await? {
+            return Ok(false);
+        }
+        let d = self.dialect();
+        let sql = format!(
+            "SELECT policy_hash, grants_generation AS g, catalog_generation AS c, {GENERATIONS} FROM castellan_sync_state WHERE id = 1"
+        );
+        let row = on_pool!(&self.pool, p => {
+            match sqlx::query(&d.sql(&sql)).fetch_optional(p).await? {
+                Some(r) => Some((
+                    r.text("policy_hash")?,
+                    r.int("g")?,
+                    r.int("c")?,
+                    r.int("grants_generation")?,
+                    r.int("catalog_generation")?,
+                )),
+                None => None,
+            }
+        });
+        Ok(row.is_some_and(|(hash, g, c, now_g, now_c)| {
+            hash == fingerprint && g == now_g && c == now_c
+        }))
+    }
+
     /// The changes a sync of `policy` would make now (nothing is written). An invalid policy is
     /// [`SyncError::Invalid`] with every problem and its line.
     pub async fn sync_plan(&self, policy: &Policy, prune: bool) -> Result<SyncPlan, SyncError> {
@@ -553,9 +591,23 @@ impl Store {
         let d = self.dialect();
         let has_generation =
             crate::migrate::table_exists(&self.pool, "castellan_generation").await?;
+        // Fast no-op: the same policy was found already applied, and nothing that could change the
+        // outcome has been committed since (the generations have not moved).
+        let fingerprint = fingerprint(policy, prune);
+        let remember = self.caching();
+        if remember && self.synced_state_matches(&fingerprint).await? {
+            return Ok(SyncPlan::default());
+        }
         let plan = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query(lock_sql(d, has_generation)).execute(&mut *tx).await?;
+            // Read before the state: a change committed in between moves the generations past these.
+            let before = if remember {
+                let row = sqlx::query(&format!("SELECT {GENERATIONS}")).fetch_one(&mut *tx).await?;
+                Some((row.int("grants_generation")?, row.int("catalog_generation")?))
+            } else {
+                None
+            };
             let mut state = read_state!(tx);
             let c = match compute(policy, &state, prune) {
                 Ok(c) => c,
@@ -565,8 +617,26 @@ impl Store {
                 }
             };
             if c.plan.is_empty() {
-                tx.rollback().await?;
+                match before {
+                    Some((grants, catalog)) => {
+                        sqlx::query("DELETE FROM castellan_sync_state").execute(&mut *tx).await?;
+                        sqlx::query(&d.sql(
+                            "INSERT INTO castellan_sync_state (id, policy_hash, grants_generation, catalog_generation) VALUES (1, ?, ?, ?)",
+                        ))
+                        .bind(&fingerprint)
+                        .bind(grants)
+                        .bind(catalog)
+                        .execute(&mut *tx)
+                        .await?;
+                        tx.commit().await?;
+                    }
+                    None => tx.rollback().await?,
+                }
                 return Ok(c.plan);
+            }
+            if remember {
+                // What this sync writes is only known to match after a later sync re-reads it.
+                sqlx::query("DELETE FROM castellan_sync_state").execute(&mut *tx).await?;
             }
             let plan = &c.plan;
 
