@@ -21,7 +21,7 @@ pub(crate) struct Gen {
     pub(crate) catalog: i64,
 }
 
-const GENERATIONS: &str =
+pub(crate) const GENERATIONS: &str =
     "(SELECT value FROM castellan_generation WHERE id = 1) AS grants_generation, \
 (SELECT value FROM castellan_generation WHERE id = 2) AS catalog_generation";
 
@@ -49,7 +49,7 @@ fn parse_ids(list: Option<String>) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-fn read_gen(r: &impl RowExt) -> Result<Gen> {
+pub(crate) fn read_gen(r: &impl RowExt) -> Result<Gen> {
     Ok(Gen {
         grants: r.int("grants_generation")?,
         catalog: r.int("catalog_generation")?,

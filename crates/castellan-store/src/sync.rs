@@ -33,6 +33,7 @@ use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::{Dialect, RowExt};
+use crate::principal::{read_gen, Gen, GENERATIONS};
 use crate::Store;
 
 /// Rows per multi-row statement (3 binds a row at most: far below every database's bind limit).
@@ -532,10 +533,6 @@ fn lock_sql(d: Dialect, has_generation: bool) -> &'static str {
     }
 }
 
-const GENERATIONS: &str =
-    "(SELECT value FROM castellan_generation WHERE id = 1) AS grants_generation, \
-(SELECT value FROM castellan_generation WHERE id = 2) AS catalog_generation";
-
 /// A fingerprint of what a sync would make the database hold: SHA-256 of the policy's full
 /// representation and the prune flag.
 fn fingerprint(policy: &Policy, prune: bool) -> String {
@@ -558,17 +555,13 @@ impl Store {
             match sqlx::query(&d.sql(&sql)).fetch_optional(p).await? {
                 Some(r) => Some((
                     r.text("policy_hash")?,
-                    r.int("g")?,
-                    r.int("c")?,
-                    r.int("grants_generation")?,
-                    r.int("catalog_generation")?,
+                    Gen { grants: r.int("g")?, catalog: r.int("c")? },
+                    read_gen(&r)?,
                 )),
                 None => None,
             }
         });
-        Ok(row.is_some_and(|(hash, g, c, now_g, now_c)| {
-            hash == fingerprint && g == now_g && c == now_c
-        }))
+        Ok(row.is_some_and(|(hash, recorded, now)| hash == fingerprint && recorded == now))
     }
 
     /// The changes a sync of `policy` would make now (nothing is written). An invalid policy is
@@ -604,7 +597,7 @@ impl Store {
             // Read before the state: a change committed in between moves the generations past these.
             let before = if remember {
                 let row = sqlx::query(&format!("SELECT {GENERATIONS}")).fetch_one(&mut *tx).await?;
-                Some((row.int("grants_generation")?, row.int("catalog_generation")?))
+                Some(read_gen(&row)?)
             } else {
                 None
             };
@@ -618,7 +611,7 @@ impl Store {
             };
             if c.plan.is_empty() {
                 match before {
-                    Some((grants, catalog)) => {
+                    Some(Gen { grants, catalog }) => {
                         sqlx::query("DELETE FROM castellan_sync_state").execute(&mut *tx).await?;
                         sqlx::query(&d.sql(
                             "INSERT INTO castellan_sync_state (id, policy_hash, grants_generation, catalog_generation) VALUES (1, ?, ?, ?)",
