@@ -39,6 +39,9 @@ pub enum Error {
     /// A request was refused because it would break an invariant (e.g. delete the last superuser).
     #[error("{0}")]
     Refused(String),
+    /// The object changed since the caller read it (a stale version); nothing was changed.
+    #[error("{0}")]
+    Conflict(String),
     /// A background task (password hashing) failed.
     #[error("internal task failed: {0}")]
     Task(String),
@@ -59,6 +62,7 @@ impl Error {
                 | Self::AlreadyExists { .. }
                 | Self::BadUrl(_)
                 | Self::Refused(_)
+                | Self::Conflict(_)
         )
     }
 }

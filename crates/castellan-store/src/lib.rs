@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin_queries;
 mod audit;
 mod authn;
 mod cache;
@@ -54,6 +55,7 @@ use castellan_core::hashers::Hashers;
 use castellan_core::Registry;
 use tokio::sync::Semaphore;
 
+pub use admin_queries::{GroupState, UserEdit, UserPage, UserQuery, UserState, USER_COUNT_CAP};
 pub use audit::{Actor, AuditEntry, AuditFilter};
 pub use error::{Error, Result};
 pub use explain::WhoHasPage;

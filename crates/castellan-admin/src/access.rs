@@ -1,0 +1,138 @@
+//! [`Staff`]: the extractor every admin page starts with. Anonymous users are redirected to the
+//! login page (with `next`); logged-in users who are not active staff get 403. It also carries what
+//! pages need: the principal for permission checks, the mount prefix, a CSRF token and a store that
+//! audits under the admin user's name.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::response::IntoResponse;
+use castellan_axum::{AuthSession, Require};
+use castellan_core::{Principal, User};
+use castellan_store::{Actor, Store};
+use http::request::Parts;
+
+use crate::app::Site;
+use crate::error::AdminError;
+
+/// The logged-in, active staff user of an admin request.
+pub(crate) struct Staff {
+    pub(crate) auth: AuthSession,
+    pub(crate) principal: Principal,
+    pub(crate) user: User,
+    /// The path the admin router is mounted at (`/admin`), without a trailing slash.
+    pub(crate) base: String,
+    pub(crate) site: Arc<Site>,
+}
+
+impl FromRequestParts<Arc<Site>> for Staff {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        site: &Arc<Site>,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = parts
+            .extensions
+            .get::<AuthSession>()
+            .cloned()
+            .ok_or_else(|| {
+                AdminError::Response(castellan_axum::MissingAuthLayer.into_response())
+            })?;
+        let guard = Require::test(|s| s.user().is_some_and(|u| u.is_active && u.is_staff))
+            .with_message("This page is for active staff users only.");
+        guard
+            .check(&auth, parts)
+            .await
+            .map_err(|denied| AdminError::Response(denied.into_response()))?;
+        let user = auth
+            .user()
+            .ok_or_else(|| AdminError::Forbidden("Log in first.".into()))?;
+        let principal = auth.principal();
+        let original = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_owned(), |o| o.0.path().to_owned());
+        let base = original
+            .strip_suffix(parts.uri.path())
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Self {
+            auth,
+            principal,
+            user,
+            base,
+            site: Arc::clone(site),
+        })
+    }
+}
+
+impl Staff {
+    /// Whether the user is an active superuser.
+    pub(crate) fn is_superuser(&self) -> bool {
+        self.user.is_active && self.user.is_superuser
+    }
+
+    /// `has_perm`.
+    pub(crate) fn has(&self, perm: &str) -> bool {
+        self.principal.has_perm(perm)
+    }
+
+    /// Refuses unless the user has `perm`.
+    pub(crate) fn require(&self, perm: &str) -> Result<(), AdminError> {
+        if self.has(perm) {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden(format!(
+                "You need the permission {perm} for this page; ask a superuser to grant it."
+            )))
+        }
+    }
+
+    /// Refuses unless the user has at least one of `perms` (Django's view rule: view or change).
+    pub(crate) fn require_any(&self, perms: &[&str]) -> Result<(), AdminError> {
+        if perms.iter().any(|p| self.has(p)) {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden(format!(
+                "You need one of the permissions {} for this page; ask a superuser to grant it.",
+                perms.join(", ")
+            )))
+        }
+    }
+
+    /// Django's `has_view_permission` for a model: view or change.
+    pub(crate) fn can_view(&self, app: &str, model: &str) -> bool {
+        self.has(&format!("{app}.view_{model}")) || self.has(&format!("{app}.change_{model}"))
+    }
+
+    /// The store, auditing as this admin user.
+    pub(crate) fn store(&self) -> Store {
+        self.site.store.with_actor(Actor::User {
+            id: self.user.id,
+            username: self.user.username.clone(),
+        })
+    }
+
+    /// A masked CSRF token for a form.
+    pub(crate) fn csrf(&self) -> String {
+        self.auth.csrf_token()
+    }
+
+    /// `base` + `path` (path starts with `/`).
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Percent-encodes one path segment (usernames, group names).
+pub(crate) fn segment(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'@')
+        .remove(b'+');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}

@@ -1,0 +1,109 @@
+//! [`AdminError`]: every way an admin request can fail, with its status code.
+
+use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
+
+/// An admin page's refusal or failure. Internal errors are logged and masked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// 403: the user may not do this (the message says which permission or rule).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such object or page.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400: the request is malformed (unknown field, bad value); nothing was written.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A store error (mapped: unavailable → 503, input → 400, conflict → 409, other → 500).
+    #[error(transparent)]
+    Store(#[from] castellan_store::Error),
+    /// 500: a template could not be rendered (a bug; logged).
+    #[error("template error: {0}")]
+    Template(String),
+    /// 500: something the admin depends on failed (an application model's storage; logged).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A response decided elsewhere (the staff guard's login redirect or 403).
+    #[error("refused")]
+    Response(Response),
+}
+
+impl AdminError {
+    /// The HTTP status of this error.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(castellan_store::Error::NotFound { .. }) => StatusCode::NOT_FOUND,
+            Self::Store(
+                castellan_store::Error::Conflict(_) | castellan_store::Error::Refused(_),
+            ) => StatusCode::CONFLICT,
+            Self::Store(e) if e.is_input() => StatusCode::BAD_REQUEST,
+            Self::Store(_) | Self::Template(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::Response(r) => r.status(),
+        }
+    }
+
+    /// The message shown to the user (internal details are masked).
+    fn public_message(&self) -> String {
+        match self {
+            Self::Store(e) if e.is_unavailable() => {
+                "The database is unavailable. Please try again in a moment.".to_owned()
+            }
+            Self::Store(e) if e.is_input() => e.to_string(),
+            Self::Store(_) | Self::Template(_) | Self::Internal(_) => {
+                "Internal error; it has been logged.".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Escapes text for HTML.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        if let Self::Response(r) = self {
+            return r;
+        }
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!("castellan-admin: {self}");
+        }
+        let mut response = Html(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{code}</title></head>\
+             <body><main><h1>{code}</h1><p id=\"error-message\" data-testid=\"error-message\">{msg}</p></main></body></html>",
+            code = escape(status.as_str()),
+            msg = escape(&self.public_message())
+        ))
+        .into_response();
+        *response.status_mut() = status;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("5"),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,58 @@
+//! # castellan-admin
+//!
+//! Django's admin for users, groups and permissions — rebuilt so that it **cannot be used to
+//! escalate privileges** — as an axum [`Router`](axum::Router) any application mounts behind
+//! `castellan-axum`'s [`AuthLayer`](castellan_axum::AuthLayer). It sits on top of the chain:
+//! `castellan-core` ← `castellan-store` ← `castellan-axum` ← `castellan-admin`.
+//!
+//! ```no_run
+//! use axum::Router;
+//! use castellan_axum::{AuthConfig, AuthLayer};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = castellan_store::Store::connect("sqlite://castellan.sqlite3").await?;
+//! let auth = AuthLayer::new(store.clone(), AuthConfig::new("a long random secret")).await?;
+//! let app: Router = Router::new()
+//!     .nest("/admin", castellan_admin::Admin::new(store).router())
+//!     .nest("/accounts", castellan_axum::router())
+//!     .layer(auth);
+//! # let _ = app; Ok(()) }
+//! ```
+//!
+//! ## Pages
+//!
+//! | path (under the mount point) | needs |
+//! |---|---|
+//! | `/` | active staff; lists only the apps in which the user has some permission |
+//! | `/auth/user/` (search, filters, keyset pages), `/auth/user/add/`, `/auth/user/{name}/change/`, `…/password/`, `…/delete/` | `view_user` or `change_user`; `add_user` + `change_user`; `change_user`; `delete_user` |
+//! | `/auth/group/`, `/auth/group/add/`, `/auth/group/{name}/change/` (picker + confirm step), `…/rename/`, `…/delete/` | the `*_group` permissions, as above |
+//! | `/auth/permission/`, `/auth/permission/add/` | `view_permission` or `change_permission`; `add_permission` |
+//! | `/matrix/` | `view_group` or `change_group` |
+//! | `/audit/` | active superuser |
+//! | `/{app}/{model}/…` | a registered [`ModelAdmin`]'s `has_*_permission` hooks |
+//!
+//! ## Rules beyond Django (see `/work/shared/spec/security.md` §3)
+//!
+//! * Only active staff reach any page; every page and every POST re-checks its permission.
+//! * A non-superuser can grant only permissions they hold, can add a user only to groups whose
+//!   permissions they hold, cannot change `is_staff` / `is_superuser`, cannot change their own
+//!   flags, groups or permissions, and cannot change (or set the password of, or delete) a user
+//!   who is a superuser or holds a permission they do not. The checks run on the submitted data;
+//!   an unknown form field is a 400 and nothing is written.
+//! * At least one active superuser always remains (checked inside the writing transaction).
+//! * Edits quote the version of the state they were made on; a stale version is refused (409) with
+//!   the current state.
+//! * Every change is written to the audit trail with the admin user as actor.
+
+mod access;
+mod app;
+mod error;
+mod forms;
+mod grants;
+mod model_admin;
+mod render;
+mod views;
+
+pub use app::Admin;
+pub use error::AdminError;
+pub use model_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};

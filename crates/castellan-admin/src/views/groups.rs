@@ -1,0 +1,277 @@
+//! Groups: list, create, rename, delete, and permissions edited through the picker with a review
+//! step that shows what will be added and removed before anything is saved.
+
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use axum::Form;
+use castellan_store::GroupState;
+use http::StatusCode;
+use minijinja::value::Serde;
+use minijinja::{context, Value};
+
+use crate::access::{segment, Staff};
+use crate::error::AdminError;
+use crate::forms::FormData;
+use crate::grants::Granter;
+use crate::render::{page, redirect};
+use crate::views::picker::{picker, submitted_change, PickerFilter};
+
+fn group_url(staff: &Staff, name: &str, action: &str) -> String {
+    staff.url(&format!("/auth/group/{}/{action}/", segment(name)))
+}
+
+/// `GET /auth/group/`.
+pub(crate) async fn list(staff: Staff) -> Result<Response, AdminError> {
+    staff.require_any(&["auth.view_group", "auth.change_group"])?;
+    let groups: Vec<_> = staff
+        .site
+        .store
+        .groups_with_permissions()
+        .await?
+        .into_iter()
+        .map(|(name, perms)| {
+            context! { url => group_url(&staff, &name, "change"), count => perms.len(), name }
+        })
+        .collect();
+    page(
+        &staff,
+        "group_list.html",
+        StatusCode::OK,
+        context! { groups, can_add => staff.has("auth.add_group") },
+    )
+}
+
+fn add_page(
+    staff: &Staff,
+    status: StatusCode,
+    errors: Vec<String>,
+    name: &str,
+) -> Result<Response, AdminError> {
+    page(staff, "group_add.html", status, context! { errors, name })
+}
+
+/// `GET /auth/group/add/`.
+pub(crate) async fn add_form(staff: Staff) -> Result<Response, AdminError> {
+    staff.require("auth.add_group")?;
+    add_page(&staff, StatusCode::OK, Vec::new(), "")
+}
+
+/// `POST /auth/group/add/`.
+pub(crate) async fn add(
+    staff: Staff,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    staff.require("auth.add_group")?;
+    let form = FormData(form).only(&["name"])?;
+    let name = form.text("name");
+    match staff.store().create_group(&name).await {
+        Ok(g) => Ok(redirect(&group_url(&staff, &g.name, "change"))),
+        Err(e) if e.is_input() => {
+            add_page(&staff, StatusCode::BAD_REQUEST, vec![e.to_string()], &name)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn load(staff: &Staff, name: &str) -> Result<GroupState, AdminError> {
+    staff
+        .site
+        .store
+        .group_state(name)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("No group named {name:?}.")))
+}
+
+async fn change_page(
+    staff: &Staff,
+    state: &GroupState,
+    filter: PickerFilter,
+    status: StatusCode,
+    errors: Vec<String>,
+    saved: bool,
+) -> Result<Response, AdminError> {
+    let all = staff.site.store.permissions(None).await?;
+    let members: Vec<_> = state
+        .members
+        .iter()
+        .map(|m| context! { name => m, url => staff.url(&format!("/auth/user/{}/change/", segment(m))) })
+        .collect();
+    page(
+        staff,
+        "group_change.html",
+        status,
+        context! {
+            name => &state.name, version => &state.version, permissions => &state.permissions,
+            members, errors, saved,
+            picker => Value::from(Serde(picker(&all, &state.permissions, filter))),
+            can_change => staff.has("auth.change_group"),
+            can_delete => staff.has("auth.delete_group"),
+            can_view_users => staff.can_view("auth", "user"),
+            action => group_url(staff, &state.name, "change"),
+            rename_url => group_url(staff, &state.name, "rename"),
+            delete_url => group_url(staff, &state.name, "delete"),
+        },
+    )
+}
+
+/// `GET /auth/group/{name}/change/` (the picker filters by `app`, `model`, `q`).
+pub(crate) async fn change_form(
+    staff: Staff,
+    Path(name): Path<String>,
+    Query(filter): Query<PickerFilter>,
+) -> Result<Response, AdminError> {
+    staff.require_any(&["auth.view_group", "auth.change_group"])?;
+    let state = load(&staff, &name).await?;
+    let saved = filter.saved == "1";
+    change_page(&staff, &state, filter, StatusCode::OK, Vec::new(), saved).await
+}
+
+/// A stale version: 409 with the current state and what to do.
+async fn conflict(staff: &Staff, name: &str, message: String) -> Result<Response, AdminError> {
+    let current = load(staff, name).await?;
+    change_page(
+        staff,
+        &current,
+        PickerFilter::default(),
+        StatusCode::CONFLICT,
+        vec![message],
+        false,
+    )
+    .await
+}
+
+/// `POST /auth/group/{name}/change/`: `step=review` shows the additions and removals the picker
+/// asks for; `step=save` applies the reviewed `add`/`remove` lists if the version still matches.
+pub(crate) async fn change(
+    staff: Staff,
+    Path(name): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    staff.require("auth.change_group")?;
+    let form = FormData(form).only(&["step", "version", "perm", "shown_perm", "add", "remove"])?;
+    let state = load(&staff, &name).await?;
+    let version = form.text("version");
+    let holds = |p: &str| staff.has(p);
+    let granter = Granter {
+        superuser: staff.is_superuser(),
+        user_id: staff.user.id,
+        holds: &holds,
+    };
+    match form.get("step") {
+        Some("review") => {
+            if version != state.version {
+                return conflict(&staff, &name, stale(&name)).await;
+            }
+            let (add, remove) = submitted_change(&form, &state.permissions);
+            let problems = granter.check_group_grant(&add);
+            page(
+                &staff,
+                "group_review.html",
+                if problems.is_empty() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                context! {
+                    name => &name, version, add, remove, problems,
+                    action => group_url(&staff, &name, "change"),
+                    back => group_url(&staff, &name, "change"),
+                },
+            )
+        }
+        Some("save") => {
+            let (add, remove) = (form.all("add"), form.all("remove"));
+            let problems = granter.check_group_grant(&add);
+            if !problems.is_empty() {
+                return Err(AdminError::Forbidden(format!(
+                    "Nothing was saved. {}",
+                    problems.join(" ")
+                )));
+            }
+            match staff
+                .store()
+                .apply_group_edit(&name, &version, &add, &remove)
+                .await
+            {
+                Ok(_) => Ok(redirect(&format!(
+                    "{}?saved=1",
+                    group_url(&staff, &name, "change")
+                ))),
+                Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
+                Err(e) => Err(e.into()),
+            }
+        }
+        _ => Err(AdminError::BadRequest(
+            "The form must say step=review or step=save; nothing was saved.".into(),
+        )),
+    }
+}
+
+fn stale(name: &str) -> String {
+    format!(
+        "Group {name:?} was changed by someone else since you opened it; nothing was saved. Review its current permissions and apply your change again."
+    )
+}
+
+/// `POST /auth/group/{name}/rename/`.
+pub(crate) async fn rename(
+    staff: Staff,
+    Path(name): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    staff.require("auth.change_group")?;
+    let form = FormData(form).only(&["new_name"])?;
+    let new = form.text("new_name");
+    let state = load(&staff, &name).await?;
+    match staff.store().rename_group(&name, &new).await {
+        Ok(()) => Ok(redirect(&format!(
+            "{}?saved=1",
+            group_url(&staff, &new, "change")
+        ))),
+        Err(e) if e.is_input() => {
+            change_page(
+                &staff,
+                &state,
+                PickerFilter::default(),
+                StatusCode::BAD_REQUEST,
+                vec![e.to_string()],
+                false,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /auth/group/{name}/delete/`.
+pub(crate) async fn delete_form(
+    staff: Staff,
+    Path(name): Path<String>,
+) -> Result<Response, AdminError> {
+    staff.require("auth.delete_group")?;
+    let state = load(&staff, &name).await?;
+    page(
+        &staff,
+        "confirm_delete.html",
+        StatusCode::OK,
+        context! {
+            kind => "group", object => &state.name,
+            detail => format!("{} members lose the {} permissions it grants.", state.members.len(), state.permissions.len()),
+            action => group_url(&staff, &name, "delete"),
+            back => group_url(&staff, &name, "change"),
+            errors => Vec::<String>::new(),
+        },
+    )
+}
+
+/// `POST /auth/group/{name}/delete/`.
+pub(crate) async fn delete(
+    staff: Staff,
+    Path(name): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    staff.require("auth.delete_group")?;
+    FormData(form).only(&[])?;
+    staff.store().delete_group(&name).await?;
+    Ok(redirect(&staff.url("/auth/group/")))
+}

@@ -1,0 +1,93 @@
+//! The index page (the apps and models the user may see) and the stylesheet.
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use minijinja::value::Serde;
+use minijinja::{context, Value};
+use serde::Serialize;
+
+use crate::access::Staff;
+use crate::error::AdminError;
+use crate::render::{page, CSS};
+
+#[derive(Serialize)]
+struct Link {
+    name: String,
+    url: String,
+    add_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct App {
+    label: String,
+    models: Vec<Link>,
+}
+
+/// `GET /`: the apps in which the user has some permission, with the models they may view.
+pub(crate) async fn index(staff: Staff) -> Result<Response, AdminError> {
+    let mut apps = Vec::new();
+    if staff.principal.has_module_perms("auth") {
+        let mut models = Vec::new();
+        for (model, plural) in [
+            ("user", "Users"),
+            ("group", "Groups"),
+            ("permission", "Permissions"),
+        ] {
+            if staff.can_view("auth", model) {
+                let add_perm = format!("auth.add_{model}");
+                let can_add =
+                    staff.has(&add_perm) && (model != "user" || staff.has("auth.change_user"));
+                models.push(Link {
+                    name: plural.into(),
+                    url: staff.url(&format!("/auth/{model}/")),
+                    add_url: can_add.then(|| staff.url(&format!("/auth/{model}/add/"))),
+                });
+            }
+        }
+        apps.push(App {
+            label: "auth".into(),
+            models,
+        });
+    }
+    let mut labels: Vec<&str> = staff.site.models.iter().map(|m| m.app_label()).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    for label in labels {
+        let mut models = Vec::new();
+        let mut module = false;
+        for m in staff.site.models.iter().filter(|m| m.app_label() == label) {
+            module |= m.has_module_permission(&staff.principal);
+            if m.has_view_permission(&staff.principal, None) {
+                models.push(Link {
+                    name: m.verbose_name_plural(),
+                    url: staff.url(&format!("/{label}/{}/", m.model_name())),
+                    add_url: m
+                        .has_add_permission(&staff.principal)
+                        .then(|| staff.url(&format!("/{label}/{}/add/", m.model_name()))),
+                });
+            }
+        }
+        if module {
+            apps.push(App {
+                label: label.to_owned(),
+                models,
+            });
+        }
+    }
+    let can_matrix = staff.can_view("auth", "group");
+    page(
+        &staff,
+        "index.html",
+        StatusCode::OK,
+        context! { apps => Value::from(Serde(&apps)), can_matrix, can_audit => staff.is_superuser() },
+    )
+}
+
+/// `GET /admin.css`.
+pub(crate) async fn stylesheet() -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        CSS,
+    )
+        .into_response()
+}

@@ -1,0 +1,9 @@
+//! The admin's pages, one module per section.
+
+pub(crate) mod groups;
+pub(crate) mod index;
+pub(crate) mod models;
+pub(crate) mod permissions;
+pub(crate) mod picker;
+pub(crate) mod reports;
+pub(crate) mod users;

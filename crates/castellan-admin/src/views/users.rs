@@ -1,0 +1,543 @@
+//! Users: the searchable, filterable, paginated list; create; change (flags, groups, direct
+//! permissions, with effective permissions and their provenance); set password; delete.
+
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use axum::Form;
+use castellan_store::{NewUser, UserEdit, UserQuery, UserState};
+use http::StatusCode;
+use minijinja::value::Serde;
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{segment, Staff};
+use crate::error::AdminError;
+use crate::forms::FormData;
+use crate::grants::{user_grants, Granter};
+use crate::render::{page, redirect};
+use crate::views::picker::{picker, submitted_change, PickerFilter};
+
+/// The list's query parameters.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    active: String,
+    #[serde(default)]
+    staff: String,
+    #[serde(default)]
+    superuser: String,
+    #[serde(default)]
+    after: String,
+}
+
+fn tri(v: &str) -> Result<Option<bool>, AdminError> {
+    match v {
+        "" => Ok(None),
+        "1" | "true" | "yes" => Ok(Some(true)),
+        "0" | "false" | "no" => Ok(Some(false)),
+        other => Err(AdminError::BadRequest(format!(
+            "A filter takes 1 or 0, not {other:?}."
+        ))),
+    }
+}
+
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", segment(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn user_url(staff: &Staff, username: &str, action: &str) -> String {
+    staff.url(&format!("/auth/user/{}/{action}/", segment(username)))
+}
+
+/// `GET /auth/user/`.
+pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Response, AdminError> {
+    staff.require_any(&["auth.view_user", "auth.change_user"])?;
+    let query = UserQuery {
+        search: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
+        group: Some(q.group.clone()).filter(|s| !s.is_empty()),
+        is_active: tri(&q.active)?,
+        is_staff: tri(&q.staff)?,
+        is_superuser: tri(&q.superuser)?,
+        after: Some(q.after.clone()).filter(|s| !s.is_empty()),
+        limit: 100,
+    };
+    let store = staff.store();
+    let page_data = store.user_page(&query).await?;
+    let groups: Vec<String> = store.groups().await?.into_iter().map(|g| g.name).collect();
+    let filters = [
+        ("q", q.q.as_str()),
+        ("group", q.group.as_str()),
+        ("active", q.active.as_str()),
+        ("staff", q.staff.as_str()),
+        ("superuser", q.superuser.as_str()),
+    ];
+    let next_url = page_data.next.as_ref().map(|n| {
+        let mut pairs = filters.to_vec();
+        pairs.push(("after", n.as_str()));
+        format!("?{}", query_string(&pairs))
+    });
+    let first_url = (!q.after.is_empty()).then(|| format!("?{}", query_string(&filters)));
+    let users: Vec<_> = page_data
+        .users
+        .iter()
+        .map(|u| {
+            context! {
+                username => &u.username, email => &u.email, first_name => &u.first_name,
+                last_name => &u.last_name, is_active => u.is_active, is_staff => u.is_staff,
+                is_superuser => u.is_superuser, url => user_url(&staff, &u.username, "change"),
+            }
+        })
+        .collect();
+    page(
+        &staff,
+        "user_list.html",
+        StatusCode::OK,
+        context! {
+            users, groups, q => Value::from(Serde(&q)), next_url, first_url,
+            total => page_data.total, more_than_total => page_data.more_than_total,
+            can_add => staff.has("auth.add_user") && staff.has("auth.change_user"),
+        },
+    )
+}
+
+fn require_add(staff: &Staff) -> Result<(), AdminError> {
+    staff.require("auth.add_user")?;
+    staff.require("auth.change_user")
+}
+
+fn add_page(
+    staff: &Staff,
+    status: StatusCode,
+    errors: Vec<String>,
+    form: &FormData,
+) -> Result<Response, AdminError> {
+    page(
+        staff,
+        "user_add.html",
+        status,
+        context! {
+            errors,
+            username => form.text("username"), email => form.text("email"),
+            first_name => form.text("first_name"), last_name => form.text("last_name"),
+        },
+    )
+}
+
+/// `GET /auth/user/add/`.
+pub(crate) async fn add_form(staff: Staff) -> Result<Response, AdminError> {
+    require_add(&staff)?;
+    add_page(&staff, StatusCode::OK, Vec::new(), &FormData::default())
+}
+
+/// `POST /auth/user/add/`.
+pub(crate) async fn add(
+    staff: Staff,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    require_add(&staff)?;
+    let form = FormData(form).only(&[
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "password1",
+        "password2",
+        "unusable_password",
+        "is_staff",
+        "is_superuser",
+    ])?;
+    let holds = |p: &str| staff.has(p);
+    let granter = Granter {
+        superuser: staff.is_superuser(),
+        user_id: staff.user.id,
+        holds: &holds,
+    };
+    let (is_staff, is_superuser) = (form.checked("is_staff"), form.checked("is_superuser"));
+    let problems = granter.check_new_user(is_staff, is_superuser);
+    if !problems.is_empty() {
+        return Err(AdminError::Forbidden(problems.join(" ")));
+    }
+    let password = if form.checked("unusable_password") {
+        None
+    } else {
+        let (p1, p2) = (
+            form.get("password1").unwrap_or(""),
+            form.get("password2").unwrap_or(""),
+        );
+        let mut errors = Vec::new();
+        if p1.is_empty() {
+            errors.push("Enter a password, or choose an unusable password.".to_owned());
+        } else if p1 != p2 {
+            errors.push("The two password fields didn’t match.".to_owned());
+        }
+        if !errors.is_empty() {
+            return add_page(&staff, StatusCode::BAD_REQUEST, errors, &form);
+        }
+        Some(p1.to_owned())
+    };
+    let new = NewUser {
+        username: form.text("username"),
+        email: form.text("email"),
+        password,
+        first_name: form.text("first_name"),
+        last_name: form.text("last_name"),
+        is_staff,
+        is_superuser,
+        is_active: true,
+    };
+    match staff.store().create_user(new).await {
+        Ok(user) => Ok(redirect(&user_url(&staff, &user.username, "change"))),
+        Err(e) if e.is_input() => {
+            add_page(&staff, StatusCode::BAD_REQUEST, vec![e.to_string()], &form)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Loads a user's state, or 404.
+async fn load(staff: &Staff, username: &str) -> Result<UserState, AdminError> {
+    staff
+        .site
+        .store
+        .user_state(username)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("No user named {username:?}.")))
+}
+
+/// The user change page for `state`, with `message` (error) when given.
+async fn change_page(
+    staff: &Staff,
+    state: &UserState,
+    filter: PickerFilter,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Result<Response, AdminError> {
+    let store = &staff.site.store;
+    let groups = store.groups_with_permissions().await?;
+    let all = store.permissions(None).await?;
+    let holds = |p: &str| staff.has(p);
+    let granter = Granter {
+        superuser: staff.is_superuser(),
+        user_id: staff.user.id,
+        holds: &holds,
+    };
+    let mut notes = granter.may_touch(state, &groups);
+    let can_change = staff.has("auth.change_user") && notes.is_empty();
+    let own = state.user.id == staff.user.id && !staff.is_superuser();
+    if own {
+        notes.push("You cannot change your own active status, groups or permissions.".into());
+    }
+    // Effective permissions with provenance: direct, via which groups, superuser.
+    let effective: Vec<_> = user_grants(state, &groups)
+        .into_iter()
+        .map(|perm| {
+            let via: Vec<String> = groups
+                .iter()
+                .filter(|(g, p)| state.groups.contains(g) && p.contains(&perm))
+                .map(|(g, _)| g.clone())
+                .collect();
+            context! { direct => state.permissions.contains(&perm), via, perm }
+        })
+        .collect();
+    let group_rows: Vec<_> = groups
+        .iter()
+        .map(|(g, perms)| {
+            let missing = perms.iter().any(|p| !staff.has(p));
+            context! {
+                name => g, member => state.groups.contains(g),
+                grantable => staff.is_superuser() || !missing, count => perms.len(),
+            }
+        })
+        .collect();
+    let u = &state.user;
+    page(
+        staff,
+        "user_change.html",
+        status,
+        context! {
+            user => context! {
+                username => &u.username, email => &u.email, first_name => &u.first_name,
+                last_name => &u.last_name, is_active => u.is_active, is_staff => u.is_staff,
+                is_superuser => u.is_superuser, has_usable_password => u.has_usable_password(),
+                last_login => u.last_login.map(|t| t.to_rfc3339()), date_joined => u.date_joined.to_rfc3339(),
+            },
+            version => &state.version,
+            picker => Value::from(Serde(picker(&all, &state.permissions, filter))),
+            groups => group_rows, effective, errors, notes, can_change, own,
+            can_set_flags => staff.is_superuser(),
+            can_delete => staff.has("auth.delete_user") && can_change,
+            action => user_url(staff, &u.username, "change"),
+            password_url => user_url(staff, &u.username, "password"),
+            delete_url => user_url(staff, &u.username, "delete"),
+        },
+    )
+}
+
+/// `GET /auth/user/{username}/change/`.
+pub(crate) async fn change_form(
+    staff: Staff,
+    Path(username): Path<String>,
+    Query(filter): Query<PickerFilter>,
+) -> Result<Response, AdminError> {
+    staff.require_any(&["auth.view_user", "auth.change_user"])?;
+    let state = load(&staff, &username).await?;
+    change_page(&staff, &state, filter, StatusCode::OK, Vec::new()).await
+}
+
+/// The flags a change form may carry, and whether each is shown (`shown_flag`).
+const FLAGS: [&str; 3] = ["is_active", "is_staff", "is_superuser"];
+
+/// `POST /auth/user/{username}/change/`.
+pub(crate) async fn change(
+    staff: Staff,
+    Path(username): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    staff.require("auth.change_user")?;
+    let form = FormData(form).only(&[
+        "version",
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "shown_flag",
+        "group",
+        "shown_group",
+        "perm",
+        "shown_perm",
+    ])?;
+    let state = load(&staff, &username).await?;
+    let shown_flags = form.all("shown_flag");
+    if let Some(bad) = shown_flags.iter().find(|f| !FLAGS.contains(&f.as_str())) {
+        return Err(AdminError::BadRequest(format!(
+            "{bad:?} is not a user flag; nothing was saved."
+        )));
+    }
+    let flag = |name: &str| {
+        shown_flags
+            .iter()
+            .any(|f| f == name)
+            .then(|| form.checked(name))
+    };
+    let shown_groups = form.all("shown_group");
+    let checked_groups = form.all("group");
+    let (grant, revoke) = submitted_change(&form, &state.permissions);
+    let text = |name: &str| form.get(name).map(|v| v.trim().to_owned());
+    let edit = UserEdit {
+        email: text("email"),
+        first_name: text("first_name"),
+        last_name: text("last_name"),
+        is_active: flag("is_active"),
+        is_staff: flag("is_staff"),
+        is_superuser: flag("is_superuser"),
+        add_groups: checked_groups
+            .iter()
+            .filter(|g| !state.groups.contains(g))
+            .cloned()
+            .collect(),
+        remove_groups: shown_groups
+            .iter()
+            .filter(|g| state.groups.contains(g) && !checked_groups.contains(g))
+            .cloned()
+            .collect(),
+        grant,
+        revoke,
+    };
+    let store = staff.site.store.clone();
+    let groups = store.groups_with_permissions().await?;
+    if let Some(g) = edit
+        .add_groups
+        .iter()
+        .find(|g| !groups.iter().any(|(n, _)| n == *g))
+    {
+        return Err(AdminError::BadRequest(format!(
+            "There is no group {g:?}; nothing was saved."
+        )));
+    }
+    let holds = |p: &str| staff.has(p);
+    let granter = Granter {
+        superuser: staff.is_superuser(),
+        user_id: staff.user.id,
+        holds: &holds,
+    };
+    let problems = granter.check_user_edit(&state, &edit, &groups);
+    if !problems.is_empty() {
+        return Err(AdminError::Forbidden(format!(
+            "Nothing was saved. {}",
+            problems.join(" ")
+        )));
+    }
+    let version = form.get("version").unwrap_or("");
+    match staff
+        .store()
+        .apply_user_edit(&username, version, &edit)
+        .await
+    {
+        Ok(_) => Ok(redirect(&format!(
+            "{}?saved=1",
+            user_url(&staff, &username, "change")
+        ))),
+        Err(castellan_store::Error::Conflict(msg) | castellan_store::Error::Refused(msg)) => {
+            let current = load(&staff, &username).await?;
+            change_page(
+                &staff,
+                &current,
+                PickerFilter::default(),
+                StatusCode::CONFLICT,
+                vec![msg],
+            )
+            .await
+        }
+        Err(e) if e.is_input() => {
+            change_page(
+                &staff,
+                &state,
+                PickerFilter::default(),
+                StatusCode::BAD_REQUEST,
+                vec![e.to_string()],
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Refuses unless `staff` may change `state` at all (rule 3), after `perm`.
+async fn require_touch(staff: &Staff, state: &UserState, perm: &str) -> Result<(), AdminError> {
+    staff.require(perm)?;
+    let groups = staff.site.store.groups_with_permissions().await?;
+    let holds = |p: &str| staff.has(p);
+    let granter = Granter {
+        superuser: staff.is_superuser(),
+        user_id: staff.user.id,
+        holds: &holds,
+    };
+    let problems = granter.may_touch(state, &groups);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AdminError::Forbidden(problems.join(" ")))
+    }
+}
+
+fn password_page(
+    staff: &Staff,
+    username: &str,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Result<Response, AdminError> {
+    page(
+        staff,
+        "user_password.html",
+        status,
+        context! {
+            errors, target => username,
+            action => user_url(staff, username, "password"),
+            back => user_url(staff, username, "change"),
+        },
+    )
+}
+
+/// `GET /auth/user/{username}/password/`.
+pub(crate) async fn password_form(
+    staff: Staff,
+    Path(username): Path<String>,
+) -> Result<Response, AdminError> {
+    let state = load(&staff, &username).await?;
+    require_touch(&staff, &state, "auth.change_user").await?;
+    password_page(&staff, &username, StatusCode::OK, Vec::new())
+}
+
+/// `POST /auth/user/{username}/password/`: a new password (Django hash) or an unusable one.
+pub(crate) async fn password(
+    staff: Staff,
+    Path(username): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    let form = FormData(form).only(&["password1", "password2", "unusable_password"])?;
+    let state = load(&staff, &username).await?;
+    require_touch(&staff, &state, "auth.change_user").await?;
+    let raw = if form.checked("unusable_password") {
+        None
+    } else {
+        let (p1, p2) = (
+            form.get("password1").unwrap_or(""),
+            form.get("password2").unwrap_or(""),
+        );
+        if p1.is_empty() {
+            return password_page(
+                &staff,
+                &username,
+                StatusCode::BAD_REQUEST,
+                vec!["Enter a password, or choose an unusable password.".into()],
+            );
+        }
+        if p1 != p2 {
+            return password_page(
+                &staff,
+                &username,
+                StatusCode::BAD_REQUEST,
+                vec!["The two password fields didn’t match.".into()],
+            );
+        }
+        Some(p1)
+    };
+    staff.store().set_password(&username, raw).await?;
+    if state.user.id == staff.user.id {
+        // Changing one's own password must not log oneself out (Django's update_session_auth_hash).
+        if let Some(user) = staff.site.store.user(&username).await? {
+            staff.auth.update_session_auth_hash(&user);
+        }
+    }
+    Ok(redirect(&format!(
+        "{}?saved=1",
+        user_url(&staff, &username, "change")
+    )))
+}
+
+/// `GET /auth/user/{username}/delete/`.
+pub(crate) async fn delete_form(
+    staff: Staff,
+    Path(username): Path<String>,
+) -> Result<Response, AdminError> {
+    let state = load(&staff, &username).await?;
+    require_touch(&staff, &state, "auth.delete_user").await?;
+    page(
+        &staff,
+        "confirm_delete.html",
+        StatusCode::OK,
+        context! {
+            kind => "user", object => &username,
+            action => user_url(&staff, &username, "delete"),
+            back => user_url(&staff, &username, "change"),
+            errors => Vec::<String>::new(),
+        },
+    )
+}
+
+/// `POST /auth/user/{username}/delete/`.
+pub(crate) async fn delete(
+    staff: Staff,
+    Path(username): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    FormData(form).only(&[])?;
+    let state = load(&staff, &username).await?;
+    require_touch(&staff, &state, "auth.delete_user").await?;
+    staff
+        .store()
+        .delete_user_keeping_superuser(&username)
+        .await?;
+    Ok(redirect(&staff.url("/auth/user/")))
+}
