@@ -53,11 +53,15 @@ impl FromRequestParts<Arc<Site>> for Staff {
             .extensions
             .get::<OriginalUri>()
             .map_or_else(|| parts.uri.path().to_owned(), |o| o.0.path().to_owned());
-        let base = original
-            .strip_suffix(parts.uri.path())
-            .unwrap_or("")
-            .trim_end_matches('/')
-            .to_owned();
+        // Where a nesting router mounted us, plus our own prefix (`router_at`).
+        let inner = parts.uri.path();
+        let nested = if inner == "/" {
+            // The nested index: `/admin` arrives as `/`.
+            original.as_str()
+        } else {
+            original.strip_suffix(inner).unwrap_or("")
+        };
+        let base = format!("{}{}", nested.trim_end_matches('/'), site.prefix);
         Ok(Self {
             auth,
             principal,

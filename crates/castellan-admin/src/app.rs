@@ -35,6 +35,8 @@ pub(crate) struct Site {
     pub(crate) models: Vec<Arc<dyn ModelAdmin>>,
     pub(crate) title: String,
     pub(crate) renderer: Renderer,
+    /// The prefix given to [`Admin::router_at`] ("" for [`Admin::router`]).
+    pub(crate) prefix: String,
 }
 
 impl Site {
@@ -80,69 +82,87 @@ impl Admin {
         self
     }
 
-    /// The admin router. Nest it (e.g. `.nest("/admin", admin.router())`) inside an `AuthLayer`.
+    /// The admin router for nesting: `.nest("/admin", admin.router())` (the index is then at
+    /// `/admin`; axum 0.8 does not route `/admin/` into a nested router). Install `AuthLayer`
+    /// around the outer router.
     pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        self.router_at("")
+    }
+
+    /// The admin router with its routes under `prefix` (e.g. `/admin`), to `.merge` into the
+    /// application: Django's URLs, with the index at `/admin/` (and `/admin` redirecting to it).
+    pub fn router_at<S: Clone + Send + Sync + 'static>(self, prefix: &str) -> Router<S> {
+        let prefix = prefix.trim_end_matches('/').to_owned();
         let site = Arc::new(Site {
             store: self.store,
             models: self.models,
             title: self.title,
             renderer: Renderer::new(),
+            prefix: prefix.clone(),
         });
-        Router::new()
-            .route("/", get(views::index::index))
-            .route("/admin.css", get(views::index::stylesheet))
-            .route("/auth/user/", get(views::users::list))
+        let p = |path: &str| format!("{prefix}{path}");
+        let mut router = Router::new().route(&p("/"), get(views::index::index));
+        if !prefix.is_empty() {
+            let to = p("/");
+            router = router.route(
+                &prefix,
+                get(move || async move { crate::render::redirect(&to) }),
+            );
+        }
+        router
+            .route(&p("/admin.css"), get(views::index::stylesheet))
+            .route(&p("/auth/user/"), get(views::users::list))
             .route(
-                "/auth/user/add/",
+                &p("/auth/user/add/"),
                 get(views::users::add_form).post(views::users::add),
             )
             .route(
-                "/auth/user/{username}/change/",
+                &p("/auth/user/{username}/change/"),
                 get(views::users::change_form).post(views::users::change),
             )
             .route(
-                "/auth/user/{username}/password/",
+                &p("/auth/user/{username}/password/"),
                 get(views::users::password_form).post(views::users::password),
             )
             .route(
-                "/auth/user/{username}/delete/",
+                &p("/auth/user/{username}/delete/"),
                 get(views::users::delete_form).post(views::users::delete),
             )
-            .route("/auth/group/", get(views::groups::list))
+            .route(&p("/auth/group/"), get(views::groups::list))
             .route(
-                "/auth/group/add/",
+                &p("/auth/group/add/"),
                 get(views::groups::add_form).post(views::groups::add),
             )
             .route(
-                "/auth/group/{name}/change/",
+                &p("/auth/group/{name}/change/"),
                 get(views::groups::change_form).post(views::groups::change),
             )
             .route(
-                "/auth/group/{name}/rename/",
+                &p("/auth/group/{name}/rename/"),
                 axum::routing::post(views::groups::rename),
             )
             .route(
-                "/auth/group/{name}/delete/",
+                &p("/auth/group/{name}/delete/"),
                 get(views::groups::delete_form).post(views::groups::delete),
             )
-            .route("/auth/permission/", get(views::permissions::list))
+            .route(&p("/auth/permission/"), get(views::permissions::list))
             .route(
-                "/auth/permission/add/",
+                &p("/auth/permission/add/"),
                 get(views::permissions::add_form).post(views::permissions::add),
             )
-            .route("/matrix/", get(views::reports::matrix))
-            .route("/audit/", get(views::reports::audit))
-            .route("/{app}/{model}/", get(views::models::list))
+            .route(&p("/matrix/"), get(views::reports::matrix))
+            .route(&p("/audit/"), get(views::reports::audit))
+            .route(&p("/{app}/{model}/"), get(views::models::list))
             .route(
-                "/{app}/{model}/add/",
+                &p("/{app}/{model}/add/"),
                 get(views::models::add_form).post(views::models::add),
             )
             .route(
-                "/{app}/{model}/{id}/change/",
+                &p("/{app}/{model}/{id}/change/"),
                 get(views::models::change_form).post(views::models::change),
             )
             .route(
-                "/{app}/{model}/{id}/delete/",
+                &p("/{app}/{model}/{id}/delete/"),
                 get(views::models::delete_form).post(views::models::delete),
             )
             .with_state(site)

@@ -13,7 +13,8 @@
 //! let store = castellan_store::Store::connect("sqlite://castellan.sqlite3").await?;
 //! let auth = AuthLayer::new(store.clone(), AuthConfig::new("a long random secret")).await?;
 //! let app: Router = Router::new()
-//!     .nest("/admin", castellan_admin::Admin::new(store).router())
+//!     // Django's URLs: the index at /admin/ (or `.nest("/admin", admin.router())`: index at /admin).
+//!     .merge(castellan_admin::Admin::new(store).router_at("/admin"))
 //!     .nest("/accounts", castellan_axum::router())
 //!     .layer(auth);
 //! # let _ = app; Ok(()) }
