@@ -31,7 +31,11 @@ async fn anonymous_users_are_sent_to_login_with_next() {
     for page in PAGES {
         let r = c.get(page).await;
         assert_eq!(r.status(), StatusCode::FOUND, "{page}");
-        assert_eq!(location(&r), format!("/accounts/login/?next={page}"), "{page}");
+        assert_eq!(
+            location(&r),
+            format!("/accounts/login/?next={page}"),
+            "{page}"
+        );
     }
 }
 
@@ -53,7 +57,13 @@ async fn inactive_staff_are_logged_out_and_redirected() {
     let mut c = Client::as_user(&env, "bob").await;
     assert_eq!(c.get("/admin/").await.status(), StatusCode::OK);
     env.store
-        .update_user("bob", castellan_store::UserChanges { is_active: Some(false), ..Default::default() })
+        .update_user(
+            "bob",
+            castellan_store::UserChanges {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(c.get("/admin/").await.status(), StatusCode::FOUND);
@@ -70,17 +80,35 @@ async fn staff_without_permissions_see_an_empty_index_and_403_everywhere_else() 
         assert_eq!(c.get(page).await.status(), StatusCode::FORBIDDEN, "{page}");
     }
     for (uri, fields) in [
-        ("/admin/auth/user/add/", vec![("username", "x"), ("unusable_password", "on")]),
+        (
+            "/admin/auth/user/add/",
+            vec![("username", "x"), ("unusable_password", "on")],
+        ),
         ("/admin/auth/group/add/", vec![("name", "G")]),
         ("/admin/auth/group/Viewers/delete/", vec![]),
         ("/admin/auth/user/tom/delete/", vec![]),
-        ("/admin/auth/permission/add/", vec![("app_label", "a"), ("model", "m"), ("codename", "c"), ("name", "n")]),
+        (
+            "/admin/auth/permission/add/",
+            vec![
+                ("app_label", "a"),
+                ("model", "m"),
+                ("codename", "c"),
+                ("name", "n"),
+            ],
+        ),
     ] {
-        assert_eq!(c.post(uri, &fields).await.status(), StatusCode::FORBIDDEN, "{uri}");
+        assert_eq!(
+            c.post(uri, &fields).await.status(),
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
     }
     assert!(env.store.user("x").await.unwrap().is_some() == false);
     assert!(env.store.group_state("Viewers").await.unwrap().is_some());
-    assert!(audit(&env.store).await.iter().all(|a| !a.starts_with("user:bob")));
+    assert!(audit(&env.store)
+        .await
+        .iter()
+        .all(|a| !a.starts_with("user:bob")));
 }
 
 #[tokio::test]
@@ -103,7 +131,9 @@ async fn the_index_lists_only_what_the_user_may_view() {
 async fn posts_without_csrf_token_are_refused() {
     let env = env().await;
     let mut c = Client::as_user(&env, "root").await;
-    let r = c.post_raw("/admin/auth/group/add/", &[("name", "NoCsrf")]).await;
+    let r = c
+        .post_raw("/admin/auth/group/add/", &[("name", "NoCsrf")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(env.store.group_state("NoCsrf").await.unwrap().is_none());
 }
@@ -118,9 +148,18 @@ async fn every_page_renders_for_a_superuser() {
         assert!(html.contains("csrfmiddlewaretoken"), "{page}");
     }
     assert_eq!(c.get("/admin/admin.css").await.status(), StatusCode::OK);
-    assert_eq!(c.get("/admin/auth/user/nobody/change/").await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(c.get("/admin/auth/group/Nope/change/").await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(c.get("/admin/nope/thing/").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.get("/admin/auth/user/nobody/change/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.get("/admin/auth/group/Nope/change/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.get("/admin/nope/thing/").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -128,23 +167,45 @@ async fn mount_prefix_is_used_in_links() {
     let env = env().await;
     let mut c = Client::as_user(&env, "root").await;
     let (_, html) = c.page("/admin/auth/group/").await;
-    assert!(html.contains("href=\"&#x2f;admin&#x2f;auth&#x2f;group&#x2f;Viewers&#x2f;change&#x2f;\"") || html.contains("href=\"/admin/auth/group/Viewers/change/\""), "{html}");
+    assert!(
+        html.contains("href=\"&#x2f;admin&#x2f;auth&#x2f;group&#x2f;Viewers&#x2f;change&#x2f;\"")
+            || html.contains("href=\"/admin/auth/group/Viewers/change/\""),
+        "{html}"
+    );
 }
 
 #[tokio::test]
 async fn the_router_also_works_nested() {
     let env = env().await;
-    let auth = castellan_axum::AuthLayer::new(env.store.clone(), castellan_axum::AuthConfig::new(SECRET)).await.unwrap();
+    let auth =
+        castellan_axum::AuthLayer::new(env.store.clone(), castellan_axum::AuthConfig::new(SECRET))
+            .await
+            .unwrap();
     let app = axum::Router::new()
-        .nest("/backoffice", castellan_admin::Admin::new(env.store.clone()).router())
+        .nest(
+            "/backoffice",
+            castellan_admin::Admin::new(env.store.clone()).router(),
+        )
         .nest("/accounts", castellan_axum::router())
         .layer(auth);
-    let env2 = Env { store: env.store.clone(), app };
+    let env2 = Env {
+        store: env.store.clone(),
+        app,
+    };
     let mut c = Client::as_user(&env2, "root").await;
     let (s, html) = c.page("/backoffice").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("&#x2f;backoffice&#x2f;auth&#x2f;user&#x2f;") || html.contains("/backoffice/auth/user/"), "{html}");
-    assert_eq!(c.get("/backoffice/auth/group/Viewers/change/").await.status(), StatusCode::OK);
+    assert!(
+        html.contains("&#x2f;backoffice&#x2f;auth&#x2f;user&#x2f;")
+            || html.contains("/backoffice/auth/user/"),
+        "{html}"
+    );
+    assert_eq!(
+        c.get("/backoffice/auth/group/Viewers/change/")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

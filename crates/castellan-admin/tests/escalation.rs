@@ -15,7 +15,9 @@ async fn edit(c: &mut Client, env: &Env, user: &str, extra: &[(&str, &str)]) -> 
     let v = version(env, user).await;
     let mut fields = vec![("version", v.as_str())];
     fields.extend_from_slice(extra);
-    c.post(&format!("/admin/auth/user/{user}/change/"), &fields).await.status()
+    c.post(&format!("/admin/auth/user/{user}/change/"), &fields)
+        .await
+        .status()
 }
 
 #[tokio::test]
@@ -24,22 +26,51 @@ async fn helen_cannot_grant_a_permission_she_does_not_hold() {
     let mut helen = Client::as_user(&env, "helen").await;
     let s = edit(&mut helen, &env, "tom", &[("perm", "auth.delete_user")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert!(env.store.user_state("tom").await.unwrap().unwrap().permissions.is_empty());
+    assert!(env
+        .store
+        .user_state("tom")
+        .await
+        .unwrap()
+        .unwrap()
+        .permissions
+        .is_empty());
     // One she holds works.
     let s = edit(&mut helen, &env, "tom", &[("perm", "auth.view_user")]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(env.store.user_state("tom").await.unwrap().unwrap().permissions, ["auth.view_user"]);
-    assert!(audit(&env.store).await.contains(&"user:helen user.grant tom".to_owned()));
+    assert_eq!(
+        env.store
+            .user_state("tom")
+            .await
+            .unwrap()
+            .unwrap()
+            .permissions,
+        ["auth.view_user"]
+    );
+    assert!(audit(&env.store)
+        .await
+        .contains(&"user:helen user.grant tom".to_owned()));
 }
 
 #[tokio::test]
 async fn helen_cannot_add_a_user_to_a_stronger_group() {
     let env = env().await;
     let mut helen = Client::as_user(&env, "helen").await;
-    let s = edit(&mut helen, &env, "tom", &[("group", "Admins"), ("shown_group", "Admins")]).await;
+    let s = edit(
+        &mut helen,
+        &env,
+        "tom",
+        &[("group", "Admins"), ("shown_group", "Admins")],
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(env.store.user_groups("tom").await.unwrap().is_empty());
-    let s = edit(&mut helen, &env, "tom", &[("group", "Viewers"), ("shown_group", "Viewers")]).await;
+    let s = edit(
+        &mut helen,
+        &env,
+        "tom",
+        &[("group", "Viewers"), ("shown_group", "Viewers")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(env.store.user_groups("tom").await.unwrap(), ["Viewers"]);
 }
@@ -49,20 +80,41 @@ async fn helen_cannot_set_staff_or_superuser() {
     let env = env().await;
     let mut helen = Client::as_user(&env, "helen").await;
     for flag in ["is_superuser", "is_staff"] {
-        let s = edit(&mut helen, &env, "tom", &[("shown_flag", flag), (flag, "on")]).await;
+        let s = edit(
+            &mut helen,
+            &env,
+            "tom",
+            &[("shown_flag", flag), (flag, "on")],
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{flag}");
     }
     let tom = env.store.user("tom").await.unwrap().unwrap();
     assert!(!tom.is_superuser && !tom.is_staff);
     // Nor create a staff user or superuser.
     for flag in ["is_superuser", "is_staff"] {
-        let r = helen.post("/admin/auth/user/add/", &[("username", "evil"), ("unusable_password", "on"), (flag, "on")]).await;
+        let r = helen
+            .post(
+                "/admin/auth/user/add/",
+                &[
+                    ("username", "evil"),
+                    ("unusable_password", "on"),
+                    (flag, "on"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
     assert!(env.store.user("evil").await.unwrap().is_none());
     // A superuser can.
     let mut root = Client::as_user(&env, "root").await;
-    let s = edit(&mut root, &env, "tom", &[("shown_flag", "is_staff"), ("is_staff", "on")]).await;
+    let s = edit(
+        &mut root,
+        &env,
+        "tom",
+        &[("shown_flag", "is_staff"), ("is_staff", "on")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(env.store.user("tom").await.unwrap().unwrap().is_staff);
 }
@@ -78,7 +130,14 @@ async fn helen_cannot_edit_herself() {
     let s = edit(&mut helen, &env, "helen", &[("group", "Viewers")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(env.store.user_groups("helen").await.unwrap(), ["Helpdesk"]);
-    assert!(env.store.user_state("helen").await.unwrap().unwrap().permissions.is_empty());
+    assert!(env
+        .store
+        .user_state("helen")
+        .await
+        .unwrap()
+        .unwrap()
+        .permissions
+        .is_empty());
 }
 
 #[tokio::test]
@@ -88,10 +147,31 @@ async fn helen_cannot_touch_a_stronger_user_or_a_superuser() {
     for target in ["sid", "root"] {
         let s = edit(&mut helen, &env, target, &[("shown_flag", "is_active")]).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "deactivate {target}");
-        let r = helen.post(&format!("/admin/auth/user/{target}/password/"), &[("password1", "pwned-pwned-1"), ("password2", "pwned-pwned-1")]).await;
+        let r = helen
+            .post(
+                &format!("/admin/auth/user/{target}/password/"),
+                &[
+                    ("password1", "pwned-pwned-1"),
+                    ("password2", "pwned-pwned-1"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "password of {target}");
-        assert_eq!(helen.get(&format!("/admin/auth/user/{target}/password/")).await.status(), StatusCode::FORBIDDEN);
-        assert!(env.store.authenticate(target, PASSWORD).await.unwrap().is_some(), "{target}'s password unchanged");
+        assert_eq!(
+            helen
+                .get(&format!("/admin/auth/user/{target}/password/"))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        assert!(
+            env.store
+                .authenticate(target, PASSWORD)
+                .await
+                .unwrap()
+                .is_some(),
+            "{target}'s password unchanged"
+        );
         assert!(env.store.user(target).await.unwrap().unwrap().is_active);
     }
 }
@@ -100,9 +180,22 @@ async fn helen_cannot_touch_a_stronger_user_or_a_superuser() {
 async fn an_unknown_field_is_a_400_and_writes_nothing() {
     let env = env().await;
     let mut root = Client::as_user(&env, "root").await;
-    let s = edit(&mut root, &env, "tom", &[("perm", "auth.view_user"), ("is_admin", "1")]).await;
+    let s = edit(
+        &mut root,
+        &env,
+        "tom",
+        &[("perm", "auth.view_user"), ("is_admin", "1")],
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(env.store.user_state("tom").await.unwrap().unwrap().permissions.is_empty());
+    assert!(env
+        .store
+        .user_state("tom")
+        .await
+        .unwrap()
+        .unwrap()
+        .permissions
+        .is_empty());
     let s = edit(&mut root, &env, "tom", &[("shown_flag", "password")]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
@@ -112,10 +205,30 @@ async fn the_last_active_superuser_remains() {
     let env = env().await;
     let mut root = Client::as_user(&env, "root").await;
     // Un-superuser herself: 409, nothing changed.
-    let s = edit(&mut root, &env, "root", &[("shown_flag", "is_superuser"), ("shown_flag", "is_active"), ("is_active", "on")]).await;
+    let s = edit(
+        &mut root,
+        &env,
+        "root",
+        &[
+            ("shown_flag", "is_superuser"),
+            ("shown_flag", "is_active"),
+            ("is_active", "on"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     // Deactivate herself.
-    let s = edit(&mut root, &env, "root", &[("shown_flag", "is_superuser"), ("is_superuser", "on"), ("shown_flag", "is_active")]).await;
+    let s = edit(
+        &mut root,
+        &env,
+        "root",
+        &[
+            ("shown_flag", "is_superuser"),
+            ("is_superuser", "on"),
+            ("shown_flag", "is_active"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     // Delete herself.
     let r = root.post("/admin/auth/user/root/delete/", &[]).await;
@@ -123,10 +236,25 @@ async fn the_last_active_superuser_remains() {
     let u = env.store.user("root").await.unwrap().unwrap();
     assert!(u.is_superuser && u.is_active);
     // With a second superuser, the first can step down.
-    let s = edit(&mut root, &env, "tom", &[("shown_flag", "is_superuser"), ("is_superuser", "on"), ("shown_flag", "is_active"), ("is_active", "on")]).await;
+    let s = edit(
+        &mut root,
+        &env,
+        "tom",
+        &[
+            ("shown_flag", "is_superuser"),
+            ("is_superuser", "on"),
+            ("shown_flag", "is_active"),
+            ("is_active", "on"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let r = root.post("/admin/auth/user/tom/delete/", &[]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "deleting one of two superusers works");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "deleting one of two superusers works"
+    );
     assert!(env.store.user("tom").await.unwrap().is_none());
 }
 
@@ -135,38 +263,110 @@ async fn a_stale_user_version_is_refused_with_the_current_state() {
     let env = env().await;
     let mut root = Client::as_user(&env, "root").await;
     let old = version(&env, "tom").await;
-    env.store.grant_user("tom", &["auth.view_group".into()]).await.unwrap();
-    let r = root.post("/admin/auth/user/tom/change/", &[("version", &old), ("perm", "auth.view_user")]).await;
+    env.store
+        .grant_user("tom", &["auth.view_group".into()])
+        .await
+        .unwrap();
+    let r = root
+        .post(
+            "/admin/auth/user/tom/change/",
+            &[("version", &old), ("perm", "auth.view_user")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = body(r).await;
     assert!(html.contains("changed by someone else"), "{html}");
-    assert!(html.contains("data-testid=\"effective-auth.view_group\""), "shows the current state");
-    assert_eq!(env.store.user_state("tom").await.unwrap().unwrap().permissions, ["auth.view_group"]);
+    assert!(
+        html.contains("data-testid=\"effective-auth.view_group\""),
+        "shows the current state"
+    );
+    assert_eq!(
+        env.store
+            .user_state("tom")
+            .await
+            .unwrap()
+            .unwrap()
+            .permissions,
+        ["auth.view_group"]
+    );
 }
 
 #[tokio::test]
 async fn helen_cannot_grant_a_group_a_permission_she_lacks() {
     let env = env().await;
     let mut helen = Client::as_user(&env, "helen").await;
-    let v = env.store.group_state("Viewers").await.unwrap().unwrap().version;
-    let r = helen.post("/admin/auth/group/Viewers/change/", &[("step", "save"), ("version", &v), ("add", "auth.delete_user")]).await;
+    let v = env
+        .store
+        .group_state("Viewers")
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let r = helen
+        .post(
+            "/admin/auth/group/Viewers/change/",
+            &[
+                ("step", "save"),
+                ("version", &v),
+                ("add", "auth.delete_user"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = helen.post("/admin/auth/group/Viewers/change/", &[("step", "review"), ("version", &v), ("perm", "auth.delete_user"), ("perm", "auth.view_user")]).await;
+    let r = helen
+        .post(
+            "/admin/auth/group/Viewers/change/",
+            &[
+                ("step", "review"),
+                ("version", &v),
+                ("perm", "auth.delete_user"),
+                ("perm", "auth.view_user"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(!body(r).await.contains("data-testid=\"save\""));
-    assert_eq!(env.store.group_state("Viewers").await.unwrap().unwrap().permissions, ["auth.view_user"]);
-    let r = helen.post("/admin/auth/group/Viewers/change/", &[("step", "save"), ("version", &v), ("add", "auth.change_user")]).await;
+    assert_eq!(
+        env.store
+            .group_state("Viewers")
+            .await
+            .unwrap()
+            .unwrap()
+            .permissions,
+        ["auth.view_user"]
+    );
+    let r = helen
+        .post(
+            "/admin/auth/group/Viewers/change/",
+            &[
+                ("step", "save"),
+                ("version", &v),
+                ("add", "auth.change_user"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(audit(&env.store).await.contains(&"user:helen group.grant Viewers".to_owned()));
+    assert!(audit(&env.store)
+        .await
+        .contains(&"user:helen group.grant Viewers".to_owned()));
 }
 
 #[tokio::test]
 async fn a_view_only_user_cannot_post_changes() {
     let env = env().await;
-    env.store.add_user_to_groups("bob", &["Viewers".into()]).await.unwrap();
+    env.store
+        .add_user_to_groups("bob", &["Viewers".into()])
+        .await
+        .unwrap();
     let mut bob = Client::as_user(&env, "bob").await;
-    assert_eq!(bob.get("/admin/auth/user/tom/change/").await.status(), StatusCode::OK);
+    assert_eq!(
+        bob.get("/admin/auth/user/tom/change/").await.status(),
+        StatusCode::OK
+    );
     let s = edit(&mut bob, &env, "tom", &[("email", "x@example.org")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_eq!(env.store.user("tom").await.unwrap().unwrap().email, "tom@example.org");
+    assert_eq!(
+        env.store.user("tom").await.unwrap().unwrap().email,
+        "tom@example.org"
+    );
 }

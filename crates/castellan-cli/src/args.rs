@@ -54,6 +54,21 @@ pub enum Command {
     Matrix(Matrix),
     /// Apply a declarative policy file (apps, models, permissions, groups); print the plan.
     Sync(Sync),
+    /// Serve the admin UI at /admin/ and login/logout at /accounts/ (secret key from
+    /// CASTELLAN_SECRET_KEY).
+    Serve(Serve),
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct Serve {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub bind: String,
+    /// Without CASTELLAN_SECRET_KEY, use a fixed, publicly known development key (never in
+    /// production: anyone could forge sessions).
+    #[arg(long)]
+    pub insecure_dev_key: bool,
 }
 
 /// `export`.

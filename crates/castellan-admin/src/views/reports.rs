@@ -93,9 +93,11 @@ fn parse_since(s: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Adm
     let hours = match (n.parse::<i64>(), unit) {
         (Ok(n), "h") if (0..=24 * 3650).contains(&n) => n,
         (Ok(n), "d") if (0..=3650).contains(&n) => n * 24,
-        _ => return Err(AdminError::BadRequest(format!(
+        _ => {
+            return Err(AdminError::BadRequest(format!(
             "since={s:?} is not a date (2026-11-25), an RFC 3339 time or an age such as 12h or 7d."
-        ))),
+        )))
+        }
     };
     Ok(Some(now - chrono::Duration::hours(hours)))
 }

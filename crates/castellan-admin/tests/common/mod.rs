@@ -25,7 +25,10 @@ pub async fn store_at(url: &str) -> Store {
         ..StoreOptions::default()
     };
     let store = Store::connect_with(url, options).await.unwrap();
-    store.migrate(&castellan_core::Registry::django()).await.unwrap();
+    store
+        .migrate(&castellan_core::Registry::django())
+        .await
+        .unwrap();
     store
 }
 
@@ -75,11 +78,20 @@ pub async fn seed(store: &Store) {
         .await
         .unwrap();
     store.create_group("Viewers").await.unwrap();
-    store.grant_group("Viewers", &perms(&["auth.view_user"])).await.unwrap();
+    store
+        .grant_group("Viewers", &perms(&["auth.view_user"]))
+        .await
+        .unwrap();
     for u in ["helen", "carl"] {
-        store.add_user_to_groups(u, &perms(&["Helpdesk"])).await.unwrap();
+        store
+            .add_user_to_groups(u, &perms(&["Helpdesk"]))
+            .await
+            .unwrap();
     }
-    store.add_user_to_groups("sid", &perms(&["Admins"])).await.unwrap();
+    store
+        .add_user_to_groups("sid", &perms(&["Admins"]))
+        .await
+        .unwrap();
 }
 
 pub struct Env {
@@ -98,7 +110,9 @@ pub async fn env_with(f: impl FnOnce(Admin) -> Admin) -> Env {
 }
 
 pub async fn env_on(store: Store, f: impl FnOnce(Admin) -> Admin) -> Env {
-    let auth = AuthLayer::new(store.clone(), AuthConfig::new(SECRET)).await.unwrap();
+    let auth = AuthLayer::new(store.clone(), AuthConfig::new(SECRET))
+        .await
+        .unwrap();
     let app = Router::new()
         .merge(f(Admin::new(store.clone())).router_at("/admin"))
         .nest("/accounts", castellan_axum::router())
@@ -114,7 +128,10 @@ pub struct Client {
 
 impl Client {
     pub fn new(env: &Env) -> Self {
-        Self { app: env.app.clone(), jar: HashMap::new() }
+        Self {
+            app: env.app.clone(),
+            jar: HashMap::new(),
+        }
     }
 
     pub async fn as_user(env: &Env, name: &str) -> Self {
@@ -123,7 +140,11 @@ impl Client {
         let r = c
             .post_raw(
                 "/accounts/login/",
-                &[("csrfmiddlewaretoken", &token), ("username", name), ("password", PASSWORD)],
+                &[
+                    ("csrfmiddlewaretoken", &token),
+                    ("username", name),
+                    ("password", PASSWORD),
+                ],
             )
             .await;
         assert_eq!(r.status(), StatusCode::FOUND, "login {name}");
@@ -132,10 +153,17 @@ impl Client {
 
     pub async fn send(&mut self, mut req: Request<Body>) -> Response {
         if !self.jar.is_empty() {
-            let cookie = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-            req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+            let cookie = self
+                .jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req.headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
         }
-        req.headers_mut().insert(header::HOST, "testserver".parse().unwrap());
+        req.headers_mut()
+            .insert(header::HOST, "testserver".parse().unwrap());
         let r = self.app.clone().oneshot(req).await.unwrap();
         for v in r.headers().get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap();
@@ -151,7 +179,8 @@ impl Client {
     }
 
     pub async fn get(&mut self, uri: &str) -> Response {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     /// GET a page and return (status, body).
@@ -180,7 +209,11 @@ impl Client {
     }
 
     pub async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Response {
-        let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
         let req = Request::post(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
@@ -192,7 +225,15 @@ impl Client {
 /// The value of the first `name="…" value="…"` input in `html`.
 pub fn field(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
-    html.split(&marker).nth(1).and_then(|s| s.split('"').next()).map(|s| s.replace("&#x2f;", "/").replace("&#x27;", "'").replace("&quot;", "\"").replace("&amp;", "&"))
+    html.split(&marker)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(|s| {
+            s.replace("&#x2f;", "/")
+                .replace("&#x27;", "'")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&")
+        })
 }
 
 pub fn enc(s: &str) -> String {
@@ -204,7 +245,9 @@ pub async fn body(r: Response) -> String {
 }
 
 pub fn location(r: &Response) -> String {
-    r.headers().get(header::LOCATION).map_or(String::new(), |v| v.to_str().unwrap().to_owned())
+    r.headers()
+        .get(header::LOCATION)
+        .map_or(String::new(), |v| v.to_str().unwrap().to_owned())
 }
 
 /// The audit actions recorded so far, oldest first, as "actor action object".

@@ -9,6 +9,7 @@ mod group;
 mod matrix;
 mod migrate;
 mod perm;
+mod serve;
 mod sync;
 mod transfer;
 mod user;
@@ -42,5 +43,6 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         Command::Explain(a) => explain::run(store, a).await,
         Command::Matrix(a) => matrix::run(store, a).await,
         Command::Sync(a) => sync::run(store, a).await,
+        Command::Serve(a) => serve::run(store, a).await,
     }
 }
