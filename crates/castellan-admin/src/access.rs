@@ -37,14 +37,14 @@ impl FromRequestParts<Arc<Site>> for Staff {
             .get::<AuthSession>()
             .cloned()
             .ok_or_else(|| {
-                AdminError::Response(castellan_axum::MissingAuthLayer.into_response())
+                AdminError::Response(Box::new(castellan_axum::MissingAuthLayer.into_response()))
             })?;
         let guard = Require::test(|s| s.user().is_some_and(|u| u.is_active && u.is_staff))
             .with_message("This page is for active staff users only.");
         guard
             .check(&auth, parts)
             .await
-            .map_err(|denied| AdminError::Response(denied.into_response()))?;
+            .map_err(|denied| AdminError::Response(Box::new(denied.into_response())))?;
         let user = auth
             .user()
             .ok_or_else(|| AdminError::Forbidden("Log in first.".into()))?;

@@ -27,7 +27,7 @@ pub enum AdminError {
     Internal(String),
     /// A response decided elsewhere (the staff guard's login redirect or 403).
     #[error("refused")]
-    Response(Response),
+    Response(Box<Response>),
 }
 
 impl AdminError {
@@ -84,7 +84,7 @@ pub(crate) fn escape(s: &str) -> String {
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         if let Self::Response(r) = self {
-            return r;
+            return *r;
         }
         let status = self.status_code();
         if status.is_server_error() {

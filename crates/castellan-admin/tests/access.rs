@@ -103,7 +103,7 @@ async fn staff_without_permissions_see_an_empty_index_and_403_everywhere_else() 
             "{uri}"
         );
     }
-    assert!(env.store.user("x").await.unwrap().is_some() == false);
+    assert!(env.store.user("x").await.unwrap().is_none());
     assert!(env.store.group_state("Viewers").await.unwrap().is_some());
     assert!(audit(&env.store)
         .await
