@@ -1,0 +1,243 @@
+//! Articles: the `Article` model and its workflow, draft → review → published.
+//!
+//! Each transition is one conditional UPDATE on the current status, so a stale form or two
+//! concurrent clicks cannot skip a step.
+
+use serde::Serialize;
+
+use crate::db::{on_db, Col, Db};
+
+/// An article's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Being written; only its readers with `change_article` see it.
+    Draft,
+    /// Submitted for review.
+    Review,
+    /// Public.
+    Published,
+}
+
+impl Status {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Review => "review",
+            Self::Published => "published",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "review" => Self::Review,
+            "published" => Self::Published,
+            _ => Self::Draft,
+        }
+    }
+}
+
+/// An article (`bookshelf_article`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Article {
+    /// Primary key.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Body text.
+    pub content: String,
+    /// The author's user id.
+    pub author_id: i64,
+    /// The author's username.
+    pub author: String,
+    /// Workflow status.
+    pub status: Status,
+    /// Featured on the home page.
+    pub is_featured: bool,
+    /// Who approved it for publication (a reviewer), while in review or after.
+    pub approved_by: Option<String>,
+}
+
+/// A workflow step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// draft → review (`change_article`).
+    Submit,
+    /// review: record the approval (`can_approve_article`).
+    Approve,
+    /// review (approved) → published (`can_publish_article`).
+    Publish,
+}
+
+/// The fields an article form edits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ArticleFields {
+    /// Title (1–200 characters).
+    pub title: String,
+    /// Body (required, at most 100 000 characters).
+    pub content: String,
+}
+
+impl ArticleFields {
+    /// Every problem as (field, message); empty when valid.
+    pub fn validate(&self) -> Vec<(&'static str, String)> {
+        let mut errors = Vec::new();
+        if self.title.trim().is_empty() {
+            errors.push(("title", "This field is required.".to_owned()));
+        } else if self.title.chars().count() > 200 {
+            errors.push((
+                "title",
+                "Ensure this value has at most 200 characters.".to_owned(),
+            ));
+        }
+        if self.content.trim().is_empty() {
+            errors.push(("content", "This field is required.".to_owned()));
+        } else if self.content.chars().count() > 100_000 {
+            errors.push((
+                "content",
+                "Ensure this value has at most 100000 characters.".to_owned(),
+            ));
+        }
+        errors
+    }
+}
+
+const SELECT: &str = "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, r.username AS approved_by \
+     FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id LEFT JOIN auth_user r ON r.id = a.approved_by_id";
+
+macro_rules! article_from {
+    ($r:expr) => {
+        Article {
+            id: $r.int("id")?,
+            title: $r.text("title")?,
+            content: $r.text("content")?,
+            author_id: $r.int("author_id")?,
+            author: $r.text("author")?,
+            status: Status::parse(&$r.text("status")?),
+            is_featured: $r.flag("is_featured")?,
+            approved_by: $r.opt_text("approved_by")?,
+        }
+    };
+}
+
+impl Db {
+    /// Articles, newest first: all of them, or only the published ones.
+    pub async fn articles(&self, include_unpublished: bool) -> Result<Vec<Article>, sqlx::Error> {
+        let filter = if include_unpublished {
+            ""
+        } else {
+            " WHERE a.status = 'published'"
+        };
+        let sql = format!("{SELECT}{filter} ORDER BY a.id DESC");
+        Ok(on_db!(self, p => {
+            let rows = sqlx::query(&sql).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(article_from!(r));
+            }
+            out
+        }))
+    }
+
+    /// One article.
+    pub async fn article(&self, id: i64) -> Result<Option<Article>, sqlx::Error> {
+        let sql = self.sql(&format!("{SELECT} WHERE a.id = ?"));
+        Ok(on_db!(self, p => {
+            match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
+                Some(r) => Some(article_from!(r)),
+                None => None,
+            }
+        }))
+    }
+
+    /// Creates a draft by `author_id`; returns its id.
+    pub async fn create_article(
+        &self,
+        f: &ArticleFields,
+        author_id: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let insert = self.sql(
+            "INSERT INTO bookshelf_article (title, content, author_id, status, is_featured, approved_by_id) VALUES (?, ?, ?, 'draft', ?, NULL)",
+        );
+        let last = self.sql("SELECT MAX(id) AS id FROM bookshelf_article WHERE author_id = ?");
+        Ok(on_db!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(&insert)
+                .bind(f.title.trim())
+                .bind(&f.content)
+                .bind(author_id)
+                .bind(false)
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query(&last).bind(author_id).fetch_one(&mut *tx).await?;
+            let id = row.int("id")?;
+            tx.commit().await?;
+            id
+        }))
+    }
+
+    /// Updates title and content (the status is moved only by [`Db::article_step`]). Whether the
+    /// article exists.
+    pub async fn update_article(&self, id: i64, f: &ArticleFields) -> Result<bool, sqlx::Error> {
+        let sql = self.sql("UPDATE bookshelf_article SET title = ?, content = ? WHERE id = ?");
+        Ok(on_db!(self, p => sqlx::query(&sql)
+            .bind(f.title.trim())
+            .bind(&f.content)
+            .bind(id)
+            .execute(p)
+            .await?
+            .rows_affected()
+            == 1))
+    }
+
+    /// Applies one workflow step if the article is in the state the step starts from (publish
+    /// needs an approval). Whether it applied.
+    pub async fn article_step(
+        &self,
+        id: i64,
+        step: Step,
+        user_id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let (sql, binds_user) = match step {
+            Step::Submit => (
+                "UPDATE bookshelf_article SET status = 'review', approved_by_id = NULL WHERE id = ? AND status = 'draft'",
+                false,
+            ),
+            Step::Approve => (
+                "UPDATE bookshelf_article SET approved_by_id = ? WHERE id = ? AND status = 'review' AND approved_by_id IS NULL",
+                true,
+            ),
+            Step::Publish => (
+                "UPDATE bookshelf_article SET status = 'published' WHERE id = ? AND status = 'review' AND approved_by_id IS NOT NULL",
+                false,
+            ),
+        };
+        let sql = self.sql(sql);
+        Ok(on_db!(self, p => {
+            let mut q = sqlx::query(&sql);
+            if binds_user {
+                q = q.bind(user_id);
+            }
+            q.bind(id).execute(p).await?.rows_affected() == 1
+        }))
+    }
+
+    /// Flips `is_featured`; the new value (`None`: no such article).
+    pub async fn toggle_article_featured(&self, id: i64) -> Result<Option<bool>, sqlx::Error> {
+        let update =
+            self.sql("UPDATE bookshelf_article SET is_featured = NOT is_featured WHERE id = ?");
+        let select = self.sql("SELECT is_featured FROM bookshelf_article WHERE id = ?");
+        Ok(on_db!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(&update).bind(id).execute(&mut *tx).await?.rows_affected();
+            let value = if n == 1 {
+                Some(sqlx::query(&select).bind(id).fetch_one(&mut *tx).await?.flag("is_featured")?)
+            } else {
+                None
+            };
+            tx.commit().await?;
+            value
+        }))
+    }
+}

@@ -1,0 +1,110 @@
+//! # Bookshelf
+//!
+//! The guide's library and content-management application, end to end on Castellan: books that
+//! are published, featured, archived, made premium, borrowed and returned; articles that move from
+//! draft through review to published; every action guarded by Django-style permissions held
+//! through the guide's groups (the layout in `bookshelf.toml`, applied at start-up with `sync`).
+//!
+//! It uses only Castellan's public API: `castellan-store` (schema, sync, users), `castellan-axum`
+//! (sessions, login/logout, guards, CSRF) and `castellan-templates` (`user`, `perms`,
+//! `csrf_token`, `has_group` in minijinja templates). Its own tables (`bookshelf_book`,
+//! `bookshelf_article`, `bookshelf_borrow`) live in the same database as the auth tables.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let app = bookshelf::Bookshelf::connect("sqlite://bookshelf.sqlite3", Default::default()).await?;
+//! app.setup().await?;
+//! let router = app.router(b"a long random secret key".to_vec()).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! axum::serve(listener, router).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod articles;
+pub mod books;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod setup;
+pub mod web;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use castellan_axum::{AuthConfig, AuthLayer};
+use castellan_store::{Store, StoreOptions};
+
+use crate::db::Db;
+use crate::web::render::{BookshelfPages, Templates};
+use crate::web::AppState;
+
+/// The application: Castellan's store and the application's own pool, on one database.
+#[derive(Debug, Clone)]
+pub struct Bookshelf {
+    /// Castellan's store (auth tables, sessions).
+    pub store: Store,
+    /// The Bookshelf tables.
+    pub db: Db,
+}
+
+impl Bookshelf {
+    /// Opens both pools on `url`.
+    pub async fn connect(url: &str, options: StoreOptions) -> anyhow::Result<Self> {
+        let max = options.max_connections;
+        let store = Store::connect_with(url, options)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+        let db = Db::connect(url, max)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+        Ok(Self { store, db })
+    }
+
+    /// Migrates the auth schema, applies the permission layout and creates the Bookshelf tables.
+    pub async fn setup(&self) -> anyhow::Result<()> {
+        setup::setup(&self.store, &self.db).await
+    }
+
+    /// Creates the demo users and content (see [`demo::seed`]).
+    pub async fn seed_demo(
+        &self,
+        password: Option<&str>,
+    ) -> anyhow::Result<Vec<(String, demo::DemoPassword)>> {
+        demo::seed(&self.store, &self.db, password).await
+    }
+
+    /// The auth settings the application uses: Django's defaults, with both redirects to the book list.
+    pub fn auth_config(secret_key: Vec<u8>, templates: Arc<Templates>) -> AuthConfig {
+        AuthConfig::new(secret_key)
+            .with_login_redirect_url("/books/")
+            .with_logout_redirect_url("/books/")
+            .with_pages(BookshelfPages::new(templates))
+    }
+
+    /// The complete router: the application's routes behind Castellan's [`AuthLayer`]. Call after
+    /// [`Bookshelf::setup`]: every guard's permission is checked against the database now.
+    pub async fn router(&self, secret_key: Vec<u8>) -> anyhow::Result<Router> {
+        let templates = Arc::new(Templates::new().context("a built-in template is invalid")?);
+        let config = Self::auth_config(secret_key, Arc::clone(&templates));
+        self.router_with(config, templates).await
+    }
+
+    /// As [`Bookshelf::router`] with a custom [`AuthConfig`] (e.g. `with_https(true)` behind TLS).
+    pub async fn router_with(
+        &self,
+        config: AuthConfig,
+        templates: Arc<Templates>,
+    ) -> anyhow::Result<Router> {
+        let auth = AuthLayer::new(self.store.clone(), config)
+            .await
+            .context("starting the auth layer failed")?;
+        let state = AppState {
+            db: self.db.clone(),
+            store: self.store.clone(),
+            templates,
+        };
+        let routes = web::routes(state, &auth).context("a route guard is invalid")?;
+        Ok(routes.layer(auth))
+    }
+}

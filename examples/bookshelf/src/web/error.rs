@@ -1,0 +1,57 @@
+//! [`AppError`]: what a handler can fail with, answered as a 503 (database unreachable) or a 500
+//! whose details go to the log only.
+
+use axum::response::{Html, IntoResponse, Response};
+use http::{header, HeaderValue, StatusCode};
+
+/// A request that could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The application's own queries failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A Castellan store call failed.
+    #[error("store error: {0}")]
+    Store(#[from] castellan_store::Error),
+    /// A template failed to render.
+    #[error("template error: {0:#}")]
+    Render(#[from] minijinja::Error),
+}
+
+impl AppError {
+    fn unavailable(&self) -> bool {
+        match self {
+            Self::Db(e) => matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            ),
+            Self::Store(e) => e.is_unavailable(),
+            Self::Render(_) => false,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.unavailable() {
+            tracing::warn!(error = %self, "database unavailable; answering 503");
+            let mut r = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html("<!doctype html><title>503</title><h1>Service unavailable</h1><p>The database cannot be reached; please retry shortly.</p>"),
+            )
+                .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return r;
+        }
+        tracing::error!(error = %self, "request failed");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Html("<!doctype html><title>500</title><h1>Server error</h1><p>Something went wrong; the details are in the server log.</p>"),
+        )
+            .into_response()
+    }
+}
+
+/// A handler's result.
+pub type AppResult = Result<Response, AppError>;
