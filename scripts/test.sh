@@ -16,3 +16,7 @@ export CASTELLAN_REQUIRE_DJANGO=1
 
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+# Headless-Chromium tests of the web UIs (Debian's chromium + playwright-core from npm);
+# screenshots in artifacts/screenshots/.
+scripts/browser-tests.sh

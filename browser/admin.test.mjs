@@ -1,0 +1,152 @@
+// The admin UI (`castellan serve`) in headless chromium: a staff user with limited permissions sees only
+// what they may and cannot escalate; a superuser's change to a group reaches a member's next request.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { launch, newPage, screenshot } from './lib/browser.mjs';
+import { castellan } from './lib/cli.mjs';
+import { scratchDir, startServer } from './lib/server.mjs';
+
+const PASSWORD = 'browser-test-password';
+
+let server;
+let browser;
+
+before(async () => {
+  const db = `sqlite://${scratchDir('admin')}/admin.sqlite3`;
+  castellan(db, ['migrate']);
+  castellan(db, ['createsuperuser', '--username', 'root', '--email', 'root@example.org', '--no-input'], {
+    env: { CASTELLAN_SUPERUSER_PASSWORD: PASSWORD },
+  });
+  castellan(db, ['user', 'create', 'staffer', '--staff', '--password-stdin'], { input: PASSWORD });
+  castellan(db, ['user', 'create', 'bob', '--password-stdin'], { input: PASSWORD });
+  castellan(db, ['group', 'create', 'Helpdesk']);
+  castellan(db, ['group', 'grant', 'Helpdesk', 'auth.view_user', 'auth.change_user', 'auth.view_group']);
+  castellan(db, ['user', 'add-group', 'staffer', 'Helpdesk']);
+  castellan(db, ['group', 'create', 'Admins']);
+  castellan(db, ['group', 'grant', 'Admins', 'auth.view_user', 'auth.change_user', 'auth.delete_user']);
+
+  server = await startServer({
+    name: 'castellan-serve',
+    bin: process.env.CASTELLAN_BIN,
+    args: ['--database-url', db, 'serve', '--insecure-dev-key'],
+    env: { RUST_LOG: 'info' },
+    readyPath: '/accounts/login/',
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function logIn(page, username) {
+  await page.goto(`${server.url}/admin/`);
+  assert.equal(new URL(page.url()).pathname, '/accounts/login/', 'anonymous visitors are sent to log in');
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.press('input[name="password"]', 'Enter')]);
+  assert.equal(new URL(page.url()).pathname, '/admin/', `${username} lands on the admin index after logging in`);
+}
+
+async function click(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+async function openUser(page, username) {
+  await page.goto(`${server.url}/admin/auth/user/`);
+  await click(page, `[data-testid="user-row-${username}"] a`);
+  assert.equal(await page.textContent('[data-testid="user-name"]'), username);
+}
+
+describe('admin in a browser', () => {
+  test('a staff user with limited permissions sees only what they may and cannot escalate', async () => {
+    const page = await newPage(browser);
+    await logIn(page, 'staffer');
+    // Users and groups (view), not permissions; no "Add user" without add_user.
+    assert.equal(await page.locator('[data-testid="model-auth-users"]').count(), 1);
+    assert.equal(await page.locator('[data-testid="model-auth-groups"]').count(), 1);
+    assert.equal(await page.locator('[data-testid="model-auth-permissions"]').count(), 0);
+    await screenshot(page, 'admin-staffer-index');
+    await page.goto(`${server.url}/admin/auth/user/`);
+    assert.equal(await page.locator('[data-testid="add-user"]').count(), 0);
+
+    await openUser(page, 'bob');
+    // The flags are not editable, and the stronger group cannot be ticked.
+    assert.ok(await page.isDisabled('#is_superuser'));
+    assert.ok(await page.isDisabled('#is_staff'));
+    assert.ok(await page.isDisabled('[data-testid="group-Admins"]'));
+    assert.ok(!(await page.isDisabled('[data-testid="group-Helpdesk"]')));
+    await screenshot(page, 'admin-staffer-user');
+
+    // Crafted POSTs that escalate are refused, and change nothing.
+    const action = new URL(await page.getAttribute('[data-testid="user-change-form"]', 'action'), page.url());
+    const version = await page.inputValue('[data-testid="user-change-form"] input[name="version"]');
+    const csrf = await page.inputValue('[data-testid="user-change-form"] input[name="csrfmiddlewaretoken"]');
+    const crafted = [
+      { shown_flag: ['is_staff', 'is_superuser'], is_superuser: 'on', is_staff: 'on' },
+      { shown_group: ['Admins'], group: 'Admins' },
+      { shown_perm: ['auth.delete_user'], perm: 'auth.delete_user' },
+    ];
+    for (const fields of crafted) {
+      const form = new URLSearchParams({ csrfmiddlewaretoken: csrf, version, email: '', first_name: '', last_name: '' });
+      for (const [k, v] of Object.entries(fields)) {
+        for (const one of [v].flat()) form.append(k, one);
+      }
+      const res = await page.request.post(action.toString(), {
+        data: form.toString(),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Referer: page.url() },
+        maxRedirects: 0,
+      });
+      assert.ok([400, 403].includes(res.status()), `crafted ${JSON.stringify(fields)} answered ${res.status()}`);
+    }
+    await openUser(page, 'bob');
+    assert.ok(!(await page.isChecked('#is_superuser')), 'bob is still not a superuser');
+    assert.ok(!(await page.isChecked('#is_staff')), 'bob is still not staff');
+    assert.ok(!(await page.isChecked('[data-testid="group-Admins"]')), 'bob is still not in Admins');
+    assert.equal(await page.locator('[data-testid="effective-auth.delete_user"]').count(), 0);
+
+    // Their own groups and flags are read-only.
+    await openUser(page, 'staffer');
+    assert.ok(await page.isDisabled('[data-testid="group-Helpdesk"]'));
+    assert.equal(await page.locator('[data-testid="user-change-form"] [data-testid="save"]').count(), 0);
+
+    // Pages outside their permissions answer 403.
+    const res = await page.goto(`${server.url}/admin/auth/permission/`);
+    assert.equal(res.status(), 403);
+    await page.context().close();
+  });
+
+  test("a superuser adds a permission to a group and a member's next request has it", async () => {
+    const staffer = await newPage(browser);
+    await logIn(staffer, 'staffer');
+    await staffer.goto(`${server.url}/admin/auth/user/`);
+    assert.equal(await staffer.locator('[data-testid="add-user"]').count(), 0);
+
+    const root = await newPage(browser);
+    await logIn(root, 'root');
+    await root.goto(`${server.url}/admin/auth/group/`);
+    await click(root, '[data-testid="group-row-Helpdesk"] a');
+    await root.check('[data-testid="perm-auth.add_user"]');
+    await click(root, '[data-testid="review"]');
+    assert.match(await root.textContent('[data-testid="review-add"]'), /auth\.add_user/);
+    assert.match(await root.textContent('[data-testid="review-remove"]'), /Nothing/);
+    await screenshot(root, 'admin-root-group-review');
+    await click(root, '[data-testid="save-form"] [data-testid="save"]');
+    assert.equal(await root.locator('[data-testid="saved"]').count(), 1);
+    assert.match(await root.textContent('[data-testid="current-permissions"]'), /auth\.add_user/);
+
+    // The member's very next request sees the new permission: no restart, no re-login.
+    await staffer.reload();
+    assert.equal(await staffer.locator('[data-testid="add-user"]').count(), 1);
+    await screenshot(staffer, 'admin-staffer-after-grant');
+
+    // The audit page shows who did it.
+    await root.goto(`${server.url}/admin/audit/`);
+    assert.match(await root.textContent('[data-testid="audit-table"]'), /root/);
+    await screenshot(root, 'admin-root-audit');
+    await staffer.context().close();
+    await root.context().close();
+  });
+});
