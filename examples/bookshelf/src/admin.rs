@@ -171,6 +171,9 @@ impl ModelAdmin for BookAdmin {
     fn model_name(&self) -> &str {
         "book"
     }
+    fn verbose_name_plural(&self) -> String {
+        "Books".to_owned()
+    }
     fn fields(&self) -> Vec<Field> {
         vec![
             field("title", "Title", FieldKind::Text, true),
@@ -377,6 +380,9 @@ impl ModelAdmin for ArticleAdmin {
     }
     fn model_name(&self) -> &str {
         "article"
+    }
+    fn verbose_name_plural(&self) -> String {
+        "Articles".to_owned()
     }
     fn fields(&self) -> Vec<Field> {
         vec![
