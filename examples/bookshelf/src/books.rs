@@ -348,6 +348,25 @@ impl Db {
         }
     }
 
+    /// Sets a book's stock; the copies on the shelf move by the same amount. One conditional
+    /// UPDATE, so a borrow or return running at the same time is never lost: refused (`Ok(false)`)
+    /// when the book is gone or the new stock is below the copies lent out.
+    pub async fn set_stock(&self, id: i64, copies_total: i64) -> Result<bool, sqlx::Error> {
+        let sql = self.sql(
+            "UPDATE bookshelf_book SET copies_available = copies_available + (? - copies_total), \
+             copies_total = ? WHERE id = ? AND copies_total - copies_available <= ?",
+        );
+        let n = on_db!(self, p => sqlx::query(&sql)
+            .bind(copies_total)
+            .bind(copies_total)
+            .bind(id)
+            .bind(copies_total)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
     /// How many copies of the book are borrowed and not returned, by anyone.
     pub async fn lent_out(&self, book_id: i64) -> Result<i64, sqlx::Error> {
         let sql = self.sql(

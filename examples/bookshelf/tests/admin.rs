@@ -604,3 +604,98 @@ async fn the_403_page_offers_a_way_out() {
     assert!(page.body.contains("data-testid=\"login-link\""));
     assert!(!page.body.contains("data-testid=\"logout\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_sets_the_stock_within_the_copies_lent_out() {
+    let env = env().await;
+    let dune = book_by_isbn(&env, "9780441172719").await.unwrap();
+    let stock = format!("/inventory/{}/stock/", dune.id);
+    let mut librarian = Client::logged_in(&env.router, "librarian").await;
+    let page = librarian.get("/inventory/").await;
+    assert_status(&page, StatusCode::OK, "inventory");
+    assert!(page
+        .body
+        .contains(&format!("data-testid=\"stock-form-{}\"", dune.id)));
+
+    // Two copies lent out (3 owned).
+    let mut member = Client::logged_in(&env.router, "member").await;
+    for _ in 0..2 {
+        let p = member
+            .post(&format!("/books/{}/borrow/", dune.id), &[])
+            .await;
+        assert_status(&p, StatusCode::FOUND, "borrow");
+    }
+    let lent = env.app.db.book(dune.id).await.unwrap().unwrap();
+    assert_eq!((lent.copies_total, lent.copies_available), (3, 1));
+
+    // Below the copies lent out, out of range, or not a number: refused, nothing changes.
+    for (value, status, message) in [
+        ("1", StatusCode::CONFLICT, "2 copies are lent out"),
+        ("-1", StatusCode::BAD_REQUEST, "between 0 and 10000"),
+        ("10001", StatusCode::BAD_REQUEST, "between 0 and 10000"),
+        ("many", StatusCode::BAD_REQUEST, "whole number"),
+        ("", StatusCode::BAD_REQUEST, "whole number"),
+    ] {
+        let p = librarian.post(&stock, &[("copies_total", value)]).await;
+        assert_status(&p, status, value);
+        assert!(
+            p.body
+                .contains(&format!("data-testid=\"stock-error-{}\"", dune.id))
+                && p.body.contains(message),
+            "{value}: {}",
+            p.body
+        );
+        assert_eq!(
+            env.app.db.book(dune.id).await.unwrap().unwrap(),
+            lent,
+            "{value}"
+        );
+    }
+
+    // Exactly the copies lent out: none on the shelf; then more copies arrive.
+    let p = librarian.post(&stock, &[("copies_total", "2")]).await;
+    assert_status(&p, StatusCode::FOUND, "stock = lent out");
+    let now = env.app.db.book(dune.id).await.unwrap().unwrap();
+    assert_eq!((now.copies_total, now.copies_available), (2, 0));
+    let p = librarian.post(&stock, &[("copies_total", "6")]).await;
+    assert_status(&p, StatusCode::FOUND, "more copies");
+    assert_eq!(p.location.as_deref(), Some("/inventory/"));
+    let now = env.app.db.book(dune.id).await.unwrap().unwrap();
+    assert_eq!((now.copies_total, now.copies_available), (6, 4));
+    let page = librarian.get("/inventory/").await;
+    assert!(page.body.contains("Stock of “Dune” set to 6"));
+
+    // Returns still fit under the stock.
+    for _ in 0..2 {
+        let p = member
+            .post(&format!("/books/{}/return/", dune.id), &[])
+            .await;
+        assert_status(&p, StatusCode::FOUND, "return");
+    }
+    let now = env.app.db.book(dune.id).await.unwrap().unwrap();
+    assert_eq!((now.copies_total, now.copies_available), (6, 6));
+
+    // Without can_manage_inventory: 403 (editor), login redirect (anonymous); unknown book: 404.
+    let mut editor = Client::logged_in(&env.router, "editor").await;
+    let p = editor.post(&stock, &[("copies_total", "1")]).await;
+    assert_status(&p, StatusCode::FORBIDDEN, "editor");
+    assert!(p.body.contains("bookshelf.can_manage_inventory"));
+    let p = Client::new(&env.router)
+        .post(&stock, &[("copies_total", "1")])
+        .await;
+    assert!(p.is_login_redirect(), "{p:?}");
+    let p = librarian
+        .post("/inventory/999/stock/", &[("copies_total", "1")])
+        .await;
+    assert_status(&p, StatusCode::NOT_FOUND, "no such book");
+    assert_eq!(
+        env.app
+            .db
+            .book(dune.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .copies_total,
+        6
+    );
+}
