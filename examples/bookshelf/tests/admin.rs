@@ -6,8 +6,9 @@
 mod common;
 
 use bookshelf::books::Book;
+use castellan_conformance::Kind;
 use castellan_store::UserChanges;
-use common::{env, Client, Env, Page};
+use common::{env, env_on, Client, Env, Page};
 use http::StatusCode;
 
 async fn books(env: &Env) -> Vec<Book> {
@@ -387,9 +388,11 @@ async fn a_view_only_staff_user_reads_but_cannot_write() {
     assert_eq!(env.app.db.book(dune.id).await.unwrap().unwrap(), dune);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_edits_that_break_an_invariant_change_nothing() {
-    let env = env().await;
+/// On `kind`, when that server is configured (or required).
+async fn invariants(kind: Kind) {
+    let Some(env) = env_on(kind).await else {
+        return;
+    };
     let dune = book_by_isbn(&env, "9780441172719").await.unwrap();
     let other = book_by_isbn(&env, "9780441569595").await.unwrap();
     assert_eq!((dune.copies_total, dune.copies_available), (3, 3));
@@ -405,7 +408,8 @@ async fn admin_edits_that_break_an_invariant_change_nothing() {
             ("copies_available", on_shelf),
         ]
     };
-    let cases: &[(&str, Vec<(&str, &str)>, &str)] = &[
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: &[Case] = &[
         (
             "duplicate ISBN",
             edit("9780441569595", "3", "3"),
@@ -605,9 +609,10 @@ async fn the_403_page_offers_a_way_out() {
     assert!(!page.body.contains("data-testid=\"logout\""));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_inventory_sets_the_stock_within_the_copies_lent_out() {
-    let env = env().await;
+async fn inventory_stock(kind: Kind) {
+    let Some(env) = env_on(kind).await else {
+        return;
+    };
     let dune = book_by_isbn(&env, "9780441172719").await.unwrap();
     let stock = format!("/inventory/{}/stock/", dune.id);
     let mut librarian = Client::logged_in(&env.router, "librarian").await;
@@ -698,4 +703,34 @@ async fn the_inventory_sets_the_stock_within_the_copies_lent_out() {
             .copies_total,
         6
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_edits_that_break_an_invariant_change_nothing_sqlite() {
+    invariants(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_edits_that_break_an_invariant_change_nothing_postgres() {
+    invariants(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_edits_that_break_an_invariant_change_nothing_mysql() {
+    invariants(Kind::MySql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_sets_the_stock_within_the_copies_lent_out_sqlite() {
+    inventory_stock(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_sets_the_stock_within_the_copies_lent_out_postgres() {
+    inventory_stock(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_sets_the_stock_within_the_copies_lent_out_mysql() {
+    inventory_stock(Kind::MySql).await;
 }
