@@ -191,6 +191,33 @@ impl Db {
             == 1))
     }
 
+    /// Sets title, content and author (the admin's form; the status still moves only through
+    /// [`Db::article_step`]). Whether the article exists.
+    pub async fn set_article(
+        &self,
+        id: i64,
+        f: &ArticleFields,
+        author_id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = self
+            .sql("UPDATE bookshelf_article SET title = ?, content = ?, author_id = ? WHERE id = ?");
+        Ok(on_db!(self, p => sqlx::query(&sql)
+            .bind(f.title.trim())
+            .bind(&f.content)
+            .bind(author_id)
+            .bind(id)
+            .execute(p)
+            .await?
+            .rows_affected()
+            == 1))
+    }
+
+    /// Deletes an article. Whether it existed.
+    pub async fn delete_article(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let sql = self.sql("DELETE FROM bookshelf_article WHERE id = ?");
+        Ok(on_db!(self, p => sqlx::query(&sql).bind(id).execute(p).await?.rows_affected() == 1))
+    }
+
     /// Applies one workflow step if the article is in the state the step starts from (publish
     /// needs an approval). Whether it applied.
     pub async fn article_step(

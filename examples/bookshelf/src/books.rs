@@ -83,6 +83,17 @@ pub enum Lending {
     NoBook,
 }
 
+/// The outcome of [`Db::set_book`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// Written.
+    Done,
+    /// Another book has this ISBN; nothing was written.
+    IsbnTaken,
+    /// No such book, or the copies would not cover the open borrows; nothing was written.
+    Refused,
+}
+
 /// An open or closed borrow, for the inventory page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Borrow {
@@ -220,6 +231,17 @@ impl Db {
     /// Creates a book (unpublished, all copies on the shelf) and returns its id. `Ok(None)` when the
     /// ISBN is taken (a unique violation is reported, not raised).
     pub async fn create_book(&self, f: &BookFields) -> Result<Option<i64>, sqlx::Error> {
+        self.insert_book(f, f.copies_total).await
+    }
+
+    /// Creates an unpublished book with `copies_available` of its copies on the shelf (the caller
+    /// validated `0 <= copies_available <= copies_total`; the table's CHECK refuses anything else).
+    /// `Ok(None)` when the ISBN is taken.
+    pub async fn insert_book(
+        &self,
+        f: &BookFields,
+        copies_available: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
         let sql = self.sql(
             "INSERT INTO bookshelf_book (title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
@@ -231,7 +253,7 @@ impl Db {
                 .bind(&f.isbn)
                 .bind(f.publication_year)
                 .bind(f.copies_total)
-                .bind(f.copies_total)
+                .bind(copies_available)
                 .bind(false)
                 .bind(false)
                 .bind(false)
@@ -281,6 +303,79 @@ impl Db {
             Err(e) if is_unique_violation(&e) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// Sets a book's fields and its copies on the shelf (the admin's form, which edits both). One
+    /// conditional UPDATE: refused ([`Saved::Refused`]) when the book is gone or when the copies
+    /// not on the shelf (`copies_total - copies_available`) would be fewer than the copies members
+    /// have borrowed and not returned; the table's CHECK keeps `0 <= copies_available <= copies_total`.
+    pub async fn set_book(
+        &self,
+        id: i64,
+        f: &BookFields,
+        copies_available: i64,
+    ) -> Result<Saved, sqlx::Error> {
+        let sql = self.sql(
+            "UPDATE bookshelf_book SET title = ?, author = ?, isbn = ?, publication_year = ?, \
+             copies_total = ?, copies_available = ? \
+             WHERE id = ? AND ? >= 0 AND ? <= ? AND ? - ? >= \
+             (SELECT COUNT(*) FROM bookshelf_borrow WHERE book_id = ? AND returned_at IS NULL)",
+        );
+        let done = on_db!(self, p => {
+            sqlx::query(&sql)
+                .bind(f.title.trim())
+                .bind(f.author.trim())
+                .bind(&f.isbn)
+                .bind(f.publication_year)
+                .bind(f.copies_total)
+                .bind(copies_available)
+                .bind(id)
+                .bind(copies_available)
+                .bind(copies_available)
+                .bind(f.copies_total)
+                .bind(f.copies_total)
+                .bind(copies_available)
+                .bind(id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        });
+        match done {
+            Ok(1) => Ok(Saved::Done),
+            Ok(_) => Ok(Saved::Refused),
+            Err(e) if is_unique_violation(&e) => Ok(Saved::IsbnTaken),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets a book's stock; the copies on the shelf move by the same amount. One conditional
+    /// UPDATE, so a borrow or return running at the same time is never lost: refused (`Ok(false)`)
+    /// when the book is gone or the new stock is below the copies lent out.
+    pub async fn set_stock(&self, id: i64, copies_total: i64) -> Result<bool, sqlx::Error> {
+        let sql = self.sql(
+            "UPDATE bookshelf_book SET copies_available = copies_available + (? - copies_total), \
+             copies_total = ? WHERE id = ? AND copies_total - copies_available <= ?",
+        );
+        let n = on_db!(self, p => sqlx::query(&sql)
+            .bind(copies_total)
+            .bind(copies_total)
+            .bind(id)
+            .bind(copies_total)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// How many copies of the book are borrowed and not returned, by anyone.
+    pub async fn lent_out(&self, book_id: i64) -> Result<i64, sqlx::Error> {
+        let sql = self.sql(
+            "SELECT COUNT(*) AS n FROM bookshelf_borrow WHERE book_id = ? AND returned_at IS NULL",
+        );
+        Ok(on_db!(self, p => {
+            let row = sqlx::query(&sql).bind(book_id).fetch_one(p).await?;
+            row.int("n")?
+        }))
     }
 
     /// Deletes a book (and its borrow records). Whether it existed.

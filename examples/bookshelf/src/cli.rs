@@ -83,7 +83,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             )
         })?;
     tracing::info!(
-        "Bookshelf is running on http://{}/ (Ctrl-C stops it)",
+        "Bookshelf is running on http://{}/ (the admin at /admin/; Ctrl-C stops it)",
         args.bind
     );
     axum::serve(
@@ -104,7 +104,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn print_demo(report: &[(String, DemoPassword)]) {
-    println!("Demo users:");
+    println!("Demo users (root and admin are staff: they may use /admin/):");
     for (name, outcome) in report {
         match outcome {
             DemoPassword::Generated(pw) => println!("  {name:<10} password {pw}   (shown once)"),

@@ -2,7 +2,7 @@
 //! again creates nothing twice.
 
 use anyhow::Context;
-use castellan_store::{NewUser, Store};
+use castellan_store::{NewUser, Store, UserChanges};
 use rand_core::{OsRng, RngCore};
 
 use crate::articles::{ArticleFields, Step};
@@ -22,6 +22,10 @@ pub const DEMO_USERS: &[(&str, Option<&str>)] = &[
     ("chief", Some("Chief Editors")),
     ("root", None),
 ];
+
+/// The demo users who may log in to the admin (`is_staff`): the superuser, and `admin` (Admins),
+/// a staff user without superuser status who sees the Bookshelf models but not auth's.
+pub const STAFF: &[&str] = &["root", "admin"];
 
 /// What [`seed`] did with each user's password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +64,21 @@ pub async fn seed(
 ) -> anyhow::Result<Vec<(String, DemoPassword)>> {
     let mut report = Vec::new();
     for (name, group) in DEMO_USERS {
+        let staff = STAFF.contains(name);
         let existing = store.user(name).await?;
+        if let Some(user) = &existing {
+            // Databases seeded before the admin existed: make the staff users staff.
+            if staff && !user.is_staff {
+                let changes = UserChanges {
+                    is_staff: Some(true),
+                    ..UserChanges::default()
+                };
+                store
+                    .update_user(name, changes)
+                    .await
+                    .with_context(|| format!("making demo user {name} staff"))?;
+            }
+        }
         let outcome = match (existing, password) {
             (None, given) => {
                 let pw = given.map_or_else(random_password, str::to_owned);
@@ -68,7 +86,7 @@ pub async fn seed(
                 user.email = format!("{name}@example.org");
                 user.password = Some(pw.clone());
                 user.is_superuser = group.is_none();
-                user.is_staff = group.is_none();
+                user.is_staff = staff;
                 store
                     .create_user(user)
                     .await

@@ -7,7 +7,8 @@
 //!
 //! It uses only Castellan's public API: `castellan-store` (schema, sync, users), `castellan-axum`
 //! (sessions, login/logout, guards, CSRF) and `castellan-templates` (`user`, `perms`,
-//! `csrf_token`, `has_group` in minijinja templates). Its own tables (`bookshelf_book`,
+//! `csrf_token`, `has_group` in minijinja templates) and `castellan-admin` (the admin UI at `/admin/`,
+//! with `Book` and `Article` registered as model admins, see [`admin`]). Its own tables (`bookshelf_book`,
 //! `bookshelf_article`, `bookshelf_borrow`) live in the same database as the auth tables.
 //!
 //! ```no_run
@@ -20,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod articles;
 pub mod books;
 pub mod cli;
@@ -102,9 +104,23 @@ impl Bookshelf {
         let state = AppState {
             db: self.db.clone(),
             store: self.store.clone(),
-            templates,
+            templates: Arc::clone(&templates),
         };
         let routes = web::routes(state, &auth).context("a route guard is invalid")?;
-        Ok(routes.layer(auth))
+        let admin = castellan_admin::Admin::new(self.store.clone())
+            .with_title("Bookshelf administration")
+            .register(admin::BookAdmin::new(self.db.clone()))
+            .register(admin::ArticleAdmin::new(
+                self.db.clone(),
+                self.store.clone(),
+            ))
+            .router_at("/admin");
+        Ok(routes
+            .merge(admin)
+            .layer(axum::middleware::from_fn_with_state(
+                templates,
+                web::render::complete_forbidden,
+            ))
+            .layer(auth))
     }
 }

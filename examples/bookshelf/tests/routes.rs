@@ -122,6 +122,11 @@ const ROUTES: &[(&str, &str, Need)] = &[
         Need::Perms(&["can_return_book"]),
     ),
     ("GET", "/inventory/", Need::Perms(&["can_manage_inventory"])),
+    (
+        "POST",
+        "/inventory/3/stock/",
+        Need::Perms(&["can_manage_inventory"]),
+    ),
     ("GET", "/editor/", Need::EditorsGroup),
     ("GET", "/articles/", Need::Nobody),
     ("GET", "/articles/add/", Need::Perms(&["add_article"])),

@@ -397,13 +397,91 @@ pub async fn give_back(
 
 /// `GET /inventory/`: stock and borrow records.
 pub async fn inventory(State(state): State<AppState>, auth: AuthSession) -> AppResult {
+    inventory_page(&state, &auth, StatusCode::OK, None).await
+}
+
+/// The inventory page, with `error` = (book id, message, submitted value) shown at that book's
+/// stock form.
+async fn inventory_page(
+    state: &AppState,
+    auth: &AuthSession,
+    status: StatusCode,
+    error: Option<(i64, String, String)>,
+) -> AppResult {
     let books = state.db.books(true).await?;
     let borrows = state.db.borrows().await?;
-    ok(
+    let (error_id, error, submitted) = match error {
+        Some((id, message, value)) => (Some(id), Some(message), Some(value)),
+        None => (None, None, None),
+    };
+    page(
         &state.templates,
-        &auth,
+        auth,
+        status,
         "books/inventory.html",
-        context! { books => s(&books), borrows => s(&borrows) },
+        context! { books => s(&books), borrows => s(&borrows), error_id, error, submitted },
+    )
+    .await
+}
+
+/// The stock form as posted.
+#[derive(Debug, Default, Deserialize)]
+pub struct StockForm {
+    copies_total: Option<String>,
+}
+
+/// `POST /inventory/{id}/stock/` (`can_manage_inventory`): sets the stock, moving the copies on
+/// the shelf by the same amount. 302 back to the inventory when done; the page again with the
+/// reason when the value is invalid (400) or below the copies lent out (409); nothing changes then.
+pub async fn set_stock(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Path(id): Path<String>,
+    Form(form): Form<StockForm>,
+) -> AppResult {
+    let Some(book) = existing(&state, &id).await? else {
+        return not_found(&state.templates, &auth).await;
+    };
+    let raw = form.copies_total.as_deref().unwrap_or("").trim().to_owned();
+    let total = match raw.parse::<i64>() {
+        Ok(n) if (0..=10_000).contains(&n) => n,
+        Ok(_) => {
+            let msg = "Enter a number of copies between 0 and 10000.".to_owned();
+            return inventory_page(
+                &state,
+                &auth,
+                StatusCode::BAD_REQUEST,
+                Some((book.id, msg, raw)),
+            )
+            .await;
+        }
+        Err(_) => {
+            let msg = "Enter a whole number.".to_owned();
+            return inventory_page(
+                &state,
+                &auth,
+                StatusCode::BAD_REQUEST,
+                Some((book.id, msg, raw)),
+            )
+            .await;
+        }
+    };
+    if state.db.set_stock(book.id, total).await? {
+        messages::success(&auth, format!("Stock of “{}” set to {total}", book.title));
+        return Ok(redirect("/inventory/"));
+    }
+    let Some(now) = state.db.book(book.id).await? else {
+        return not_found(&state.templates, &auth).await;
+    };
+    let msg = format!(
+        "{} copies are lent out: the stock cannot be lower.",
+        now.copies_total - now.copies_available
+    );
+    inventory_page(
+        &state,
+        &auth,
+        StatusCode::CONFLICT,
+        Some((book.id, msg, raw)),
     )
     .await
 }

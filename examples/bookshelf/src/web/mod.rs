@@ -206,6 +206,15 @@ pub fn routes(state: AppState, auth: &AuthLayer) -> Result<Router, castellan_axu
             )?,
         )
         .route(
+            "/inventory/{id}/stock/",
+            g.perms(
+                "/inventory/{id}/stock/",
+                &["bookshelf.can_manage_inventory"],
+                false,
+                post(books::set_stock),
+            )?,
+        )
+        .route(
             "/editor/",
             g.group("/editor/", "Editors", get(books::editor))?,
         )

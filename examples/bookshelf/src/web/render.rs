@@ -90,12 +90,57 @@ impl Templates {
     }
 
     /// The 403 page for `principal`, naming what is missing (`missing` permissions, else `message`).
+    ///
+    /// A guard's handler sees only the principal, so this page has no CSRF token (hence no logout
+    /// form) and no groups; it carries a [`ForbiddenPage`] extension from which
+    /// [`complete_forbidden`] renders it again with the request's session.
     pub fn forbidden(&self, principal: &Principal, missing: &[String], message: &str) -> Response {
         let auth = castellan_templates::auth_context(principal, Vec::new(), None);
         let ctx = context! { permissions => missing.to_vec(), message => message, ..auth };
         match self.render("403.html", ctx) {
-            Ok(html) => (StatusCode::FORBIDDEN, Html(html)).into_response(),
+            Ok(html) => {
+                let mut response = (StatusCode::FORBIDDEN, Html(html)).into_response();
+                response.extensions_mut().insert(ForbiddenPage {
+                    missing: missing.to_vec(),
+                    message: message.to_owned(),
+                });
+                response
+            }
             Err(e) => AppError::from(e).into_response(),
+        }
+    }
+}
+
+/// What a 403 page rendered without the request said (see [`Templates::forbidden`]).
+#[derive(Debug, Clone)]
+pub struct ForbiddenPage {
+    /// The missing permissions.
+    pub missing: Vec<String>,
+    /// The guard's sentence.
+    pub message: String,
+}
+
+/// Middleware (inside the `AuthLayer`): a response carrying [`ForbiddenPage`] is rendered again as
+/// a full page for the request's session: the header then shows the user's groups and the logout
+/// form (it needs the CSRF token, which only the session has). When that fails, the plain 403 page
+/// stays (it links to the login page).
+pub async fn complete_forbidden(
+    axum::extract::State(templates): axum::extract::State<Arc<Templates>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let auth = request.extensions().get::<AuthSession>().cloned();
+    let mut response = next.run(request).await;
+    let (Some(auth), Some(forbidden)) = (auth, response.extensions_mut().remove::<ForbiddenPage>())
+    else {
+        return response;
+    };
+    let ctx = context! { permissions => forbidden.missing, message => forbidden.message };
+    match page(&templates, &auth, StatusCode::FORBIDDEN, "403.html", ctx).await {
+        Ok(full) => full,
+        Err(e) => {
+            tracing::warn!(error = %e, "the full 403 page failed; answering the plain one");
+            response
         }
     }
 }
@@ -177,7 +222,14 @@ impl Pages for BookshelfPages {
     fn forbidden(&self, message: &str) -> Response {
         let ctx = context! { message => message };
         match self.templates.render("403.html", ctx) {
-            Ok(html) => (StatusCode::FORBIDDEN, Html(html)).into_response(),
+            Ok(html) => {
+                let mut response = (StatusCode::FORBIDDEN, Html(html)).into_response();
+                response.extensions_mut().insert(ForbiddenPage {
+                    missing: Vec::new(),
+                    message: message.to_owned(),
+                });
+                response
+            }
             Err(e) => AppError::from(e).into_response(),
         }
     }

@@ -153,7 +153,17 @@ impl Client {
     /// A form POST carrying the CSRF token.
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let token = self.cookies.get("csrftoken").cloned().unwrap_or_default();
-        let mut body = format!("csrfmiddlewaretoken={token}");
+        self.post_with_token(path, &token, form).await
+    }
+
+    /// A form POST carrying `token` as `csrfmiddlewaretoken` (e.g. one taken from a page).
+    pub async fn post_with_token(
+        &mut self,
+        path: &str,
+        token: &str,
+        form: &[(&str, &str)],
+    ) -> Page {
+        let mut body = format!("csrfmiddlewaretoken={}", encode(token));
         for (k, v) in form {
             body.push('&');
             body.push_str(k);

@@ -1,0 +1,459 @@
+//! Bookshelf's models in castellan-admin (`/admin/bookshelf/book/`, `/admin/bookshelf/article/`).
+//!
+//! Each [`ModelAdmin`] reads and writes through the application's own [`Db`] functions and
+//! validates with the application's own rules ([`BookFields::validate`],
+//! [`ArticleFields::validate`]), so the admin cannot store what the application's forms would
+//! refuse: a duplicate ISBN, copies on the shelf outside `0..=stock`, or fewer copies off the shelf
+//! than members have borrowed. The permission hooks are Django's defaults (`view_*` or `change_*`
+//! to see, `add_*`, `change_*`, `delete_*` to write; the app shows with any `bookshelf.*`
+//! permission).
+//!
+//! The workflow flags (published, archived, featured, premium; an article's status and approval)
+//! are shown in the lists but are not form fields: they need custom permissions
+//! (`can_publish_book`, `can_approve_article`, …) that `ModelAdmin::create`/`update` cannot check,
+//! because castellan-admin does not hand them the user. They move only through the application's
+//! guarded actions.
+
+use castellan_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};
+use castellan_store::Store;
+
+use crate::articles::{Article, ArticleFields, Status};
+use crate::books::{Book, BookFields, Saved};
+use crate::db::Db;
+use crate::web::parse_id;
+
+fn failed(e: impl std::error::Error + Send + Sync + 'static) -> ModelError {
+    ModelError::Failed(Box::new(e))
+}
+
+/// A field with an explicit label.
+fn field(name: &str, label: &str, kind: FieldKind, required: bool) -> Field {
+    let mut f = Field::new(name, kind);
+    f.label = label.to_owned();
+    f.required = required;
+    f
+}
+
+fn value<'a>(values: &'a Values, name: &str) -> &'a str {
+    values.get(name).map_or("", String::as_str)
+}
+
+/// An integer form value that the admin has already checked to be a whole number (or empty).
+fn int(values: &Values, name: &str, label: &str) -> Result<Option<i64>, String> {
+    let v = value(values, name);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse::<i64>()
+        .map(Some)
+        .map_err(|_| format!("{label}: enter a whole number."))
+}
+
+/// `Book` in the admin.
+#[derive(Debug, Clone)]
+pub struct BookAdmin {
+    db: Db,
+}
+
+impl BookAdmin {
+    /// Books stored in `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    fn object(book: &Book) -> Object {
+        let mut status = Vec::new();
+        if book.is_archived {
+            status.push("archived");
+        } else if book.is_published {
+            status.push("published");
+        } else {
+            status.push("draft");
+        }
+        if book.is_featured {
+            status.push("featured");
+        }
+        if book.is_premium {
+            status.push("premium");
+        }
+        let values = Values::from([
+            ("title".to_owned(), book.title.clone()),
+            ("author".to_owned(), book.author.clone()),
+            ("isbn".to_owned(), book.isbn.clone()),
+            (
+                "publication_year".to_owned(),
+                book.publication_year
+                    .map_or_else(String::new, |y| y.to_string()),
+            ),
+            ("copies_total".to_owned(), book.copies_total.to_string()),
+            (
+                "copies_available".to_owned(),
+                book.copies_available.to_string(),
+            ),
+            ("status".to_owned(), status.join(", ")),
+        ]);
+        Object {
+            id: book.id.to_string(),
+            label: book.title.clone(),
+            values,
+        }
+    }
+
+    /// The submitted values as the application's fields, with every problem (field label first).
+    fn parse(values: &Values) -> Result<(BookFields, i64), ModelError> {
+        let mut errors = Vec::new();
+        let year = int(values, "publication_year", "Publication year").unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
+        let mut number = |name: &str, label: &str| match int(values, name, label) {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                errors.push(format!("{label}: this field is required."));
+                0
+            }
+            Err(e) => {
+                errors.push(e);
+                0
+            }
+        };
+        let copies_total = number("copies_total", "Copies owned");
+        let copies_available = number("copies_available", "Copies on the shelf");
+        let fields = BookFields {
+            title: value(values, "title").trim().to_owned(),
+            author: value(values, "author").trim().to_owned(),
+            isbn: value(values, "isbn").trim().replace('-', ""),
+            publication_year: year,
+            copies_total,
+        };
+        for (name, message) in fields.validate() {
+            errors.push(format!("{}: {message}", Self::label(name)));
+        }
+        if !(0..=copies_total).contains(&copies_available) {
+            errors.push(format!(
+                "Copies on the shelf: enter a number between 0 and the copies owned ({copies_total})."
+            ));
+        }
+        if errors.is_empty() {
+            Ok((fields, copies_available))
+        } else {
+            Err(ModelError::Invalid(errors))
+        }
+    }
+
+    fn label(name: &str) -> &'static str {
+        match name {
+            "title" => "Title",
+            "author" => "Author",
+            "isbn" => "ISBN",
+            "publication_year" => "Publication year",
+            "copies_total" => "Copies owned",
+            _ => "Copies on the shelf",
+        }
+    }
+
+    async fn fetch(&self, id: i64) -> Result<Object, ModelError> {
+        match self.db.book(id).await.map_err(failed)? {
+            Some(b) => Ok(Self::object(&b)),
+            None => Err(ModelError::NotFound),
+        }
+    }
+
+    fn duplicate_isbn() -> ModelError {
+        ModelError::Invalid(vec!["ISBN: Book with this ISBN already exists.".to_owned()])
+    }
+}
+
+impl ModelAdmin for BookAdmin {
+    fn app_label(&self) -> &str {
+        "bookshelf"
+    }
+    fn model_name(&self) -> &str {
+        "book"
+    }
+    fn verbose_name_plural(&self) -> String {
+        "Books".to_owned()
+    }
+    fn fields(&self) -> Vec<Field> {
+        vec![
+            field("title", "Title", FieldKind::Text, true),
+            field("author", "Author", FieldKind::Text, true),
+            field("isbn", "ISBN", FieldKind::Text, true),
+            field(
+                "publication_year",
+                "Publication year",
+                FieldKind::Integer,
+                false,
+            ),
+            field("copies_total", "Copies owned", FieldKind::Integer, true),
+            field(
+                "copies_available",
+                "Copies on the shelf",
+                FieldKind::Integer,
+                true,
+            ),
+        ]
+    }
+    fn list_display(&self) -> Vec<String> {
+        [
+            "title",
+            "author",
+            "isbn",
+            "copies_available",
+            "copies_total",
+            "status",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+    fn list(&self) -> BoxFuture<'_, Result<Vec<Object>, ModelError>> {
+        Box::pin(async move {
+            let books = self.db.books(true).await.map_err(failed)?;
+            Ok(books.iter().map(Self::object).collect())
+        })
+    }
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
+        Box::pin(async move {
+            let Some(id) = parse_id(id) else {
+                return Ok(None);
+            };
+            Ok(self
+                .db
+                .book(id)
+                .await
+                .map_err(failed)?
+                .map(|b| Self::object(&b)))
+        })
+    }
+    fn create<'a>(&'a self, values: &'a Values) -> BoxFuture<'a, Result<Object, ModelError>> {
+        Box::pin(async move {
+            let (fields, on_shelf) = Self::parse(values)?;
+            if self
+                .db
+                .isbn_taken(&fields.isbn, None)
+                .await
+                .map_err(failed)?
+            {
+                return Err(Self::duplicate_isbn());
+            }
+            match self
+                .db
+                .insert_book(&fields, on_shelf)
+                .await
+                .map_err(failed)?
+            {
+                Some(id) => self.fetch(id).await,
+                None => Err(Self::duplicate_isbn()),
+            }
+        })
+    }
+    fn update<'a>(
+        &'a self,
+        id: &'a str,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Object, ModelError>> {
+        Box::pin(async move {
+            let id = parse_id(id).ok_or(ModelError::NotFound)?;
+            let (fields, on_shelf) = Self::parse(values)?;
+            if self
+                .db
+                .isbn_taken(&fields.isbn, Some(id))
+                .await
+                .map_err(failed)?
+            {
+                return Err(Self::duplicate_isbn());
+            }
+            match self
+                .db
+                .set_book(id, &fields, on_shelf)
+                .await
+                .map_err(failed)?
+            {
+                Saved::Done => self.fetch(id).await,
+                Saved::IsbnTaken => Err(Self::duplicate_isbn()),
+                Saved::Refused => {
+                    // Gone, or the borrows are not covered: say which.
+                    self.fetch(id).await?;
+                    let lent = self.db.lent_out(id).await.map_err(failed)?;
+                    Err(ModelError::Invalid(vec![format!(
+                        "Copies on the shelf: {lent} copies are lent out, so at most {} of the {} copies owned can be on the shelf.",
+                        (fields.copies_total - lent).max(0),
+                        fields.copies_total
+                    )]))
+                }
+            }
+        })
+    }
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), ModelError>> {
+        Box::pin(async move {
+            let id = parse_id(id).ok_or(ModelError::NotFound)?;
+            if self.db.delete_book(id).await.map_err(failed)? {
+                Ok(())
+            } else {
+                Err(ModelError::NotFound)
+            }
+        })
+    }
+}
+
+/// `Article` in the admin. The author is a username (Django's admin shows a foreign-key select).
+#[derive(Debug, Clone)]
+pub struct ArticleAdmin {
+    db: Db,
+    store: Store,
+}
+
+impl ArticleAdmin {
+    /// Articles stored in `db`, authors looked up in `store`.
+    pub fn new(db: Db, store: Store) -> Self {
+        Self { db, store }
+    }
+
+    fn object(a: &Article) -> Object {
+        let status = match a.status {
+            Status::Draft => "draft",
+            Status::Review if a.approved_by.is_some() => "review (approved)",
+            Status::Review => "review",
+            Status::Published => "published",
+        };
+        let values = Values::from([
+            ("title".to_owned(), a.title.clone()),
+            ("content".to_owned(), a.content.clone()),
+            ("author".to_owned(), a.author.clone()),
+            ("status".to_owned(), status.to_owned()),
+            (
+                "featured".to_owned(),
+                if a.is_featured { "yes" } else { "no" }.to_owned(),
+            ),
+        ]);
+        Object {
+            id: a.id.to_string(),
+            label: a.title.clone(),
+            values,
+        }
+    }
+
+    /// The fields and the author's user id, or every problem.
+    async fn parse(&self, values: &Values) -> Result<(ArticleFields, i64), ModelError> {
+        let fields = ArticleFields {
+            title: value(values, "title").trim().to_owned(),
+            content: value(values, "content").replace("\r\n", "\n"),
+        };
+        let mut errors: Vec<String> = fields
+            .validate()
+            .into_iter()
+            .map(|(name, m)| {
+                let label = if name == "title" { "Title" } else { "Content" };
+                format!("{label}: {m}")
+            })
+            .collect();
+        let username = value(values, "author");
+        let author = if username.is_empty() {
+            errors.push("Author: this field is required.".to_owned());
+            None
+        } else {
+            match self.store.user(username).await.map_err(failed)? {
+                Some(u) => Some(u.id),
+                None => {
+                    errors.push(format!("Author: there is no user named {username:?}."));
+                    None
+                }
+            }
+        };
+        match author {
+            Some(id) if errors.is_empty() => Ok((fields, id)),
+            _ => Err(ModelError::Invalid(errors)),
+        }
+    }
+
+    async fn fetch(&self, id: i64) -> Result<Object, ModelError> {
+        match self.db.article(id).await.map_err(failed)? {
+            Some(a) => Ok(Self::object(&a)),
+            None => Err(ModelError::NotFound),
+        }
+    }
+}
+
+impl ModelAdmin for ArticleAdmin {
+    fn app_label(&self) -> &str {
+        "bookshelf"
+    }
+    fn model_name(&self) -> &str {
+        "article"
+    }
+    fn verbose_name_plural(&self) -> String {
+        "Articles".to_owned()
+    }
+    fn fields(&self) -> Vec<Field> {
+        vec![
+            field("title", "Title", FieldKind::Text, true),
+            field("content", "Content", FieldKind::TextArea, true),
+            field("author", "Author (username)", FieldKind::Text, true),
+        ]
+    }
+    fn list_display(&self) -> Vec<String> {
+        ["title", "author", "status", "featured"]
+            .map(str::to_owned)
+            .to_vec()
+    }
+    fn list(&self) -> BoxFuture<'_, Result<Vec<Object>, ModelError>> {
+        Box::pin(async move {
+            let articles = self.db.articles(true).await.map_err(failed)?;
+            Ok(articles.iter().map(Self::object).collect())
+        })
+    }
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
+        Box::pin(async move {
+            let Some(id) = parse_id(id) else {
+                return Ok(None);
+            };
+            Ok(self
+                .db
+                .article(id)
+                .await
+                .map_err(failed)?
+                .map(|a| Self::object(&a)))
+        })
+    }
+    fn create<'a>(&'a self, values: &'a Values) -> BoxFuture<'a, Result<Object, ModelError>> {
+        Box::pin(async move {
+            let (fields, author) = self.parse(values).await?;
+            let id = self
+                .db
+                .create_article(&fields, author)
+                .await
+                .map_err(failed)?;
+            self.fetch(id).await
+        })
+    }
+    fn update<'a>(
+        &'a self,
+        id: &'a str,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Object, ModelError>> {
+        Box::pin(async move {
+            let id = parse_id(id).ok_or(ModelError::NotFound)?;
+            let (fields, author) = self.parse(values).await?;
+            if self
+                .db
+                .set_article(id, &fields, author)
+                .await
+                .map_err(failed)?
+            {
+                self.fetch(id).await
+            } else {
+                Err(ModelError::NotFound)
+            }
+        })
+    }
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), ModelError>> {
+        Box::pin(async move {
+            let id = parse_id(id).ok_or(ModelError::NotFound)?;
+            if self.db.delete_article(id).await.map_err(failed)? {
+                Ok(())
+            } else {
+                Err(ModelError::NotFound)
+            }
+        })
+    }
+}
