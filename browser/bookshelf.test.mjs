@@ -184,4 +184,45 @@ describe('bookshelf in a browser', () => {
     assert.equal(await viewer.textContent('[data-testid="copies"]'), before);
     await viewer.context().close();
   });
+
+  test("in /admin/, root grants Viewers add_book and a viewer's next request has it", async () => {
+    const viewer = await newPage(browser);
+    await logIn(viewer, 'viewer');
+    await viewer.goto(`${server.url}/books/`);
+    assert.equal(await viewer.locator('[data-testid="add-book"]').count(), 0);
+    assert.equal(await viewer.locator('[data-testid="nav-admin"]').count(), 0, 'no Admin link for non-staff');
+
+    // A staff member of Admins sees the bookshelf models, not auth's users and groups.
+    const admin = await newPage(browser);
+    await logIn(admin, 'admin');
+    await click(admin, '[data-testid="nav-admin"]');
+    assert.equal(await admin.locator('[data-testid="app-bookshelf"]').count(), 1);
+    assert.equal(await admin.locator('[data-testid="app-auth"]').count(), 0);
+    await screenshot(admin, 'bookshelf-admin-staff-index');
+    await admin.context().close();
+
+    const root = await newPage(browser);
+    await logIn(root, 'root');
+    await root.goto(`${server.url}/admin/auth/group/`);
+    await click(root, '[data-testid="group-row-Viewers"] a');
+    await root.check('[data-testid="perm-bookshelf.add_book"]');
+    await click(root, '[data-testid="review"]');
+    assert.match(await root.textContent('[data-testid="review-add"]'), /bookshelf\.add_book/);
+    await click(root, '[data-testid="save-form"] [data-testid="save"]');
+    assert.equal(await root.locator('[data-testid="saved"]').count(), 1);
+
+    await viewer.reload();
+    assert.equal(await viewer.locator('[data-testid="add-book"]').count(), 1, 'the grant shows on the next request');
+    await screenshot(viewer, 'bookshelf-viewer-after-grant');
+
+    // And the revocation too.
+    await root.uncheck('[data-testid="perm-bookshelf.add_book"]');
+    await click(root, '[data-testid="review"]');
+    assert.match(await root.textContent('[data-testid="review-remove"]'), /bookshelf\.add_book/);
+    await click(root, '[data-testid="save-form"] [data-testid="save"]');
+    const res = await viewer.goto(`${server.url}/books/add/`);
+    assert.equal(res.status(), 403, 'the revocation shows on the next request');
+    await viewer.context().close();
+    await root.context().close();
+  });
 });
