@@ -20,9 +20,8 @@ async fn edit(c: &mut Client, env: &Env, user: &str, extra: &[(&str, &str)]) -> 
         .status()
 }
 
-#[tokio::test]
-async fn helen_cannot_grant_a_permission_she_does_not_hold() {
-    let env = env().await;
+async fn helen_cannot_grant_a_permission_she_does_not_hold(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let s = edit(&mut helen, &env, "tom", &[("perm", "auth.delete_user")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -51,9 +50,8 @@ async fn helen_cannot_grant_a_permission_she_does_not_hold() {
         .contains(&"user:helen user.grant tom".to_owned()));
 }
 
-#[tokio::test]
-async fn helen_cannot_add_a_user_to_a_stronger_group() {
-    let env = env().await;
+async fn helen_cannot_add_a_user_to_a_stronger_group(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let s = edit(
         &mut helen,
@@ -75,9 +73,8 @@ async fn helen_cannot_add_a_user_to_a_stronger_group() {
     assert_eq!(env.store.user_groups("tom").await.unwrap(), ["Viewers"]);
 }
 
-#[tokio::test]
-async fn helen_cannot_set_staff_or_superuser() {
-    let env = env().await;
+async fn helen_cannot_set_staff_or_superuser(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     for flag in ["is_superuser", "is_staff"] {
         let s = edit(
@@ -119,9 +116,8 @@ async fn helen_cannot_set_staff_or_superuser() {
     assert!(env.store.user("tom").await.unwrap().unwrap().is_staff);
 }
 
-#[tokio::test]
-async fn helen_cannot_edit_herself() {
-    let env = env().await;
+async fn helen_cannot_edit_herself(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let s = edit(&mut helen, &env, "helen", &[("perm", "auth.view_user")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -140,9 +136,8 @@ async fn helen_cannot_edit_herself() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn helen_cannot_touch_a_stronger_user_or_a_superuser() {
-    let env = env().await;
+async fn helen_cannot_touch_a_stronger_user_or_a_superuser(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     for target in ["sid", "root"] {
         let s = edit(&mut helen, &env, target, &[("shown_flag", "is_active")]).await;
@@ -176,9 +171,8 @@ async fn helen_cannot_touch_a_stronger_user_or_a_superuser() {
     }
 }
 
-#[tokio::test]
-async fn an_unknown_field_is_a_400_and_writes_nothing() {
-    let env = env().await;
+async fn an_unknown_field_is_a_400_and_writes_nothing(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let s = edit(
         &mut root,
@@ -200,9 +194,8 @@ async fn an_unknown_field_is_a_400_and_writes_nothing() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn the_last_active_superuser_remains() {
-    let env = env().await;
+async fn the_last_active_superuser_remains(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     // Un-superuser herself: 409, nothing changed.
     let s = edit(
@@ -258,9 +251,8 @@ async fn the_last_active_superuser_remains() {
     assert!(env.store.user("tom").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn a_stale_user_version_is_refused_with_the_current_state() {
-    let env = env().await;
+async fn a_stale_user_version_is_refused_with_the_current_state(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let old = version(&env, "tom").await;
     env.store
@@ -291,9 +283,8 @@ async fn a_stale_user_version_is_refused_with_the_current_state() {
     );
 }
 
-#[tokio::test]
-async fn helen_cannot_grant_a_group_a_permission_she_lacks() {
-    let env = env().await;
+async fn helen_cannot_grant_a_group_a_permission_she_lacks(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let v = env
         .store
@@ -351,9 +342,8 @@ async fn helen_cannot_grant_a_group_a_permission_she_lacks() {
         .contains(&"user:helen group.grant Viewers".to_owned()));
 }
 
-#[tokio::test]
-async fn a_view_only_user_cannot_post_changes() {
-    let env = env().await;
+async fn a_view_only_user_cannot_post_changes(db: TestDb) {
+    let env = env(db).await;
     env.store
         .add_user_to_groups("bob", &["Viewers".into()])
         .await
@@ -370,3 +360,16 @@ async fn a_view_only_user_cannot_post_changes() {
         "tom@example.org"
     );
 }
+
+admin_tests!(
+    helen_cannot_grant_a_permission_she_does_not_hold,
+    helen_cannot_add_a_user_to_a_stronger_group,
+    helen_cannot_set_staff_or_superuser,
+    helen_cannot_edit_herself,
+    helen_cannot_touch_a_stronger_user_or_a_superuser,
+    an_unknown_field_is_a_400_and_writes_nothing,
+    the_last_active_superuser_remains,
+    a_stale_user_version_is_refused_with_the_current_state,
+    helen_cannot_grant_a_group_a_permission_she_lacks,
+    a_view_only_user_cannot_post_changes,
+);

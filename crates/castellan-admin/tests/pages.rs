@@ -6,9 +6,8 @@ mod common;
 use common::*;
 use http::StatusCode;
 
-#[tokio::test]
-async fn user_list_searches_filters_and_pages() {
-    let env = env().await;
+async fn user_list_searches_filters_and_pages(db: TestDb) {
+    let env = env(db).await;
     for i in 0..130 {
         user(&env.store, &format!("bulk{i:03}"), |u| {
             u.first_name = "Bulk".into()
@@ -60,9 +59,8 @@ async fn user_list_searches_filters_and_pages() {
     );
 }
 
-#[tokio::test]
-async fn create_user_set_password_and_see_provenance() {
-    let env = env().await;
+async fn create_user_set_password_and_see_provenance(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let r = root
         .post(
@@ -181,9 +179,8 @@ async fn create_user_set_password_and_see_provenance() {
     assert!(env.store.user("nina").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn groups_create_review_save_rename_delete() {
-    let env = env().await;
+async fn groups_create_review_save_rename_delete(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let r = root
         .post("/admin/auth/group/add/", &[("name", "Editors")])
@@ -328,9 +325,8 @@ async fn groups_create_review_save_rename_delete() {
     );
 }
 
-#[tokio::test]
-async fn permissions_browse_and_create() {
-    let env = env().await;
+async fn permissions_browse_and_create(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let r = root
         .post(
@@ -366,9 +362,8 @@ async fn permissions_browse_and_create() {
         .contains(&"user:root permission.create bookshelf.publish_book".to_owned()));
 }
 
-#[tokio::test]
-async fn matrix_and_audit_pages() {
-    let env = env().await;
+async fn matrix_and_audit_pages(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let (s, html) = helen.page("/admin/matrix/?app=auth").await;
     assert_eq!(s, StatusCode::OK);
@@ -396,9 +391,8 @@ async fn matrix_and_audit_pages() {
     );
 }
 
-#[tokio::test]
-async fn names_are_escaped() {
-    let env = env().await;
+async fn names_are_escaped(db: TestDb) {
+    let env = env(db).await;
     env.store
         .create_group("<script>alert(1)</script>")
         .await
@@ -408,3 +402,12 @@ async fn names_are_escaped() {
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains("&lt;script&gt;"));
 }
+
+admin_tests!(
+    user_list_searches_filters_and_pages,
+    create_user_set_password_and_see_provenance,
+    groups_create_review_save_rename_delete,
+    permissions_browse_and_create,
+    matrix_and_audit_pages,
+    names_are_escaped,
+);
