@@ -361,7 +361,60 @@ async fn a_view_only_user_cannot_post_changes(db: TestDb) {
     );
 }
 
+/// Two admins each demote a different one of the two superusers at the same moment: the row locks
+/// (and, on MariaDB, the read-committed re-read) make the second see the first's change, so one
+/// superuser always remains.
+async fn concurrent_demotions_leave_an_active_superuser(db: TestDb) {
+    let env = env(db).await;
+    let promote = castellan_store::UserEdit {
+        is_superuser: Some(true),
+        ..Default::default()
+    };
+    let demote = castellan_store::UserEdit {
+        is_superuser: Some(false),
+        ..Default::default()
+    };
+    for round in 0..4 {
+        let vt = version(&env, "tom").await;
+        env.store
+            .apply_user_edit("tom", &vt, &promote)
+            .await
+            .unwrap();
+        let (vr, vt) = (version(&env, "root").await, version(&env, "tom").await);
+        let (a, b) = tokio::join!(
+            env.store.apply_user_edit("root", &vr, &demote),
+            env.store.apply_user_edit("tom", &vt, &demote)
+        );
+        let left: Vec<String> = [("root", &a), ("tom", &b)]
+            .into_iter()
+            .filter(|(_, r)| r.is_err())
+            .map(|(u, _)| u.to_owned())
+            .collect();
+        assert_eq!(
+            left.len(),
+            1,
+            "round {round}: exactly one demotion succeeds"
+        );
+        let su = env.store.user(&left[0]).await.unwrap().unwrap();
+        assert!(su.is_superuser && su.is_active, "round {round}");
+        if left[0] == "tom" {
+            // Put root back as the superuser for the next round.
+            let vr = version(&env, "root").await;
+            env.store
+                .apply_user_edit("root", &vr, &promote)
+                .await
+                .unwrap();
+            let vt = version(&env, "tom").await;
+            env.store
+                .apply_user_edit("tom", &vt, &demote)
+                .await
+                .unwrap();
+        }
+    }
+}
+
 admin_tests!(
+    concurrent_demotions_leave_an_active_superuser,
     helen_cannot_grant_a_permission_she_does_not_hold,
     helen_cannot_add_a_user_to_a_stronger_group,
     helen_cannot_set_staff_or_superuser,

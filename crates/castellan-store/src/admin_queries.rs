@@ -3,10 +3,15 @@
 //!
 //! A versioned edit carries the fingerprint ([`UserState::version`], [`GroupState::version`]) of the
 //! state the editor was shown. The edit re-reads that state **inside its transaction**, after taking
-//! a row lock (PostgreSQL and MariaDB: `FOR UPDATE`; SQLite transactions are serialisable), and is
-//! refused with [`Error::Conflict`] when it moved: two admins editing the same object cannot silently
-//! undo each other. Edits that would leave no active superuser are refused with [`Error::Refused`]
-//! inside the same transaction, so nothing is written.
+//! a row lock (PostgreSQL and MariaDB: `FOR UPDATE`, rows locked in id order; SQLite transactions
+//! are serialisable), and is refused with [`Error::Conflict`] when it moved: two admins editing the
+//! same object cannot silently undo each other. Edits that would leave no active superuser are
+//! refused with [`Error::Refused`] inside the same transaction, so nothing is written.
+//!
+//! MariaDB/MySQL run these transactions at `READ COMMITTED`: at InnoDB's default `REPEATABLE READ`
+//! a plain `SELECT` after a lock wait still reads the snapshot taken before the wait, so the
+//! re-read would miss the change the lock was waiting for (and two concurrent demotions could
+//! each count the other superuser). PostgreSQL's default is already `READ COMMITTED`.
 
 use castellan_core::User;
 use sha2::{Digest, Sha256};
@@ -216,17 +221,32 @@ macro_rules! group_perms {
     }};
 }
 
+/// Begins a transaction for a versioned edit on pool `$p` (MariaDB/MySQL: `READ COMMITTED`, see
+/// the module doc). Binds the connection to `$conn` and the transaction to `$tx`.
+macro_rules! begin_edit {
+    ($p:expr, $d:expr, $conn:ident, $tx:ident) => {
+        let mut $conn = $p.acquire().await?;
+        if $d == Dialect::MySql {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                .execute(&mut *$conn)
+                .await?;
+        }
+        let mut $tx = sqlx::Connection::begin(&mut *$conn).await?;
+    };
+}
+
 /// Fails with [`Error::Refused`] when no active superuser is left (call after the change, inside
-/// the transaction).
+/// the transaction). A locking read: it sees the latest committed rows on every database.
 macro_rules! ensure_superuser_left {
     ($conn:expr, $d:expr) => {{
         let left = sqlx::query(&format!(
-            "SELECT count(*) AS n FROM auth_user WHERE is_superuser = {t} AND is_active = {t}",
+            "SELECT id FROM auth_user WHERE is_superuser = {t} AND is_active = {t}{}",
+            for_update($d),
             t = $d.true_lit()
         ))
-        .fetch_one(&mut *$conn)
+        .fetch_all(&mut *$conn)
         .await?
-        .int("n")?;
+        .len();
         if left == 0 {
             return Err(Error::Refused(
                 "At least one active superuser must remain: make another user an active superuser first.".into(),
@@ -241,7 +261,7 @@ macro_rules! lock_superusers {
     ($conn:expr, $d:expr) => {{
         if $d != Dialect::Sqlite {
             sqlx::query(&format!(
-                "SELECT id FROM auth_user WHERE is_superuser = {t} AND is_active = {t}{}",
+                "SELECT id FROM auth_user WHERE is_superuser = {t} AND is_active = {t} ORDER BY id{}",
                 for_update($d),
                 t = $d.true_lit()
             ))
@@ -278,10 +298,30 @@ impl Store {
                  OR u.first_name {like} ? ESCAPE '!' OR u.last_name {like} ? ESCAPE '!')"
             ));
         }
-        if q.group.is_some() {
+        // The group by its exact name (MariaDB's collation would match `helpdesk` to `Helpdesk`),
+        // then its members by id through the (user_id, group_id) unique index.
+        let group_id = match &q.group {
+            Some(g) => {
+                let found = on_pool!(&self.pool, p => {
+                    exact_id!(p, d, "SELECT id, name FROM auth_group WHERE name = ?", g.as_str())
+                });
+                match found {
+                    Some(id) => Some(id),
+                    None => {
+                        return Ok(UserPage {
+                            users: Vec::new(),
+                            next: None,
+                            total: 0,
+                            more_than_total: false,
+                        })
+                    }
+                }
+            }
+            None => None,
+        };
+        if group_id.is_some() {
             cond.push_str(
-                " AND EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id \
-                 WHERE ug.user_id = u.id AND g.name = ?)",
+                " AND EXISTS (SELECT 1 FROM auth_user_groups ug WHERE ug.user_id = u.id AND ug.group_id = ?)",
             );
         }
         for (flag, col) in [
@@ -317,8 +357,8 @@ impl Store {
                         .bind(s.clone())
                         .bind(s.clone());
                 }
-                if let Some(g) = &q.group {
-                    q2 = q2.bind(g.clone());
+                if let Some(g) = group_id {
+                    q2 = q2.bind(g);
                 }
                 for flag in [q.is_active, q.is_staff, q.is_superuser]
                     .into_iter()
@@ -407,7 +447,7 @@ impl Store {
             for_update(d)
         );
         on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
+            begin_edit!(p, d, conn, tx);
             let uid = user_id!(&mut *tx, d, username);
             lock_superusers!(tx, d);
             let row = sqlx::query(&d.sql(&sql_user)).bind(uid).fetch_one(&mut *tx).await?;
@@ -513,7 +553,7 @@ impl Store {
             .to_string()
         });
         on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
+            begin_edit!(p, d, conn, tx);
             let id = user_id!(&mut *tx, d, username);
             lock_superusers!(tx, d);
             audit!(&mut *tx, self, "user.delete", "user", username, before.clone(), None);
@@ -555,7 +595,7 @@ impl Store {
         let d = self.dialect();
         let lock = format!("SELECT id FROM auth_group WHERE id = ?{}", for_update(d));
         on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
+            begin_edit!(p, d, conn, tx);
             let gid = group_id!(&mut *tx, d, name);
             sqlx::query(&d.sql(&lock)).bind(gid).fetch_all(&mut *tx).await?;
             let perms = group_perms!(tx, d, gid);
