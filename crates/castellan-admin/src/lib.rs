@@ -54,6 +54,6 @@ mod model_admin;
 mod render;
 mod views;
 
-pub use app::Admin;
+pub use app::{Admin, DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
 pub use error::AdminError;
 pub use model_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};

@@ -208,7 +208,56 @@ async fn the_bare_prefix_redirects_to_the_index(db: TestDb) {
     assert_eq!(location(&r), "/admin/");
 }
 
+async fn login_and_logout_urls_are_configurable(db: TestDb) {
+    let env = env_with(db, |a| {
+        a.with_login_url("/staff/login/")
+            .with_logout_url("/staff/logout/")
+    })
+    .await;
+    let r = Client::new(&env).get("/admin/auth/user/").await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(location(&r), "/staff/login/?next=/admin/auth/user/");
+    let mut root = Client::as_user(&env, "root").await;
+    let (_, html) = root.page("/admin/").await;
+    let action = html
+        .split("data-testid=\"nav-user\"")
+        .nth(1)
+        .and_then(|s| s.split("action=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&#x2f;", "/");
+    assert_eq!(action, "/staff/logout/");
+    // The default is Django's.
+    let (_, html) = Client::as_user(&env_with_defaults(&env).await, "root")
+        .await
+        .page("/admin/")
+        .await;
+    assert!(
+        html.contains("action=\"/accounts/logout/\"")
+            || html.contains("action=\"&#x2f;accounts&#x2f;logout&#x2f;\""),
+        "{html}"
+    );
+}
+
+/// The same store with a default `Admin`.
+async fn env_with_defaults(env: &Env) -> Env {
+    let auth =
+        castellan_axum::AuthLayer::new(env.store.clone(), castellan_axum::AuthConfig::new(SECRET))
+            .await
+            .unwrap();
+    let app = axum::Router::new()
+        .merge(castellan_admin::Admin::new(env.store.clone()).router_at("/admin"))
+        .nest("/accounts", castellan_axum::router())
+        .layer(auth);
+    Env {
+        store: env.store.clone(),
+        app,
+        db: env.db.clone(),
+    }
+}
+
 admin_tests!(
+    login_and_logout_urls_are_configurable,
     anonymous_users_are_sent_to_login_with_next,
     logged_in_non_staff_get_403_even_with_permissions,
     inactive_staff_are_logged_out_and_redirected,

@@ -413,7 +413,176 @@ async fn concurrent_demotions_leave_an_active_superuser(db: TestDb) {
     }
 }
 
+async fn group_version(env: &Env, group: &str) -> String {
+    env.store.group_state(group).await.unwrap().unwrap().version
+}
+
+async fn members(env: &Env, group: &str) -> Vec<String> {
+    env.store.group_state(group).await.unwrap().unwrap().members
+}
+
+/// Group page membership edits follow the user page's rules, on the submitted usernames.
+async fn group_members_follow_the_user_page_rules(db: TestDb) {
+    let env = env(db).await;
+    let mut helen = Client::as_user(&env, "helen").await;
+    let post = |c: &mut Client, group: &str, v: String, fields: Vec<(&'static str, String)>| {
+        let mut c = c.clone();
+        let uri = format!("/admin/auth/group/{group}/members/");
+        async move {
+            let mut all = vec![("version", v)];
+            all.extend(fields);
+            let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post(&uri, &refs).await.status()
+        }
+    };
+    // A group granting what she lacks (Admins: delete_user, delete_group): refused.
+    let v = group_version(&env, "Admins").await;
+    let s = post(&mut helen, "Admins", v, vec![("add", "tom".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(members(&env, "Admins").await, ["sid"]);
+    // Removing sid (who holds what she lacks) from Admins: refused.
+    let v = group_version(&env, "Admins").await;
+    let s = post(&mut helen, "Admins", v, vec![("remove", "sid".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Her own membership: refused, both ways.
+    let v = group_version(&env, "Helpdesk").await;
+    let s = post(&mut helen, "Helpdesk", v, vec![("remove", "helen".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let v = group_version(&env, "Viewers").await;
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "helen".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A superuser cannot be touched by her, even into a weak group; one bad name refuses all.
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom root".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(members(&env, "Viewers").await.is_empty());
+    // Unknown user, unknown field: 400, nothing written.
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom nobody".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom".into()), ("is_superuser", "on".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(members(&env, "Viewers").await.is_empty());
+    // Without change_user (bob, staff with view_user through Viewers): 403.
+    env.store
+        .add_user_to_groups("bob", &["Viewers".into()])
+        .await
+        .unwrap();
+    let mut bob = Client::as_user(&env, "bob").await;
+    let v = group_version(&env, "Viewers").await;
+    let s = post(&mut bob, "Viewers", v, vec![("add", "tom".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Without a CSRF token: refused.
+    let v = group_version(&env, "Viewers").await;
+    let r = helen
+        .post_raw(
+            "/admin/auth/group/Viewers/members/",
+            &[("version", &v), ("add", "tom")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(members(&env, "Viewers").await, ["bob"]);
+    // Allowed: tom and carl into Viewers, bob out, audited under her name.
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom, carl".into()), ("remove", "bob".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(members(&env, "Viewers").await, ["carl", "tom"]);
+    let log = audit(&env.store).await;
+    for a in [
+        "user:helen user.add_group tom",
+        "user:helen user.add_group carl",
+        "user:helen user.remove_group bob",
+    ] {
+        assert!(log.contains(&a.to_owned()), "{a} in {log:?}");
+    }
+    // The root can add anyone anywhere.
+    let mut root = Client::as_user(&env, "root").await;
+    let v = group_version(&env, "Admins").await;
+    let s = post(&mut root, "Admins", v, vec![("add", "tom".into())]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(members(&env, "Admins").await, ["sid", "tom"]);
+}
+
+/// A member edit made on a stale group (its permissions changed) or a stale user is refused.
+async fn group_member_edits_refuse_stale_state(db: TestDb) {
+    let env = env(db).await;
+    let mut helen = Client::as_user(&env, "helen").await;
+    let v = group_version(&env, "Viewers").await;
+    // Someone makes Viewers stronger after she opened the page.
+    env.store
+        .grant_group("Viewers", &["auth.delete_user".into()])
+        .await
+        .unwrap();
+    let r = helen
+        .post(
+            "/admin/auth/group/Viewers/members/",
+            &[("version", &v), ("add", "tom")],
+        )
+        .await;
+    assert!(
+        matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::CONFLICT),
+        "{}",
+        r.status()
+    );
+    assert!(members(&env, "Viewers").await.is_empty());
+    // The store refuses a stale user version on its own.
+    let v = group_version(&env, "Viewers").await;
+    let old = version(&env, "tom").await;
+    env.store
+        .grant_user("tom", &["auth.view_group".into()])
+        .await
+        .unwrap();
+    let e = env
+        .store
+        .apply_group_members("Viewers", &v, &["tom".into()], &[], &[("tom".into(), old)])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, castellan_store::Error::Conflict(_)), "{e}");
+    assert!(members(&env, "Viewers").await.is_empty());
+    let fresh = version(&env, "tom").await;
+    env.store
+        .apply_group_members(
+            "Viewers",
+            &v,
+            &["tom".into()],
+            &[],
+            &[("tom".into(), fresh)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(members(&env, "Viewers").await, ["tom"]);
+}
+
 admin_tests!(
+    group_members_follow_the_user_page_rules,
+    group_member_edits_refuse_stale_state,
     concurrent_demotions_leave_an_active_superuser,
     helen_cannot_grant_a_permission_she_does_not_hold,
     helen_cannot_add_a_user_to_a_stronger_group,

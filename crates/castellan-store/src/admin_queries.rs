@@ -381,8 +381,14 @@ impl Store {
                 .iter()
                 .map(user_from_row)
                 .collect::<Result<Vec<_>>>()?;
-            let count_sql = d.sql(&count_sql);
-            let count = bind_filters!(sqlx::query(&count_sql)).fetch_one(p).await?.int("n")?;
+            // A first page that is also the last one counts itself: no second scan (a rare
+            // search would otherwise read the whole table twice).
+            let count = if q.after.is_none() && users.len() <= limit as usize {
+                i64::try_from(users.len()).unwrap_or(i64::MAX)
+            } else {
+                let count_sql = d.sql(&count_sql);
+                bind_filters!(sqlx::query(&count_sql)).fetch_one(p).await?.int("n")?
+            };
             (users, count)
         });
         let has_more = users.len() > limit as usize;
@@ -629,6 +635,82 @@ impl Store {
             }
             if !revoked.is_empty() {
                 audit!(&mut *tx, self, "group.revoke", "group", name, json(&serde_json::json!({ "permissions": revoked })), None);
+            }
+            tx.commit().await?;
+        });
+        self.after_write();
+        self.group_state(name)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "group",
+                name: name.to_owned(),
+            })
+    }
+
+    /// Adds users to and removes users from group `name` in one transaction, if the group still
+    /// has `version` and every touched user still has the version in `user_versions` (the state
+    /// the caller checked its rules on; [`Error::Conflict`] otherwise). The group row and then the
+    /// users' rows (in id order) are locked first. Each membership change is audited on the user
+    /// (`user.add_group` / `user.remove_group`, as on the user page); on any error nothing is
+    /// written. Adding a member or removing a non-member is a no-op.
+    pub async fn apply_group_members(
+        &self,
+        name: &str,
+        version: &str,
+        add: &[String],
+        remove: &[String],
+        user_versions: &[(String, String)],
+    ) -> Result<GroupState> {
+        let d = self.dialect();
+        let lock_group = format!("SELECT id FROM auth_group WHERE id = ?{}", for_update(d));
+        let lock_user = format!(
+            "SELECT {} FROM auth_user u WHERE u.id = ?{}",
+            user_columns(d),
+            for_update(d)
+        );
+        let stale = |what: String| {
+            Error::Conflict(format!(
+                "{what} was changed by someone else since you opened the group {name:?}; nothing was saved. Review the current state and apply your change again."
+            ))
+        };
+        on_pool!(&self.pool, p => {
+            begin_edit!(p, d, conn, tx);
+            let gid = group_id!(&mut *tx, d, name);
+            sqlx::query(&d.sql(&lock_group)).bind(gid).fetch_all(&mut *tx).await?;
+            let perms = group_perms!(tx, d, gid);
+            if group_version(name, &perms) != version {
+                return Err(stale(format!("Group {name:?}")));
+            }
+            let mut touched: Vec<(i64, &str, bool)> = Vec::new();
+            for (list, adding) in [(add, true), (remove, false)] {
+                for u in list {
+                    let uid = user_id!(&mut *tx, d, u.as_str());
+                    if !touched.iter().any(|(id, _, _)| *id == uid) {
+                        touched.push((uid, u.as_str(), adding));
+                    }
+                }
+            }
+            touched.sort_by_key(|(id, _, _)| *id);
+            for (uid, username, adding) in &touched {
+                let row = sqlx::query(&d.sql(&lock_user)).bind(*uid).fetch_one(&mut *tx).await?;
+                let user = user_from_row(&row)?;
+                let (groups, uperms) = user_grants!(tx, d, *uid);
+                let expected = user_versions
+                    .iter()
+                    .find(|(n, _)| n == username)
+                    .map(|(_, v)| v.as_str());
+                if expected != Some(user_version(&user, &groups, &uperms).as_str()) {
+                    return Err(stale(format!("User {username:?}")));
+                }
+                let member = groups.iter().any(|g| g == name);
+                let change = json(&serde_json::json!({ "group": name }));
+                if *adding && !member {
+                    exec!(&mut *tx, d, "INSERT INTO auth_user_groups (user_id, group_id) VALUES (?, ?)", *uid, gid);
+                    audit!(&mut *tx, self, "user.add_group", "user", *username, None, change);
+                } else if !*adding && member {
+                    exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE user_id = ? AND group_id = ?", *uid, gid);
+                    audit!(&mut *tx, self, "user.remove_group", "user", *username, change, None);
+                }
             }
             tx.commit().await?;
         });
