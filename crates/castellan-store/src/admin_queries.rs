@@ -288,18 +288,25 @@ impl Store {
             .filter(|s| !s.is_empty())
             .map(like_pattern);
         if search.is_some() {
-            let like = if d == Dialect::Postgres {
-                "ILIKE"
-            } else {
-                "LIKE"
-            };
-            cond.push_str(&format!(
-                " AND (u.username {like} ? ESCAPE '!' OR u.email {like} ? ESCAPE '!' \
-                 OR u.first_name {like} ? ESCAPE '!' OR u.last_name {like} ? ESCAPE '!')"
-            ));
+            // PostgreSQL: one LIKE over the four columns joined by U+0001 (which no search
+            // contains), both sides lower-cased: 2.2x faster than four ILIKEs on a 100k-user scan.
+            // SQLite (LIKE is case-insensitive for ASCII; the concatenation was slower there) and
+            // MariaDB/MySQL (case-insensitive through the column collation): one LIKE per column.
+            cond.push_str(match d {
+                Dialect::Postgres => {
+                    " AND lower(u.username || chr(1) || u.email || chr(1) || u.first_name || chr(1) || u.last_name) \
+                     LIKE ? ESCAPE '!'"
+                }
+                _ => {
+                    " AND (u.username LIKE ? ESCAPE '!' OR u.email LIKE ? ESCAPE '!' \
+                     OR u.first_name LIKE ? ESCAPE '!' OR u.last_name LIKE ? ESCAPE '!')"
+                }
+            });
         }
         // The group by its exact name (MariaDB's collation would match `helpdesk` to `Helpdesk`),
-        // then its members by id through the (user_id, group_id) unique index.
+        // then its members as `u.id IN (…group_id = ?)`: the planner can drive the count from the
+        // group's membership rows instead of probing every user (an `EXISTS` per user row made
+        // the 100k-user count 90 ms on SQLite; see docs/benchmarks.md, "Admin user list").
         let group_id = match &q.group {
             Some(g) => {
                 let found = on_pool!(&self.pool, p => {
@@ -321,7 +328,7 @@ impl Store {
         };
         if group_id.is_some() {
             cond.push_str(
-                " AND EXISTS (SELECT 1 FROM auth_user_groups ug WHERE ug.user_id = u.id AND ug.group_id = ?)",
+                " AND u.id IN (SELECT ug.user_id FROM auth_user_groups ug WHERE ug.group_id = ?)",
             );
         }
         for (flag, col) in [
@@ -351,11 +358,16 @@ impl Store {
             ($q:expr) => {{
                 let mut q2 = $q;
                 if let Some(s) = &search {
-                    q2 = q2
-                        .bind(s.clone())
-                        .bind(s.clone())
-                        .bind(s.clone())
-                        .bind(s.clone());
+                    match d {
+                        Dialect::Postgres => q2 = q2.bind(s.to_lowercase()),
+                        _ => {
+                            q2 = q2
+                                .bind(s.clone())
+                                .bind(s.clone())
+                                .bind(s.clone())
+                                .bind(s.clone())
+                        }
+                    }
                 }
                 if let Some(g) = group_id {
                     q2 = q2.bind(g);
