@@ -40,7 +40,8 @@ impl FromRequestParts<Arc<Site>> for Staff {
                 AdminError::Response(Box::new(castellan_axum::MissingAuthLayer.into_response()))
             })?;
         let guard = Require::test(|s| s.user().is_some_and(|u| u.is_active && u.is_staff))
-            .with_message("This page is for active staff users only.");
+            .with_message("This page is for active staff users only.")
+            .with_login_url(site.login_url.clone());
         guard
             .check(&auth, parts)
             .await

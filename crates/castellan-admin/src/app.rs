@@ -18,12 +18,21 @@ pub struct Admin {
     store: Store,
     models: Vec<Arc<dyn ModelAdmin>>,
     title: String,
+    login_url: String,
+    logout_url: String,
 }
+
+/// Django's `LOGIN_URL` default (`django.contrib.auth.urls` mounted at `accounts/`).
+pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
+/// Django's logout URL under the same mount.
+pub const DEFAULT_LOGOUT_URL: &str = "/accounts/logout/";
 
 impl std::fmt::Debug for Admin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Admin")
             .field("title", &self.title)
+            .field("login_url", &self.login_url)
+            .field("logout_url", &self.logout_url)
             .field("models", &self.models.len())
             .finish_non_exhaustive()
     }
@@ -34,6 +43,10 @@ pub(crate) struct Site {
     pub(crate) store: Store,
     pub(crate) models: Vec<Arc<dyn ModelAdmin>>,
     pub(crate) title: String,
+    /// Where anonymous users are sent (with `next`).
+    pub(crate) login_url: String,
+    /// Where the header's logout form posts.
+    pub(crate) logout_url: String,
     pub(crate) renderer: Renderer,
     /// The prefix given to [`Admin::router_at`] ("" for [`Admin::router`]).
     pub(crate) prefix: String,
@@ -55,7 +68,22 @@ impl Admin {
             store,
             models: Vec::new(),
             title: "Castellan administration".to_owned(),
+            login_url: DEFAULT_LOGIN_URL.to_owned(),
+            logout_url: DEFAULT_LOGOUT_URL.to_owned(),
         }
+    }
+
+    /// Sets the login page anonymous visitors are redirected to, with `?next=` (default Django's
+    /// `/accounts/login/`; may be absolute or carry a query string, as `LOGIN_URL`).
+    pub fn with_login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = url.into();
+        self
+    }
+
+    /// Sets where the header's "Log out" form posts (default Django's `/accounts/logout/`).
+    pub fn with_logout_url(mut self, url: impl Into<String>) -> Self {
+        self.logout_url = url.into();
+        self
     }
 
     /// Sets the title shown in the header.
@@ -97,6 +125,8 @@ impl Admin {
             store: self.store,
             models: self.models,
             title: self.title,
+            login_url: self.login_url,
+            logout_url: self.logout_url,
             renderer: Renderer::new(),
             prefix: prefix.clone(),
         });
@@ -140,6 +170,10 @@ impl Admin {
             .route(
                 &p("/auth/group/{name}/rename/"),
                 axum::routing::post(views::groups::rename),
+            )
+            .route(
+                &p("/auth/group/{name}/members/"),
+                axum::routing::post(views::groups::members),
             )
             .route(
                 &p("/auth/group/{name}/delete/"),

@@ -27,6 +27,7 @@
 //! | `/` | active staff; lists only the apps in which the user has some permission |
 //! | `/auth/user/` (search, filters, keyset pages), `/auth/user/add/`, `/auth/user/{name}/change/`, `…/password/`, `…/delete/` | `view_user` or `change_user`; `add_user` + `change_user`; `change_user`; `delete_user` |
 //! | `/auth/group/`, `/auth/group/add/`, `/auth/group/{name}/change/` (picker + confirm step), `…/rename/`, `…/delete/` | the `*_group` permissions, as above |
+//! | `/auth/group/{name}/members/` (POST: add / remove members) | `change_user`, and the user page's rules for every member touched |
 //! | `/auth/permission/`, `/auth/permission/add/` | `view_permission` or `change_permission`; `add_permission` |
 //! | `/matrix/` | `view_group` or `change_group` |
 //! | `/audit/` | active superuser |
@@ -44,6 +45,9 @@
 //! * Edits quote the version of the state they were made on; a stale version is refused (409) with
 //!   the current state.
 //! * Every change is written to the audit trail with the admin user as actor.
+//! * Anonymous visitors go to [`Admin::with_login_url`] (default Django's `/accounts/login/`)
+//!   with `next`; the header's logout form posts to [`Admin::with_logout_url`] (default
+//!   `/accounts/logout/`).
 
 mod access;
 mod app;
@@ -54,6 +58,6 @@ mod model_admin;
 mod render;
 mod views;
 
-pub use app::Admin;
+pub use app::{Admin, DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
 pub use error::AdminError;
 pub use model_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};

@@ -24,9 +24,8 @@ const PAGES: &[&str] = &[
     "/admin/audit/",
 ];
 
-#[tokio::test]
-async fn anonymous_users_are_sent_to_login_with_next() {
-    let env = env().await;
+async fn anonymous_users_are_sent_to_login_with_next(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::new(&env);
     for page in PAGES {
         let r = c.get(page).await;
@@ -39,9 +38,8 @@ async fn anonymous_users_are_sent_to_login_with_next() {
     }
 }
 
-#[tokio::test]
-async fn logged_in_non_staff_get_403_even_with_permissions() {
-    let env = env().await;
+async fn logged_in_non_staff_get_403_even_with_permissions(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::as_user(&env, "carl").await;
     for page in PAGES {
         assert_eq!(c.get(page).await.status(), StatusCode::FORBIDDEN, "{page}");
@@ -51,9 +49,8 @@ async fn logged_in_non_staff_get_403_even_with_permissions() {
     assert!(env.store.group_state("X").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn inactive_staff_are_logged_out_and_redirected() {
-    let env = env().await;
+async fn inactive_staff_are_logged_out_and_redirected(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::as_user(&env, "bob").await;
     assert_eq!(c.get("/admin/").await.status(), StatusCode::OK);
     env.store
@@ -69,9 +66,8 @@ async fn inactive_staff_are_logged_out_and_redirected() {
     assert_eq!(c.get("/admin/").await.status(), StatusCode::FOUND);
 }
 
-#[tokio::test]
-async fn staff_without_permissions_see_an_empty_index_and_403_everywhere_else() {
-    let env = env().await;
+async fn staff_without_permissions_see_an_empty_index_and_403_everywhere_else(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::as_user(&env, "bob").await;
     let (s, html) = c.page("/admin/").await;
     assert_eq!(s, StatusCode::OK);
@@ -111,9 +107,8 @@ async fn staff_without_permissions_see_an_empty_index_and_403_everywhere_else() 
         .all(|a| !a.starts_with("user:bob")));
 }
 
-#[tokio::test]
-async fn the_index_lists_only_what_the_user_may_view() {
-    let env = env().await;
+async fn the_index_lists_only_what_the_user_may_view(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let (_, html) = helen.page("/admin/").await;
     assert!(html.contains("data-testid=\"model-auth-users\""));
@@ -127,9 +122,8 @@ async fn the_index_lists_only_what_the_user_may_view() {
     assert!(html.contains("data-testid=\"link-audit\""));
 }
 
-#[tokio::test]
-async fn posts_without_csrf_token_are_refused() {
-    let env = env().await;
+async fn posts_without_csrf_token_are_refused(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::as_user(&env, "root").await;
     let r = c
         .post_raw("/admin/auth/group/add/", &[("name", "NoCsrf")])
@@ -138,9 +132,8 @@ async fn posts_without_csrf_token_are_refused() {
     assert!(env.store.group_state("NoCsrf").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn every_page_renders_for_a_superuser() {
-    let env = env().await;
+async fn every_page_renders_for_a_superuser(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::as_user(&env, "root").await;
     for page in PAGES {
         let (s, html) = c.page(page).await;
@@ -162,9 +155,8 @@ async fn every_page_renders_for_a_superuser() {
     );
 }
 
-#[tokio::test]
-async fn mount_prefix_is_used_in_links() {
-    let env = env().await;
+async fn mount_prefix_is_used_in_links(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::as_user(&env, "root").await;
     let (_, html) = c.page("/admin/auth/group/").await;
     assert!(
@@ -174,9 +166,8 @@ async fn mount_prefix_is_used_in_links() {
     );
 }
 
-#[tokio::test]
-async fn the_router_also_works_nested() {
-    let env = env().await;
+async fn the_router_also_works_nested(db: TestDb) {
+    let env = env(db).await;
     let auth =
         castellan_axum::AuthLayer::new(env.store.clone(), castellan_axum::AuthConfig::new(SECRET))
             .await
@@ -191,6 +182,7 @@ async fn the_router_also_works_nested() {
     let env2 = Env {
         store: env.store.clone(),
         app,
+        db: env.db.clone(),
     };
     let mut c = Client::as_user(&env2, "root").await;
     let (s, html) = c.page("/backoffice").await;
@@ -208,11 +200,72 @@ async fn the_router_also_works_nested() {
     );
 }
 
-#[tokio::test]
-async fn the_bare_prefix_redirects_to_the_index() {
-    let env = env().await;
+async fn the_bare_prefix_redirects_to_the_index(db: TestDb) {
+    let env = env(db).await;
     let mut c = Client::as_user(&env, "root").await;
     let r = c.get("/admin").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/admin/");
 }
+
+async fn login_and_logout_urls_are_configurable(db: TestDb) {
+    let env = env_with(db, |a| {
+        a.with_login_url("/staff/login/")
+            .with_logout_url("/staff/logout/")
+    })
+    .await;
+    let r = Client::new(&env).get("/admin/auth/user/").await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(location(&r), "/staff/login/?next=/admin/auth/user/");
+    let mut root = Client::as_user(&env, "root").await;
+    let (_, html) = root.page("/admin/").await;
+    let action = html
+        .split("data-testid=\"nav-user\"")
+        .nth(1)
+        .and_then(|s| s.split("action=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&#x2f;", "/");
+    assert_eq!(action, "/staff/logout/");
+    // The default is Django's.
+    let (_, html) = Client::as_user(&env_with_defaults(&env).await, "root")
+        .await
+        .page("/admin/")
+        .await;
+    assert!(
+        html.contains("action=\"/accounts/logout/\"")
+            || html.contains("action=\"&#x2f;accounts&#x2f;logout&#x2f;\""),
+        "{html}"
+    );
+}
+
+/// The same store with a default `Admin`.
+async fn env_with_defaults(env: &Env) -> Env {
+    let auth =
+        castellan_axum::AuthLayer::new(env.store.clone(), castellan_axum::AuthConfig::new(SECRET))
+            .await
+            .unwrap();
+    let app = axum::Router::new()
+        .merge(castellan_admin::Admin::new(env.store.clone()).router_at("/admin"))
+        .nest("/accounts", castellan_axum::router())
+        .layer(auth);
+    Env {
+        store: env.store.clone(),
+        app,
+        db: env.db.clone(),
+    }
+}
+
+admin_tests!(
+    login_and_logout_urls_are_configurable,
+    anonymous_users_are_sent_to_login_with_next,
+    logged_in_non_staff_get_403_even_with_permissions,
+    inactive_staff_are_logged_out_and_redirected,
+    staff_without_permissions_see_an_empty_index_and_403_everywhere_else,
+    the_index_lists_only_what_the_user_may_view,
+    posts_without_csrf_token_are_refused,
+    every_page_renders_for_a_superuser,
+    mount_prefix_is_used_in_links,
+    the_router_also_works_nested,
+    the_bare_prefix_redirects_to_the_index,
+);

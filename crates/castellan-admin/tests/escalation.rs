@@ -20,9 +20,8 @@ async fn edit(c: &mut Client, env: &Env, user: &str, extra: &[(&str, &str)]) -> 
         .status()
 }
 
-#[tokio::test]
-async fn helen_cannot_grant_a_permission_she_does_not_hold() {
-    let env = env().await;
+async fn helen_cannot_grant_a_permission_she_does_not_hold(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let s = edit(&mut helen, &env, "tom", &[("perm", "auth.delete_user")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -51,9 +50,8 @@ async fn helen_cannot_grant_a_permission_she_does_not_hold() {
         .contains(&"user:helen user.grant tom".to_owned()));
 }
 
-#[tokio::test]
-async fn helen_cannot_add_a_user_to_a_stronger_group() {
-    let env = env().await;
+async fn helen_cannot_add_a_user_to_a_stronger_group(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let s = edit(
         &mut helen,
@@ -75,9 +73,8 @@ async fn helen_cannot_add_a_user_to_a_stronger_group() {
     assert_eq!(env.store.user_groups("tom").await.unwrap(), ["Viewers"]);
 }
 
-#[tokio::test]
-async fn helen_cannot_set_staff_or_superuser() {
-    let env = env().await;
+async fn helen_cannot_set_staff_or_superuser(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     for flag in ["is_superuser", "is_staff"] {
         let s = edit(
@@ -119,9 +116,8 @@ async fn helen_cannot_set_staff_or_superuser() {
     assert!(env.store.user("tom").await.unwrap().unwrap().is_staff);
 }
 
-#[tokio::test]
-async fn helen_cannot_edit_herself() {
-    let env = env().await;
+async fn helen_cannot_edit_herself(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let s = edit(&mut helen, &env, "helen", &[("perm", "auth.view_user")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -140,9 +136,8 @@ async fn helen_cannot_edit_herself() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn helen_cannot_touch_a_stronger_user_or_a_superuser() {
-    let env = env().await;
+async fn helen_cannot_touch_a_stronger_user_or_a_superuser(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     for target in ["sid", "root"] {
         let s = edit(&mut helen, &env, target, &[("shown_flag", "is_active")]).await;
@@ -176,9 +171,8 @@ async fn helen_cannot_touch_a_stronger_user_or_a_superuser() {
     }
 }
 
-#[tokio::test]
-async fn an_unknown_field_is_a_400_and_writes_nothing() {
-    let env = env().await;
+async fn an_unknown_field_is_a_400_and_writes_nothing(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let s = edit(
         &mut root,
@@ -200,9 +194,8 @@ async fn an_unknown_field_is_a_400_and_writes_nothing() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn the_last_active_superuser_remains() {
-    let env = env().await;
+async fn the_last_active_superuser_remains(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     // Un-superuser herself: 409, nothing changed.
     let s = edit(
@@ -258,9 +251,8 @@ async fn the_last_active_superuser_remains() {
     assert!(env.store.user("tom").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn a_stale_user_version_is_refused_with_the_current_state() {
-    let env = env().await;
+async fn a_stale_user_version_is_refused_with_the_current_state(db: TestDb) {
+    let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let old = version(&env, "tom").await;
     env.store
@@ -291,9 +283,8 @@ async fn a_stale_user_version_is_refused_with_the_current_state() {
     );
 }
 
-#[tokio::test]
-async fn helen_cannot_grant_a_group_a_permission_she_lacks() {
-    let env = env().await;
+async fn helen_cannot_grant_a_group_a_permission_she_lacks(db: TestDb) {
+    let env = env(db).await;
     let mut helen = Client::as_user(&env, "helen").await;
     let v = env
         .store
@@ -351,9 +342,8 @@ async fn helen_cannot_grant_a_group_a_permission_she_lacks() {
         .contains(&"user:helen group.grant Viewers".to_owned()));
 }
 
-#[tokio::test]
-async fn a_view_only_user_cannot_post_changes() {
-    let env = env().await;
+async fn a_view_only_user_cannot_post_changes(db: TestDb) {
+    let env = env(db).await;
     env.store
         .add_user_to_groups("bob", &["Viewers".into()])
         .await
@@ -370,3 +360,238 @@ async fn a_view_only_user_cannot_post_changes() {
         "tom@example.org"
     );
 }
+
+/// Two admins each demote a different one of the two superusers at the same moment: the row locks
+/// (and, on MariaDB, the read-committed re-read) make the second see the first's change, so one
+/// superuser always remains.
+async fn concurrent_demotions_leave_an_active_superuser(db: TestDb) {
+    let env = env(db).await;
+    let promote = castellan_store::UserEdit {
+        is_superuser: Some(true),
+        ..Default::default()
+    };
+    let demote = castellan_store::UserEdit {
+        is_superuser: Some(false),
+        ..Default::default()
+    };
+    for round in 0..4 {
+        let vt = version(&env, "tom").await;
+        env.store
+            .apply_user_edit("tom", &vt, &promote)
+            .await
+            .unwrap();
+        let (vr, vt) = (version(&env, "root").await, version(&env, "tom").await);
+        let (a, b) = tokio::join!(
+            env.store.apply_user_edit("root", &vr, &demote),
+            env.store.apply_user_edit("tom", &vt, &demote)
+        );
+        let left: Vec<String> = [("root", &a), ("tom", &b)]
+            .into_iter()
+            .filter(|(_, r)| r.is_err())
+            .map(|(u, _)| u.to_owned())
+            .collect();
+        assert_eq!(
+            left.len(),
+            1,
+            "round {round}: exactly one demotion succeeds"
+        );
+        let su = env.store.user(&left[0]).await.unwrap().unwrap();
+        assert!(su.is_superuser && su.is_active, "round {round}");
+        if left[0] == "tom" {
+            // Put root back as the superuser for the next round.
+            let vr = version(&env, "root").await;
+            env.store
+                .apply_user_edit("root", &vr, &promote)
+                .await
+                .unwrap();
+            let vt = version(&env, "tom").await;
+            env.store
+                .apply_user_edit("tom", &vt, &demote)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn group_version(env: &Env, group: &str) -> String {
+    env.store.group_state(group).await.unwrap().unwrap().version
+}
+
+async fn members(env: &Env, group: &str) -> Vec<String> {
+    env.store.group_state(group).await.unwrap().unwrap().members
+}
+
+/// Group page membership edits follow the user page's rules, on the submitted usernames.
+async fn group_members_follow_the_user_page_rules(db: TestDb) {
+    let env = env(db).await;
+    let mut helen = Client::as_user(&env, "helen").await;
+    let post = |c: &mut Client, group: &str, v: String, fields: Vec<(&'static str, String)>| {
+        let mut c = c.clone();
+        let uri = format!("/admin/auth/group/{group}/members/");
+        async move {
+            let mut all = vec![("version", v)];
+            all.extend(fields);
+            let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post(&uri, &refs).await.status()
+        }
+    };
+    // A group granting what she lacks (Admins: delete_user, delete_group): refused.
+    let v = group_version(&env, "Admins").await;
+    let s = post(&mut helen, "Admins", v, vec![("add", "tom".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(members(&env, "Admins").await, ["sid"]);
+    // Removing sid (who holds what she lacks) from Admins: refused.
+    let v = group_version(&env, "Admins").await;
+    let s = post(&mut helen, "Admins", v, vec![("remove", "sid".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Her own membership: refused, both ways.
+    let v = group_version(&env, "Helpdesk").await;
+    let s = post(&mut helen, "Helpdesk", v, vec![("remove", "helen".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let v = group_version(&env, "Viewers").await;
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "helen".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A superuser cannot be touched by her, even into a weak group; one bad name refuses all.
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom root".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(members(&env, "Viewers").await.is_empty());
+    // Unknown user, unknown field: 400, nothing written.
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom nobody".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom".into()), ("is_superuser", "on".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(members(&env, "Viewers").await.is_empty());
+    // Without change_user (bob, staff with view_user through Viewers): 403.
+    env.store
+        .add_user_to_groups("bob", &["Viewers".into()])
+        .await
+        .unwrap();
+    let mut bob = Client::as_user(&env, "bob").await;
+    let v = group_version(&env, "Viewers").await;
+    let s = post(&mut bob, "Viewers", v, vec![("add", "tom".into())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Without a CSRF token: refused.
+    let v = group_version(&env, "Viewers").await;
+    let r = helen
+        .post_raw(
+            "/admin/auth/group/Viewers/members/",
+            &[("version", &v), ("add", "tom")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(members(&env, "Viewers").await, ["bob"]);
+    // Allowed: tom and carl into Viewers, bob out, audited under her name.
+    let s = post(
+        &mut helen,
+        "Viewers",
+        v.clone(),
+        vec![("add", "tom, carl".into()), ("remove", "bob".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(members(&env, "Viewers").await, ["carl", "tom"]);
+    let log = audit(&env.store).await;
+    for a in [
+        "user:helen user.add_group tom",
+        "user:helen user.add_group carl",
+        "user:helen user.remove_group bob",
+    ] {
+        assert!(log.contains(&a.to_owned()), "{a} in {log:?}");
+    }
+    // The root can add anyone anywhere.
+    let mut root = Client::as_user(&env, "root").await;
+    let v = group_version(&env, "Admins").await;
+    let s = post(&mut root, "Admins", v, vec![("add", "tom".into())]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(members(&env, "Admins").await, ["sid", "tom"]);
+}
+
+/// A member edit made on a stale group (its permissions changed) or a stale user is refused.
+async fn group_member_edits_refuse_stale_state(db: TestDb) {
+    let env = env(db).await;
+    let mut helen = Client::as_user(&env, "helen").await;
+    let v = group_version(&env, "Viewers").await;
+    // Someone makes Viewers stronger after she opened the page.
+    env.store
+        .grant_group("Viewers", &["auth.delete_user".into()])
+        .await
+        .unwrap();
+    let r = helen
+        .post(
+            "/admin/auth/group/Viewers/members/",
+            &[("version", &v), ("add", "tom")],
+        )
+        .await;
+    assert!(
+        matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::CONFLICT),
+        "{}",
+        r.status()
+    );
+    assert!(members(&env, "Viewers").await.is_empty());
+    // The store refuses a stale user version on its own.
+    let v = group_version(&env, "Viewers").await;
+    let old = version(&env, "tom").await;
+    env.store
+        .grant_user("tom", &["auth.view_group".into()])
+        .await
+        .unwrap();
+    let e = env
+        .store
+        .apply_group_members("Viewers", &v, &["tom".into()], &[], &[("tom".into(), old)])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, castellan_store::Error::Conflict(_)), "{e}");
+    assert!(members(&env, "Viewers").await.is_empty());
+    let fresh = version(&env, "tom").await;
+    env.store
+        .apply_group_members(
+            "Viewers",
+            &v,
+            &["tom".into()],
+            &[],
+            &[("tom".into(), fresh)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(members(&env, "Viewers").await, ["tom"]);
+}
+
+admin_tests!(
+    group_members_follow_the_user_page_rules,
+    group_member_edits_refuse_stale_state,
+    concurrent_demotions_leave_an_active_superuser,
+    helen_cannot_grant_a_permission_she_does_not_hold,
+    helen_cannot_add_a_user_to_a_stronger_group,
+    helen_cannot_set_staff_or_superuser,
+    helen_cannot_edit_herself,
+    helen_cannot_touch_a_stronger_user_or_a_superuser,
+    an_unknown_field_is_a_400_and_writes_nothing,
+    the_last_active_superuser_remains,
+    a_stale_user_version_is_refused_with_the_current_state,
+    helen_cannot_grant_a_group_a_permission_she_lacks,
+    a_view_only_user_cannot_post_changes,
+);

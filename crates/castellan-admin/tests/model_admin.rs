@@ -75,8 +75,8 @@ impl ModelAdmin for Widgets {
     }
 }
 
-async fn setup() -> (Env, Widgets) {
-    let store = store_at("sqlite::memory:").await;
+async fn setup(db: TestDb) -> (Env, Widgets) {
+    let store = store_for(&db).await;
     seed(&store).await;
     for (p, n) in [
         ("view", "Can view widget"),
@@ -106,13 +106,12 @@ async fn setup() -> (Env, Widgets) {
         .await
         .unwrap();
     let widgets = Widgets::default();
-    let env = env_on(store, |a| a.register(widgets.clone())).await;
+    let env = env_on(db, store, |a| a.register(widgets.clone())).await;
     (env, widgets)
 }
 
-#[tokio::test]
-async fn generated_pages_follow_djangos_rules_and_the_hooks() {
-    let (env, widgets) = setup().await;
+async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
+    let (env, widgets) = setup(db).await;
     let mut bob = Client::as_user(&env, "bob").await;
     let (_, html) = bob.page("/admin/").await;
     assert!(html.contains("data-testid=\"app-shop\""));
@@ -181,3 +180,5 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks() {
         StatusCode::FORBIDDEN
     );
 }
+
+admin_tests!(generated_pages_follow_djangos_rules_and_the_hooks,);

@@ -1,10 +1,11 @@
-//! Groups: list, create, rename, delete, and permissions edited through the picker with a review
-//! step that shows what will be added and removed before anything is saved.
+//! Groups: list, create, rename, delete, permissions edited through the picker with a review
+//! step that shows what will be added and removed before anything is saved, and members added and
+//! removed under the user page's rules.
 
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::Form;
-use castellan_store::GroupState;
+use castellan_store::{GroupState, UserEdit};
 use http::StatusCode;
 use minijinja::value::Serde;
 use minijinja::{context, Value};
@@ -107,6 +108,8 @@ async fn change_page(
             can_change => staff.has("auth.change_group"),
             can_delete => staff.has("auth.delete_group"),
             can_view_users => staff.can_view("auth", "user"),
+            can_change_members => staff.has("auth.change_user"),
+            members_action => group_url(staff, &state.name, "members"),
             action => group_url(staff, &state.name, "change"),
             rename_url => group_url(staff, &state.name, "rename"),
             delete_url => group_url(staff, &state.name, "delete"),
@@ -274,4 +277,96 @@ pub(crate) async fn delete(
     FormData(form).only(&[])?;
     staff.store().delete_group(&name).await?;
     Ok(redirect(&staff.url("/auth/group/")))
+}
+
+/// `POST /auth/group/{name}/members/`: `add` (usernames, several per field separated by spaces or
+/// commas) and `remove` (usernames) under the user page's rules — `auth.change_user`; a
+/// non-superuser cannot change their own memberships, cannot touch a superuser or a user holding
+/// a permission they lack, and can add users only to a group whose permissions they all hold.
+/// The checks run on the states whose versions the store re-checks inside its transaction.
+pub(crate) async fn members(
+    staff: Staff,
+    Path(name): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    staff.require("auth.change_user")?;
+    let form = FormData(form).only(&["version", "add", "remove"])?;
+    load(&staff, &name).await?;
+    let mut add: Vec<String> = form
+        .all("add")
+        .iter()
+        .flat_map(|v| v.split([',', ' ', '\n', '\r', '\t']))
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    add.sort();
+    add.dedup();
+    let remove = form.all("remove");
+    if let Some(both) = add.iter().find(|u| remove.contains(u)) {
+        return Err(AdminError::BadRequest(format!(
+            "{both:?} is both added and removed; nothing was saved."
+        )));
+    }
+    if add.is_empty() && remove.is_empty() {
+        return Ok(redirect(&group_url(&staff, &name, "change")));
+    }
+    let store = &staff.site.store;
+    let groups = store.groups_with_permissions().await?;
+    let holds = |p: &str| staff.has(p);
+    let granter = Granter {
+        superuser: staff.is_superuser(),
+        user_id: staff.user.id,
+        holds: &holds,
+    };
+    let mut problems = Vec::new();
+    let mut versions = Vec::new();
+    for (list, adding) in [(&add, true), (&remove, false)] {
+        for username in list {
+            let Some(target) = store.user_state(username).await? else {
+                return Err(AdminError::BadRequest(format!(
+                    "There is no user named {username:?}; nothing was saved."
+                )));
+            };
+            let edit = UserEdit {
+                add_groups: if adding {
+                    vec![name.clone()]
+                } else {
+                    Vec::new()
+                },
+                remove_groups: if adding {
+                    Vec::new()
+                } else {
+                    vec![name.clone()]
+                },
+                ..Default::default()
+            };
+            problems.extend(granter.check_user_edit(&target, &edit, &groups));
+            versions.push((username.clone(), target.version));
+        }
+    }
+    if !problems.is_empty() {
+        problems.dedup();
+        return Err(AdminError::Forbidden(format!(
+            "Nothing was saved. {}",
+            problems.join(" ")
+        )));
+    }
+    match staff
+        .store()
+        .apply_group_members(
+            &name,
+            form.get("version").unwrap_or(""),
+            &add,
+            &remove,
+            &versions,
+        )
+        .await
+    {
+        Ok(_) => Ok(redirect(&format!(
+            "{}?saved=1",
+            group_url(&staff, &name, "change")
+        ))),
+        Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
+        Err(e) => Err(e.into()),
+    }
 }

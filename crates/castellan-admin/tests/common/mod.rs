@@ -1,5 +1,7 @@
-//! Shared test support: a fresh SQLite store with a cheap hasher, a few users and groups, the
-//! admin mounted at /admin behind a real AuthLayer, and a cookie-keeping client.
+//! Shared test support: a fresh database (SQLite, and PostgreSQL / MariaDB when configured, see
+//! `castellan-conformance`) with a cheap hasher, a few users and groups, the admin mounted at
+//! /admin behind a real AuthLayer, and a cookie-keeping client. [`admin_tests!`] runs each test
+//! once per database kind.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -9,6 +11,7 @@ use axum::response::Response;
 use axum::Router;
 use castellan_admin::Admin;
 use castellan_axum::{AuthConfig, AuthLayer};
+pub use castellan_conformance::TestDb;
 use castellan_core::hashers::{Hashers, Pbkdf2Hasher};
 use castellan_store::{NewUser, Store, StoreOptions};
 use http::{header, Request, StatusCode};
@@ -94,22 +97,55 @@ pub async fn seed(store: &Store) {
         .unwrap();
 }
 
+/// Instantiates each listed `async fn name(db: TestDb)` once per database kind, as
+/// `sqlite::name`, `postgres::name` and `mysql::name` (skipped when the server is not configured,
+/// failing when `CASTELLAN_REQUIRE_SERVERS=1` and it is missing).
+macro_rules! admin_tests {
+    ($($test:ident),* $(,)?) => {
+        admin_tests!(@kind sqlite, Sqlite, $($test),*);
+        admin_tests!(@kind postgres, Postgres, $($test),*);
+        admin_tests!(@kind mysql, MySql, $($test),*);
+    };
+    (@kind $modname:ident, $kind:ident, $($test:ident),*) => {
+        mod $modname {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let kind = castellan_conformance::Kind::$kind;
+                    let Some(db) = castellan_conformance::TestDb::create(kind).await else {
+                        return;
+                    };
+                    super::$test(db).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use admin_tests;
+
 pub struct Env {
     pub store: Store,
     pub app: Router,
+    /// Keeps the database alive; dropped (and the database removed) after the test.
+    pub db: Option<std::sync::Arc<TestDb>>,
 }
 
-pub async fn env() -> Env {
-    env_with(|a| a).await
+/// The store of a fresh test database, migrated, with a cheap hasher.
+pub async fn store_for(db: &TestDb) -> Store {
+    store_at(&db.url).await
 }
 
-pub async fn env_with(f: impl FnOnce(Admin) -> Admin) -> Env {
-    let store = store_at("sqlite::memory:").await;
+pub async fn env(db: TestDb) -> Env {
+    env_with(db, |a| a).await
+}
+
+pub async fn env_with(db: TestDb, f: impl FnOnce(Admin) -> Admin) -> Env {
+    let store = store_for(&db).await;
     seed(&store).await;
-    env_on(store, f).await
+    env_on(db, store, f).await
 }
 
-pub async fn env_on(store: Store, f: impl FnOnce(Admin) -> Admin) -> Env {
+pub async fn env_on(db: TestDb, store: Store, f: impl FnOnce(Admin) -> Admin) -> Env {
     let auth = AuthLayer::new(store.clone(), AuthConfig::new(SECRET))
         .await
         .unwrap();
@@ -117,7 +153,11 @@ pub async fn env_on(store: Store, f: impl FnOnce(Admin) -> Admin) -> Env {
         .merge(f(Admin::new(store.clone())).router_at("/admin"))
         .nest("/accounts", castellan_axum::router())
         .layer(auth);
-    Env { store, app }
+    Env {
+        store,
+        app,
+        db: Some(std::sync::Arc::new(db)),
+    }
 }
 
 #[derive(Clone)]
