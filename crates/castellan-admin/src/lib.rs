@@ -60,4 +60,7 @@ mod views;
 
 pub use app::{Admin, DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
 pub use error::AdminError;
-pub use model_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};
+pub use model_admin::{
+    AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
+    Values,
+};
