@@ -22,6 +22,9 @@ pub struct Admin {
     logout_url: String,
 }
 
+/// The header's title unless [`Admin::with_title`] sets one.
+pub(crate) const DEFAULT_TITLE: &str = "Castellan administration";
+
 /// Django's `LOGIN_URL` default (`django.contrib.auth.urls` mounted at `accounts/`).
 pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
 /// Django's logout URL under the same mount.
@@ -67,7 +70,7 @@ impl Admin {
         Self {
             store,
             models: Vec::new(),
-            title: "Castellan administration".to_owned(),
+            title: DEFAULT_TITLE.to_owned(),
             login_url: DEFAULT_LOGIN_URL.to_owned(),
             logout_url: DEFAULT_LOGOUT_URL.to_owned(),
         }

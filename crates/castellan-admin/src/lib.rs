@@ -55,6 +55,7 @@ mod error;
 mod forms;
 mod grants;
 mod model_admin;
+mod pages;
 mod render;
 mod views;
 
@@ -64,3 +65,4 @@ pub use model_admin::{
     AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
     Values,
 };
+pub use pages::AdminPages;

@@ -200,9 +200,11 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
     let mut helen = Client::as_user(&env, "helen").await;
     let (_, html) = helen.page("/admin/").await;
     assert!(!html.contains("data-testid=\"app-shop\""));
-    assert_eq!(
-        helen.get("/admin/shop/widget/").await.status(),
-        StatusCode::FORBIDDEN
+    let (s, html) = helen.page("/admin/shop/widget/").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(
+        html.contains("shop.view_widget or shop.change_widget"),
+        "the 403 names the permission: {html}"
     );
     assert_eq!(
         helen

@@ -31,11 +31,16 @@ fn model(staff: &Staff, app: &str, name: &str) -> Result<Arc<dyn ModelAdmin>, Ad
     })
 }
 
+/// A refusal naming the permission Django's default hook asks for (`what`: view, add, change,
+/// delete); a model may add rules of its own, which the message mentions.
 fn forbidden(what: &str, m: &dyn ModelAdmin) -> AdminError {
+    let (app, model) = (m.app_label(), m.model_name());
+    let perm = match what {
+        "view" => format!("{app}.view_{model} or {app}.change_{model}"),
+        other => format!("{app}.{other}_{model}"),
+    };
     AdminError::Forbidden(format!(
-        "You may not {what} {}.{} objects; ask a superuser for the permission.",
-        m.app_label(),
-        m.model_name()
+        "You may not {what} {app}.{model} objects: this needs the permission {perm} (and the model's own rules, if it has any); ask a superuser for it."
     ))
 }
 
