@@ -399,7 +399,48 @@ fn from_all_cuts_pages_and_counts() {
     assert!(ListQuery::new(0, 1).with_search("  ").search.is_none());
 }
 
+async fn apps_have_verbose_names_and_a_view_site_link(db: TestDb) {
+    let (env, _) = setup(db).await;
+    let mut root = Client::as_user(&env, "root").await;
+    let (_, html) = root.page("/admin/").await;
+    assert!(html.contains("data-testid=\"app-name-auth\">Authentication and Authorization<"));
+    assert!(
+        html.contains("data-testid=\"app-name-shop\">Shop<"),
+        "label.title()"
+    );
+    assert!(
+        !html.contains("data-testid=\"view-site\""),
+        "no site URL by default"
+    );
+    let store = env.store.clone();
+    let db = env.db.clone();
+    let named = env_on_shared(db, store, |a| {
+        a.register(Widgets::default())
+            .with_app_name("shop", "Widget <Shop>")
+            .with_site_url("/shop/")
+    })
+    .await;
+    let mut root = Client::as_user(&named, "root").await;
+    for page in ["/admin/", "/admin/shop/widget/"] {
+        let (_, html) = root.page(page).await;
+        assert!(
+            html.contains("<a href=\"&#x2f;shop&#x2f;\" data-testid=\"view-site\">View site</a>"),
+            "{page}: {html}"
+        );
+    }
+    let (_, html) = root.page("/admin/").await;
+    assert!(
+        html.contains("data-testid=\"app-name-shop\">Widget &lt;Shop&gt;<"),
+        "escaped"
+    );
+    assert!(
+        html.contains("data-testid=\"app-shop\""),
+        "test ids keep the label"
+    );
+}
+
 admin_tests!(
+    apps_have_verbose_names_and_a_view_site_link,
     generated_pages_follow_djangos_rules_and_the_hooks,
     writes_know_the_user_and_are_audited,
     lists_are_paged_and_searched,
