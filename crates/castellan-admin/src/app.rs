@@ -20,7 +20,12 @@ pub struct Admin {
     title: String,
     login_url: String,
     logout_url: String,
+    site_url: Option<String>,
+    app_names: Vec<(String, String)>,
 }
+
+/// The header's title unless [`Admin::with_title`] sets one.
+pub(crate) const DEFAULT_TITLE: &str = "Castellan administration";
 
 /// Django's `LOGIN_URL` default (`django.contrib.auth.urls` mounted at `accounts/`).
 pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
@@ -33,6 +38,7 @@ impl std::fmt::Debug for Admin {
             .field("title", &self.title)
             .field("login_url", &self.login_url)
             .field("logout_url", &self.logout_url)
+            .field("site_url", &self.site_url)
             .field("models", &self.models.len())
             .finish_non_exhaustive()
     }
@@ -47,6 +53,10 @@ pub(crate) struct Site {
     pub(crate) login_url: String,
     /// Where the header's logout form posts.
     pub(crate) logout_url: String,
+    /// The header's "View site" link, if any.
+    pub(crate) site_url: Option<String>,
+    /// Apps' verbose names, by label.
+    pub(crate) app_names: Vec<(String, String)>,
     pub(crate) renderer: Renderer,
     /// The prefix given to [`Admin::router_at`] ("" for [`Admin::router`]).
     pub(crate) prefix: String,
@@ -59,6 +69,29 @@ impl Site {
             .iter()
             .find(|m| m.app_label() == app && m.model_name() == model)
     }
+
+    /// An app's heading: its registered verbose name, "Authentication and Authorization" for
+    /// `auth`, else the label with its words capitalised (Django's `AppConfig.verbose_name`
+    /// default, `label.title()`).
+    pub(crate) fn app_name(&self, label: &str) -> String {
+        if let Some((_, name)) = self.app_names.iter().find(|(l, _)| l == label) {
+            return name.clone();
+        }
+        if label == "auth" {
+            return "Authentication and Authorization".to_owned();
+        }
+        label
+            .split('_')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map_or_else(String::new, |f| {
+                    f.to_uppercase().collect::<String>() + c.as_str()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl Admin {
@@ -67,10 +100,28 @@ impl Admin {
         Self {
             store,
             models: Vec::new(),
-            title: "Castellan administration".to_owned(),
+            title: DEFAULT_TITLE.to_owned(),
             login_url: DEFAULT_LOGIN_URL.to_owned(),
             logout_url: DEFAULT_LOGOUT_URL.to_owned(),
+            site_url: None,
+            app_names: Vec::new(),
         }
+    }
+
+    /// Adds a "View site" link to the header (Django's `AdminSite.site_url`; default none).
+    pub fn with_site_url(mut self, url: impl Into<String>) -> Self {
+        self.site_url = Some(url.into());
+        self
+    }
+
+    /// Sets the heading of an app's section on the index (Django's `AppConfig.verbose_name`), e.g.
+    /// `.with_app_name("bookshelf", "Bookshelf")`. Without it an app is headed by its label with
+    /// its words capitalised, and `auth` by "Authentication and Authorization".
+    pub fn with_app_name(mut self, label: impl Into<String>, name: impl Into<String>) -> Self {
+        let label = label.into();
+        self.app_names.retain(|(l, _)| *l != label);
+        self.app_names.push((label, name.into()));
+        self
     }
 
     /// Sets the login page anonymous visitors are redirected to, with `?next=` (default Django's
@@ -127,6 +178,8 @@ impl Admin {
             title: self.title,
             login_url: self.login_url,
             logout_url: self.logout_url,
+            site_url: self.site_url,
+            app_names: self.app_names,
             renderer: Renderer::new(),
             prefix: prefix.clone(),
         });

@@ -90,11 +90,20 @@ impl IntoResponse for AdminError {
         if status.is_server_error() {
             tracing::error!("castellan-admin: {self}");
         }
-        let mut response = Html(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{code}</title></head>\
-             <body><main><h1>{code}</h1><p id=\"error-message\" data-testid=\"error-message\">{msg}</p></main></body></html>",
-            code = escape(status.as_str()),
-            msg = escape(&self.public_message())
+        let content = format!(
+            "<p id=\"error-message\" data-testid=\"error-message\">{}</p>\n",
+            escape(&self.public_message())
+        );
+        let heading = format!(
+            "{} {}",
+            status.as_str(),
+            status.canonical_reason().unwrap_or("Error")
+        );
+        let mut response = Html(crate::pages::standalone(
+            "Administration",
+            None,
+            &heading,
+            &content,
         ))
         .into_response();
         *response.status_mut() = status;

@@ -31,7 +31,7 @@
 //! | `/auth/permission/`, `/auth/permission/add/` | `view_permission` or `change_permission`; `add_permission` |
 //! | `/matrix/` | `view_group` or `change_group` |
 //! | `/audit/` | active superuser |
-//! | `/{app}/{model}/…` | a registered [`ModelAdmin`]'s `has_*_permission` hooks |
+//! | `/{app}/{model}/` (pages `?p=`, search `?q=` over [`ModelAdmin::search_fields`]), `…/add/`, `…/{id}/change/`, `…/{id}/delete/` | a registered [`ModelAdmin`]'s `has_*_permission` hooks |
 //!
 //! ## Rules beyond Django (see `/work/shared/spec/security.md` §3)
 //!
@@ -44,10 +44,25 @@
 //! * At least one active superuser always remains (checked inside the writing transaction).
 //! * Edits quote the version of the state they were made on; a stale version is refused (409) with
 //!   the current state.
-//! * Every change is written to the audit trail with the admin user as actor.
+//! * Every change is written to the audit trail with the admin user as actor — application models
+//!   too (`admin.add` / `admin.change` / `admin.delete`, object type `app.model`, the object id,
+//!   its label and values: all on add and delete, the changed ones on change, as Django's
+//!   `LogEntry`). A model's own storage is outside the store's transaction, so that entry is
+//!   written just after the model's write; a failure to write it is logged, not shown.
+//! * A [`ModelAdmin`]'s writes get the acting user ([`AdminRequest`]), for the application's own
+//!   custom-permission checks and fields such as an author.
+//! * Permission checkboxes a non-superuser cannot grant are disabled with a note; a group's
+//!   permission they lack stays removable, as the server allows.
 //! * Anonymous visitors go to [`Admin::with_login_url`] (default Django's `/accounts/login/`)
 //!   with `next`; the header's logout form posts to [`Admin::with_logout_url`] (default
 //!   `/accounts/logout/`).
+//!
+//! ## Look
+//!
+//! [`Admin::with_title`] names the site, [`Admin::with_app_name`] heads an app's section
+//! ("Authentication and Authorization" for `auth`), [`Admin::with_site_url`] adds a "View site"
+//! link. [`AdminPages`] gives castellan-axum's login, password-change and 403 pages the admin's
+//! look (`AuthConfig::with_pages`); `castellan serve` uses it.
 
 mod access;
 mod app;
@@ -55,9 +70,14 @@ mod error;
 mod forms;
 mod grants;
 mod model_admin;
+mod pages;
 mod render;
 mod views;
 
 pub use app::{Admin, DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
 pub use error::AdminError;
-pub use model_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};
+pub use model_admin::{
+    AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
+    Values,
+};
+pub use pages::AdminPages;

@@ -1,12 +1,14 @@
 //! [`ModelAdmin`]: how an application puts its own models in the admin. The application keeps its
-//! own storage; the admin asks it for objects and hands it validated form values. The permission
-//! hooks default to Django's rules and can be overridden per model (and per object).
+//! own storage; the admin asks it for pages of objects and hands it validated form values with the
+//! acting user ([`AdminRequest`]). The permission hooks default to Django's rules and can be
+//! overridden per model (and per object). Every create, update and delete made through the admin
+//! is written to Castellan's audit trail (`admin.add`, `admin.change`, `admin.delete`).
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use castellan_core::Principal;
+use castellan_core::{Principal, User};
 
 /// A boxed, sendable future (the trait is used as `dyn ModelAdmin`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -23,6 +25,109 @@ pub struct Object {
     pub label: String,
     /// Its field values.
     pub values: Values,
+}
+
+/// Who is acting on a model: the logged-in admin user and their loaded permissions (Django hands
+/// `ModelAdmin.save_model` the `request`). Every write method gets one, so an application can
+/// check its own custom permissions (`user.has_perm("app.can_publish_book")`) or record the user
+/// (an article's author). The admin has already checked the `has_*_permission` hook.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct AdminRequest<'a> {
+    /// The acting user (active staff).
+    pub user: &'a User,
+    /// The same user's permissions, for `has_perm`.
+    pub principal: &'a Principal,
+}
+
+impl<'a> AdminRequest<'a> {
+    /// A request by `user`, whose permissions are `principal` (the admin builds these; tests of
+    /// a `ModelAdmin` may too).
+    pub fn new(user: &'a User, principal: &'a Principal) -> Self {
+        Self { user, principal }
+    }
+
+    /// `user.has_perm(perm)`.
+    pub fn has_perm(&self, perm: &str) -> bool {
+        self.principal.has_perm(perm)
+    }
+}
+
+/// Which page of a model's list the admin asks for: `limit` objects after skipping `offset`, of
+/// those matching `search` (when the model has [`ModelAdmin::search_fields`] and the user typed
+/// something).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListQuery {
+    /// The trimmed search text, if any.
+    pub search: Option<String>,
+    /// How many matching objects to skip.
+    pub offset: u64,
+    /// At most this many objects (Django's `list_per_page`).
+    pub limit: u64,
+}
+
+impl ListQuery {
+    /// The page of `limit` objects after `offset`, without search.
+    pub fn new(offset: u64, limit: u64) -> Self {
+        Self {
+            search: None,
+            offset,
+            limit,
+        }
+    }
+
+    /// The same page of the objects matching `search` (ignored when blank).
+    pub fn with_search(mut self, search: impl Into<String>) -> Self {
+        let search = search.into().trim().to_owned();
+        self.search = (!search.is_empty()).then_some(search);
+        self
+    }
+}
+
+/// One page of a model's list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    /// The objects, in display order (at most [`ListQuery::limit`]).
+    pub objects: Vec<Object>,
+    /// Whether more objects follow (a "Next" link is shown). A model using SQL can ask for
+    /// `limit + 1` rows to know.
+    pub more: bool,
+    /// How many objects match in all, when the model knows it cheaply.
+    pub total: Option<u64>,
+}
+
+impl ListPage {
+    /// A page cut from every object in memory: those whose label or one of `search_fields`
+    /// contains the search text (case-insensitive), then `offset`/`limit`. For small models; a
+    /// model with a database should page in SQL.
+    pub fn from_all(all: Vec<Object>, query: &ListQuery, search_fields: &[String]) -> Self {
+        let needle = query.search.as_deref().map(str::to_lowercase);
+        let matching: Vec<Object> = all
+            .into_iter()
+            .filter(|o| match &needle {
+                None => true,
+                Some(n) => {
+                    o.label.to_lowercase().contains(n)
+                        || search_fields.iter().any(|f| {
+                            o.values
+                                .get(f)
+                                .is_some_and(|v| v.to_lowercase().contains(n))
+                        })
+                }
+            })
+            .collect();
+        let total = matching.len() as u64;
+        let skip = usize::try_from(query.offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let objects: Vec<Object> = matching.into_iter().skip(skip).take(take).collect();
+        let shown = query.offset.saturating_add(objects.len() as u64);
+        Self {
+            more: shown < total,
+            objects,
+            total: Some(total),
+        }
+    }
 }
 
 /// How a field is edited.
@@ -106,20 +211,39 @@ pub trait ModelAdmin: Send + Sync + 'static {
     fn list_display(&self) -> Vec<String> {
         self.fields().into_iter().map(|f| f.name).collect()
     }
-    /// Every object, in display order.
-    fn list(&self) -> BoxFuture<'_, Result<Vec<Object>, ModelError>>;
+    /// The fields the list's search box looks in (Django's `search_fields`; default none: no
+    /// search box). The model does the searching in [`ModelAdmin::list`].
+    fn search_fields(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Objects per list page (Django's `list_per_page`, default 100).
+    fn list_per_page(&self) -> u64 {
+        100
+    }
+    /// One page of the objects, in display order (see [`ListPage::from_all`] for a small model
+    /// kept in memory).
+    fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>>;
     /// One object, or `None`.
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>>;
-    /// Creates an object from the submitted values.
-    fn create<'a>(&'a self, values: &'a Values) -> BoxFuture<'a, Result<Object, ModelError>>;
-    /// Updates an object from the submitted values.
+    /// Creates an object from the submitted values, on behalf of `request.user`.
+    fn create<'a>(
+        &'a self,
+        request: AdminRequest<'a>,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Object, ModelError>>;
+    /// Updates an object from the submitted values, on behalf of `request.user`.
     fn update<'a>(
         &'a self,
+        request: AdminRequest<'a>,
         id: &'a str,
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Object, ModelError>>;
-    /// Deletes an object.
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), ModelError>>;
+    /// Deletes an object, on behalf of `request.user`.
+    fn delete<'a>(
+        &'a self,
+        request: AdminRequest<'a>,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ModelError>>;
 
     /// Django's `has_view_permission`: `view_<model>` or `change_<model>`.
     fn has_view_permission(&self, user: &Principal, _obj: Option<&Object>) -> bool {

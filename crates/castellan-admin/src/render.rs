@@ -96,7 +96,7 @@ impl Renderer {
 }
 
 /// Renders `name` for `staff` with the page context `ctx` (plus `base`, `site_title`, `username`,
-/// `csrf_token`, `is_superuser`, `logout_url`) and the status code.
+/// `csrf_token`, `is_superuser`, `logout_url`, `site_url`) and the status code.
 pub(crate) fn page(
     staff: &Staff,
     name: &str,
@@ -107,6 +107,7 @@ pub(crate) fn page(
         base => &staff.base,
         site_title => &staff.site.title,
         logout_url => &staff.site.logout_url,
+        site_url => &staff.site.site_url,
         username => &staff.user.username,
         is_superuser => staff.is_superuser(),
         csrf_token => staff.csrf(),

@@ -256,7 +256,79 @@ async fn env_with_defaults(env: &Env) -> Env {
     }
 }
 
+/// castellan-axum's pages rendered by `AdminPages`: the login form keeps Django's field names and
+/// logs in; the staff guard's 403 and the admin's own 403 are in the admin's look and name what
+/// is missing.
+async fn admin_pages_give_login_and_403_the_admin_look(db: TestDb) {
+    let env = env(db).await;
+    let config = castellan_axum::AuthConfig::new(SECRET).with_pages(
+        castellan_admin::AdminPages::new()
+            .with_title("Test administration")
+            .with_admin_url("/admin/"),
+    );
+    let auth = castellan_axum::AuthLayer::new(env.store.clone(), config)
+        .await
+        .unwrap();
+    let app = axum::Router::new()
+        .merge(
+            castellan_admin::Admin::new(env.store.clone())
+                .with_title("Test administration")
+                .router_at("/admin"),
+        )
+        .nest("/accounts", castellan_axum::router())
+        .layer(auth);
+    let env = Env {
+        store: env.store.clone(),
+        app,
+        db: env.db.clone(),
+    };
+    let mut anon = Client::new(&env);
+    let (s, html) = anon.page("/accounts/login/?next=/admin/auth/user/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("<style>") && html.contains("--accent"),
+        "the admin's CSS"
+    );
+    assert!(html.contains("Test administration"));
+    assert!(html.contains("data-testid=\"login-form\""));
+    for name in ["csrfmiddlewaretoken", "username", "password", "next"] {
+        assert!(html.contains(&format!("name=\"{name}\"")), "{name}");
+    }
+    assert!(html.contains("value=\"/admin/auth/user/\""), "next kept");
+    // A failed login shows the error in the same page.
+    let token = field(&html, "csrfmiddlewaretoken").unwrap();
+    let r = anon
+        .post_raw(
+            "/accounts/login/",
+            &[
+                ("csrfmiddlewaretoken", &token),
+                ("username", "bob"),
+                ("password", "wrong"),
+            ],
+        )
+        .await;
+    let html = body(r).await;
+    assert!(
+        html.contains("data-testid=\"errors\"") && html.contains("<style>"),
+        "{html}"
+    );
+    // The real login goes through the same form.
+    let mut bob = Client::as_user(&env, "bob").await;
+    let (s, html) = bob.page("/admin/auth/user/").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(html.contains("<style>"), "the admin's own 403 in its look");
+    assert!(html.contains("auth.view_user"), "{html}");
+    // The staff guard's 403 (carl is not staff) goes through AdminPages.
+    let mut carl = Client::as_user(&env, "carl").await;
+    let (s, html) = carl.page("/admin/").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(html.contains("<style>") && html.contains("Test administration"));
+    assert!(html.contains("active staff"), "{html}");
+    assert!(html.contains("data-testid=\"forbidden-login\""));
+}
+
 admin_tests!(
+    admin_pages_give_login_and_403_the_admin_look,
     login_and_logout_urls_are_configurable,
     anonymous_users_are_sent_to_login_with_next,
     logged_in_non_staff_get_403_even_with_permissions,

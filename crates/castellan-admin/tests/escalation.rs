@@ -580,7 +580,123 @@ async fn group_member_edits_refuse_stale_state(db: TestDb) {
     assert_eq!(members(&env, "Viewers").await, ["tom"]);
 }
 
+/// The `<input …>` tag of the checkbox `data-testid="perm-{perm}"`.
+fn perm_box<'a>(html: &'a str, perm: &str) -> &'a str {
+    let marker = format!("data-testid=\"perm-{perm}\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no box for {perm}"));
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..end]
+}
+
+fn shown(html: &str) -> Vec<String> {
+    html.split("name=\"shown_perm\" value=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The pickers disable what the editor cannot grant, as the server refuses it; a group's
+/// permission the editor lacks stays removable, as the server allows; Save/Review repeat below.
+async fn pickers_disable_what_the_editor_cannot_grant(db: TestDb) {
+    let env = env(db).await;
+    let mut helen = Client::as_user(&env, "helen").await;
+    // A user page: helen holds view_user, not delete_user.
+    let (s, html) = helen.page("/admin/auth/user/tom/change/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!perm_box(&html, "auth.view_user").contains("disabled"));
+    assert!(perm_box(&html, "auth.delete_user").contains("disabled"));
+    assert!(html.contains("data-testid=\"perm-note-auth.delete_user\""));
+    assert!(!html.contains("data-testid=\"perm-note-auth.view_user\""));
+    assert!(html.contains("data-testid=\"picker-locked-note\""));
+    let shown_perms = shown(&html);
+    assert!(shown_perms.contains(&"auth.view_user".to_owned()));
+    assert!(!shown_perms.contains(&"auth.delete_user".to_owned()));
+    assert!(html.contains("data-testid=\"save-bottom\""));
+    assert!(html.contains("form=\"picker_form\" id=\"save-bottom\""));
+    // The group Admins grants delete_user and delete_group, which helen lacks: they stay
+    // enabled (removable) with a note; add_group (neither held) is disabled and not shown.
+    let (s, html) = helen.page("/admin/auth/group/Admins/change/").await;
+    assert_eq!(s, StatusCode::OK);
+    let delete_user = perm_box(&html, "auth.delete_user");
+    assert!(delete_user.contains("checked") && !delete_user.contains("disabled"));
+    assert!(html.contains("data-testid=\"perm-note-auth.delete_user\""));
+    assert!(perm_box(&html, "auth.add_group").contains("disabled"));
+    assert!(!perm_box(&html, "auth.change_group").contains("disabled"));
+    let shown_perms = shown(&html);
+    assert!(shown_perms.contains(&"auth.delete_user".to_owned()));
+    assert!(!shown_perms.contains(&"auth.add_group".to_owned()));
+    assert!(html.contains("data-testid=\"review-bottom\""));
+    // The server agrees: removing delete_user is accepted, granting add_group is not.
+    let v = env
+        .store
+        .group_state("Admins")
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let r = helen
+        .post(
+            "/admin/auth/group/Admins/change/",
+            &[
+                ("step", "review"),
+                ("version", &v),
+                ("shown_perm", "auth.delete_user"),
+                ("shown_perm", "auth.delete_group"),
+                ("perm", "auth.delete_group"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let review = body(r).await;
+    assert!(review.contains("data-testid=\"save\""), "{review}");
+    let r = helen
+        .post(
+            "/admin/auth/group/Admins/change/",
+            &[
+                ("step", "save"),
+                ("version", &v),
+                ("remove", "auth.delete_user"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = helen.page("/admin/auth/group/Admins/change/").await;
+    assert!(
+        perm_box(&html, "auth.delete_user").contains("disabled"),
+        "cannot grant it back"
+    );
+    let v = env
+        .store
+        .group_state("Admins")
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let r = helen
+        .post(
+            "/admin/auth/group/Admins/change/",
+            &[
+                ("step", "save"),
+                ("version", &v),
+                ("add", "auth.delete_user"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A superuser's picker has nothing disabled and no notes.
+    let mut root = Client::as_user(&env, "root").await;
+    let (_, html) = root.page("/admin/auth/group/Admins/change/").await;
+    assert!(!perm_box(&html, "auth.add_group").contains("disabled"));
+    assert!(!html.contains("perm-note-"));
+    assert!(!html.contains("picker-locked-note"));
+}
+
 admin_tests!(
+    pickers_disable_what_the_editor_cannot_grant,
     group_members_follow_the_user_page_rules,
     group_member_edits_refuse_stale_state,
     concurrent_demotions_leave_an_active_superuser,

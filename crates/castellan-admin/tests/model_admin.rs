@@ -6,11 +6,16 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use castellan_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};
+use castellan_admin::{
+    AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
+    Values,
+};
 use castellan_core::Principal;
 use common::*;
 use http::StatusCode;
 
+/// Widgets kept in memory; `maker` is set from the acting user on create, and a widget named
+/// "special…" needs the custom permission `shop.can_make_special`.
 #[derive(Clone, Default)]
 struct Widgets(Arc<Mutex<Vec<Object>>>);
 
@@ -27,19 +32,39 @@ impl ModelAdmin for Widgets {
             Field::new("locked", FieldKind::Bool),
         ]
     }
-    fn list(&self) -> BoxFuture<'_, Result<Vec<Object>, ModelError>> {
-        Box::pin(async move { Ok(self.0.lock().unwrap().clone()) })
+    fn search_fields(&self) -> Vec<String> {
+        vec!["name".into()]
+    }
+    fn list_per_page(&self) -> u64 {
+        2
+    }
+    fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
+        Box::pin(async move {
+            let all = self.0.lock().unwrap().clone();
+            Ok(ListPage::from_all(all, query, &self.search_fields()))
+        })
     }
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
         Box::pin(async move { Ok(self.0.lock().unwrap().iter().find(|o| o.id == id).cloned()) })
     }
-    fn create<'a>(&'a self, values: &'a Values) -> BoxFuture<'a, Result<Object, ModelError>> {
+    fn create<'a>(
+        &'a self,
+        request: AdminRequest<'a>,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Object, ModelError>> {
         Box::pin(async move {
+            if values["name"].starts_with("special") && !request.has_perm("shop.can_make_special") {
+                return Err(ModelError::Invalid(vec![
+                    "Name: only makers of specials may use this name.".into(),
+                ]));
+            }
             let mut v = self.0.lock().unwrap();
+            let mut values = values.clone();
+            values.insert("maker".into(), request.user.username.clone());
             let o = Object {
                 id: (v.len() + 1).to_string(),
                 label: values["name"].clone(),
-                values: values.clone(),
+                values,
             };
             v.push(o.clone());
             Ok(o)
@@ -47,6 +72,7 @@ impl ModelAdmin for Widgets {
     }
     fn update<'a>(
         &'a self,
+        _request: AdminRequest<'a>,
         id: &'a str,
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Object, ModelError>> {
@@ -56,12 +82,18 @@ impl ModelAdmin for Widgets {
                 .iter_mut()
                 .find(|o| o.id == id)
                 .ok_or(ModelError::NotFound)?;
+            let maker = o.values.get("maker").cloned().unwrap_or_default();
             o.values = values.clone();
+            o.values.insert("maker".into(), maker);
             o.label = values["name"].clone();
             Ok(o.clone())
         })
     }
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), ModelError>> {
+    fn delete<'a>(
+        &'a self,
+        _request: AdminRequest<'a>,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ModelError>> {
         Box::pin(async move {
             self.0.lock().unwrap().retain(|o| o.id != id);
             Ok(())
@@ -168,9 +200,11 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
     let mut helen = Client::as_user(&env, "helen").await;
     let (_, html) = helen.page("/admin/").await;
     assert!(!html.contains("data-testid=\"app-shop\""));
-    assert_eq!(
-        helen.get("/admin/shop/widget/").await.status(),
-        StatusCode::FORBIDDEN
+    let (s, html) = helen.page("/admin/shop/widget/").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(
+        html.contains("shop.view_widget or shop.change_widget"),
+        "the 403 names the permission: {html}"
     );
     assert_eq!(
         helen
@@ -181,4 +215,233 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
     );
 }
 
-admin_tests!(generated_pages_follow_djangos_rules_and_the_hooks,);
+/// The audit entries of model edits, oldest first, as "actor action type object".
+async fn model_audit(env: &Env) -> Vec<castellan_store::AuditEntry> {
+    let mut v: Vec<_> = env
+        .store
+        .audit_log(&castellan_store::AuditFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.starts_with("admin."))
+        .collect();
+    v.reverse();
+    v
+}
+
+async fn writes_know_the_user_and_are_audited(db: TestDb) {
+    let (env, widgets) = setup(db).await;
+    env.store
+        .create_permission(
+            "shop.can_make_special",
+            "widget",
+            "Can make special widgets",
+        )
+        .await
+        .unwrap();
+    let mut bob = Client::as_user(&env, "bob").await;
+    let r = bob
+        .post("/admin/shop/widget/add/", &[("name", "Gear")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(widgets.0.lock().unwrap()[0].values["maker"], "bob");
+    // The model checks a custom permission with the acting user: bob lacks it, root has it.
+    let r = bob
+        .post("/admin/shop/widget/add/", &[("name", "special one")])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(body(r).await.contains("only makers of specials"));
+    let mut root = Client::as_user(&env, "root").await;
+    let r = root
+        .post("/admin/shop/widget/add/", &[("name", "special one")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(widgets.0.lock().unwrap()[1].values["maker"], "root");
+    let r = root
+        .post(
+            "/admin/shop/widget/1/change/",
+            &[("name", "Cog"), ("locked", "on")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = root.post("/admin/shop/widget/2/delete/", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let entries = model_audit(&env).await;
+    let summary: Vec<String> = entries
+        .iter()
+        .map(|e| format!("{} {} {} {}", e.actor, e.action, e.object_type, e.object))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "user:bob admin.add shop.widget 1",
+            "user:root admin.add shop.widget 2",
+            "user:root admin.change shop.widget 1",
+            "user:root admin.delete shop.widget 2",
+        ]
+    );
+    let json = |s: &Option<String>| -> serde_json::Value {
+        serde_json::from_str(s.as_deref().unwrap()).unwrap()
+    };
+    let add = &entries[0];
+    assert!(add.before.is_none());
+    assert_eq!(json(&add.after)["values"]["name"], "Gear");
+    assert_eq!(json(&add.after)["values"]["maker"], "bob");
+    let change = &entries[2];
+    assert_eq!(
+        json(&change.after)["changed"],
+        serde_json::json!(["locked", "name"])
+    );
+    assert_eq!(json(&change.before)["values"]["name"], "Gear");
+    assert_eq!(json(&change.after)["values"]["name"], "Cog");
+    assert!(
+        json(&change.after)["values"].get("maker").is_none(),
+        "only changed fields"
+    );
+    let delete = &entries[3];
+    assert!(delete.after.is_none());
+    assert_eq!(json(&delete.before)["label"], "special one");
+    // Refused writes leave no entry.
+    assert_eq!(
+        bob.post("/admin/shop/widget/1/change/", &[("name", "x")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(model_audit(&env).await.len(), 4);
+    // The audit page shows them.
+    let (_, html) = root.page("/admin/audit/?action=admin.").await;
+    assert!(html.contains("admin.change"));
+    assert!(html.contains("shop.widget"));
+}
+
+async fn lists_are_paged_and_searched(db: TestDb) {
+    let (env, widgets) = setup(db).await;
+    let mut bob = Client::as_user(&env, "bob").await;
+    for name in ["Alpha", "Beta", "Gamma", "Delta", "Alpine"] {
+        let r = bob.post("/admin/shop/widget/add/", &[("name", name)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(widgets.0.lock().unwrap().len(), 5);
+    // Two per page: pages 1..3, each object exactly once.
+    let mut seen = Vec::new();
+    let mut uri = "/admin/shop/widget/".to_owned();
+    for page in 1..=3 {
+        let (s, html) = bob.page(&uri).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        assert!(
+            html.contains("data-testid=\"object-count\">5 in all"),
+            "{html}"
+        );
+        for id in 1..=5 {
+            if html.contains(&format!("data-testid=\"object-{id}\"")) {
+                seen.push(id);
+            }
+        }
+        assert_eq!(html.contains("data-testid=\"previous-page\""), page > 1);
+        let next = html.contains("data-testid=\"next-page\"");
+        assert_eq!(next, page < 3, "page {page}");
+        if next {
+            uri = format!("/admin/shop/widget/?p={}", page + 1);
+            assert!(html.contains(&format!("href=\"?p={}\"", page + 1)));
+        }
+    }
+    assert_eq!(seen, [1, 2, 3, 4, 5]);
+    // Search: "alp" matches Alpha and Alpine (case-insensitive), on one page.
+    let (s, html) = bob.page("/admin/shop/widget/?q=alp").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("data-testid=\"object-search\""));
+    assert!(html.contains("value=\"alp\""));
+    assert!(html.contains("data-testid=\"object-1\""));
+    assert!(html.contains("data-testid=\"object-5\""));
+    assert!(!html.contains("data-testid=\"object-2\""));
+    assert!(!html.contains("data-testid=\"next-page\""));
+    let (_, html) = bob.page("/admin/shop/widget/?q=zzz").await;
+    assert!(html.contains("Nothing matches."));
+    // Past the end: an empty page with a way back; a bad page number is a 400.
+    let (s, html) = bob.page("/admin/shop/widget/?p=9").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("data-testid=\"previous-page\""));
+    for bad in ["0", "x", "-1", "99999999999999999999"] {
+        let (s, _) = bob.page(&format!("/admin/shop/widget/?p={bad}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "p={bad}");
+    }
+}
+
+#[test]
+fn from_all_cuts_pages_and_counts() {
+    let objects: Vec<Object> = (1..=5)
+        .map(|i| Object {
+            id: i.to_string(),
+            label: format!("w{i}"),
+            values: Values::from([(
+                "colour".to_owned(),
+                if i % 2 == 0 { "Red" } else { "blue" }.to_owned(),
+            )]),
+        })
+        .collect();
+    let page = ListPage::from_all(objects.clone(), &ListQuery::new(4, 2), &[]);
+    assert_eq!(page.objects.len(), 1);
+    assert!(!page.more);
+    assert_eq!(page.total, Some(5));
+    let page = ListPage::from_all(objects.clone(), &ListQuery::new(0, 2), &[]);
+    assert!(page.more);
+    let q = ListQuery::new(0, 10).with_search(" red ");
+    assert_eq!(q.search.as_deref(), Some("red"));
+    let page = ListPage::from_all(objects.clone(), &q, &["colour".to_owned()]);
+    assert_eq!(page.total, Some(2));
+    let page = ListPage::from_all(objects, &q, &[]);
+    assert_eq!(
+        page.total,
+        Some(0),
+        "values outside search_fields are not searched"
+    );
+    assert!(ListQuery::new(0, 1).with_search("  ").search.is_none());
+}
+
+async fn apps_have_verbose_names_and_a_view_site_link(db: TestDb) {
+    let (env, _) = setup(db).await;
+    let mut root = Client::as_user(&env, "root").await;
+    let (_, html) = root.page("/admin/").await;
+    assert!(html.contains("data-testid=\"app-name-auth\">Authentication and Authorization<"));
+    assert!(
+        html.contains("data-testid=\"app-name-shop\">Shop<"),
+        "label.title()"
+    );
+    assert!(
+        !html.contains("data-testid=\"view-site\""),
+        "no site URL by default"
+    );
+    let store = env.store.clone();
+    let db = env.db.clone();
+    let named = env_on_shared(db, store, |a| {
+        a.register(Widgets::default())
+            .with_app_name("shop", "Widget <Shop>")
+            .with_site_url("/shop/")
+    })
+    .await;
+    let mut root = Client::as_user(&named, "root").await;
+    for page in ["/admin/", "/admin/shop/widget/"] {
+        let (_, html) = root.page(page).await;
+        assert!(
+            html.contains("<a href=\"&#x2f;shop&#x2f;\" data-testid=\"view-site\">View site</a>"),
+            "{page}: {html}"
+        );
+    }
+    let (_, html) = root.page("/admin/").await;
+    assert!(
+        html.contains("data-testid=\"app-name-shop\">Widget &lt;Shop&gt;<"),
+        "escaped"
+    );
+    assert!(
+        html.contains("data-testid=\"app-shop\""),
+        "test ids keep the label"
+    );
+}
+
+admin_tests!(
+    apps_have_verbose_names_and_a_view_site_link,
+    generated_pages_follow_djangos_rules_and_the_hooks,
+    writes_know_the_user_and_are_audited,
+    lists_are_paged_and_searched,
+);

@@ -150,6 +150,41 @@ pub(crate) fn json<T: Serialize>(value: &T) -> Option<String> {
 }
 
 impl Store {
+    /// Records one entry, attributed to this store's [`Actor`], for a change made **outside** the
+    /// store — an application's own model edited through castellan-admin (`admin.add`,
+    /// `admin.change`, `admin.delete`; Django's `LogEntry`). The entry is written on its own, after
+    /// the change: an application's storage is not part of the store's transactions. Does nothing
+    /// when the audit table is not installed. `action` and `object_type` are cut to their columns
+    /// (64 and 32 characters), `object` to 255; `before`/`after` are JSON text.
+    pub async fn record_audit(
+        &self,
+        action: &str,
+        object_type: &str,
+        object: &str,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<()> {
+        if !self.auditing() {
+            return Ok(());
+        }
+        let d = self.dialect();
+        let action: String = action.chars().take(64).collect();
+        let object_type: String = object_type.chars().take(32).collect();
+        on_pool!(&self.pool, p => {
+            sqlx::query(&d.sql(insert_sql(d)))
+                .bind(ts_to_text(Utc::now()))
+                .bind(self.actor().label())
+                .bind(action)
+                .bind(object_type)
+                .bind(clip(object))
+                .bind(before)
+                .bind(after)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// The audit trail, newest first.
     pub async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         if !self.auditing() {

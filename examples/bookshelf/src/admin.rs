@@ -8,19 +8,75 @@
 //! to see, `add_*`, `change_*`, `delete_*` to write; the app shows with any `bookshelf.*`
 //! permission).
 //!
+//! The lists are paged in SQL (`LIMIT`/`OFFSET`, one count) and searched with a case-insensitive
+//! `LIKE` on title, author and ISBN (books) or title and author (articles). An article added
+//! without an author gets the admin user who adds it (`AdminRequest::user`). Every write is
+//! recorded in Castellan's audit trail by the admin (`admin.add` / `admin.change` /
+//! `admin.delete`).
+//!
 //! The workflow flags (published, archived, featured, premium; an article's status and approval)
-//! are shown in the lists but are not form fields: they need custom permissions
-//! (`can_publish_book`, `can_approve_article`, …) that `ModelAdmin::create`/`update` cannot check,
-//! because castellan-admin does not hand them the user. They move only through the application's
-//! guarded actions.
+//! are shown in the lists but are not form fields: they move only through the application's
+//! guarded actions, which check the custom permissions (`can_publish_book`,
+//! `can_approve_article`, …) and the article workflow's rules in one place.
 
-use castellan_admin::{BoxFuture, Field, FieldKind, ModelAdmin, ModelError, Object, Values};
+use castellan_admin::{
+    AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
+    Values,
+};
 use castellan_store::Store;
 
 use crate::articles::{Article, ArticleFields, Status};
 use crate::books::{Book, BookFields, Saved};
-use crate::db::Db;
+use crate::db::{on_db, Col, Db};
 use crate::web::parse_id;
+
+/// A search text as a `LIKE` pattern (`%text%`, lower-case, with `!` escaping `%`, `_` and `!`).
+fn like_pattern(search: &str) -> String {
+    let mut p = String::from("%");
+    for c in search.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '!') {
+            p.push('!');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// ` WHERE lower(a) LIKE ? ESCAPE '!' OR …` for `columns`, or "" without a search.
+fn search_clause(columns: &[&str], search: Option<&str>) -> String {
+    match search {
+        None => String::new(),
+        Some(_) => format!(
+            " WHERE {}",
+            columns
+                .iter()
+                .map(|c| format!("lower({c}) LIKE ? ESCAPE '!'"))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        ),
+    }
+}
+
+/// `LIMIT`/`OFFSET` values as SQL integers (a page past `i64::MAX` is simply empty).
+fn limits(query: &ListQuery) -> (i64, i64) {
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX - 1);
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    // One row more than the page tells whether another page follows.
+    (limit.saturating_add(1), offset)
+}
+
+/// Cuts the extra row off a fetched page.
+fn page_of(mut objects: Vec<Object>, query: &ListQuery, total: i64) -> ListPage {
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let more = objects.len() > limit;
+    objects.truncate(limit);
+    ListPage {
+        objects,
+        more,
+        total: u64::try_from(total).ok(),
+    }
+}
 
 fn failed(e: impl std::error::Error + Send + Sync + 'static) -> ModelError {
     ModelError::Failed(Box::new(e))
@@ -49,16 +105,69 @@ fn int(values: &Values, name: &str, label: &str) -> Result<Option<i64>, String> 
         .map_err(|_| format!("{label}: enter a whole number."))
 }
 
+/// The columns of a book row (as `Db::books` reads them).
+const BOOK_COLUMNS: &str = "id, title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium";
+
+fn book_from_row(r: &impl Col) -> Result<Book, sqlx::Error> {
+    Ok(Book {
+        id: r.int("id")?,
+        title: r.text("title")?,
+        author: r.text("author")?,
+        isbn: r.text("isbn")?,
+        publication_year: r.opt_int("publication_year")?,
+        copies_total: r.int("copies_total")?,
+        copies_available: r.int("copies_available")?,
+        is_published: r.flag("is_published")?,
+        is_archived: r.flag("is_archived")?,
+        is_featured: r.flag("is_featured")?,
+        is_premium: r.flag("is_premium")?,
+    })
+}
+
+/// The select of an article row with its author's and approver's usernames (as `Db::articles`).
+const ARTICLE_SELECT: &str = "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, r.username AS approved_by \
+     FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id LEFT JOIN auth_user r ON r.id = a.approved_by_id";
+
+fn article_from_row(r: &impl Col) -> Result<Article, sqlx::Error> {
+    Ok(Article {
+        id: r.int("id")?,
+        title: r.text("title")?,
+        content: r.text("content")?,
+        author_id: r.int("author_id")?,
+        author: r.text("author")?,
+        status: match r.text("status")?.as_str() {
+            "review" => Status::Review,
+            "published" => Status::Published,
+            _ => Status::Draft,
+        },
+        is_featured: r.flag("is_featured")?,
+        approved_by: r.opt_text("approved_by")?,
+    })
+}
+
+/// Django's `list_per_page`.
+const PER_PAGE: u64 = 100;
+
 /// `Book` in the admin.
 #[derive(Debug, Clone)]
 pub struct BookAdmin {
     db: Db,
+    per_page: u64,
 }
 
 impl BookAdmin {
-    /// Books stored in `db`.
+    /// Books stored in `db`, 100 to a list page.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            per_page: PER_PAGE,
+        }
+    }
+
+    /// Sets the books per list page.
+    pub fn with_per_page(mut self, per_page: u64) -> Self {
+        self.per_page = per_page;
+        self
     }
 
     fn object(book: &Book) -> Object {
@@ -206,10 +315,42 @@ impl ModelAdmin for BookAdmin {
         .map(str::to_owned)
         .to_vec()
     }
-    fn list(&self) -> BoxFuture<'_, Result<Vec<Object>, ModelError>> {
+    fn search_fields(&self) -> Vec<String> {
+        ["title", "author", "isbn"].map(str::to_owned).to_vec()
+    }
+    fn list_per_page(&self) -> u64 {
+        self.per_page
+    }
+    fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
-            let books = self.db.books(true).await.map_err(failed)?;
-            Ok(books.iter().map(Self::object).collect())
+            let search = query.search.as_deref();
+            let filter = search_clause(&["title", "author", "isbn"], search);
+            let pattern = search.map(like_pattern).unwrap_or_default();
+            let count = self
+                .db
+                .sql(&format!("SELECT COUNT(*) AS n FROM bookshelf_book{filter}"));
+            let select = self.db.sql(&format!(
+                "SELECT {BOOK_COLUMNS} FROM bookshelf_book{filter} ORDER BY title, id LIMIT ? OFFSET ?"
+            ));
+            let (limit, offset) = limits(query);
+            let (total, objects) = on_db!(&self.db, p => {
+                let mut q = sqlx::query(&count);
+                let mut rows = sqlx::query(&select);
+                if search.is_some() {
+                    for _ in 0..3 {
+                        q = q.bind(pattern.clone());
+                        rows = rows.bind(pattern.clone());
+                    }
+                }
+                let total = q.fetch_one(p).await.map_err(failed)?.int("n").map_err(failed)?;
+                let rows = rows.bind(limit).bind(offset).fetch_all(p).await.map_err(failed)?;
+                let mut objects = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    objects.push(Self::object(&book_from_row(r).map_err(failed)?));
+                }
+                (total, objects)
+            });
+            Ok(page_of(objects, query, total))
         })
     }
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
@@ -225,7 +366,11 @@ impl ModelAdmin for BookAdmin {
                 .map(|b| Self::object(&b)))
         })
     }
-    fn create<'a>(&'a self, values: &'a Values) -> BoxFuture<'a, Result<Object, ModelError>> {
+    fn create<'a>(
+        &'a self,
+        _request: AdminRequest<'a>,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Object, ModelError>> {
         Box::pin(async move {
             let (fields, on_shelf) = Self::parse(values)?;
             if self
@@ -249,6 +394,7 @@ impl ModelAdmin for BookAdmin {
     }
     fn update<'a>(
         &'a self,
+        _request: AdminRequest<'a>,
         id: &'a str,
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Object, ModelError>> {
@@ -284,7 +430,11 @@ impl ModelAdmin for BookAdmin {
             }
         })
     }
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), ModelError>> {
+    fn delete<'a>(
+        &'a self,
+        _request: AdminRequest<'a>,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ModelError>> {
         Box::pin(async move {
             let id = parse_id(id).ok_or(ModelError::NotFound)?;
             if self.db.delete_book(id).await.map_err(failed)? {
@@ -296,17 +446,29 @@ impl ModelAdmin for BookAdmin {
     }
 }
 
-/// `Article` in the admin. The author is a username (Django's admin shows a foreign-key select).
+/// `Article` in the admin. The author is a username (Django's admin shows a foreign-key select);
+/// left empty, it is the admin user adding the article (or, on change, stays as it was).
 #[derive(Debug, Clone)]
 pub struct ArticleAdmin {
     db: Db,
     store: Store,
+    per_page: u64,
 }
 
 impl ArticleAdmin {
-    /// Articles stored in `db`, authors looked up in `store`.
+    /// Articles stored in `db`, authors looked up in `store`, 100 to a list page.
     pub fn new(db: Db, store: Store) -> Self {
-        Self { db, store }
+        Self {
+            db,
+            store,
+            per_page: PER_PAGE,
+        }
+    }
+
+    /// Sets the articles per list page.
+    pub fn with_per_page(mut self, per_page: u64) -> Self {
+        self.per_page = per_page;
+        self
     }
 
     fn object(a: &Article) -> Object {
@@ -333,8 +495,8 @@ impl ArticleAdmin {
         }
     }
 
-    /// The fields and the author's user id, or every problem.
-    async fn parse(&self, values: &Values) -> Result<(ArticleFields, i64), ModelError> {
+    /// The fields and the author's user id (`None`: left empty), or every problem.
+    async fn parse(&self, values: &Values) -> Result<(ArticleFields, Option<i64>), ModelError> {
         let fields = ArticleFields {
             title: value(values, "title").trim().to_owned(),
             content: value(values, "content").replace("\r\n", "\n"),
@@ -347,9 +509,8 @@ impl ArticleAdmin {
                 format!("{label}: {m}")
             })
             .collect();
-        let username = value(values, "author");
+        let username = value(values, "author").trim();
         let author = if username.is_empty() {
-            errors.push("Author: this field is required.".to_owned());
             None
         } else {
             match self.store.user(username).await.map_err(failed)? {
@@ -360,9 +521,10 @@ impl ArticleAdmin {
                 }
             }
         };
-        match author {
-            Some(id) if errors.is_empty() => Ok((fields, id)),
-            _ => Err(ModelError::Invalid(errors)),
+        if errors.is_empty() {
+            Ok((fields, author))
+        } else {
+            Err(ModelError::Invalid(errors))
         }
     }
 
@@ -388,7 +550,12 @@ impl ModelAdmin for ArticleAdmin {
         vec![
             field("title", "Title", FieldKind::Text, true),
             field("content", "Content", FieldKind::TextArea, true),
-            field("author", "Author (username)", FieldKind::Text, true),
+            field(
+                "author",
+                "Author (username; empty: you, on add)",
+                FieldKind::Text,
+                false,
+            ),
         ]
     }
     fn list_display(&self) -> Vec<String> {
@@ -396,10 +563,42 @@ impl ModelAdmin for ArticleAdmin {
             .map(str::to_owned)
             .to_vec()
     }
-    fn list(&self) -> BoxFuture<'_, Result<Vec<Object>, ModelError>> {
+    fn search_fields(&self) -> Vec<String> {
+        ["title", "author"].map(str::to_owned).to_vec()
+    }
+    fn list_per_page(&self) -> u64 {
+        self.per_page
+    }
+    fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
-            let articles = self.db.articles(true).await.map_err(failed)?;
-            Ok(articles.iter().map(Self::object).collect())
+            let search = query.search.as_deref();
+            let filter = search_clause(&["a.title", "u.username"], search);
+            let pattern = search.map(like_pattern).unwrap_or_default();
+            let count = self.db.sql(&format!(
+                "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id{filter}"
+            ));
+            let select = self.db.sql(&format!(
+                "{ARTICLE_SELECT}{filter} ORDER BY a.id DESC LIMIT ? OFFSET ?"
+            ));
+            let (limit, offset) = limits(query);
+            let (total, objects) = on_db!(&self.db, p => {
+                let mut q = sqlx::query(&count);
+                let mut rows = sqlx::query(&select);
+                if search.is_some() {
+                    for _ in 0..2 {
+                        q = q.bind(pattern.clone());
+                        rows = rows.bind(pattern.clone());
+                    }
+                }
+                let total = q.fetch_one(p).await.map_err(failed)?.int("n").map_err(failed)?;
+                let rows = rows.bind(limit).bind(offset).fetch_all(p).await.map_err(failed)?;
+                let mut objects = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    objects.push(Self::object(&article_from_row(r).map_err(failed)?));
+                }
+                (total, objects)
+            });
+            Ok(page_of(objects, query, total))
         })
     }
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
@@ -415,9 +614,14 @@ impl ModelAdmin for ArticleAdmin {
                 .map(|a| Self::object(&a)))
         })
     }
-    fn create<'a>(&'a self, values: &'a Values) -> BoxFuture<'a, Result<Object, ModelError>> {
+    fn create<'a>(
+        &'a self,
+        request: AdminRequest<'a>,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Object, ModelError>> {
         Box::pin(async move {
             let (fields, author) = self.parse(values).await?;
+            let author = author.unwrap_or(request.user.id);
             let id = self
                 .db
                 .create_article(&fields, author)
@@ -428,12 +632,24 @@ impl ModelAdmin for ArticleAdmin {
     }
     fn update<'a>(
         &'a self,
+        _request: AdminRequest<'a>,
         id: &'a str,
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Object, ModelError>> {
         Box::pin(async move {
             let id = parse_id(id).ok_or(ModelError::NotFound)?;
             let (fields, author) = self.parse(values).await?;
+            let author = match author {
+                Some(a) => a,
+                None => {
+                    self.db
+                        .article(id)
+                        .await
+                        .map_err(failed)?
+                        .ok_or(ModelError::NotFound)?
+                        .author_id
+                }
+            };
             if self
                 .db
                 .set_article(id, &fields, author)
@@ -446,7 +662,11 @@ impl ModelAdmin for ArticleAdmin {
             }
         })
     }
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), ModelError>> {
+    fn delete<'a>(
+        &'a self,
+        _request: AdminRequest<'a>,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ModelError>> {
         Box::pin(async move {
             let id = parse_id(id).ok_or(ModelError::NotFound)?;
             if self.db.delete_article(id).await.map_err(failed)? {

@@ -109,6 +109,8 @@ impl Bookshelf {
         let routes = web::routes(state, &auth).context("a route guard is invalid")?;
         let admin = castellan_admin::Admin::new(self.store.clone())
             .with_title("Bookshelf administration")
+            .with_app_name("bookshelf", "Bookshelf")
+            .with_site_url("/books/")
             .register(admin::BookAdmin::new(self.db.clone()))
             .register(admin::ArticleAdmin::new(
                 self.db.clone(),

@@ -104,7 +104,7 @@ async fn change_page(
         context! {
             name => &state.name, version => &state.version, permissions => &state.permissions,
             members, errors, saved,
-            picker => Value::from(Serde(picker(&all, &state.permissions, filter))),
+            picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| staff.is_superuser() || staff.has(p)))),
             can_change => staff.has("auth.change_group"),
             can_delete => staff.has("auth.delete_group"),
             can_view_users => staff.can_view("auth", "user"),

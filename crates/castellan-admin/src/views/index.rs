@@ -20,6 +20,7 @@ struct Link {
 #[derive(Serialize)]
 struct App {
     label: String,
+    name: String,
     models: Vec<Link>,
 }
 
@@ -46,6 +47,7 @@ pub(crate) async fn index(staff: Staff) -> Result<Response, AdminError> {
         }
         apps.push(App {
             label: "auth".into(),
+            name: staff.site.app_name("auth"),
             models,
         });
     }
@@ -70,6 +72,7 @@ pub(crate) async fn index(staff: Staff) -> Result<Response, AdminError> {
         if module {
             apps.push(App {
                 label: label.to_owned(),
+                name: staff.site.app_name(label),
                 models,
             });
         }

@@ -1,18 +1,26 @@
-//! The pages generated for a registered [`ModelAdmin`](crate::ModelAdmin): list, add, change and
-//! delete, each gated by the model's `has_*_permission` hooks (checked again on every POST).
+//! The pages generated for a registered [`ModelAdmin`](crate::ModelAdmin): list (paged, with a
+//! search box when the model has search fields), add, change and delete, each gated by the
+//! model's `has_*_permission` hooks (checked again on every POST). Every write is handed the acting
+//! user and recorded in the audit trail as Django's `LogEntry` would be: `admin.add` /
+//! `admin.change` / `admin.delete`, object type `app.model`, the object's id, and the label with
+//! the values (all of them on add and delete, the changed ones on change).
 
 use std::sync::Arc;
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::Form;
 use http::StatusCode;
 use minijinja::context;
+use serde::Deserialize;
+use serde_json::json;
 
 use crate::access::{segment, Staff};
 use crate::error::AdminError;
 use crate::forms::FormData;
-use crate::model_admin::{FieldKind, ModelAdmin, ModelError, Object, Values};
+use crate::model_admin::{
+    AdminRequest, FieldKind, ListQuery, ModelAdmin, ModelError, Object, Values,
+};
 use crate::render::{page, redirect};
 
 fn model(staff: &Staff, app: &str, name: &str) -> Result<Arc<dyn ModelAdmin>, AdminError> {
@@ -23,11 +31,16 @@ fn model(staff: &Staff, app: &str, name: &str) -> Result<Arc<dyn ModelAdmin>, Ad
     })
 }
 
+/// A refusal naming the permission Django's default hook asks for (`what`: view, add, change,
+/// delete); a model may add rules of its own, which the message mentions.
 fn forbidden(what: &str, m: &dyn ModelAdmin) -> AdminError {
+    let (app, model) = (m.app_label(), m.model_name());
+    let perm = match what {
+        "view" => format!("{app}.view_{model} or {app}.change_{model}"),
+        other => format!("{app}.{other}_{model}"),
+    };
     AdminError::Forbidden(format!(
-        "You may not {what} {}.{} objects; ask a superuser for the permission.",
-        m.app_label(),
-        m.model_name()
+        "You may not {what} {app}.{model} objects: this needs the permission {perm} (and the model's own rules, if it has any); ask a superuser for it."
     ))
 }
 
@@ -47,15 +60,60 @@ fn object_url(staff: &Staff, m: &dyn ModelAdmin, id: &str, action: &str) -> Stri
     format!("{}{}/{action}/", base_url(staff, m), segment(id))
 }
 
-/// `GET /{app}/{model}/`.
+/// The list's query parameters: `q` (search) and `p` (page, from 1).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    p: String,
+}
+
+/// The largest page number accepted (keeps `offset` far from overflowing).
+const MAX_PAGE: u64 = 1_000_000;
+
+/// `?q=…&p=…` without empty parts.
+fn list_query_string(q: &str, page: u64) -> String {
+    let mut parts = Vec::new();
+    if !q.is_empty() {
+        parts.push(format!("q={}", segment(q)));
+    }
+    if page > 1 {
+        parts.push(format!("p={page}"));
+    }
+    format!("?{}", parts.join("&"))
+}
+
+/// `GET /{app}/{model}/` (`q` searches, `p` pages).
 pub(crate) async fn list(
     staff: Staff,
     Path((app, name)): Path<(String, String)>,
+    Query(params): Query<ListParams>,
 ) -> Result<Response, AdminError> {
     let m = model(&staff, &app, &name)?;
     if !m.has_view_permission(&staff.principal, None) {
         return Err(forbidden("view", m.as_ref()));
     }
+    let page_number = match params.p.trim() {
+        "" => 1,
+        p => p
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                AdminError::BadRequest(format!(
+                    "p={p:?} is not a page number (1, 2, …); nothing to show."
+                ))
+            })?,
+    };
+    let per_page = m.list_per_page().clamp(1, 10_000);
+    let search_fields = m.search_fields();
+    let search = if search_fields.is_empty() {
+        String::new()
+    } else {
+        params.q.trim().to_owned()
+    };
+    let query = ListQuery::new((page_number - 1) * per_page, per_page).with_search(search.clone());
     let columns = m.list_display();
     let fields = m.fields();
     let headers: Vec<String> = columns
@@ -67,15 +125,24 @@ pub(crate) async fn list(
                 .map_or_else(|| c.clone(), |f| f.label.clone())
         })
         .collect();
-    let objects: Vec<_> = m
-        .list()
-        .await
-        .map_err(model_error)?
+    let found = m.list(&query).await.map_err(model_error)?;
+    let objects: Vec<_> = found
+        .objects
         .into_iter()
+        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
         .filter(|o| m.has_view_permission(&staff.principal, Some(o)))
         .map(|o| {
             let cells: Vec<String> = columns.iter().map(|c| o.values.get(c).cloned().unwrap_or_default()).collect();
             context! { url => object_url(&staff, m.as_ref(), &o.id, "change"), label => &o.label, id => &o.id, cells }
+        })
+        .collect();
+    let search_labels: Vec<String> = search_fields
+        .iter()
+        .map(|s| {
+            fields
+                .iter()
+                .find(|f| &f.name == s)
+                .map_or_else(|| s.clone(), |f| f.label.clone())
         })
         .collect();
     page(
@@ -85,8 +152,54 @@ pub(crate) async fn list(
         context! {
             app, model => name, title => m.verbose_name_plural(), headers, objects,
             add_url => m.has_add_permission(&staff.principal).then(|| format!("{}add/", base_url(&staff, m.as_ref()))),
+            searchable => !search_fields.is_empty(), search_labels, q => &search,
+            page_number, total => found.total,
+            next_url => found.more.then(|| list_query_string(&search, page_number + 1)),
+            previous_url => (page_number > 1).then(|| list_query_string(&search, page_number - 1)),
         },
     )
+}
+
+/// The acting user, for the model's write methods.
+fn request(staff: &Staff) -> AdminRequest<'_> {
+    AdminRequest::new(&staff.user, &staff.principal)
+}
+
+/// Writes the audit entry of a model change made through the admin. The application's storage
+/// is not in the store's transaction, so the change is already made: a failure to record it is
+/// logged (error level), not shown as a failed save.
+async fn record(
+    staff: &Staff,
+    m: &dyn ModelAdmin,
+    action: &str,
+    id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) {
+    let object_type = format!("{}.{}", m.app_label(), m.model_name());
+    let text = |v: Option<serde_json::Value>| v.map(|v| v.to_string());
+    if let Err(e) = staff
+        .store()
+        .record_audit(action, &object_type, id, text(before), text(after))
+        .await
+    {
+        tracing::error!(
+            "castellan-admin: {action} of {object_type} {id:?} by {:?} was saved but could not be audited: {e}",
+            staff.user.username
+        );
+    }
+}
+
+/// The fields whose value differs between `before` and `after` (Django's `changed_data`).
+fn changed_fields(before: &Values, after: &Values) -> Vec<String> {
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| before.get(*n) != after.get(*n))
+        .cloned()
+        .collect()
 }
 
 fn form_page(
@@ -200,8 +313,19 @@ pub(crate) async fn add(
             errors,
         );
     }
-    match m.create(&values).await {
-        Ok(o) => Ok(redirect(&object_url(&staff, m.as_ref(), &o.id, "change"))),
+    match m.create(request(&staff), &values).await {
+        Ok(o) => {
+            record(
+                &staff,
+                m.as_ref(),
+                "admin.add",
+                &o.id,
+                None,
+                Some(json!({ "label": &o.label, "values": &o.values })),
+            )
+            .await;
+            Ok(redirect(&object_url(&staff, m.as_ref(), &o.id, "change")))
+        }
         Err(ModelError::Invalid(errors)) => form_page(
             &staff,
             m.as_ref(),
@@ -267,8 +391,26 @@ pub(crate) async fn change(
             errors,
         );
     }
-    match m.update(&id, &values).await {
-        Ok(o) => Ok(redirect(&object_url(&staff, m.as_ref(), &o.id, "change"))),
+    match m.update(request(&staff), &id, &values).await {
+        Ok(new) => {
+            let changed = changed_fields(&o.values, &new.values);
+            let pick = |v: &Values| -> Values {
+                v.iter()
+                    .filter(|(k, _)| changed.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            };
+            record(
+                &staff,
+                m.as_ref(),
+                "admin.change",
+                &new.id,
+                Some(json!({ "label": &o.label, "values": pick(&o.values) })),
+                Some(json!({ "label": &new.label, "values": pick(&new.values), "changed": &changed })),
+            )
+            .await;
+            Ok(redirect(&object_url(&staff, m.as_ref(), &new.id, "change")))
+        }
         Err(ModelError::Invalid(errors)) => form_page(
             &staff,
             m.as_ref(),
@@ -317,6 +459,15 @@ pub(crate) async fn delete(
     if !m.has_delete_permission(&staff.principal, Some(&o)) {
         return Err(forbidden("delete", m.as_ref()));
     }
-    m.delete(&id).await.map_err(model_error)?;
+    m.delete(request(&staff), &id).await.map_err(model_error)?;
+    record(
+        &staff,
+        m.as_ref(),
+        "admin.delete",
+        &o.id,
+        Some(json!({ "label": &o.label, "values": &o.values })),
+        None,
+    )
+    .await;
     Ok(redirect(&base_url(&staff, m.as_ref())))
 }

@@ -25,7 +25,8 @@ pub(crate) async fn list(
         "permission_list.html",
         StatusCode::OK,
         context! {
-            picker => Value::from(Serde(picker(&all, &[], filter))),
+            // A list, not an editor: nothing is granted here.
+            picker => Value::from(Serde(picker(&all, &[], filter, &|_| true))),
             can_add => staff.has("auth.add_permission"),
         },
     )

@@ -1,6 +1,12 @@
 //! The permission picker shared by the user and group pages: every permission, filtered on the
 //! server by app, model and text (so it works without JavaScript). Only the permissions shown are
 //! submitted as `shown_perm`, so a filtered form never removes what it did not show.
+//!
+//! A non-superuser can grant only what they hold (the server rule in `grants`), so a permission
+//! they do not hold is shown disabled, with a note, unless the target already holds it: then it
+//! stays enabled so that it can be removed (the server allows that; on the user page the rule that
+//! an editor cannot touch a user holding more than they do means this happens only on groups). A
+//! disabled row is not listed in `shown_perm`, so the form never asks to remove it.
 
 use castellan_core::Permission;
 use serde::{Deserialize, Serialize};
@@ -29,6 +35,10 @@ pub(crate) struct PickerRow {
     pub(crate) app: String,
     pub(crate) model: String,
     pub(crate) checked: bool,
+    /// The editor may grant it (holds it, or is a superuser).
+    pub(crate) grantable: bool,
+    /// Neither grantable nor held by the target: shown disabled.
+    pub(crate) locked: bool,
 }
 
 /// The picker's context: rows after filtering, and the app and model choices.
@@ -39,10 +49,18 @@ pub(crate) struct Picker {
     pub(crate) models: Vec<String>,
     pub(crate) filter: PickerFilter,
     pub(crate) total: usize,
+    /// How many rows shown are locked (the note above the list says why).
+    pub(crate) locked: usize,
 }
 
-/// Builds the picker over `all` with `held` checked.
-pub(crate) fn picker(all: &[Permission], held: &[String], filter: PickerFilter) -> Picker {
+/// Builds the picker over `all` with `held` checked; `grantable` says which permissions the editor
+/// may grant.
+pub(crate) fn picker(
+    all: &[Permission],
+    held: &[String],
+    filter: PickerFilter,
+    grantable: &dyn Fn(&str) -> bool,
+) -> Picker {
     let mut apps: Vec<String> = all.iter().map(|p| p.app_label.clone()).collect();
     apps.dedup();
     let mut models: Vec<String> = all
@@ -64,16 +82,21 @@ pub(crate) fn picker(all: &[Permission], held: &[String], filter: PickerFilter) 
         })
         .map(|p| {
             let perm = p.user_perm_str();
+            let checked = held.contains(&perm);
+            let grantable = grantable(&perm);
             PickerRow {
-                checked: held.contains(&perm),
+                checked,
+                grantable,
+                locked: !grantable && !checked,
                 perm,
                 name: p.name.clone(),
                 app: p.app_label.clone(),
                 model: p.model.clone(),
             }
         })
-        .collect();
+        .collect::<Vec<PickerRow>>();
     Picker {
+        locked: rows.iter().filter(|r| r.locked).count(),
         rows,
         apps,
         models,

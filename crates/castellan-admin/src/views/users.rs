@@ -271,7 +271,7 @@ async fn change_page(
                 last_login => u.last_login.map(|t| t.to_rfc3339()), date_joined => u.date_joined.to_rfc3339(),
             },
             version => &state.version,
-            picker => Value::from(Serde(picker(&all, &state.permissions, filter))),
+            picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| staff.is_superuser() || staff.has(p)))),
             groups => group_rows, effective, errors, notes, can_change, own,
             can_set_flags => staff.is_superuser(),
             can_delete => staff.has("auth.delete_user") && can_change,

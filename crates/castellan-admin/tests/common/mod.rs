@@ -160,6 +160,22 @@ pub async fn env_on(db: TestDb, store: Store, f: impl FnOnce(Admin) -> Admin) ->
     }
 }
 
+/// A second app over the same database (kept alive by the shared handle).
+pub async fn env_on_shared(
+    db: Option<std::sync::Arc<TestDb>>,
+    store: Store,
+    f: impl FnOnce(Admin) -> Admin,
+) -> Env {
+    let auth = AuthLayer::new(store.clone(), AuthConfig::new(SECRET))
+        .await
+        .unwrap();
+    let app = Router::new()
+        .merge(f(Admin::new(store.clone())).router_at("/admin"))
+        .nest("/accounts", castellan_axum::router())
+        .layer(auth);
+    Env { store, app, db }
+}
+
 #[derive(Clone)]
 pub struct Client {
     pub app: Router,

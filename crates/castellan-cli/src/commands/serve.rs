@@ -1,7 +1,8 @@
-//! `castellan serve`: the admin UI at `/admin/` and the login/logout views at `/accounts/`.
+//! `castellan serve`: the admin UI at `/admin/` and the login/logout views at `/accounts/`, whose
+//! login, password-change and 403 pages are the admin's ([`AdminPages`]).
 
 use axum::Router;
-use castellan_admin::Admin;
+use castellan_admin::{Admin, AdminPages};
 use castellan_axum::{AuthConfig, AuthLayer};
 use castellan_store::{Error, Store};
 
@@ -29,7 +30,8 @@ pub(crate) fn secret_key(env: Option<String>, insecure_dev_key: bool) -> Result<
 
 /// Builds the application: `/admin/…` and `/accounts/…` behind the auth layer.
 pub(crate) async fn app(store: &Store, key: String) -> Result<Router, Error> {
-    let auth = AuthLayer::new(store.clone(), AuthConfig::new(key))
+    let config = AuthConfig::new(key).with_pages(AdminPages::new().with_admin_url("/admin/"));
+    let auth = AuthLayer::new(store.clone(), config)
         .await
         .map_err(|e| Error::Refused(format!("cannot start the web layer: {e}")))?;
     Ok(Router::new()
