@@ -289,12 +289,11 @@ impl Policy {
             apps.push(label.clone());
             let app = app.get_ref();
             let verbose = app.verbose_name.clone().unwrap_or_else(|| label.clone());
-            match registry.clone().with_app(label, &verbose) {
-                Ok(r) => registry = r,
-                Err(e) => problems.push(Problem {
+            if let Err(e) = registry.declare_app(label, &verbose) {
+                problems.push(Problem {
                     line: app_line,
                     message: e.to_string(),
-                }),
+                });
             }
             for model in &app.models {
                 let line = line_of(src, model.get_ref().name.span().start);

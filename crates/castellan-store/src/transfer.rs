@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{audit, json};
 use crate::error::{Error, Result};
+use crate::migrate::{restore_row_triggers, suspend_row_triggers, BULK_ROWS, CATALOG_TABLES};
 use crate::on_pool;
 use crate::pool::{ts_from_text, ts_to_text, RowExt};
 use crate::sqlm::exec;
@@ -244,8 +245,32 @@ impl Store {
         validate(data)?;
         let d = self.dialect();
         let mut report = ImportReport::default();
+        // A large import replaces SQLite's per-row generation triggers by one bump (see
+        // `SuspendedTriggers`): the suspension is the transaction's first statement, so it holds the
+        // write lock from the start.
+        let links: usize = data
+            .users
+            .iter()
+            .map(|u| u.groups.len() + u.permissions.len())
+            .sum::<usize>()
+            + data
+                .groups
+                .iter()
+                .map(|g| g.permissions.len())
+                .sum::<usize>();
+        let mut tables = vec![
+            "auth_group",
+            "auth_group_permissions",
+            "auth_user_groups",
+            "auth_user_user_permissions",
+        ];
+        if data.permissions.len() >= BULK_ROWS {
+            tables.extend(CATALOG_TABLES);
+        }
+        let bulk = links >= BULK_ROWS;
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            let suspended = if bulk { Some(suspend_row_triggers!(tx, d, tables)) } else { None };
             // Content types and permissions.
             let mut cts: HashMap<(String, String), i64> = HashMap::new();
             for r in sqlx::query("SELECT id, app_label, model FROM django_content_type").fetch_all(&mut *tx).await? {
@@ -445,6 +470,9 @@ impl Store {
             report.grants_added += new_up.len();
             if !report.is_noop() {
                 audit!(&mut *tx, self, "import", "database", "import", None, json(&report));
+            }
+            if let Some(suspended) = suspended {
+                restore_row_triggers!(tx, suspended);
             }
             tx.commit().await?;
             Ok::<(), Error>(())
