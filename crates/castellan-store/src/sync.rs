@@ -284,18 +284,31 @@ macro_rules! read_state {
 /// one row (`$q` the query, `$row` the row).
 macro_rules! insert_rows {
     ($conn:expr, $d:expr, $head:expr, $tuple:expr, $rows:expr, |$q:ident, $row:ident| $bind:expr) => {
+        // Every full chunk has the same text: prepared once and reused (the statement cache keeps it);
+        // only a shorter last chunk is prepared for one use.
+        let mut full: Option<String> = None;
         for chunk in $rows.chunks(CHUNK) {
-            let mut sql = String::with_capacity($head.len() + chunk.len() * ($tuple.len() + 2));
-            sql.push_str($head);
-            sql.push_str(" VALUES ");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
+            let text = |n: usize| {
+                let mut sql = String::with_capacity($head.len() + n * ($tuple.len() + 2));
+                sql.push_str($head);
+                sql.push_str(" VALUES ");
+                for i in 0..n {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str($tuple);
                 }
-                sql.push_str($tuple);
-            }
-            let sql = $d.sql(&sql);
-            let mut $q = sqlx::query(&sql).persistent(false);
+                $d.sql(&sql).into_owned()
+            };
+            let is_full = chunk.len() == CHUNK;
+            let once;
+            let sql: &str = if is_full {
+                full.get_or_insert_with(|| text(CHUNK))
+            } else {
+                once = text(chunk.len());
+                &once
+            };
+            let mut $q = sqlx::query(sql).persistent(is_full);
             for $row in chunk {
                 $q = $bind;
             }
@@ -526,9 +539,10 @@ fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Prob
             plan.deleted_content_types.push(name);
         }
     }
-    plan.content_types.sort();
+    // (permission, model) pairs are unique (a model declares a codename once): unstable is enough.
+    plan.content_types.sort_unstable();
     plan.permissions
-        .sort_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
+        .sort_unstable_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
     plan.renamed_permissions
         .sort_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
     plan.groups.sort();
