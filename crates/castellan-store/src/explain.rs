@@ -6,7 +6,7 @@
 //!
 //! [`Store::with_perm_page`], [`Store::with_perm_count`] and [`Store::with_perm_each`] answer
 //! `with_perm` without collecting a million usernames: keyset pagination by username, a `COUNT`, and a
-//! row stream. Counts and streams start from the permission (`auth_user_user_permissions.permission_id`
+//! row stream (on SQLite one row holding the sorted usernames as a JSON array). Counts and streams start from the permission (`auth_user_user_permissions.permission_id`
 //! and `auth_user_groups.group_id` are indexed by Django) instead of testing every user; a page walks
 //! the unique `username` index and stops after `limit` holders. Both order by username in byte order — the order of Rust's `String` — in every dialect (`COLLATE "C"` on
 //! PostgreSQL, `BINARY` on MariaDB, SQLite's default `BINARY`), so cursors compare the same way on
@@ -251,8 +251,11 @@ impl Store {
     }
 
     /// Streams [`Store::with_perm`]'s usernames after `after` (all when `None`), in byte order, to
-    /// `each` as the rows arrive, without collecting them. Returns how many were passed. An error
-    /// from `each` stops the stream and is returned.
+    /// `each`. Returns how many were passed. An error from `each` stops the stream and is returned.
+    ///
+    /// PostgreSQL and MariaDB pass the rows on as they arrive, without collecting them. SQLite reads
+    /// them all at once, as one JSON array (about 2 × their total length in memory), because sqlx's
+    /// per-row hand-off would cost more than the query itself.
     pub async fn with_perm_each(
         &self,
         args: &WithPerm,

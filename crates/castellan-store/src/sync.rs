@@ -10,6 +10,10 @@
 //! on Castellan's generation row, SQLite a write (`UPDATE castellan_generation SET value = value`) as the
 //! first statement, which takes the database's write lock before anything is read.
 //!
+//! On SQLite, a plan of at least `BULK_ROWS` changes is applied with Castellan's per-row generation
+//! triggers suspended and one generation bump instead (see `SuspendedTriggers` in `migrate.rs`), and
+//! tables are read as one JSON row each (sqlx's per-row hand-off costs more than SQLite's work).
+//!
 //! What `prune` removes, conservatively:
 //! * from each group the file declares: the permissions the file does not give it;
 //! * the groups the file does not declare (with their memberships and grants);

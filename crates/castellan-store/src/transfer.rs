@@ -4,7 +4,9 @@
 //! Import is idempotent and runs in one transaction: missing content types, permissions, groups and
 //! users are created; existing users take the exported field values; memberships and grants are added
 //! when missing (import never removes anything). Password hashes are copied, never recomputed, and rows
-//! are written with multi-row `INSERT`s, so 100 000 users import in about a second on SQLite.
+//! are written with multi-row `INSERT`s; on SQLite a large import replaces the per-row generation
+//! triggers by one bump in the same transaction (see `SuspendedTriggers` in `migrate.rs`) and reads
+//! ids back as one JSON row, so 100 000 users with their memberships import in about 0.4–0.5 s.
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
