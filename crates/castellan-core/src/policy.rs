@@ -203,16 +203,16 @@ impl Lines {
 
 /// `*` matches any run of characters (including none); everything else matches itself.
 fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
+    // Allocation-free: it runs once per available permission and wildcard.
+    let Some((first, after_first)) = pattern.split_once('*') else {
         return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    };
+    let (middle, last) = after_first.rsplit_once('*').unwrap_or(("", after_first));
     if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
-    for part in &parts[1..parts.len() - 1] {
+    for part in middle.split('*') {
         match rest.find(part) {
             Some(pos) => rest = &rest[pos + part.len()..],
             None => return false,
@@ -289,12 +289,11 @@ impl Policy {
             apps.push(label.clone());
             let app = app.get_ref();
             let verbose = app.verbose_name.clone().unwrap_or_else(|| label.clone());
-            match registry.clone().with_app(label, &verbose) {
-                Ok(r) => registry = r,
-                Err(e) => problems.push(Problem {
+            if let Err(e) = registry.declare_app(label, &verbose) {
+                problems.push(Problem {
                     line: app_line,
                     message: e.to_string(),
-                }),
+                });
             }
             for model in &app.models {
                 let line = line_of(src, model.get_ref().name.span().start);
@@ -421,8 +420,13 @@ impl Policy {
         // Every available `app_label.codename`; one allocation per distinct name.
         let mut universe: HashSet<String, RandomState> = HashSet::default();
         for m in self.registry.models() {
+            let app = m.app_label();
             for p in m.permissions() {
-                universe.insert(format!("{}.{}", m.app_label(), p.codename));
+                let mut name = String::with_capacity(app.len() + 1 + p.codename.len());
+                name.push_str(app);
+                name.push('.');
+                name.push_str(&p.codename);
+                universe.insert(name);
             }
         }
         let mut buf = String::new();

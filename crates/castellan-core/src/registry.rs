@@ -6,6 +6,9 @@
 //! declarations for a Rust application, so the store can create them and guards can be checked against
 //! them when the router is built.
 
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -226,10 +229,57 @@ pub struct AppSpec {
 }
 
 /// The apps and models an application declares, with Django's built-in `contenttypes` and `auth`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(from = "RegistryData")]
 pub struct Registry {
     /// Apps in installation order (Django's `INSTALLED_APPS`).
     apps: Vec<AppSpec>,
+    /// `(app label, model name)` → position in `apps` and in its `models`: duplicate checks and
+    /// look-ups in constant time (a policy can declare tens of thousands of models).
+    #[serde(skip)]
+    positions: HashMap<(String, String), (usize, usize), RandomState>,
+}
+
+impl std::fmt::Debug for Registry {
+    /// The apps only, exactly as before `positions` existed: `sync` fingerprints a policy by its
+    /// `Debug` text, which must not depend on a hash map's (per-process random) order.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("apps", &self.apps)
+            .finish()
+    }
+}
+
+impl PartialEq for Registry {
+    fn eq(&self, other: &Self) -> bool {
+        // `positions` is derived from `apps`.
+        self.apps == other.apps
+    }
+}
+
+impl Eq for Registry {}
+
+/// The serialised form of a [`Registry`] (its apps); the positions are rebuilt on load.
+#[derive(Deserialize)]
+struct RegistryData {
+    apps: Vec<AppSpec>,
+}
+
+impl From<RegistryData> for Registry {
+    fn from(data: RegistryData) -> Self {
+        let mut positions = HashMap::default();
+        for (a, app) in data.apps.iter().enumerate() {
+            for (m, model) in app.models.iter().enumerate() {
+                positions
+                    .entry((app.label.clone(), model.model_name.clone()))
+                    .or_insert((a, m));
+            }
+        }
+        Self {
+            apps: data.apps,
+            positions,
+        }
+    }
 }
 
 impl Registry {
@@ -258,13 +308,13 @@ impl Registry {
             ModelSpec::new("auth", "User"),
         ];
         for model in builtin {
-            registry.app_mut(model.app_label()).models.push(model);
+            registry.push(model);
         }
         registry
     }
 
-    fn app_mut(&mut self, label: &str) -> &mut AppSpec {
-        let pos = match self.apps.iter().position(|a| a.label == label) {
+    fn app_position(&mut self, label: &str) -> usize {
+        match self.apps.iter().position(|a| a.label == label) {
             Some(pos) => pos,
             None => {
                 self.apps.push(AppSpec {
@@ -274,27 +324,43 @@ impl Registry {
                 });
                 self.apps.len() - 1
             }
-        };
+        }
+    }
+
+    fn app_mut(&mut self, label: &str) -> &mut AppSpec {
+        let pos = self.app_position(label);
         &mut self.apps[pos]
+    }
+
+    /// Appends a model not registered yet.
+    fn push(&mut self, model: ModelSpec) {
+        let a = self.app_position(model.app_label());
+        let app = &mut self.apps[a];
+        self.positions.insert(
+            (model.app_label.clone(), model.model_name.clone()),
+            (a, app.models.len()),
+        );
+        app.models.push(model);
     }
 
     /// Declares an app's human name (optional: it defaults to the label, capitalised).
     pub fn with_app(mut self, label: &str, verbose_name: &str) -> Result<Self> {
+        self.declare_app(label, verbose_name)?;
+        Ok(self)
+    }
+
+    /// In-place form of [`Registry::with_app`].
+    pub fn declare_app(&mut self, label: &str, verbose_name: &str) -> Result<()> {
         validate_identifier("app label", label)?;
         self.app_mut(label).verbose_name = verbose_name.to_owned();
-        Ok(self)
+        Ok(())
     }
 
     /// Registers a model after running Django's checks on it. Registering the same model twice is an
     /// error, as two Django models with one name in one app are.
     pub fn register(&mut self, model: ModelSpec) -> Result<()> {
         model.check()?;
-        let app = self.app_mut(model.app_label());
-        if app
-            .models
-            .iter()
-            .any(|m| m.model_name() == model.model_name())
-        {
+        if self.model(model.app_label(), model.model_name()).is_some() {
             return Err(Error::Check {
                 id: "models.E028",
                 message: format!(
@@ -304,7 +370,7 @@ impl Registry {
                 ),
             });
         }
-        app.models.push(model);
+        self.push(model);
         Ok(())
     }
 
@@ -326,10 +392,10 @@ impl Registry {
 
     /// One model.
     pub fn model(&self, app_label: &str, model_name: &str) -> Option<&ModelSpec> {
-        self.app(app_label)?
-            .models
-            .iter()
-            .find(|m| m.model_name() == model_name)
+        let (a, m) = self
+            .positions
+            .get(&(app_label.to_owned(), model_name.to_owned()))?;
+        self.apps.get(*a)?.models.get(*m)
     }
 
     /// Every model, app by app, in declaration order (the order Django creates permissions in).
@@ -454,6 +520,26 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn debug_text_is_the_same_for_equal_registries() {
+        let build = || {
+            let mut r = Registry::django();
+            for i in 0..50 {
+                r.register(ModelSpec::new("shop", &format!("Item{i}")))
+                    .unwrap();
+            }
+            r
+        };
+        let (a, b) = (build(), build());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert!(!format!("{a:?}").contains("positions"));
+        assert!(a.model("shop", "item7").is_some());
+        assert!(a.model("shop", "item50").is_none());
+        let again: Registry = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(again, a);
+        assert!(again.model("shop", "item7").is_some());
     }
 
     #[test]

@@ -14,7 +14,10 @@
 //! * `sqlite_sync/parse`: `Policy::parse` of the 1.3 MB file (not part of the two above);
 //! * baseline `sqlite_sync/bulk_insert_baseline`: the same 10,000 + 50,000 rows inserted by hand with
 //!   multi-row INSERTs in one transaction on the same kind of database (no validation, no plan, no
-//!   group, no audit) — the floor a sync cannot go below.
+//!   group, no audit) — the floor a sync cannot go below;
+//! * baseline `sqlite_sync/bulk_insert_baseline_no_triggers`: the same with Castellan's per-row
+//!   generation triggers dropped first (not timed) — the floor once a large sync suspends them, as
+//!   `Store::sync` does (one generation bump instead of one per row).
 
 // Benches may panic on setup failure: there is nobody to report an error to but the person running them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -66,10 +69,26 @@ async fn fresh_store() -> (Store, PathBuf) {
     (store, path)
 }
 
-async fn baseline_insert(path: &std::path::Path) -> Duration {
+async fn baseline_insert(path: &std::path::Path, triggers: bool) -> Duration {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
+    if !triggers {
+        // Not timed: the floor for these rows once the per-row generation triggers are out of the way
+        // (what `Store::sync` does for a large change, in its own transaction).
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        for name in names {
+            sqlx::query(&format!("DROP TRIGGER {name}"))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
     let start = Instant::now();
     let mut tx = pool.begin().await.unwrap();
     for chunk in (0..MODELS).collect::<Vec<_>>().chunks(1000) {
@@ -141,18 +160,23 @@ fn bench(c: &mut Criterion) {
             total
         })
     });
-    g.bench_function("bulk_insert_baseline", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (store, path) = rt.block_on(fresh_store());
-                rt.block_on(store.close());
-                total += rt.block_on(baseline_insert(&path));
-                let _ = std::fs::remove_file(&path);
-            }
-            total
-        })
-    });
+    for (name, triggers) in [
+        ("bulk_insert_baseline", true),
+        ("bulk_insert_baseline_no_triggers", false),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let (store, path) = rt.block_on(fresh_store());
+                    rt.block_on(store.close());
+                    total += rt.block_on(baseline_insert(&path, triggers));
+                    let _ = std::fs::remove_file(&path);
+                }
+                total
+            })
+        });
+    }
     let (store, path) = rt.block_on(fresh_store());
     rt.block_on(store.sync(&policy, false)).unwrap();
     g.bench_function("noop", |b| {

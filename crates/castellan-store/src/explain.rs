@@ -6,7 +6,7 @@
 //!
 //! [`Store::with_perm_page`], [`Store::with_perm_count`] and [`Store::with_perm_each`] answer
 //! `with_perm` without collecting a million usernames: keyset pagination by username, a `COUNT`, and a
-//! row stream. Counts and streams start from the permission (`auth_user_user_permissions.permission_id`
+//! row stream (on SQLite one row holding the sorted usernames as a JSON array). Counts and streams start from the permission (`auth_user_user_permissions.permission_id`
 //! and `auth_user_groups.group_id` are indexed by Django) instead of testing every user; a page walks
 //! the unique `username` index and stops after `limit` holders. Both order by username in byte order — the order of Rust's `String` — in every dialect (`COLLATE "C"` on
 //! PostgreSQL, `BINARY` on MariaDB, SQLite's default `BINARY`), so cursors compare the same way on
@@ -251,8 +251,11 @@ impl Store {
     }
 
     /// Streams [`Store::with_perm`]'s usernames after `after` (all when `None`), in byte order, to
-    /// `each` as the rows arrive, without collecting them. Returns how many were passed. An error
-    /// from `each` stops the stream and is returned.
+    /// `each`. Returns how many were passed. An error from `each` stops the stream and is returned.
+    ///
+    /// PostgreSQL and MariaDB pass the rows on as they arrive, without collecting them. SQLite reads
+    /// them all at once, as one JSON array (about 2 × their total length in memory), because sqlx's
+    /// per-row hand-off would cost more than the query itself.
     pub async fn with_perm_each(
         &self,
         args: &WithPerm,
@@ -260,6 +263,9 @@ impl Store {
         mut each: impl FnMut(&str) -> Result<()>,
     ) -> Result<u64> {
         let d = self.dialect();
+        if d == Dialect::Sqlite {
+            return self.with_perm_each_sqlite(args, after, each).await;
+        }
         let sql = with_perm_sql(d, args, after.is_some(), false);
         let mut n = 0;
         on_pool!(&self.pool, p => {
@@ -271,6 +277,47 @@ impl Store {
                 n += 1;
             }
         });
+        Ok(n)
+    }
+}
+
+impl Store {
+    /// [`Store::with_perm_each`] on SQLite: sqlx hands every result row from its SQLite worker thread
+    /// to the caller separately (about 1–2 µs a row), more than SQLite takes to find the row, so the
+    /// usernames come back in **one** row, as a JSON array built and sorted by SQLite
+    /// (`json_group_array(… ORDER BY …)`), which is then parsed and passed on. The price is memory:
+    /// the matching usernames are held at once (about 2 × their total length).
+    async fn with_perm_each_sqlite(
+        &self,
+        args: &WithPerm,
+        after: Option<&str>,
+        mut each: impl FnMut(&str) -> Result<()>,
+    ) -> Result<u64> {
+        let d = Dialect::Sqlite;
+        let mut sql = format!(
+            "SELECT json_group_array(u.username ORDER BY u.username) AS names FROM auth_user u WHERE {}",
+            with_perm_condition(d, args, Shape::FromPermission)
+        );
+        if after.is_some() {
+            sql.push_str(" AND u.username > ?");
+        }
+        let text = on_pool!(&self.pool, p => {
+            let q = bind_with_perm!(sqlx::query(&sql), args, after, None::<i64>);
+            q.fetch_one(p).await?.opt_text("names")?
+        });
+        let names: Vec<String> = match text {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                crate::error::Error::Schema(format!(
+                    "SQLite returned usernames that are not a JSON array: {e}"
+                ))
+            })?,
+            None => Vec::new(),
+        };
+        let mut n = 0;
+        for name in &names {
+            each(name)?;
+            n += 1;
+        }
         Ok(n)
     }
 }

@@ -49,6 +49,97 @@ fn bump(table: &str) -> &'static str {
     }
 }
 
+/// Rows a write must reach before SQLite's per-row generation triggers are suspended for it (below
+/// this, the triggers cost less than the schema change).
+pub(crate) const BULK_ROWS: usize = 500;
+
+/// Castellan's row triggers on some tables, dropped inside a write transaction by
+/// [`suspend_row_triggers!`] and put back by [`restore_row_triggers!`] in the same transaction.
+///
+/// SQLite has no statement-level triggers, so every row a bulk write touches would bump
+/// `castellan_generation` once (about 7 µs a row). Instead, the bulk path drops the triggers of the
+/// tables it writes, writes, bumps the generations once, and recreates the triggers from their own
+/// stored SQL, all in one transaction. This keeps the invariant that any committed write moves the
+/// generation:
+/// * SQLite DDL is transactional: other connections see the triggers as they were until the commit, and
+///   after it see them recreated; a failure or rollback restores them with everything else;
+/// * dropping a trigger is a write, so it takes the database's write lock, and no other connection
+///   (Castellan, Django or raw SQL) can write — with or without triggers — until this transaction ends;
+/// * the one bump is made inside the same transaction as the rows, so it commits with them.
+#[derive(Debug, Default)]
+pub(crate) struct SuspendedTriggers {
+    /// `(table, CREATE TRIGGER statement)` of each dropped trigger.
+    pub(crate) saved: Vec<(String, String)>,
+}
+
+impl SuspendedTriggers {
+    /// The statement that bumps what the dropped triggers would have bumped (`None` when none was
+    /// dropped: then the writes bump nothing either).
+    pub(crate) fn bump_sql(&self) -> Option<&'static str> {
+        if self.saved.is_empty() {
+            None
+        } else if self
+            .saved
+            .iter()
+            .any(|(t, _)| CATALOG_TABLES.contains(&t.as_str()))
+        {
+            Some(bump("auth_permission"))
+        } else {
+            Some(bump("auth_user_groups"))
+        }
+    }
+}
+
+/// Inside a write transaction on SQLite (`$d`), drops Castellan's generation triggers on `$tables`
+/// and returns them as a [`SuspendedTriggers`]; on other databases does nothing (PostgreSQL's
+/// triggers fire once per statement; MariaDB's DDL would commit the transaction). Must be the
+/// transaction's first write, or follow one, so that it holds the write lock.
+macro_rules! suspend_row_triggers {
+    ($conn:expr, $d:expr, $tables:expr) => {{
+        let mut suspended = crate::migrate::SuspendedTriggers::default();
+        if $d == crate::pool::Dialect::Sqlite {
+            let tables: &[&str] = &$tables;
+            let rows = sqlx::query(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'",
+            )
+            .fetch_all(&mut *$conn)
+            .await?;
+            let mut names = Vec::new();
+            for r in &rows {
+                let table = crate::pool::RowExt::text(r, "tbl_name")?;
+                if tables.contains(&table.as_str()) {
+                    names.push(crate::pool::RowExt::text(r, "name")?);
+                    suspended.saved.push((table, crate::pool::RowExt::text(r, "sql")?));
+                }
+            }
+            for name in &names {
+                let sql = format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\""));
+                sqlx::query(&sql).persistent(false).execute(&mut *$conn).await?;
+            }
+        }
+        suspended
+    }};
+}
+
+/// Bumps the generations once for the writes made while `$suspended` was in force, and recreates
+/// the triggers, in the same transaction (see [`SuspendedTriggers`]).
+macro_rules! restore_row_triggers {
+    ($conn:expr, $suspended:expr) => {{
+        let suspended: crate::migrate::SuspendedTriggers = $suspended;
+        if let Some(bump) = suspended.bump_sql() {
+            sqlx::query(bump).execute(&mut *$conn).await?;
+        }
+        for (_, sql) in &suspended.saved {
+            sqlx::query(sql)
+                .persistent(false)
+                .execute(&mut *$conn)
+                .await?;
+        }
+    }};
+}
+
+pub(crate) use {restore_row_triggers, suspend_row_triggers};
+
 const SQLITE_SCHEMA: &str = include_str!("schema/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("schema/postgres.sql");
 const MYSQL_SCHEMA: &str = include_str!("schema/mysql.sql");

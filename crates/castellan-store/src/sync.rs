@@ -10,6 +10,10 @@
 //! on Castellan's generation row, SQLite a write (`UPDATE castellan_generation SET value = value`) as the
 //! first statement, which takes the database's write lock before anything is read.
 //!
+//! On SQLite, a plan of at least `BULK_ROWS` changes is applied with Castellan's per-row generation
+//! triggers suspended and one generation bump instead (see `SuspendedTriggers` in `migrate.rs`), and
+//! tables are read as one JSON row each (sqlx's per-row hand-off costs more than SQLite's work).
+//!
 //! What `prune` removes, conservatively:
 //! * from each group the file declares: the permissions the file does not give it;
 //! * the groups the file does not declare (with their memberships and grants);
@@ -31,6 +35,7 @@ use serde::Serialize;
 
 use crate::audit::{audit, json};
 use crate::error::{Error, Result};
+use crate::migrate::{restore_row_triggers, suspend_row_triggers, BULK_ROWS, WATCHED_TABLES};
 use crate::on_pool;
 use crate::pool::{Dialect, RowExt};
 use crate::principal::{read_gen, Gen, GENERATIONS};
@@ -214,57 +219,62 @@ impl State {
     }
 }
 
+/// Reads `SELECT $cols $rest` (binding `$bind`, if any) as a `Vec<$ty>` of tuples. sqlx hands SQLite
+/// rows from its worker thread one at a time (1–2 µs each, more than SQLite takes to produce them), so
+/// on SQLite the rows come back as **one** row holding a JSON array of arrays (`json_group_array`),
+/// parsed here; other databases return the rows as they are, decoded by `$row`.
+macro_rules! read_tuples {
+    ($conn:expr, $d:expr, $ty:ty, $cols:expr, $rest:expr $(, $bind:expr)?; |$r:ident| $row:expr) => {{
+        if $d == Dialect::Sqlite {
+            let sql = format!("SELECT json_group_array(json_array({})) AS j {}", $cols, $rest);
+            let text = sqlx::query(&sql)$(.bind($bind))?.fetch_one(&mut *$conn).await?.opt_text("j")?;
+            serde_json::from_str::<Vec<$ty>>(text.as_deref().unwrap_or("[]")).map_err(|e| {
+                Error::Schema(format!("SQLite returned rows that are not a JSON array: {e}"))
+            })?
+        } else {
+            let sql = $d.sql(&format!("SELECT {} {}", $cols, $rest)).into_owned();
+            sqlx::query(&sql)$(.bind($bind))?
+                .fetch_all(&mut *$conn)
+                .await?
+                .iter()
+                .map(|$r| $row)
+                .collect::<Result<Vec<$ty>>>()?
+        }
+    }};
+}
+
 macro_rules! read_cts {
-    ($conn:expr) => {
-        sqlx::query("SELECT id, app_label, model FROM django_content_type")
-            .fetch_all($conn)
-            .await?
-            .iter()
-            .map(|r| Ok((r.int("id")?, r.text("app_label")?, r.text("model")?)))
-            .collect::<Result<Vec<_>>>()?
+    ($conn:expr, $d:expr) => {
+        read_tuples!($conn, $d, (i64, String, String), "id, app_label, model", "FROM django_content_type";
+            |r| Ok((r.int("id")?, r.text("app_label")?, r.text("model")?)))
     };
 }
 
+/// Permission rows (`$rest` filters them, binding `$bind`).
 macro_rules! read_perms {
-    ($conn:expr) => {
-        sqlx::query("SELECT id, content_type_id, codename, name FROM auth_permission")
-            .fetch_all($conn)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(PermRow {
-                    id: r.int("id")?,
-                    ct: r.int("content_type_id")?,
-                    codename: r.text("codename")?,
-                    name: r.text("name")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?
+    ($conn:expr, $d:expr, $rest:expr $(, $bind:expr)?) => {
+        read_tuples!($conn, $d, (i64, i64, String, String), "id, content_type_id, codename, name", $rest $(, $bind)?;
+            |r| Ok((r.int("id")?, r.int("content_type_id")?, r.text("codename")?, r.text("name")?)))
+        .into_iter()
+        .map(|(id, ct, codename, name)| PermRow { id, ct, codename, name })
+        .collect::<Vec<_>>()
     };
 }
 
 macro_rules! read_groups {
-    ($conn:expr) => {
-        sqlx::query("SELECT id, name FROM auth_group")
-            .fetch_all($conn)
-            .await?
-            .iter()
-            .map(|r| Ok((r.int("id")?, r.text("name")?)))
-            .collect::<Result<Vec<_>>>()?
+    ($conn:expr, $d:expr) => {
+        read_tuples!($conn, $d, (i64, String), "id, name", "FROM auth_group";
+            |r| Ok((r.int("id")?, r.text("name")?)))
     };
 }
 
 macro_rules! read_state {
-    ($conn:expr) => {{
-        let cts = read_cts!(&mut *$conn);
-        let perms = read_perms!(&mut *$conn);
-        let groups = read_groups!(&mut *$conn);
-        let grants = sqlx::query("SELECT group_id, permission_id FROM auth_group_permissions")
-            .fetch_all(&mut *$conn)
-            .await?
-            .iter()
-            .map(|r| Ok((r.int("group_id")?, r.int("permission_id")?)))
-            .collect::<Result<Vec<_>>>()?;
+    ($conn:expr, $d:expr) => {{
+        let cts = read_cts!($conn, $d);
+        let perms = read_perms!($conn, $d, "FROM auth_permission");
+        let groups = read_groups!($conn, $d);
+        let grants = read_tuples!($conn, $d, (i64, i64), "group_id, permission_id", "FROM auth_group_permissions";
+            |r| Ok((r.int("group_id")?, r.int("permission_id")?)));
         State {
             cts,
             perms,
@@ -278,18 +288,31 @@ macro_rules! read_state {
 /// one row (`$q` the query, `$row` the row).
 macro_rules! insert_rows {
     ($conn:expr, $d:expr, $head:expr, $tuple:expr, $rows:expr, |$q:ident, $row:ident| $bind:expr) => {
+        // Every full chunk has the same text: prepared once and reused (the statement cache keeps it);
+        // only a shorter last chunk is prepared for one use.
+        let mut full: Option<String> = None;
         for chunk in $rows.chunks(CHUNK) {
-            let mut sql = String::with_capacity($head.len() + chunk.len() * ($tuple.len() + 2));
-            sql.push_str($head);
-            sql.push_str(" VALUES ");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
+            let text = |n: usize| {
+                let mut sql = String::with_capacity($head.len() + n * ($tuple.len() + 2));
+                sql.push_str($head);
+                sql.push_str(" VALUES ");
+                for i in 0..n {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str($tuple);
                 }
-                sql.push_str($tuple);
-            }
-            let sql = $d.sql(&sql);
-            let mut $q = sqlx::query(&sql).persistent(false);
+                $d.sql(&sql).into_owned()
+            };
+            let is_full = chunk.len() == CHUNK;
+            let once;
+            let sql: &str = if is_full {
+                full.get_or_insert_with(|| text(CHUNK))
+            } else {
+                once = text(chunk.len());
+                &once
+            };
+            let mut $q = sqlx::query(sql).persistent(is_full);
             for $row in chunk {
                 $q = $bind;
             }
@@ -312,6 +335,22 @@ macro_rules! delete_in {
             q.execute(&mut *$conn).await?;
         }
     };
+}
+
+/// The `after` of a `sync.create_permissions` audit entry: serialised straight from the plan (keys
+/// in the sorted order `serde_json::json!` gives them), without building a `serde_json::Value` per
+/// permission.
+#[derive(Default, Serialize)]
+struct CreatedInApp<'a> {
+    content_types: Vec<&'a str>,
+    permissions: Vec<CreatedPermission<'a>>,
+}
+
+#[derive(Serialize)]
+struct CreatedPermission<'a> {
+    model: &'a str,
+    name: &'a str,
+    permission: &'a str,
 }
 
 /// The plan, plus what applying it needs beyond names.
@@ -504,9 +543,10 @@ fn compute(policy: &Policy, state: &State, prune: bool) -> Result<Computed, Prob
             plan.deleted_content_types.push(name);
         }
     }
-    plan.content_types.sort();
+    // (permission, model) pairs are unique (a model declares a codename once): unstable is enough.
+    plan.content_types.sort_unstable();
     plan.permissions
-        .sort_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
+        .sort_unstable_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
     plan.renamed_permissions
         .sort_by(|a, b| (&a.permission, &a.model).cmp(&(&b.permission, &b.model)));
     plan.groups.sort();
@@ -567,9 +607,10 @@ impl Store {
     /// The changes a sync of `policy` would make now (nothing is written). An invalid policy is
     /// [`SyncError::Invalid`] with every problem and its line.
     pub async fn sync_plan(&self, policy: &Policy, prune: bool) -> Result<SyncPlan, SyncError> {
+        let d = self.dialect();
         let state = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let state = read_state!(tx);
+            let state = read_state!(tx, d);
             tx.rollback().await?;
             state
         });
@@ -601,7 +642,7 @@ impl Store {
             } else {
                 None
             };
-            let mut state = read_state!(tx);
+            let mut state = read_state!(tx, d);
             let c = match compute(policy, &state, prune) {
                 Ok(c) => c,
                 Err(problems) => {
@@ -632,6 +673,13 @@ impl Store {
                 sqlx::query("DELETE FROM castellan_sync_state").execute(&mut *tx).await?;
             }
             let plan = &c.plan;
+            // A large change replaces SQLite's per-row generation triggers by one bump (the lock above
+            // already holds the write lock; see `SuspendedTriggers`).
+            let suspended = if plan.change_count() >= BULK_ROWS {
+                Some(suspend_row_triggers!(tx, d, WATCHED_TABLES))
+            } else {
+                None
+            };
 
             // Removals first (prune only), then additions.
             for ((g, ids), change) in c.revoke_ids.iter().zip(&plan.revokes) {
@@ -694,7 +742,7 @@ impl Store {
                     .collect();
                 insert_rows!(tx, d, "INSERT INTO django_content_type (app_label, model)", "(?, ?)", rows,
                     |q, row| q.bind(row.0).bind(row.1));
-                state.cts = read_cts!(&mut *tx);
+                state.cts = read_cts!(tx, d);
             }
             // Only the rows inserted below are read back (ids grow).
             let max_perm_id = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM auth_permission")
@@ -730,19 +778,18 @@ impl Store {
                     json(&serde_json::json!({ "name": r.new_name })));
             }
             if !plan.content_types.is_empty() || !plan.permissions.is_empty() {
-                let mut by_app: BTreeMap<&str, (Vec<&str>, Vec<serde_json::Value>)> = BTreeMap::new();
+                let mut by_app: BTreeMap<&str, CreatedInApp<'_>> = BTreeMap::new();
                 for ct in &plan.content_types {
                     let app = ct.split_once('.').map_or(ct.as_str(), |(a, _)| a);
-                    by_app.entry(app).or_default().0.push(ct);
+                    by_app.entry(app).or_default().content_types.push(ct);
                 }
                 for p in &plan.permissions {
                     let app = p.permission.split_once('.').map_or(p.permission.as_str(), |(a, _)| a);
-                    by_app.entry(app).or_default().1.push(serde_json::json!({
-                        "permission": p.permission, "model": p.model, "name": p.name }));
+                    by_app.entry(app).or_default().permissions.push(CreatedPermission {
+                        model: &p.model, name: &p.name, permission: &p.permission });
                 }
-                for (app, (cts, perms)) in by_app {
-                    audit!(&mut *tx, self, "sync.create_permissions", "app", app, None,
-                        json(&serde_json::json!({ "content_types": cts, "permissions": perms })));
+                for (app, created) in by_app {
+                    audit!(&mut *tx, self, "sync.create_permissions", "app", app, None, json(&created));
                 }
             }
             if !plan.groups.is_empty() {
@@ -751,24 +798,11 @@ impl Store {
                 for g in &plan.groups {
                     audit!(&mut *tx, self, "sync.create_group", "group", g, None, None);
                 }
-                state.groups = read_groups!(&mut *tx);
+                state.groups = read_groups!(tx, d);
             }
             if !plan.grants.is_empty() {
                 if !c.new_perms.is_empty() {
-                    let new = sqlx::query(&d.sql("SELECT id, content_type_id, codename, name FROM auth_permission WHERE id > ?"))
-                        .bind(max_perm_id)
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .iter()
-                        .map(|r| {
-                            Ok(PermRow {
-                                id: r.int("id")?,
-                                ct: r.int("content_type_id")?,
-                                codename: r.text("codename")?,
-                                name: r.text("name")?,
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
+                    let new = read_perms!(tx, d, "FROM auth_permission WHERE id > ?", max_perm_id);
                     state.perms.extend(new);
                 }
                 let names = state.perm_names();
@@ -801,6 +835,9 @@ impl Store {
                         json(&serde_json::json!({ "permissions": change.permissions })));
                 }
             }
+            if let Some(suspended) = suspended {
+                restore_row_triggers!(tx, suspended);
+            }
             tx.commit().await?;
             c.plan
         });
@@ -812,6 +849,21 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn created_permissions_audit_is_what_json_macro_made() {
+        let created = CreatedInApp {
+            content_types: vec!["shop.item"],
+            permissions: vec![CreatedPermission {
+                model: "item",
+                name: "Can add \"item\"",
+                permission: "shop.add_item",
+            }],
+        };
+        let by_macro = serde_json::json!({ "content_types": ["shop.item"], "permissions": [serde_json::json!({
+            "permission": "shop.add_item", "model": "item", "name": "Can add \"item\"" })] });
+        assert_eq!(json(&created), json(&by_macro));
+    }
 
     #[test]
     fn plan_from_an_empty_database_then_nothing() {

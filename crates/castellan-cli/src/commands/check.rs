@@ -145,7 +145,8 @@ pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Erro
         output::json(&json!({ "permission": args.perm, "usernames": usernames }));
         return Ok(Outcome::Success);
     }
-    // Plain text without a limit: print each username as its row arrives.
+    // Plain text without a limit: print each username as it arrives (on SQLite the store reads them
+    // all in one row first; see `Store::with_perm_each`).
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut broken_pipe = false;
