@@ -171,6 +171,23 @@ fn like_pattern(s: &str) -> String {
     out
 }
 
+/// Runs `$sql` (one `?`, bound to `$id`; selecting `app_label` and `codename`) on `$conn`: the
+/// sorted, distinct permission names (`app_label.codename`).
+macro_rules! perm_names {
+    ($conn:expr, $sql:expr, $id:expr) => {{
+        let mut perms = sqlx::query(&$sql)
+            .bind($id)
+            .fetch_all(&mut *$conn)
+            .await?
+            .iter()
+            .map(|r| Ok(format!("{}.{}", r.text("app_label")?, r.text("codename")?)))
+            .collect::<Result<Vec<_>>>()?;
+        perms.sort();
+        perms.dedup();
+        perms
+    }};
+}
+
 /// Reads the sorted group names and direct permissions of user `$uid` on `$conn`.
 macro_rules! user_grants {
     ($conn:expr, $d:expr, $uid:expr) => {{
@@ -184,19 +201,15 @@ macro_rules! user_grants {
         .map(|r| r.text("name"))
         .collect::<Result<Vec<_>>>()?;
         groups.sort();
-        let mut perms = sqlx::query(&$d.sql(
-            "SELECT ct.app_label AS app_label, p.codename AS codename FROM auth_user_user_permissions up \
-             JOIN auth_permission p ON p.id = up.permission_id \
-             JOIN django_content_type ct ON ct.id = p.content_type_id WHERE up.user_id = ?",
-        ))
-        .bind($uid)
-        .fetch_all(&mut *$conn)
-        .await?
-        .iter()
-        .map(|r| Ok(format!("{}.{}", r.text("app_label")?, r.text("codename")?)))
-        .collect::<Result<Vec<_>>>()?;
-        perms.sort();
-        perms.dedup();
+        let perms = perm_names!(
+            $conn,
+            $d.sql(
+                "SELECT ct.app_label AS app_label, p.codename AS codename FROM auth_user_user_permissions up \
+                 JOIN auth_permission p ON p.id = up.permission_id \
+                 JOIN django_content_type ct ON ct.id = p.content_type_id WHERE up.user_id = ?",
+            ),
+            $uid
+        );
         (groups, perms)
     }};
 }
@@ -204,20 +217,15 @@ macro_rules! user_grants {
 /// Reads the sorted permission names of group `$gid` on `$conn`.
 macro_rules! group_perms {
     ($conn:expr, $d:expr, $gid:expr) => {{
-        let mut perms = sqlx::query(&$d.sql(
-            "SELECT ct.app_label AS app_label, p.codename AS codename FROM auth_group_permissions gp \
-             JOIN auth_permission p ON p.id = gp.permission_id \
-             JOIN django_content_type ct ON ct.id = p.content_type_id WHERE gp.group_id = ?",
-        ))
-        .bind($gid)
-        .fetch_all(&mut *$conn)
-        .await?
-        .iter()
-        .map(|r| Ok(format!("{}.{}", r.text("app_label")?, r.text("codename")?)))
-        .collect::<Result<Vec<_>>>()?;
-        perms.sort();
-        perms.dedup();
-        perms
+        perm_names!(
+            $conn,
+            $d.sql(
+                "SELECT ct.app_label AS app_label, p.codename AS codename FROM auth_group_permissions gp \
+                 JOIN auth_permission p ON p.id = gp.permission_id \
+                 JOIN django_content_type ct ON ct.id = p.content_type_id WHERE gp.group_id = ?",
+            ),
+            $gid
+        )
     }};
 }
 

@@ -25,8 +25,8 @@ use castellan_admin::{
 };
 use castellan_store::Store;
 
-use crate::articles::{Article, ArticleFields, Status};
-use crate::books::{Book, BookFields, Saved};
+use crate::articles::{article_from_row, Article, ArticleFields, Status, ARTICLE_SELECT};
+use crate::books::{book_from_row, Book, BookFields, Saved, BOOK_COLUMNS};
 use crate::db::{on_db, Col, Db};
 use crate::web::parse_id;
 
@@ -103,46 +103,6 @@ fn int(values: &Values, name: &str, label: &str) -> Result<Option<i64>, String> 
     v.parse::<i64>()
         .map(Some)
         .map_err(|_| format!("{label}: enter a whole number."))
-}
-
-/// The columns of a book row (as `Db::books` reads them).
-const BOOK_COLUMNS: &str = "id, title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium";
-
-fn book_from_row(r: &impl Col) -> Result<Book, sqlx::Error> {
-    Ok(Book {
-        id: r.int("id")?,
-        title: r.text("title")?,
-        author: r.text("author")?,
-        isbn: r.text("isbn")?,
-        publication_year: r.opt_int("publication_year")?,
-        copies_total: r.int("copies_total")?,
-        copies_available: r.int("copies_available")?,
-        is_published: r.flag("is_published")?,
-        is_archived: r.flag("is_archived")?,
-        is_featured: r.flag("is_featured")?,
-        is_premium: r.flag("is_premium")?,
-    })
-}
-
-/// The select of an article row with its author's and approver's usernames (as `Db::articles`).
-const ARTICLE_SELECT: &str = "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, r.username AS approved_by \
-     FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id LEFT JOIN auth_user r ON r.id = a.approved_by_id";
-
-fn article_from_row(r: &impl Col) -> Result<Article, sqlx::Error> {
-    Ok(Article {
-        id: r.int("id")?,
-        title: r.text("title")?,
-        content: r.text("content")?,
-        author_id: r.int("author_id")?,
-        author: r.text("author")?,
-        status: match r.text("status")?.as_str() {
-            "review" => Status::Review,
-            "published" => Status::Published,
-            _ => Status::Draft,
-        },
-        is_featured: r.flag("is_featured")?,
-        approved_by: r.opt_text("approved_by")?,
-    })
 }
 
 /// Django's `list_per_page`.

@@ -103,22 +103,23 @@ impl ArticleFields {
     }
 }
 
-const SELECT: &str = "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, r.username AS approved_by \
+/// The select of an article row with its author's and approver's usernames, as
+/// [`article_from_row`] reads it.
+pub(crate) const ARTICLE_SELECT: &str = "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, r.username AS approved_by \
      FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id LEFT JOIN auth_user r ON r.id = a.approved_by_id";
 
-macro_rules! article_from {
-    ($r:expr) => {
-        Article {
-            id: $r.int("id")?,
-            title: $r.text("title")?,
-            content: $r.text("content")?,
-            author_id: $r.int("author_id")?,
-            author: $r.text("author")?,
-            status: Status::parse(&$r.text("status")?),
-            is_featured: $r.flag("is_featured")?,
-            approved_by: $r.opt_text("approved_by")?,
-        }
-    };
+/// An article from a row selected with [`ARTICLE_SELECT`].
+pub(crate) fn article_from_row(r: &impl Col) -> Result<Article, sqlx::Error> {
+    Ok(Article {
+        id: r.int("id")?,
+        title: r.text("title")?,
+        content: r.text("content")?,
+        author_id: r.int("author_id")?,
+        author: r.text("author")?,
+        status: Status::parse(&r.text("status")?),
+        is_featured: r.flag("is_featured")?,
+        approved_by: r.opt_text("approved_by")?,
+    })
 }
 
 impl Db {
@@ -129,12 +130,12 @@ impl Db {
         } else {
             " WHERE a.status = 'published'"
         };
-        let sql = format!("{SELECT}{filter} ORDER BY a.id DESC");
+        let sql = format!("{ARTICLE_SELECT}{filter} ORDER BY a.id DESC");
         Ok(on_db!(self, p => {
             let rows = sqlx::query(&sql).fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
-                out.push(article_from!(r));
+                out.push(article_from_row(r)?);
             }
             out
         }))
@@ -142,10 +143,10 @@ impl Db {
 
     /// One article.
     pub async fn article(&self, id: i64) -> Result<Option<Article>, sqlx::Error> {
-        let sql = self.sql(&format!("{SELECT} WHERE a.id = ?"));
+        let sql = self.sql(&format!("{ARTICLE_SELECT} WHERE a.id = ?"));
         Ok(on_db!(self, p => {
             match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
-                Some(r) => Some(article_from!(r)),
+                Some(r) => Some(article_from_row(&r)?),
                 None => None,
             }
         }))

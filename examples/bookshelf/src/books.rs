@@ -160,24 +160,24 @@ impl BookFields {
     }
 }
 
-const COLUMNS: &str = "id, title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium";
+/// The columns of a book row, as [`book_from_row`] reads them.
+pub(crate) const BOOK_COLUMNS: &str = "id, title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium";
 
-macro_rules! book_from {
-    ($r:expr) => {
-        Book {
-            id: $r.int("id")?,
-            title: $r.text("title")?,
-            author: $r.text("author")?,
-            isbn: $r.text("isbn")?,
-            publication_year: $r.opt_int("publication_year")?,
-            copies_total: $r.int("copies_total")?,
-            copies_available: $r.int("copies_available")?,
-            is_published: $r.flag("is_published")?,
-            is_archived: $r.flag("is_archived")?,
-            is_featured: $r.flag("is_featured")?,
-            is_premium: $r.flag("is_premium")?,
-        }
-    };
+/// A book from a row selected with [`BOOK_COLUMNS`].
+pub(crate) fn book_from_row(r: &impl Col) -> Result<Book, sqlx::Error> {
+    Ok(Book {
+        id: r.int("id")?,
+        title: r.text("title")?,
+        author: r.text("author")?,
+        isbn: r.text("isbn")?,
+        publication_year: r.opt_int("publication_year")?,
+        copies_total: r.int("copies_total")?,
+        copies_available: r.int("copies_available")?,
+        is_published: r.flag("is_published")?,
+        is_archived: r.flag("is_archived")?,
+        is_featured: r.flag("is_featured")?,
+        is_premium: r.flag("is_premium")?,
+    })
 }
 
 impl Db {
@@ -188,7 +188,7 @@ impl Db {
         } else {
             " WHERE is_published = ? AND is_archived = ?"
         };
-        let sql = format!("SELECT {COLUMNS} FROM bookshelf_book{filter} ORDER BY title, id");
+        let sql = format!("SELECT {BOOK_COLUMNS} FROM bookshelf_book{filter} ORDER BY title, id");
         let books = on_db!(self, p => {
             let mut q = sqlx::query(&sql);
             if !include_drafts {
@@ -197,7 +197,7 @@ impl Db {
             let rows = q.fetch_all(p).await?;
             let mut books = Vec::with_capacity(rows.len());
             for r in &rows {
-                books.push(book_from!(r));
+                books.push(book_from_row(r)?);
             }
             books
         });
@@ -207,11 +207,11 @@ impl Db {
     /// One book.
     pub async fn book(&self, id: i64) -> Result<Option<Book>, sqlx::Error> {
         let sql = self.sql(&format!(
-            "SELECT {COLUMNS} FROM bookshelf_book WHERE id = ?"
+            "SELECT {BOOK_COLUMNS} FROM bookshelf_book WHERE id = ?"
         ));
         Ok(on_db!(self, p => {
             match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
-                Some(r) => Some(book_from!(r)),
+                Some(r) => Some(book_from_row(&r)?),
                 None => None,
             }
         }))

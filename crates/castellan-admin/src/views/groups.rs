@@ -129,6 +129,23 @@ pub(crate) async fn change_form(
     change_page(&staff, &state, filter, StatusCode::OK, Vec::new(), saved).await
 }
 
+/// The end of a versioned save: back to the change page saying it was saved, or the 409
+/// [`conflict`] page when the group changed since the form was opened.
+async fn after_save<T>(
+    staff: &Staff,
+    name: &str,
+    saved: Result<T, castellan_store::Error>,
+) -> Result<Response, AdminError> {
+    match saved {
+        Ok(_) => Ok(redirect(&format!(
+            "{}?saved=1",
+            group_url(staff, name, "change")
+        ))),
+        Err(castellan_store::Error::Conflict(msg)) => conflict(staff, name, msg).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A stale version: 409 with the current state and what to do.
 async fn conflict(staff: &Staff, name: &str, message: String) -> Result<Response, AdminError> {
     let current = load(staff, name).await?;
@@ -191,18 +208,11 @@ pub(crate) async fn change(
                     problems.join(" ")
                 )));
             }
-            match staff
+            let saved = staff
                 .store()
                 .apply_group_edit(&name, &version, &add, &remove)
-                .await
-            {
-                Ok(_) => Ok(redirect(&format!(
-                    "{}?saved=1",
-                    group_url(&staff, &name, "change")
-                ))),
-                Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
-                Err(e) => Err(e.into()),
-            }
+                .await;
+            after_save(&staff, &name, saved).await
         }
         _ => Err(AdminError::BadRequest(
             "The form must say step=review or step=save; nothing was saved.".into(),
@@ -351,7 +361,7 @@ pub(crate) async fn members(
             problems.join(" ")
         )));
     }
-    match staff
+    let saved = staff
         .store()
         .apply_group_members(
             &name,
@@ -360,13 +370,6 @@ pub(crate) async fn members(
             &remove,
             &versions,
         )
-        .await
-    {
-        Ok(_) => Ok(redirect(&format!(
-            "{}?saved=1",
-            group_url(&staff, &name, "change")
-        ))),
-        Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
-        Err(e) => Err(e.into()),
-    }
+        .await;
+    after_save(&staff, &name, saved).await
 }

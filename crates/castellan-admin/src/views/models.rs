@@ -116,15 +116,19 @@ pub(crate) async fn list(
     let query = ListQuery::new((page_number - 1) * per_page, per_page).with_search(search.clone());
     let columns = m.list_display();
     let fields = m.fields();
-    let headers: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            fields
-                .iter()
-                .find(|f| &f.name == c)
-                .map_or_else(|| c.clone(), |f| f.label.clone())
-        })
-        .collect();
+    // A column or search field shows as its form field's label, or as its name without one.
+    let labels = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .map(|n| {
+                fields
+                    .iter()
+                    .find(|f| &f.name == n)
+                    .map_or_else(|| n.clone(), |f| f.label.clone())
+            })
+            .collect()
+    };
+    let headers = labels(&columns);
     let found = m.list(&query).await.map_err(model_error)?;
     let objects: Vec<_> = found
         .objects
@@ -136,15 +140,7 @@ pub(crate) async fn list(
             context! { url => object_url(&staff, m.as_ref(), &o.id, "change"), label => &o.label, id => &o.id, cells }
         })
         .collect();
-    let search_labels: Vec<String> = search_fields
-        .iter()
-        .map(|s| {
-            fields
-                .iter()
-                .find(|f| &f.name == s)
-                .map_or_else(|| s.clone(), |f| f.label.clone())
-        })
-        .collect();
+    let search_labels = labels(&search_fields);
     page(
         &staff,
         "model_list.html",
