@@ -188,7 +188,9 @@ impl Db {
         } else {
             " WHERE is_published = ? AND is_archived = ?"
         };
-        let sql = format!("SELECT {BOOK_COLUMNS} FROM bookshelf_book{filter} ORDER BY title, id");
+        let sql = self.sql(&format!(
+            "SELECT {BOOK_COLUMNS} FROM bookshelf_book{filter} ORDER BY title, id"
+        ));
         let books = on_db!(self, p => {
             let mut q = sqlx::query(&sql);
             if !include_drafts {

@@ -28,6 +28,14 @@ async fn race(kind: Kind) {
             .unwrap();
         clients.push(Client::logged_in(&env.router, &name).await);
     }
+    // The public list (published books only) works on this database too.
+    let list = Client::new(&env.router).get("/books/").await;
+    assert_eq!(list.status, StatusCode::OK, "{kind:?}: {}", list.body);
+    assert!(list.body.contains("Neuromancer"), "{kind:?}");
+    assert!(
+        !list.body.contains("Draft: A Memoir"),
+        "{kind:?}: drafts are hidden"
+    );
     // Book 3 ("Neuromancer") has exactly one copy.
     assert_eq!(
         env.app.db.book(3).await.unwrap().unwrap().copies_available,
