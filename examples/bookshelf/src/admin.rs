@@ -44,6 +44,11 @@ fn like_pattern(search: &str) -> String {
 }
 
 /// ` WHERE lower(a) LIKE ? ESCAPE '!' OR …` for `columns`, or "" without a search.
+/// The columns a book search matches (one `LIKE ?` each).
+const BOOK_SEARCH_COLUMNS: [&str; 3] = ["title", "author", "isbn"];
+/// The columns an article search matches (one `LIKE ?` each).
+const ARTICLE_SEARCH_COLUMNS: [&str; 2] = ["a.title", "u.username"];
+
 fn search_clause(columns: &[&str], search: Option<&str>) -> String {
     match search {
         None => String::new(),
@@ -276,7 +281,7 @@ impl ModelAdmin for BookAdmin {
         .to_vec()
     }
     fn search_fields(&self) -> Vec<String> {
-        ["title", "author", "isbn"].map(str::to_owned).to_vec()
+        BOOK_SEARCH_COLUMNS.map(str::to_owned).to_vec()
     }
     fn list_per_page(&self) -> u64 {
         self.per_page
@@ -284,7 +289,7 @@ impl ModelAdmin for BookAdmin {
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
             let search = query.search.as_deref();
-            let filter = search_clause(&["title", "author", "isbn"], search);
+            let filter = search_clause(&BOOK_SEARCH_COLUMNS, search);
             let pattern = search.map(like_pattern).unwrap_or_default();
             let count = self
                 .db
@@ -297,7 +302,7 @@ impl ModelAdmin for BookAdmin {
                 let mut q = sqlx::query(&count);
                 let mut rows = sqlx::query(&select);
                 if search.is_some() {
-                    for _ in 0..3 {
+                    for _ in BOOK_SEARCH_COLUMNS {
                         q = q.bind(pattern.clone());
                         rows = rows.bind(pattern.clone());
                     }
@@ -532,7 +537,7 @@ impl ModelAdmin for ArticleAdmin {
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
             let search = query.search.as_deref();
-            let filter = search_clause(&["a.title", "u.username"], search);
+            let filter = search_clause(&ARTICLE_SEARCH_COLUMNS, search);
             let pattern = search.map(like_pattern).unwrap_or_default();
             let count = self.db.sql(&format!(
                 "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id{filter}"
@@ -545,7 +550,7 @@ impl ModelAdmin for ArticleAdmin {
                 let mut q = sqlx::query(&count);
                 let mut rows = sqlx::query(&select);
                 if search.is_some() {
-                    for _ in 0..2 {
+                    for _ in ARTICLE_SEARCH_COLUMNS {
                         q = q.bind(pattern.clone());
                         rows = rows.bind(pattern.clone());
                     }
