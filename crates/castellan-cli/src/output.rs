@@ -1,6 +1,6 @@
 //! Printing and reading: JSON output, and passwords from standard input or a prompt.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 
 use castellan_store::Error;
 
@@ -10,6 +10,47 @@ pub(crate) fn json(value: &serde_json::Value) {
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
     );
+}
+
+/// Lines written to stdout as they come, buffered; a reader that goes away (`| head`) ends the
+/// output quietly instead of failing the command.
+pub(crate) struct Lines {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    broken_pipe: bool,
+}
+
+impl Lines {
+    pub(crate) fn stdout() -> Self {
+        Self {
+            out: std::io::BufWriter::new(std::io::stdout().lock()),
+            broken_pipe: false,
+        }
+    }
+
+    /// Writes one line; an error stops the producer (and is forgiven by [`Lines::finish`] when the
+    /// reader went away).
+    pub(crate) fn line(&mut self, text: impl std::fmt::Display) -> Result<(), Error> {
+        writeln!(self.out, "{text}").map_err(|e| {
+            self.broken_pipe = e.kind() == std::io::ErrorKind::BrokenPipe;
+            input_error(format!("cannot write to standard output: {e}"))
+        })
+    }
+
+    /// Ends the output: `produced` is what the producer of the lines returned.
+    pub(crate) fn finish<T>(mut self, produced: Result<T, Error>) -> Result<(), Error> {
+        match produced {
+            Err(_) if self.broken_pipe => return Ok(()),
+            other => {
+                other?;
+            }
+        }
+        match self.out.flush() {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(input_error(format!("cannot write to standard output: {e}")))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An input error (exit 2) with a message.

@@ -219,6 +219,33 @@ fn who_has_pages_count_and_stream() {
         db.run(&["who-has", "nodot", "--count"]).status.code(),
         Some(2)
     );
+    // --ids: the same users by id (as `user list --json` gives them), ascending, in text and JSON.
+    let users = db.json_exit(&["user", "list", "--json"], 0);
+    let id_of = |name: &str| {
+        users
+            .as_array()
+            .and_then(|a| a.iter().find(|u| u["username"] == name))
+            .and_then(|u| u["id"].as_i64())
+            .unwrap_or_else(|| panic!("no id for {name} in {users}"))
+    };
+    let mut want: Vec<i64> = ["Zoë", "alice", "bob", "root", "émile", "日本"]
+        .iter()
+        .map(|n| id_of(n))
+        .collect();
+    want.sort();
+    let ids = db.json_exit(&["who-has", "auth.change_user", "--ids", "--json"], 0);
+    assert_eq!(
+        ids,
+        serde_json::json!({ "permission": "auth.change_user", "ids": want })
+    );
+    let text: String = want.iter().map(|id| format!("{id}\n")).collect();
+    assert_eq!(db.ok(&["who-has", "auth.change_user", "--ids"], 0), text);
+    assert_eq!(
+        db.run(&["who-has", "auth.change_user", "--ids", "--count"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]

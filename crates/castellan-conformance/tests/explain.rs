@@ -247,4 +247,152 @@ async fn who_has_pages_concatenate(_db: &TestDb, store: &Store) {
     assert!(all.contains(&"日本".to_owned()));
 }
 
-store_conformance!(explain_every_reason, who_has_pages_concatenate);
+/// Every combination of `with_perm`'s arguments over users who hold the permission in every way
+/// (directly, through one or two groups, both), inactive or not, superuser or not: the count, the
+/// ids, the stream and the pages all equal the plain `with_perm` — also once Castellan's `auth_user`
+/// flag indexes are gone (they only speed the answer up), and `migrate` puts them back.
+async fn who_has_every_argument_combination(db: &TestDb, store: &Store) {
+    for g in ["G1", "G2", "Other"] {
+        store.create_group(g).await.unwrap();
+    }
+    for g in ["G1", "G2"] {
+        store.grant_group(g, &s(&["auth.view_user"])).await.unwrap();
+    }
+    store
+        .grant_group("Other", &s(&["auth.add_user"]))
+        .await
+        .unwrap();
+    // (name, direct grant, groups, superuser, active)
+    let people: [(&str, bool, &[&str], bool, bool); 12] = [
+        ("direct", true, &[], false, true),
+        ("group1", false, &["G1"], false, true),
+        ("two_groups", false, &["G1", "G2"], false, true),
+        ("both_ways", true, &["G2"], false, true),
+        ("other_group", false, &["Other"], false, true),
+        ("nothing", false, &[], false, true),
+        ("off_direct", true, &[], false, false),
+        ("off_group", false, &["G1"], false, false),
+        ("off_nothing", false, &[], false, false),
+        ("root", false, &[], true, true),
+        ("root_holder", true, &["G1"], true, true),
+        ("off_root", false, &[], true, false),
+    ];
+    for (name, direct, groups, superuser, active) in people {
+        let mut u = NewUser::new(name);
+        u.is_superuser = superuser;
+        u.is_active = active;
+        store.create_user(u).await.unwrap();
+        if direct {
+            store
+                .grant_user(name, &s(&["auth.view_user"]))
+                .await
+                .unwrap();
+        }
+        if !groups.is_empty() {
+            store.add_user_to_groups(name, &s(groups)).await.unwrap();
+        }
+    }
+    let id_of = |users: &[castellan_core::User], name: &str| {
+        users
+            .iter()
+            .find(|u| u.username == name)
+            .map(|u| u.id)
+            .unwrap()
+    };
+    let check = |label: &'static str| async move {
+        let users = store.users().await.unwrap();
+        let mut combos = 0;
+        for include_superusers in [true, false] {
+            for is_active in [Some(true), Some(false), None] {
+                let args = WithPerm::new("auth.view_user")
+                    .unwrap()
+                    .include_superusers(include_superusers)
+                    .is_active(is_active);
+                // The rule, spelled out from the table above.
+                let mut want: Vec<String> = people
+                    .iter()
+                    .filter(|(_, direct, groups, superuser, active)| {
+                        let holds = *direct || groups.iter().any(|g| *g == "G1" || *g == "G2");
+                        (holds || (include_superusers && *superuser))
+                            && is_active.is_none_or(|a| a == *active)
+                    })
+                    .map(|(n, ..)| (*n).to_owned())
+                    .collect();
+                want.sort();
+                let ctx = format!(
+                    "{label}: include_superusers={include_superusers} is_active={is_active:?}"
+                );
+                assert_eq!(store.with_perm(&args).await.unwrap(), want, "{ctx}");
+                assert_eq!(
+                    store.with_perm_count(&args).await.unwrap(),
+                    want.len() as u64,
+                    "{ctx}"
+                );
+                let mut want_ids: Vec<i64> = want.iter().map(|n| id_of(&users, n)).collect();
+                want_ids.sort();
+                assert_eq!(store.with_perm_ids(&args).await.unwrap(), want_ids, "{ctx}");
+                let mut streamed = Vec::new();
+                store
+                    .with_perm_each(&args, None, |u| {
+                        streamed.push(u.to_owned());
+                        Ok(())
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(streamed, want, "{ctx}");
+                let mut paged = Vec::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let page = store
+                        .with_perm_page(&args, after.as_deref(), 2)
+                        .await
+                        .unwrap();
+                    paged.extend(page.usernames);
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+                assert_eq!(paged, want, "{ctx}");
+                combos += 1;
+            }
+        }
+        assert_eq!(combos, 6);
+    };
+    check("with the flag indexes").await;
+    for index in [
+        "castellan_auth_user_superuser",
+        "castellan_auth_user_inactive",
+    ] {
+        let drop = match db.kind() {
+            castellan_conformance::Kind::MySql => format!("DROP INDEX {index} ON auth_user"),
+            _ => format!("DROP INDEX {index}"),
+        };
+        store.execute_raw(&drop).await.unwrap();
+    }
+    check("without them").await;
+    store
+        .migrate(&castellan_core::Registry::django())
+        .await
+        .unwrap();
+    for index in [
+        "castellan_auth_user_superuser",
+        "castellan_auth_user_inactive",
+    ] {
+        // Dropping it again succeeds only if `migrate` recreated it.
+        let drop = match db.kind() {
+            castellan_conformance::Kind::MySql => format!("DROP INDEX {index} ON auth_user"),
+            _ => format!("DROP INDEX {index}"),
+        };
+        store
+            .execute_raw(&drop)
+            .await
+            .unwrap_or_else(|e| panic!("{index} was not recreated: {e}"));
+    }
+}
+
+store_conformance!(
+    explain_every_reason,
+    who_has_pages_concatenate,
+    who_has_every_argument_combination
+);

@@ -31,12 +31,13 @@
 //!
 //! Modules follow Django's `contrib.auth`: [`backend`] (backends and the chain), [`hashers`],
 //! [`validators`], [`registry`] (apps, models and their default/custom permissions), [`index`]
-//! (interned permission ids) and [`user`].
+//! (interned permission ids), [`holders`] (`with_perm` by user id) and [`user`].
 
 pub mod backend;
 pub mod error;
 pub mod explain;
 pub mod hashers;
+pub mod holders;
 pub mod index;
 pub mod perm;
 pub mod policy;
@@ -48,6 +49,7 @@ pub use backend::{
     Backends, ModelBackend, Outcome, PermObject, PermissionBackend, Principal, UserPerms, WithPerm,
 };
 pub use error::{Error, Result};
+pub use holders::HolderIds;
 pub use index::{PermId, PermIndex, PermissionRow, PermissionSet};
 pub use perm::PermName;
 pub use registry::{ModelSpec, PermissionSpec, Registry};

@@ -10,6 +10,7 @@
 //! * `baseline_count_auth_user`: `SELECT count(*) FROM auth_user`.
 //! * `stream_all/{django_defaults,no_superusers}`: [`Store::with_perm_each`] over every matching
 //!   username, in byte order (`include_superusers` true/false, `is_active = true`).
+//! * `stream_ids/…`: [`Store::with_perm_ids`], every matching user id, ascending.
 //! * `count/…`: [`Store::with_perm_count`].
 //! * `first_page_100/…`: [`Store::with_perm_page`] with `limit = 100`.
 //!
@@ -131,6 +132,10 @@ fn main() {
                     .unwrap();
                 black_box((n, bytes))
             })
+        });
+        group.bench_function(BenchmarkId::new("stream_ids", name), |b| {
+            b.to_async(&rt)
+                .iter(|| async { black_box(store.with_perm_ids(args).await.unwrap().len()) })
         });
         group.bench_function(BenchmarkId::new("count", name), |b| {
             b.to_async(&rt)

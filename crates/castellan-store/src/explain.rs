@@ -4,19 +4,25 @@
 //! ([`Store::principal`]) and, in one query, the groups that either contain the user or grant the
 //! permission.
 //!
-//! [`Store::with_perm_page`], [`Store::with_perm_count`] and [`Store::with_perm_each`] answer
-//! `with_perm` without collecting a million usernames: keyset pagination by username, a `COUNT`, and a
-//! row stream (on SQLite one row holding the sorted usernames as a JSON array). Counts and streams start from the permission (`auth_user_user_permissions.permission_id`
-//! and `auth_user_groups.group_id` are indexed by Django) instead of testing every user; a page walks
-//! the unique `username` index and stops after `limit` holders. Both order by username in byte order — the order of Rust's `String` — in every dialect (`COLLATE "C"` on
-//! PostgreSQL, `BINARY` on MariaDB, SQLite's default `BINARY`), so cursors compare the same way on
-//! both sides.
+//! [`Store::with_perm_ids`], [`Store::with_perm_count`], [`Store::with_perm_page`] and
+//! [`Store::with_perm_each`] answer `with_perm` without collecting a million usernames:
+//! * ids and counts never read a user row. One query reads four id sets from indexes — the direct
+//!   and group grants of the permission (Django's `permission_id` and `group_id` indexes), the
+//!   superusers and the inactive users (Castellan's small `auth_user` indexes, `UserFlagIndex`) —
+//!   and [`HolderIds::resolve`] combines them in memory;
+//! * a page walks Django's unique `username` index and stops after `limit` holders;
+//! * a stream reads the holders' usernames (on SQLite by the ids above, in one row).
+//!
+//! Pages and streams order by username in byte order — the order of Rust's `String` — in every
+//! dialect (`COLLATE "C"` on PostgreSQL, `BINARY` on MariaDB, SQLite's default `BINARY`), so cursors
+//! compare the same way on both sides.
 
 use castellan_core::explain::{Explanation, Provenance};
-use castellan_core::WithPerm;
+use castellan_core::{HolderIds, WithPerm};
 use futures_util::TryStreamExt;
 
 use crate::error::Result;
+use crate::migrate::UserFlagIndex;
 use crate::on_pool;
 use crate::pool::{Dialect, RowExt};
 use crate::Store;
@@ -62,8 +68,8 @@ fn with_perm_condition(d: Dialect, args: &WithPerm, shape: Shape) -> String {
             );
             if args.include_superusers {
                 ids.push_str(&format!(
-                    " UNION ALL SELECT su.id FROM auth_user su WHERE su.is_superuser = {}",
-                    d.true_lit()
+                    " UNION ALL SELECT su.id FROM auth_user su WHERE {}",
+                    UserFlagIndex::Superusers.condition(d, "su.")
                 ));
             }
             format!("u.id IN ({ids})")
@@ -207,19 +213,19 @@ impl Store {
         Ok(out)
     }
 
-    /// How many users [`Store::with_perm`] would return (one `COUNT` query).
+    /// How many users [`Store::with_perm`] would return: the length of [`Store::with_perm_ids`].
     pub async fn with_perm_count(&self, args: &WithPerm) -> Result<u64> {
-        let d = self.dialect();
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM auth_user u WHERE {}",
-            with_perm_condition(d, args, Shape::FromPermission)
-        );
-        let n = on_pool!(&self.pool, p => {
-            let sql = d.sql(&sql);
-            let q = bind_with_perm!(sqlx::query(&sql), args, None::<&str>, None::<i64>);
-            q.fetch_one(p).await?.int("n")?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        let n = self.with_perm_ids(args).await?.len();
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    /// The ids of the users [`Store::with_perm`] would return, ascending. One query, answered from
+    /// indexes only: the holders from the grant tables (Django's `permission_id` and `group_id`
+    /// indexes), the superusers and the inactive users from Castellan's two small indexes on
+    /// `auth_user` (`UserFlagIndex`), each set read as one aggregated value and combined by
+    /// [`HolderIds::resolve`] — no user row is read, however many users there are.
+    pub async fn with_perm_ids(&self, args: &WithPerm) -> Result<Vec<i64>> {
+        Ok(self.holder_ids(args).await?.resolve(args))
     }
 
     /// One page of [`Store::with_perm`]: at most `limit` usernames greater than `after` (in byte
@@ -281,12 +287,164 @@ impl Store {
     }
 }
 
+/// The four [`HolderIds`] sets as `(id expression, FROM … WHERE …)` pairs (`None` for a set `args`
+/// does not need), in the order direct, via groups, superusers, inactive. Binds: codename, app label
+/// for each of the first two.
+fn holder_set_sql(d: Dialect, args: &WithPerm) -> [Option<(&'static str, String)>; 4] {
+    let perm_ids = format!(
+        "SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id \
+         WHERE {} AND {}",
+        d.exact("p.codename"),
+        d.exact("ct.app_label")
+    );
+    let (superusers, inactive) = HolderIds::needs(args);
+    let flagged = |wanted: bool, index: UserFlagIndex| {
+        wanted.then(|| {
+            (
+                "f.id",
+                format!("FROM auth_user f WHERE {}", index.condition(d, "f.")),
+            )
+        })
+    };
+    [
+        Some((
+            "up.user_id",
+            format!("FROM auth_user_user_permissions up WHERE up.permission_id IN ({perm_ids})"),
+        )),
+        Some((
+            "ug.user_id",
+            format!(
+                "FROM auth_user_groups ug WHERE ug.group_id IN \
+                 (SELECT gp.group_id FROM auth_group_permissions gp WHERE gp.permission_id IN ({perm_ids}))"
+            ),
+        )),
+        flagged(superusers, UserFlagIndex::Superusers),
+        flagged(inactive, UserFlagIndex::Inactive),
+    ]
+}
+
+/// `[1,2,3]`: ids as a JSON array (for SQLite's `json_each`).
+fn json_id_array(ids: &[i64]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(ids.len() * 8 + 2);
+    out.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{id}");
+    }
+    out.push(']');
+    out
+}
+
+/// Parses a comma-separated id list (`group_concat`, `string_agg`).
+fn parse_id_list(text: Option<&str>) -> Result<Vec<i64>> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(|id| {
+            id.parse::<i64>().map_err(|_| {
+                crate::error::Error::Schema(format!(
+                    "the database returned a user id that is not an integer: {id:?}"
+                ))
+            })
+        })
+        .collect()
+}
+
 impl Store {
-    /// [`Store::with_perm_each`] on SQLite: sqlx hands every result row from its SQLite worker thread
-    /// to the caller separately (about 1–2 µs a row), more than SQLite takes to find the row, so the
-    /// usernames come back in **one** row, as a JSON array built and sorted by SQLite
-    /// (`json_group_array(… ORDER BY …)`), which is then parsed and passed on. The price is memory:
-    /// the matching usernames are held at once (about 2 × their total length).
+    /// Reads the [`HolderIds`] of `args` in one query. SQLite and PostgreSQL return one row, each set
+    /// aggregated into one comma-separated text (`group_concat`, `string_agg`): a single hand-off
+    /// instead of one per id. MariaDB returns the ids as rows tagged with their set, because its
+    /// `GROUP_CONCAT` is capped by `group_concat_max_len`.
+    async fn holder_ids(&self, args: &WithPerm) -> Result<HolderIds> {
+        let d = self.dialect();
+        let sets = holder_set_sql(d, args);
+        let mut out = HolderIds::default();
+        if d == Dialect::MySql {
+            let sql = sets
+                .iter()
+                .enumerate()
+                .filter_map(|(k, set)| {
+                    set.as_ref()
+                        .map(|(id, rest)| format!("SELECT {k} AS k, {id} AS id {rest}"))
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
+            on_pool!(&self.pool, p => {
+                let mut rows = bind_perm_twice!(sqlx::query(&sql), args).fetch(p);
+                while let Some(row) = rows.try_next().await? {
+                    let id = row.int("id")?;
+                    match row.int("k")? {
+                        0 => out.direct.push(id),
+                        1 => out.via_groups.push(id),
+                        2 => out.superusers.push(id),
+                        _ => out.inactive.push(id),
+                    }
+                }
+            });
+            return Ok(out);
+        }
+        let sql = holder_ids_aggregate_sql(d, args);
+        on_pool!(&self.pool, p => {
+            let row = bind_perm_twice!(sqlx::query(&sql), args).fetch_one(p).await?;
+            holder_ids_from_row(&row)
+        })
+    }
+}
+
+/// Binds codename and app label twice: the binds of [`holder_set_sql`]'s first two sets.
+macro_rules! bind_perm_twice {
+    ($q:expr, $args:expr) => {
+        $q.bind(&$args.codename)
+            .bind(&$args.app_label)
+            .bind(&$args.codename)
+            .bind(&$args.app_label)
+    };
+}
+use bind_perm_twice;
+
+/// The SQLite and PostgreSQL form of the [`HolderIds`] query: one row, one column per set, each set
+/// aggregated into a comma-separated text (`NULL` when empty or not needed).
+fn holder_ids_aggregate_sql(d: Dialect, args: &WithPerm) -> String {
+    let columns = holder_set_sql(d, args)
+        .iter()
+        .zip(HOLDER_COLUMNS)
+        .map(|(set, name)| match set {
+            None => format!("NULL AS {name}"),
+            Some((id, rest)) if d == Dialect::Postgres => {
+                format!("(SELECT string_agg(CAST({id} AS text), ',') {rest}) AS {name}")
+            }
+            Some((id, rest)) => format!("(SELECT group_concat({id}) {rest}) AS {name}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    d.sql(&format!("SELECT {columns}")).into_owned()
+}
+
+const HOLDER_COLUMNS: [&str; 4] = ["direct", "via_groups", "superusers", "inactive"];
+
+/// Reads the row of [`holder_ids_aggregate_sql`].
+fn holder_ids_from_row(row: &impl RowExt) -> Result<HolderIds> {
+    let [direct, via_groups, superusers, inactive] =
+        HOLDER_COLUMNS.map(|c| row.opt_text(c).and_then(|t| parse_id_list(t.as_deref())));
+    Ok(HolderIds {
+        direct: direct?,
+        via_groups: via_groups?,
+        superusers: superusers?,
+        inactive: inactive?,
+    })
+}
+
+impl Store {
+    /// [`Store::with_perm_each`] on SQLite, in one read transaction (one snapshot): the ids of
+    /// [`Store::with_perm_ids`], then their usernames in **one** row, a JSON array, by primary key
+    /// (`IN` over `json_each` of the ids), sorted here. sqlx hands every SQLite result row from its worker
+    /// thread to the caller separately (about 1–2 µs a row, more than SQLite takes to find it), and
+    /// sorting in Rust costs less than SQLite's sorter. The price is memory: the matching usernames
+    /// are held at once (about 2 × their total length).
     async fn with_perm_each_sqlite(
         &self,
         args: &WithPerm,
@@ -294,18 +452,34 @@ impl Store {
         mut each: impl FnMut(&str) -> Result<()>,
     ) -> Result<u64> {
         let d = Dialect::Sqlite;
-        let mut sql = format!(
-            "SELECT json_group_array(u.username ORDER BY u.username) AS names FROM auth_user u WHERE {}",
-            with_perm_condition(d, args, Shape::FromPermission)
-        );
+        let ids_sql = holder_ids_aggregate_sql(d, args);
+        // `IN (… json_each …)`: SQLite reads the ids into a sorted temporary index once and probes
+        // `auth_user` in id order. (As a join, with `json_each` as the outer loop, it took 2–4× as
+        // long with the SQLite sqlx bundles.)
+        let mut names_sql = "SELECT json_group_array(u.username) AS names FROM auth_user u \
+                             WHERE u.id IN (SELECT value FROM json_each(?))"
+            .to_owned();
         if after.is_some() {
-            sql.push_str(" AND u.username > ?");
+            names_sql.push_str(" AND u.username > ?");
         }
         let text = on_pool!(&self.pool, p => {
-            let q = bind_with_perm!(sqlx::query(&sql), args, after, None::<i64>);
-            q.fetch_one(p).await?.opt_text("names")?
+            let mut tx = p.begin().await?;
+            let row = bind_perm_twice!(sqlx::query(&ids_sql), args).fetch_one(&mut *tx).await?;
+            let ids = holder_ids_from_row(&row)?.resolve(args);
+
+            if ids.is_empty() {
+                None
+            } else {
+                let mut q = sqlx::query(&names_sql).bind(json_id_array(&ids));
+                if let Some(after) = after {
+                    q = q.bind(after);
+                }
+                let text = q.fetch_one(&mut *tx).await?.opt_text("names")?;
+                tx.commit().await?;
+                text
+            }
         });
-        let names: Vec<String> = match text {
+        let mut names: Vec<String> = match text {
             Some(text) => serde_json::from_str(&text).map_err(|e| {
                 crate::error::Error::Schema(format!(
                     "SQLite returned usernames that are not a JSON array: {e}"
@@ -313,6 +487,7 @@ impl Store {
             })?,
             None => Vec::new(),
         };
+        names.sort_unstable();
         let mut n = 0;
         for name in &names {
             each(name)?;

@@ -1,7 +1,5 @@
 //! `castellan check`, `castellan perms`, `castellan who-has`.
 
-use std::io::Write;
-
 use castellan_core::{Principal, WithPerm};
 use castellan_store::{Error, Store};
 use serde_json::json;
@@ -113,6 +111,17 @@ pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Erro
         }
         return Ok(Outcome::Success);
     }
+    if args.ids {
+        let ids = store.with_perm_ids(&query).await?;
+        if args.json {
+            output::json(&json!({ "permission": args.perm, "ids": ids }));
+        } else {
+            let mut lines = output::Lines::stdout();
+            let written = ids.iter().try_for_each(|id| lines.line(id));
+            lines.finish(written)?;
+        }
+        return Ok(Outcome::Success);
+    }
     if let Some(limit) = args.limit {
         let page = store
             .with_perm_page(&query, args.after.as_deref(), limit)
@@ -147,27 +156,10 @@ pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Erro
     }
     // Plain text without a limit: print each username as it arrives (on SQLite the store reads them
     // all in one row first; see `Store::with_perm_each`).
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut broken_pipe = false;
+    let mut lines = output::Lines::stdout();
     let streamed = store
-        .with_perm_each(&query, args.after.as_deref(), |u| {
-            writeln!(out, "{u}").map_err(|e| {
-                broken_pipe = e.kind() == std::io::ErrorKind::BrokenPipe;
-                output::input_error(format!("cannot write to standard output: {e}"))
-            })
-        })
+        .with_perm_each(&query, args.after.as_deref(), |u| lines.line(u))
         .await;
-    match streamed {
-        Err(_) if broken_pipe => return Ok(Outcome::Success),
-        other => other?,
-    };
-    if let Err(e) = out.flush() {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(output::input_error(format!(
-                "cannot write to standard output: {e}"
-            )));
-        }
-    }
+    lines.finish(streamed)?;
     Ok(Outcome::Success)
 }

@@ -10,6 +10,7 @@ use crate::Outcome;
 
 fn user_json(u: &User) -> serde_json::Value {
     json!({
+        "id": u.id,
         "username": u.username,
         "email": u.email,
         "first_name": u.first_name,

@@ -210,7 +210,9 @@ impl Report {
 }
 
 /// Every non-Castellan table's rows and the schema of the database (columns, constraints, indexes,
-/// sequences), as sorted text lines per key: what Castellan's `migrate` must leave untouched.
+/// sequences), as sorted text lines per key: what Castellan's `migrate` must leave untouched. Objects
+/// named `castellan*` are Castellan's own and left out, including those it puts on Django's tables
+/// (generation triggers, the `auth_user` flag indexes).
 pub(crate) async fn snapshot(db: &TestDb) -> BTreeMap<String, Vec<String>> {
     let mut snap = BTreeMap::new();
     match db.kind() {
@@ -302,7 +304,11 @@ pub(crate) async fn snapshot(db: &TestDb) -> BTreeMap<String, Vec<String>> {
             );
             snap.insert(
                 "indexes".to_owned(),
-                lines("SELECT indexdef::text AS l FROM pg_indexes WHERE schemaname = current_schema() AND tablename NOT LIKE 'castellan%'").await,
+                lines(
+                    "SELECT indexdef::text AS l FROM pg_indexes WHERE schemaname = current_schema() \
+                     AND tablename NOT LIKE 'castellan%' AND indexname NOT LIKE 'castellan%'",
+                )
+                .await,
             );
             snap.insert(
                 "sequences".to_owned(),
