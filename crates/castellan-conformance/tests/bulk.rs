@@ -105,6 +105,34 @@ async fn large_sync_bumps_and_restores_triggers(db: &TestDb, store: &Store) {
         .unwrap()
         .unwrap()
         .has_perm("bulk.view_model0"));
+    // Exactly the view permissions, each on its own model's content type, with its own name
+    // (rows are inserted in index order, not in the plan's order: the ids must still match).
+    let want: std::collections::BTreeSet<String> =
+        (0..150).map(|i| format!("bulk.view_model{i}")).collect();
+    let got: std::collections::BTreeSet<String> = store
+        .principal("ann")
+        .await
+        .unwrap()
+        .unwrap()
+        .get_group_permissions()
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
+    let perms = store.permissions(Some("bulk")).await.unwrap();
+    assert_eq!(perms.len(), 750);
+    for p in &perms {
+        let n = p.model.trim_start_matches("model");
+        let (action, _) = p.codename.split_once('_').unwrap();
+        let want_name = if action == "publish" {
+            format!("Can publish model {n}")
+        } else {
+            format!("Can {action} model{n}")
+        };
+        assert!(
+            p.codename.ends_with(&format!("_model{n}")) && p.name == want_name,
+            "permission on the wrong model or with the wrong name: {p:?}"
+        );
+    }
 
     // The recreated triggers fire: a raw write by someone else moves the generation, and this
     // store's cached permissions follow it.
