@@ -23,6 +23,8 @@
 // Benches may panic on setup failure: there is nobody to report an error to but the person running them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -137,22 +139,6 @@ fn benches(c: &mut Criterion, rt: &Runtime, name: &str, store: &Store) {
     group.finish();
 }
 
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[host_start..].find('/') {
-        Some(slash) => &base[..host_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{database}?{query}"),
-        None => format!("{base}/{database}"),
-    }
-}
-
 fn main() {
     let quick = std::env::args().any(|a| a == "--test");
     let users: u64 = std::env::var("CASTELLAN_BENCH_ADMIN_USERS")
@@ -181,30 +167,10 @@ fn main() {
     rt.block_on(store.close());
     let _ = std::fs::remove_file(&path);
 
-    match std::env::var("CASTELLAN_BENCH_POSTGRES") {
-        Err(_) => eprintln!("CASTELLAN_BENCH_POSTGRES is not set: PostgreSQL benches skipped"),
-        Ok(admin_url) => {
-            let drop_sql = format!("DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)");
-            let (admin, store) = rt.block_on(async {
-                let admin = Store::connect(&admin_url).await.unwrap();
-                admin.execute_raw(&drop_sql).await.unwrap();
-                admin
-                    .execute_raw(&format!("CREATE DATABASE {BENCH_DATABASE}"))
-                    .await
-                    .unwrap();
-                let store = Store::connect(&with_database(&admin_url, BENCH_DATABASE))
-                    .await
-                    .unwrap();
-                populate(&store, users).await;
-                (admin, store)
-            });
-            benches(&mut c, &rt, "postgres", &store);
-            rt.block_on(async {
-                store.close().await;
-                admin.execute_raw(&drop_sql).await.unwrap();
-                admin.close().await;
-            });
-        }
+    if let Some(pg) = rt.block_on(common::PgBenchDb::create(BENCH_DATABASE)) {
+        rt.block_on(populate(&pg.store, users));
+        benches(&mut c, &rt, "postgres", &pg.store);
+        rt.block_on(pg.drop());
     }
     c.final_summary();
 }

@@ -210,7 +210,8 @@ pub struct MigrateReport {
     pub content_types_created: usize,
     /// Permissions inserted.
     pub permissions_created: usize,
-    /// Castellan's own objects (generation table, triggers) were installed or repaired.
+    /// Castellan's own objects (generation table, triggers, `auth_user` flag indexes) were installed
+    /// or repaired.
     pub castellan_objects: bool,
 }
 
