@@ -359,36 +359,34 @@ async fn who_has_every_argument_combination(db: &TestDb, store: &Store) {
         }
         assert_eq!(combos, 6);
     };
+    // Drops Castellan's two `auth_user` indexes; an error when one is missing.
+    let drop_flag_indexes = || async move {
+        for index in [
+            "castellan_auth_user_superuser",
+            "castellan_auth_user_inactive",
+        ] {
+            let drop = match db.kind() {
+                castellan_conformance::Kind::MySql => format!("DROP INDEX {index} ON auth_user"),
+                _ => format!("DROP INDEX {index}"),
+            };
+            store
+                .execute_raw(&drop)
+                .await
+                .map_err(|e| format!("{index}: {e}"))?;
+        }
+        Ok::<(), String>(())
+    };
     check("with the flag indexes").await;
-    for index in [
-        "castellan_auth_user_superuser",
-        "castellan_auth_user_inactive",
-    ] {
-        let drop = match db.kind() {
-            castellan_conformance::Kind::MySql => format!("DROP INDEX {index} ON auth_user"),
-            _ => format!("DROP INDEX {index}"),
-        };
-        store.execute_raw(&drop).await.unwrap();
-    }
+    drop_flag_indexes().await.unwrap();
     check("without them").await;
     store
         .migrate(&castellan_core::Registry::django())
         .await
         .unwrap();
-    for index in [
-        "castellan_auth_user_superuser",
-        "castellan_auth_user_inactive",
-    ] {
-        // Dropping it again succeeds only if `migrate` recreated it.
-        let drop = match db.kind() {
-            castellan_conformance::Kind::MySql => format!("DROP INDEX {index} ON auth_user"),
-            _ => format!("DROP INDEX {index}"),
-        };
-        store
-            .execute_raw(&drop)
-            .await
-            .unwrap_or_else(|e| panic!("{index} was not recreated: {e}"));
-    }
+    // Dropping them again succeeds only if `migrate` recreated them.
+    drop_flag_indexes()
+        .await
+        .unwrap_or_else(|e| panic!("not recreated by migrate: {e}"));
 }
 
 store_conformance!(

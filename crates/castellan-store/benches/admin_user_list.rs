@@ -151,21 +151,10 @@ fn main() {
         .expect("tokio runtime");
     let mut c = Criterion::default().configure_from_args();
 
-    let path = std::env::temp_dir().join(format!(
-        "castellan-bench-admin-{}.sqlite3",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&path);
-    let store = rt.block_on(async {
-        let store = Store::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        populate(&store, users).await;
-        store
-    });
-    benches(&mut c, &rt, "sqlite", &store);
-    rt.block_on(store.close());
-    let _ = std::fs::remove_file(&path);
+    let sqlite = rt.block_on(common::SqliteBenchDb::create("admin"));
+    rt.block_on(populate(&sqlite.store, users));
+    benches(&mut c, &rt, "sqlite", &sqlite.store);
+    rt.block_on(sqlite.drop());
 
     if let Some(pg) = rt.block_on(common::PgBenchDb::create(BENCH_DATABASE)) {
         rt.block_on(populate(&pg.store, users));

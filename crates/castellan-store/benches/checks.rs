@@ -22,6 +22,8 @@
 // Benches may panic on setup failure: there is nobody to report an error to but the person running them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -547,23 +549,6 @@ fn store_benches(c: &mut Criterion, rt: &Runtime, name: &str, store: &Store, sha
     group.finish();
 }
 
-/// `url` with its database name replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[host_start..].find('/') {
-        Some(slash) => &base[..host_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{database}?{query}"),
-        None => format!("{base}/{database}"),
-    }
-}
-
 fn sqlite_benches(c: &mut Criterion, rt: &Runtime, users_per_shape: usize) {
     let dir: PathBuf = std::env::temp_dir().join(format!("castellan-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -586,48 +571,17 @@ fn sqlite_benches(c: &mut Criterion, rt: &Runtime, users_per_shape: usize) {
 }
 
 fn postgres_benches(c: &mut Criterion, rt: &Runtime, users_per_shape: usize) {
-    let Ok(admin_url) = std::env::var("CASTELLAN_BENCH_POSTGRES") else {
-        eprintln!("CASTELLAN_BENCH_POSTGRES is not set: PostgreSQL benches skipped");
-        eprintln!("(e.g. CASTELLAN_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres)");
+    let Some(pg) = rt.block_on(common::PgBenchDb::create(BENCH_DATABASE)) else {
         return;
     };
-    let drop_sql = format!("DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)");
     let started = Instant::now();
-    let (admin, store, shapes) = rt.block_on(async {
-        let admin = Store::connect(&admin_url)
-            .await
-            .expect("connect to CASTELLAN_BENCH_POSTGRES");
-        admin
-            .execute_raw(&drop_sql)
-            .await
-            .expect("drop old bench database");
-        admin
-            .execute_raw(&format!("CREATE DATABASE {BENCH_DATABASE}"))
-            .await
-            .expect("create bench database");
-        let store = Store::connect(&with_database(&admin_url, BENCH_DATABASE))
-            .await
-            .expect("connect to the bench database");
-        let shapes = populate(&store, users_per_shape).await;
-        (admin, store, shapes)
-    });
+    let shapes = rt.block_on(populate(&pg.store, users_per_shape));
     eprintln!(
         "PostgreSQL ({BENCH_DATABASE}): data loaded in {:.1?}",
         started.elapsed()
     );
-    store_benches(c, rt, "postgres", &store, &shapes);
-    rt.block_on(async {
-        store.close().await;
-        if keep_data() {
-            eprintln!("CASTELLAN_BENCH_KEEP is set: database {BENCH_DATABASE} kept");
-        } else {
-            admin
-                .execute_raw(&drop_sql)
-                .await
-                .expect("drop bench database");
-        }
-        admin.close().await;
-    });
+    store_benches(c, rt, "postgres", &pg.store, &shapes);
+    rt.block_on(pg.drop());
 }
 
 /// `CASTELLAN_BENCH_KEEP=1` keeps the SQLite file and the PostgreSQL database for inspection.

@@ -1,5 +1,8 @@
-//! What the benches that also run on PostgreSQL share: a fresh database of their own on the server
-//! named by `CASTELLAN_BENCH_POSTGRES`, dropped afterwards.
+//! What the benches share: a fresh SQLite file in the temporary directory, and on PostgreSQL a fresh
+//! database of their own on the server named by `CASTELLAN_BENCH_POSTGRES`; both removed afterwards.
+
+// Each bench compiles this module for itself and uses only part of it.
+#![allow(dead_code)]
 
 use castellan_store::Store;
 
@@ -20,6 +23,33 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// A fresh SQLite file `castellan-bench-<name>-<pid>.sqlite3` in the temporary directory.
+pub(crate) struct SqliteBenchDb {
+    path: std::path::PathBuf,
+    /// A store on the fresh file.
+    pub(crate) store: Store,
+}
+
+impl SqliteBenchDb {
+    pub(crate) async fn create(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "castellan-bench-{name}-{}.sqlite3",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        Self { path, store }
+    }
+
+    /// Closes the store and removes the file.
+    pub(crate) async fn drop(self) {
+        self.store.close().await;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// A PostgreSQL database `database`, created fresh on the server of `CASTELLAN_BENCH_POSTGRES`.
 pub(crate) struct PgBenchDb {
     admin: Store,
@@ -33,6 +63,9 @@ impl PgBenchDb {
     pub(crate) async fn create(database: &'static str) -> Option<Self> {
         let Ok(admin_url) = std::env::var("CASTELLAN_BENCH_POSTGRES") else {
             eprintln!("CASTELLAN_BENCH_POSTGRES is not set: PostgreSQL benches skipped");
+            eprintln!(
+                "(e.g. CASTELLAN_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres)"
+            );
             return None;
         };
         let admin = Store::connect(&admin_url).await.unwrap();
@@ -54,16 +87,23 @@ impl PgBenchDb {
         })
     }
 
-    /// Closes the store and drops the database.
+    /// Closes the store and drops the database (kept, with a note, when `CASTELLAN_BENCH_KEEP` is set).
     pub(crate) async fn drop(self) {
         self.store.close().await;
-        self.admin
-            .execute_raw(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        if std::env::var_os("CASTELLAN_BENCH_KEEP").is_some() {
+            eprintln!(
+                "CASTELLAN_BENCH_KEEP is set: database {} kept",
                 self.database
-            ))
-            .await
-            .unwrap();
+            );
+        } else {
+            self.admin
+                .execute_raw(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.database
+                ))
+                .await
+                .unwrap();
+        }
         self.admin.close().await;
     }
 }
