@@ -41,10 +41,11 @@ pub struct WhoHasPage {
 enum Shape {
     /// From the permission to its holders: the ids of direct grants and of members of granting
     /// groups (Django's `permission_id` and `group_id` indexes), then one primary-key lookup per
-    /// holder. Best when every holder is read (count, stream).
+    /// holder. Best when every holder's username is read (the PostgreSQL and MariaDB stream).
     FromPermission,
-    /// Walk users in username order (Django's unique index on `username`) and test each with two
-    /// indexed `EXISTS` probes. Best for a short page: it stops after `limit` holders.
+    /// Walk users in username byte order (an index in that order: SQLite's and MariaDB's on
+    /// `username`, PostgreSQL's `varchar_pattern_ops` one) and test each with two indexed `EXISTS`
+    /// probes. Best for a short page: it stops after `limit` holders.
     Exists,
 }
 
