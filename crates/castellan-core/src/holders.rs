@@ -34,12 +34,11 @@ impl HolderIds {
     /// without the inactive users, with `Some(false)` only the inactive ones, with `None` unfiltered.
     pub fn resolve(self, args: &WithPerm) -> Vec<i64> {
         let HolderIds {
-            mut direct,
+            direct: mut ids,
             via_groups,
             superusers,
             mut inactive,
         } = self;
-        let mut ids = std::mem::take(&mut direct);
         ids.reserve(via_groups.len() + superusers.len());
         ids.extend_from_slice(&via_groups);
         if args.include_superusers {

@@ -471,7 +471,6 @@ impl Store {
             let mut tx = p.begin().await?;
             let row = bind_perm_twice!(sqlx::query(&ids_sql), args).fetch_one(&mut *tx).await?;
             let ids = holder_ids_from_row(&row)?.resolve(args);
-
             if ids.is_empty() {
                 None
             } else {
