@@ -43,12 +43,12 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
-/// ` WHERE lower(a) LIKE ? ESCAPE '!' OR …` for `columns`, or "" without a search.
 /// The columns a book search matches (one `LIKE ?` each).
 const BOOK_SEARCH_COLUMNS: [&str; 3] = ["title", "author", "isbn"];
 /// The columns an article search matches (one `LIKE ?` each).
 const ARTICLE_SEARCH_COLUMNS: [&str; 2] = ["a.title", "u.username"];
 
+/// ` WHERE lower(a) LIKE ? ESCAPE '!' OR …` for `columns`, or "" without a search.
 fn search_clause(columns: &[&str], search: Option<&str>) -> String {
     match search {
         None => String::new(),
@@ -81,6 +81,45 @@ fn page_of(mut objects: Vec<Object>, query: &ListQuery, total: i64) -> ListPage 
         more,
         total: u64::try_from(total).ok(),
     }
+}
+
+/// One page of a model's admin list: `{count}{filter}` for the total and
+/// `{select}{filter} ORDER BY {order} LIMIT ? OFFSET ?` for the rows, where `{filter}` matches the
+/// search text on `columns` (one `LIKE ?` bind each); `object` makes each row an admin object.
+async fn list_page(
+    db: &Db,
+    query: &ListQuery,
+    columns: &[&str],
+    (count, select, order): (&str, &str, &str),
+    object: impl Fn(&dyn Col) -> Result<Object, sqlx::Error>,
+) -> Result<ListPage, ModelError> {
+    let search = query.search.as_deref();
+    let filter = search_clause(columns, search);
+    let pattern = search.map(like_pattern).unwrap_or_default();
+    let count = db.sql(&format!("{count}{filter}"));
+    let select = db.sql(&format!(
+        "{select}{filter} ORDER BY {order} LIMIT ? OFFSET ?"
+    ));
+    let (limit, offset) = limits(query);
+    let (total, objects) = on_db!(db, p => {
+        let mut q = sqlx::query(&count);
+        let mut rows = sqlx::query(&select);
+        if search.is_some() {
+            for _ in columns {
+                q = q.bind(pattern.clone());
+                rows = rows.bind(pattern.clone());
+            }
+        }
+        let total = q.fetch_one(p).await.map_err(failed)?.int("n").map_err(failed)?;
+        let rows = rows.bind(limit).bind(offset).fetch_all(p).await.map_err(failed)?;
+        let objects = rows
+            .iter()
+            .map(|r| object(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(failed)?;
+        (total, objects)
+    });
+    Ok(page_of(objects, query, total))
 }
 
 fn failed(e: impl std::error::Error + Send + Sync + 'static) -> ModelError {
@@ -288,34 +327,19 @@ impl ModelAdmin for BookAdmin {
     }
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
-            let search = query.search.as_deref();
-            let filter = search_clause(&BOOK_SEARCH_COLUMNS, search);
-            let pattern = search.map(like_pattern).unwrap_or_default();
-            let count = self
-                .db
-                .sql(&format!("SELECT COUNT(*) AS n FROM bookshelf_book{filter}"));
-            let select = self.db.sql(&format!(
-                "SELECT {BOOK_COLUMNS} FROM bookshelf_book{filter} ORDER BY title, id LIMIT ? OFFSET ?"
-            ));
-            let (limit, offset) = limits(query);
-            let (total, objects) = on_db!(&self.db, p => {
-                let mut q = sqlx::query(&count);
-                let mut rows = sqlx::query(&select);
-                if search.is_some() {
-                    for _ in BOOK_SEARCH_COLUMNS {
-                        q = q.bind(pattern.clone());
-                        rows = rows.bind(pattern.clone());
-                    }
-                }
-                let total = q.fetch_one(p).await.map_err(failed)?.int("n").map_err(failed)?;
-                let rows = rows.bind(limit).bind(offset).fetch_all(p).await.map_err(failed)?;
-                let mut objects = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    objects.push(Self::object(&book_from_row(r).map_err(failed)?));
-                }
-                (total, objects)
-            });
-            Ok(page_of(objects, query, total))
+            let select = format!("SELECT {BOOK_COLUMNS} FROM bookshelf_book");
+            list_page(
+                &self.db,
+                query,
+                &BOOK_SEARCH_COLUMNS,
+                (
+                    "SELECT COUNT(*) AS n FROM bookshelf_book",
+                    &select,
+                    "title, id",
+                ),
+                |r| Ok(Self::object(&book_from_row(r)?)),
+            )
+            .await
         })
     }
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
@@ -535,36 +559,17 @@ impl ModelAdmin for ArticleAdmin {
         self.per_page
     }
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
-        Box::pin(async move {
-            let search = query.search.as_deref();
-            let filter = search_clause(&ARTICLE_SEARCH_COLUMNS, search);
-            let pattern = search.map(like_pattern).unwrap_or_default();
-            let count = self.db.sql(&format!(
-                "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id{filter}"
-            ));
-            let select = self.db.sql(&format!(
-                "{ARTICLE_SELECT}{filter} ORDER BY a.id DESC LIMIT ? OFFSET ?"
-            ));
-            let (limit, offset) = limits(query);
-            let (total, objects) = on_db!(&self.db, p => {
-                let mut q = sqlx::query(&count);
-                let mut rows = sqlx::query(&select);
-                if search.is_some() {
-                    for _ in ARTICLE_SEARCH_COLUMNS {
-                        q = q.bind(pattern.clone());
-                        rows = rows.bind(pattern.clone());
-                    }
-                }
-                let total = q.fetch_one(p).await.map_err(failed)?.int("n").map_err(failed)?;
-                let rows = rows.bind(limit).bind(offset).fetch_all(p).await.map_err(failed)?;
-                let mut objects = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    objects.push(Self::object(&article_from_row(r).map_err(failed)?));
-                }
-                (total, objects)
-            });
-            Ok(page_of(objects, query, total))
-        })
+        Box::pin(list_page(
+            &self.db,
+            query,
+            &ARTICLE_SEARCH_COLUMNS,
+            (
+                "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id",
+                ARTICLE_SELECT,
+                "a.id DESC",
+            ),
+            |r| Ok(Self::object(&article_from_row(r)?)),
+        ))
     }
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
         Box::pin(async move {

@@ -109,7 +109,7 @@ pub(crate) const ARTICLE_SELECT: &str = "SELECT a.id, a.title, a.content, a.auth
      FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id LEFT JOIN auth_user r ON r.id = a.approved_by_id";
 
 /// An article from a row selected with [`ARTICLE_SELECT`].
-pub(crate) fn article_from_row(r: &impl Col) -> Result<Article, sqlx::Error> {
+pub(crate) fn article_from_row(r: &(impl Col + ?Sized)) -> Result<Article, sqlx::Error> {
     Ok(Article {
         id: r.int("id")?,
         title: r.text("title")?,

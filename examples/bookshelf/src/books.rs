@@ -164,7 +164,7 @@ impl BookFields {
 pub(crate) const BOOK_COLUMNS: &str = "id, title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium";
 
 /// A book from a row selected with [`BOOK_COLUMNS`].
-pub(crate) fn book_from_row(r: &impl Col) -> Result<Book, sqlx::Error> {
+pub(crate) fn book_from_row(r: &(impl Col + ?Sized)) -> Result<Book, sqlx::Error> {
     Ok(Book {
         id: r.int("id")?,
         title: r.text("title")?,
