@@ -20,7 +20,7 @@ use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::{Dialect, RowExt};
-use crate::sqlm::{exact_id, exec, group_id, permission_rows, user_id};
+use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, user_id, PermHolder};
 use crate::users::{user_columns, user_from_row};
 use crate::Store;
 
@@ -530,32 +530,7 @@ impl Store {
                     audit!(&mut *tx, self, "user.remove_group", "user", username, json(&serde_json::json!({ "group": g })), None);
                 }
             }
-            let rows = permission_rows!(&mut *tx);
-            let grant_ids = crate::perms::resolve(&rows, &edit.grant)?;
-            let revoke_ids = crate::perms::resolve(&rows, &edit.revoke)?;
-            let mut granted: Vec<&String> = Vec::new();
-            for (ids, name) in grant_ids.iter().zip(&edit.grant) {
-                if !perms.contains(name) && !granted.contains(&name) {
-                    exec!(&mut *tx, d, "INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (?, ?)", uid, ids[0]);
-                    granted.push(name);
-                }
-            }
-            let mut revoked = Vec::new();
-            for (ids, name) in revoke_ids.iter().zip(&edit.revoke) {
-                let mut n = 0;
-                for id in ids {
-                    n += exec!(&mut *tx, d, "DELETE FROM auth_user_user_permissions WHERE user_id = ? AND permission_id = ?", uid, *id);
-                }
-                if n > 0 {
-                    revoked.push(name);
-                }
-            }
-            if !granted.is_empty() {
-                audit!(&mut *tx, self, "user.grant", "user", username, None, json(&serde_json::json!({ "permissions": granted })));
-            }
-            if !revoked.is_empty() {
-                audit!(&mut *tx, self, "user.revoke", "user", username, json(&serde_json::json!({ "permissions": revoked })), None);
-            }
+            change_perms!(tx, d, self, PermHolder::User, uid, username, &edit.grant, &edit.revoke);
             ensure_superuser_left!(tx, d);
             tx.commit().await?;
         });
@@ -630,32 +605,7 @@ impl Store {
                     "Group {name:?} was changed by someone else since you opened it; nothing was saved. Review its current permissions and apply your change again."
                 )));
             }
-            let rows = permission_rows!(&mut *tx);
-            let grant_ids = crate::perms::resolve(&rows, grant)?;
-            let revoke_ids = crate::perms::resolve(&rows, revoke)?;
-            let mut granted = Vec::new();
-            for (ids, perm) in grant_ids.iter().zip(grant) {
-                if !perms.contains(perm) && !granted.contains(&perm) {
-                    exec!(&mut *tx, d, "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (?, ?)", gid, ids[0]);
-                    granted.push(perm);
-                }
-            }
-            let mut revoked = Vec::new();
-            for (ids, perm) in revoke_ids.iter().zip(revoke) {
-                let mut n = 0;
-                for id in ids {
-                    n += exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE group_id = ? AND permission_id = ?", gid, *id);
-                }
-                if n > 0 {
-                    revoked.push(perm);
-                }
-            }
-            if !granted.is_empty() {
-                audit!(&mut *tx, self, "group.grant", "group", name, None, json(&serde_json::json!({ "permissions": granted })));
-            }
-            if !revoked.is_empty() {
-                audit!(&mut *tx, self, "group.revoke", "group", name, json(&serde_json::json!({ "permissions": revoked })), None);
-            }
+            change_perms!(tx, d, self, PermHolder::Group, gid, name, grant, revoke);
             tx.commit().await?;
         });
         self.after_write();

@@ -8,7 +8,7 @@ use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::RowExt;
-use crate::sqlm::{exact_id, exec, group_id, permission_rows};
+use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, PermHolder};
 use crate::Store;
 
 /// A group with its permissions and members (`castellan group show`).
@@ -164,44 +164,8 @@ impl Store {
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let gid = group_id!(&mut *tx, d, name);
-            let rows = permission_rows!(&mut *tx);
-            let resolved = crate::perms::resolve(&rows, perms)?;
-            let mut held: Vec<i64> = sqlx::query(&d.sql("SELECT permission_id FROM auth_group_permissions WHERE group_id = ?"))
-                .bind(gid)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.int("permission_id"))
-                .collect::<Result<_>>()?;
-            let mut n = 0;
-            let mut changed = Vec::new();
-            for (ids, perm) in resolved.iter().zip(perms) {
-                if grant {
-                    if !ids.iter().any(|id| held.contains(id)) {
-                        n += exec!(&mut *tx, d, "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (?, ?)", gid, ids[0]);
-                        held.push(ids[0]);
-                        changed.push(perm.clone());
-                    }
-                } else {
-                    for id in ids {
-                        if let Some(pos) = held.iter().position(|h| h == id) {
-                            n += exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE group_id = ? AND permission_id = ?", gid, *id);
-                            held.swap_remove(pos);
-                            if !changed.contains(perm) {
-                                changed.push(perm.clone());
-                            }
-                        }
-                    }
-                }
-            }
-            if !changed.is_empty() {
-                let perms = json(&serde_json::json!({ "permissions": changed }));
-                if grant {
-                    audit!(&mut *tx, self, "group.grant", "group", name, None, perms);
-                } else {
-                    audit!(&mut *tx, self, "group.revoke", "group", name, perms, None);
-                }
-            }
+            let (grant, revoke) = if grant { (perms, &[][..]) } else { (&[][..], perms) };
+            let n = change_perms!(tx, d, self, PermHolder::Group, gid, name, grant, revoke);
             tx.commit().await?;
             n
         });

@@ -80,4 +80,108 @@ macro_rules! exec {
     };
 }
 
-pub(crate) use {exact_id, exec, group_id, permission_rows, user_id};
+/// The two tables that hold permissions for someone: a user's direct grants and a group's grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PermHolder {
+    /// `auth_user_user_permissions`, by `user_id`.
+    User,
+    /// `auth_group_permissions`, by `group_id`.
+    Group,
+}
+
+impl PermHolder {
+    /// The holder's permission ids (one `?`: the holder's id).
+    pub(crate) fn held_sql(self) -> &'static str {
+        match self {
+            Self::User => "SELECT permission_id FROM auth_user_user_permissions WHERE user_id = ?",
+            Self::Group => "SELECT permission_id FROM auth_group_permissions WHERE group_id = ?",
+        }
+    }
+
+    /// Adds one grant (holder id, permission id).
+    pub(crate) fn insert_sql(self) -> &'static str {
+        match self {
+            Self::User => {
+                "INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (?, ?)"
+            }
+            Self::Group => {
+                "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (?, ?)"
+            }
+        }
+    }
+
+    /// Removes one grant (holder id, permission id).
+    pub(crate) fn delete_sql(self) -> &'static str {
+        match self {
+            Self::User => {
+                "DELETE FROM auth_user_user_permissions WHERE user_id = ? AND permission_id = ?"
+            }
+            Self::Group => {
+                "DELETE FROM auth_group_permissions WHERE group_id = ? AND permission_id = ?"
+            }
+        }
+    }
+
+    /// The audit trail's object type, and its actions for grants and revocations.
+    pub(crate) fn audit_names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::User => ("user", "user.grant", "user.revoke"),
+            Self::Group => ("group", "group.grant", "group.revoke"),
+        }
+    }
+}
+
+/// Inside a write transaction `$tx`: grants the permission names `$grant` and revokes `$revoke` for
+/// the holder `$holder` ([`PermHolder`]) whose id is `$id`, and audits each side that changed
+/// something, on the object `$name`. Every name is resolved before the first write (an unknown one
+/// is an error). A name already held is not granted again (one row holds it: the first of its
+/// ids); a revocation removes every row of the name. Evaluates to the number of rows written.
+macro_rules! change_perms {
+    ($tx:ident, $d:expr, $store:expr, $holder:expr, $id:expr, $name:expr, $grant:expr, $revoke:expr) => {{
+        let holder: crate::sqlm::PermHolder = $holder;
+        let (grant, revoke): (&[String], &[String]) = ($grant, $revoke);
+        let rows = permission_rows!(&mut *$tx);
+        let grant_ids = crate::perms::resolve(&rows, grant)?;
+        let revoke_ids = crate::perms::resolve(&rows, revoke)?;
+        let mut held: Vec<i64> = sqlx::query(&$d.sql(holder.held_sql()))
+            .bind($id)
+            .fetch_all(&mut *$tx)
+            .await?
+            .iter()
+            .map(|r| crate::pool::RowExt::int(r, "permission_id"))
+            .collect::<crate::error::Result<_>>()?;
+        let mut n = 0;
+        let mut granted: Vec<&String> = Vec::new();
+        for (ids, perm) in grant_ids.iter().zip(grant) {
+            if !ids.iter().any(|id| held.contains(id)) {
+                n += exec!(&mut *$tx, $d, holder.insert_sql(), $id, ids[0]);
+                held.push(ids[0]);
+                granted.push(perm);
+            }
+        }
+        let mut revoked: Vec<&String> = Vec::new();
+        for (ids, perm) in revoke_ids.iter().zip(revoke) {
+            for id in ids {
+                if let Some(pos) = held.iter().position(|h| h == id) {
+                    n += exec!(&mut *$tx, $d, holder.delete_sql(), $id, *id);
+                    held.swap_remove(pos);
+                    if !revoked.contains(&perm) {
+                        revoked.push(perm);
+                    }
+                }
+            }
+        }
+        let (object_type, grant_action, revoke_action) = holder.audit_names();
+        if !granted.is_empty() {
+            let after = crate::audit::json(&serde_json::json!({ "permissions": granted }));
+            crate::audit::audit!(&mut *$tx, $store, grant_action, object_type, $name, None, after);
+        }
+        if !revoked.is_empty() {
+            let before = crate::audit::json(&serde_json::json!({ "permissions": revoked }));
+            crate::audit::audit!(&mut *$tx, $store, revoke_action, object_type, $name, before, None);
+        }
+        n
+    }};
+}
+
+pub(crate) use {change_perms, exact_id, exec, group_id, permission_rows, user_id};

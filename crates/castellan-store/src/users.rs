@@ -13,7 +13,7 @@ use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::pool::{ts_from_text, ts_to_text, Dialect, RowExt};
-use crate::sqlm::{exact_id, exec, group_id, permission_rows, user_id};
+use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, user_id, PermHolder};
 use crate::Store;
 
 /// A user to create (Django's `create_user` / `create_superuser` arguments).
@@ -371,45 +371,8 @@ impl Store {
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let uid = user_id!(&mut *tx, d, username);
-            let rows = permission_rows!(&mut *tx);
-            let resolved = crate::perms::resolve(&rows, perms)?;
-            let mut held: Vec<i64> = sqlx::query(&d.sql("SELECT permission_id FROM auth_user_user_permissions WHERE user_id = ?"))
-                .bind(uid)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.int("permission_id"))
-                .collect::<Result<_>>()?;
-            let mut n = 0;
-            let mut changed = Vec::new();
-            for (ids, name) in resolved.iter().zip(perms) {
-                if grant {
-                    // One row is enough to hold the name; grant the first unless one is already held.
-                    if !ids.iter().any(|id| held.contains(id)) {
-                        n += exec!(&mut *tx, d, "INSERT INTO auth_user_user_permissions (user_id, permission_id) VALUES (?, ?)", uid, ids[0]);
-                        held.push(ids[0]);
-                        changed.push(name.clone());
-                    }
-                } else {
-                    for id in ids {
-                        if let Some(pos) = held.iter().position(|h| h == id) {
-                            n += exec!(&mut *tx, d, "DELETE FROM auth_user_user_permissions WHERE user_id = ? AND permission_id = ?", uid, *id);
-                            held.swap_remove(pos);
-                            if !changed.contains(name) {
-                                changed.push(name.clone());
-                            }
-                        }
-                    }
-                }
-            }
-            if !changed.is_empty() {
-                let perms = json(&serde_json::json!({ "permissions": changed }));
-                if grant {
-                    audit!(&mut *tx, self, "user.grant", "user", username, None, perms);
-                } else {
-                    audit!(&mut *tx, self, "user.revoke", "user", username, perms, None);
-                }
-            }
+            let (grant, revoke) = if grant { (perms, &[][..]) } else { (&[][..], perms) };
+            let n = change_perms!(tx, d, self, PermHolder::User, uid, username, grant, revoke);
             tx.commit().await?;
             n
         });
