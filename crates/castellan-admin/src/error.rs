@@ -1,6 +1,7 @@
 //! [`AdminError`]: every way an admin request can fail, with its status code.
 
 use axum::response::{Html, IntoResponse, Response};
+use castellan_axum::escape;
 use http::StatusCode;
 
 /// An admin page's refusal or failure. Internal errors are logged and masked.
@@ -63,22 +64,6 @@ impl AdminError {
             other => other.to_string(),
         }
     }
-}
-
-/// Escapes text for HTML.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl IntoResponse for AdminError {

@@ -7,8 +7,8 @@ use castellan_axum::{LoginPage, Pages, PasswordChangePage};
 use http::StatusCode;
 
 use crate::app::{DEFAULT_LOGIN_URL, DEFAULT_TITLE};
-use crate::error::escape;
 use crate::render::CSS;
+use castellan_axum::escape;
 
 /// The login form, password-change form and 403 page of castellan-axum, styled as the admin
 /// (Django's `admin/login.html`). Django's field names stay (`username`, `password`, `next`,

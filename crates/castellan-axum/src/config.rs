@@ -291,8 +291,9 @@ pub struct DefaultPages;
 
 impl Pages for DefaultPages {}
 
-/// HTML-escapes text (Django's `escape`).
-pub(crate) fn escape(s: &str) -> String {
+/// HTML-escapes text (Django's `escape`): `&`, `<`, `>`, `"` and `'`. For [`Pages`] written by
+/// hand, as the built-in ones are.
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -348,4 +349,18 @@ pub(crate) fn host_allowed(host: &str, patterns: &[String]) -> bool {
                 None => domain == p,
             }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_covers_django_characters() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & Jerry's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/a&gt;"
+        );
+        assert_eq!(escape("plain ü"), "plain ü");
+    }
 }

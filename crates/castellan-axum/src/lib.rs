@@ -60,7 +60,9 @@ mod signing;
 mod throttle;
 pub mod views;
 
-pub use config::{AuthConfig, DefaultPages, LoginPage, Pages, PasswordChangePage, MODEL_BACKEND};
+pub use config::{
+    escape, AuthConfig, DefaultPages, LoginPage, Pages, PasswordChangePage, MODEL_BACKEND,
+};
 pub use csrf::CsrfFailure;
 pub use error::{Error, Result};
 pub use extract::CurrentUser;
