@@ -14,6 +14,7 @@ use http::request::Parts;
 
 use crate::app::Site;
 use crate::error::AdminError;
+use crate::grants::Rights;
 
 /// The logged-in, active staff user of an admin request.
 pub(crate) struct Staff {
@@ -110,6 +111,32 @@ impl Staff {
     /// Django's `has_view_permission` for a model: view or change.
     pub(crate) fn can_view(&self, app: &str, model: &str) -> bool {
         self.has(&format!("{app}.view_{model}")) || self.has(&format!("{app}.change_{model}"))
+    }
+
+    /// What this editor holds and what group names mean, for the escalation rules.
+    pub(crate) async fn rights(&self) -> Result<Rights, AdminError> {
+        let superuser = self.is_superuser();
+        let (member_of, catalog) = if superuser {
+            (Vec::new(), Vec::new())
+        } else {
+            let store = &self.site.store;
+            let member_of = store.user_groups(&self.user.username).await?;
+            let catalog = store
+                .permissions(None)
+                .await?
+                .iter()
+                .map(castellan_core::Permission::user_perm_str)
+                .collect();
+            (member_of, catalog)
+        };
+        Ok(Rights {
+            superuser,
+            user_id: self.user.id,
+            principal: self.principal.clone(),
+            member_of,
+            trusted: self.auth.trusted_groups(),
+            catalog,
+        })
     }
 
     /// The store, auditing as this admin user.

@@ -1,74 +1,131 @@
-//! Grant only what you hold: the escalation rules every user and group change passes, applied to
-//! the **submitted** change (not to what the form showed). Superusers pass every rule; the store
-//! still refuses to leave no active superuser.
+//! The escalation rules every user and group change passes, applied to the **submitted** change
+//! (not to what the form showed). Superusers pass every rule; the store still refuses to leave no
+//! active superuser.
 //!
-//! For a non-superuser:
+//! The rules work on **capabilities**: a permission (`app_label.codename`), or a group name that
+//! something trusts ([`TrustedGroups`]: a group guard, a policy, a name registered for templates).
+//! A group's capabilities are its permissions plus what its *name* grants: the name right
+//! `group:NAME` and, for a policy group, the permissions the policy binds to that name. The editor
+//! holds a permission when `has_perm` says so, and a name right when he is a member of the group
+//! currently called so. A user's capabilities are his direct permissions and those of all his
+//! groups, whether or not he is active.
+//!
+//! For a non-superuser editor:
 //! 1. `is_staff` and `is_superuser` cannot be changed (nor set on a new user);
-//! 2. their own flags, groups and permissions cannot be changed;
-//! 3. a user who is a superuser (active or not) or holds — directly or through groups, active or
-//!    not — a permission the editor lacks cannot be changed at all (flags, groups, permissions,
-//!    password, deletion): otherwise setting their password would take their power;
-//! 4. a permission can be granted (to a user or a group) only if the editor holds it;
-//! 5. a user can be added to a group only if the editor holds every permission of the group.
+//! 2. his own flags, groups and permissions cannot be changed;
+//! 3. a superuser (active or not), or a user with a capability the editor lacks, cannot be changed
+//!    at all (flags, groups, permissions, password, deletion): setting his password would take it;
+//! 4. a permission can be granted to, or **removed** from, a user or a group only if the editor
+//!    holds it (removing is changing: otherwise he could strip a stronger user down to his own
+//!    level, then take the account over);
+//! 5. a user can be added to, or removed from, a group only if the editor holds every capability
+//!    of the group;
+//! 6. a group can be created under a name, renamed, or deleted only if the editor holds every
+//!    capability of the group under its old name and under its new one.
+//!
+//! Together: no sequence of these actions ends with the editor, or an account he controls, holding
+//! a capability he did not hold at the start.
 
+use castellan_core::trusted::name_of_right;
+use castellan_core::{Principal, TrustedGroups};
 use castellan_store::{UserEdit, UserState};
 
-/// The editor: whether they are an active superuser, and what they hold.
-pub(crate) struct Granter<'a> {
+/// Every group with its permissions (`Store::groups_with_permissions`).
+pub(crate) type GroupPerms = [(String, Vec<String>)];
+
+/// What the editor holds, and what names mean: everything the rules need, loaded once per request.
+pub(crate) struct Rights {
+    /// An active superuser: every rule passes.
     pub(crate) superuser: bool,
     pub(crate) user_id: i64,
-    pub(crate) holds: &'a (dyn Fn(&str) -> bool + Sync),
+    pub(crate) principal: Principal,
+    /// The editor's groups (he is active: the admin is for active staff only).
+    pub(crate) member_of: Vec<String>,
+    pub(crate) trusted: TrustedGroups,
+    /// Every permission that exists, as `app_label.codename` (for policy patterns).
+    pub(crate) catalog: Vec<String>,
 }
 
-/// Everything a user holds regardless of `is_active`: direct permissions and those of its groups.
-pub(crate) fn user_grants(state: &UserState, groups: &[(String, Vec<String>)]) -> Vec<String> {
-    let mut all = state.permissions.clone();
-    for (g, perms) in groups {
-        if state.groups.contains(g) {
-            all.extend(perms.iter().cloned());
+impl Rights {
+    /// Whether the editor holds `capability` (a permission or a name right).
+    pub(crate) fn holds(&self, capability: &str) -> bool {
+        if self.superuser {
+            return true;
+        }
+        match name_of_right(capability) {
+            Some(name) => self.member_of.iter().any(|g| g == name),
+            None => self.principal.has_perm(capability),
         }
     }
-    all.sort();
-    all.dedup();
-    all
-}
 
-impl Granter<'_> {
-    fn missing<'p>(&self, perms: impl IntoIterator<Item = &'p String>) -> Vec<&'p str> {
-        perms
+    fn missing<'p>(&self, caps: impl IntoIterator<Item = &'p String>) -> Vec<&'p str> {
+        let mut missing: Vec<&str> = caps
             .into_iter()
-            .filter(|p| !(self.holds)(p))
+            .filter(|c| !self.holds(c))
             .map(String::as_str)
-            .collect()
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    /// What the name `name` grants by itself (empty for an untrusted name).
+    pub(crate) fn name_capabilities(&self, name: &str) -> Vec<String> {
+        self.trusted
+            .capabilities(name, self.catalog.iter().map(String::as_str))
+    }
+
+    /// A group's capabilities: its permissions and what its name grants.
+    pub(crate) fn group_capabilities(&self, name: &str, perms: &[String]) -> Vec<String> {
+        let mut caps = perms.to_vec();
+        caps.extend(self.name_capabilities(name));
+        caps.sort();
+        caps.dedup();
+        caps
+    }
+
+    fn group_perms<'g>(groups: &'g GroupPerms, name: &str) -> &'g [String] {
+        groups
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// Everything `target` holds regardless of `is_active`: direct permissions and the
+    /// capabilities of his groups.
+    pub(crate) fn user_capabilities(&self, target: &UserState, groups: &GroupPerms) -> Vec<String> {
+        let mut all = target.permissions.clone();
+        for g in &target.groups {
+            all.extend(self.group_capabilities(g, Self::group_perms(groups, g)));
+        }
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// Rule 3: may this editor change `target` at all? Returns the problems (empty: yes).
-    pub(crate) fn may_touch(
-        &self,
-        target: &UserState,
-        groups: &[(String, Vec<String>)],
-    ) -> Vec<String> {
+    pub(crate) fn may_touch(&self, target: &UserState, groups: &GroupPerms) -> Vec<String> {
         if self.superuser {
             return Vec::new();
         }
-        let mut problems = Vec::new();
         if target.user.is_superuser {
-            problems.push(format!(
+            return vec![format!(
                 "Only a superuser can change the superuser {:?}.",
                 target.user.username
-            ));
-        } else {
-            let grants = user_grants(target, groups);
-            let missing = self.missing(&grants);
-            if !missing.is_empty() {
-                problems.push(format!(
-                    "You cannot change {:?}: they hold permissions you do not ({}).",
-                    target.user.username,
-                    missing.join(", ")
-                ));
-            }
+            )];
         }
-        problems
+        let caps = self.user_capabilities(target, groups);
+        let missing = self.missing(&caps);
+        if missing.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "You cannot change {:?}: they hold rights you do not ({}).",
+                target.user.username,
+                missing.join(", ")
+            )]
+        }
     }
 
     /// Every rule for a change to an existing user. Returns the problems (empty: allowed).
@@ -76,7 +133,7 @@ impl Granter<'_> {
         &self,
         target: &UserState,
         edit: &UserEdit,
-        groups: &[(String, Vec<String>)],
+        groups: &GroupPerms,
     ) -> Vec<String> {
         if self.superuser {
             return Vec::new();
@@ -100,28 +157,40 @@ impl Granter<'_> {
                     .into(),
             );
         }
-        let missing = self.missing(&edit.grant);
-        if !missing.is_empty() {
-            problems.push(format!(
-                "You cannot grant permissions you do not hold: {}.",
-                missing.join(", ")
-            ));
-        }
-        for g in &edit.add_groups {
-            let perms = groups
-                .iter()
-                .find(|(name, _)| name == g)
-                .map(|(_, p)| p.as_slice())
-                .unwrap_or_default();
-            let missing = self.missing(perms);
-            if !missing.is_empty() {
-                problems.push(format!(
-                    "You cannot add users to the group {g:?}: it grants permissions you do not hold ({}).",
-                    missing.join(", ")
-                ));
+        problems.extend(self.check_perm_change(&edit.grant, &edit.revoke));
+        for (list, verb) in [
+            (&edit.add_groups, "add users to"),
+            (&edit.remove_groups, "remove users from"),
+        ] {
+            for g in list {
+                problems.extend(self.check_group_caps(g, Self::group_perms(groups, g), verb));
             }
         }
         problems
+    }
+
+    /// Rule 5 (and 6): refuses unless the editor holds every capability of group `name`.
+    pub(crate) fn check_group_caps(&self, name: &str, perms: &[String], verb: &str) -> Vec<String> {
+        if self.superuser {
+            return Vec::new();
+        }
+        let caps = self.group_capabilities(name, perms);
+        let missing = self.missing(&caps);
+        if missing.is_empty() {
+            return Vec::new();
+        }
+        let trusted = if self.trusted.is_trusted(name) {
+            format!(
+                " Its name is trusted by {}.",
+                self.trusted.sources(name).join(", ")
+            )
+        } else {
+            String::new()
+        };
+        vec![format!(
+            "You cannot {verb} the group {name:?}: it grants rights you do not hold ({}).{trusted}",
+            missing.join(", ")
+        )]
     }
 
     /// Rule 1 for a new user.
@@ -136,28 +205,105 @@ impl Granter<'_> {
         problems
     }
 
-    /// Rule 4 for a group.
-    pub(crate) fn check_group_grant(&self, grant: &[String]) -> Vec<String> {
+    /// Rule 4: granting `grant` and removing `revoke` (a user's or a group's permissions).
+    pub(crate) fn check_perm_change(&self, grant: &[String], revoke: &[String]) -> Vec<String> {
         if self.superuser {
             return Vec::new();
         }
+        let mut problems = Vec::new();
         let missing = self.missing(grant);
-        if missing.is_empty() {
-            Vec::new()
-        } else {
-            vec![format!(
+        if !missing.is_empty() {
+            problems.push(format!(
                 "You cannot grant permissions you do not hold: {}.",
                 missing.join(", ")
-            )]
+            ));
         }
+        let missing = self.missing(revoke);
+        if !missing.is_empty() {
+            problems.push(format!(
+                "You cannot remove permissions you do not hold: {}.",
+                missing.join(", ")
+            ));
+        }
+        problems
+    }
+
+    /// Rule 6 for a new group called `name`.
+    pub(crate) fn check_group_create(&self, name: &str) -> Vec<String> {
+        self.name_problems(name, "create a group called")
+    }
+
+    /// Rule 6 for renaming the group `old` (with `perms`) to `new`.
+    pub(crate) fn check_group_rename(&self, old: &str, perms: &[String], new: &str) -> Vec<String> {
+        let mut problems = self.check_group_caps(old, perms, "rename");
+        problems.extend(self.name_problems(new, "rename a group to"));
+        problems
+    }
+
+    fn name_problems(&self, name: &str, verb: &str) -> Vec<String> {
+        let caps = self.name_capabilities(name);
+        let missing = self.missing(&caps);
+        if missing.is_empty() {
+            return Vec::new();
+        }
+        vec![format!(
+            "You cannot {verb} {name:?}: the name is trusted by {} and grants rights you do not hold ({}).",
+            self.trusted.sources(name).join(", "),
+            missing.join(", ")
+        )]
+    }
+
+    /// Whether the editor may grant and remove `perm` (the picker's lock).
+    pub(crate) fn may_change_perm(&self, perm: &str) -> bool {
+        self.holds(perm)
     }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::sync::Arc;
+
     use super::*;
-    use castellan_core::User;
+    use castellan_core::{Identity, PermIndex, PermissionRow, User, UserFlags, UserPerms};
+
+    const CATALOG: [&str; 3] = ["auth.view_user", "auth.change_user", "auth.delete_user"];
+
+    fn principal(holds: &[&str]) -> Principal {
+        let index = Arc::new(PermIndex::new(CATALOG.iter().enumerate().map(|(i, p)| {
+            let (app, code) = p.split_once('.').unwrap();
+            PermissionRow {
+                id: i as i64 + 1,
+                app_label: app.into(),
+                codename: code.into(),
+            }
+        })));
+        let ids = CATALOG
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| holds.contains(p))
+            .map(|(i, _)| i as i64 + 1);
+        let perms = UserPerms::new(index.set_from_rows(ids), index.set_from_rows([]));
+        let who = Identity::User(UserFlags {
+            id: 1,
+            username: "editor".into(),
+            is_active: true,
+            is_superuser: false,
+            is_staff: true,
+        });
+        Principal::new(who, Arc::new(perms), index)
+    }
+
+    fn rights(holds: &[&str], member_of: &[&str], superuser: bool) -> Rights {
+        Rights {
+            superuser,
+            user_id: 1,
+            principal: principal(holds),
+            member_of: member_of.iter().map(|s| s.to_string()).collect(),
+            trusted: TrustedGroups::new().with_group("Editors", "guard /editor/"),
+            catalog: CATALOG.iter().map(|s| s.to_string()).collect(),
+        }
+    }
 
     fn state(id: i64, superuser: bool, groups: &[&str], perms: &[&str]) -> UserState {
         UserState {
@@ -184,17 +330,13 @@ mod tests {
         vec![
             ("Weak".into(), vec!["auth.view_user".into()]),
             ("Strong".into(), vec!["auth.delete_user".into()]),
+            ("Editors".into(), vec![]),
         ]
     }
 
     #[test]
-    fn a_non_superuser_grants_only_what_they_hold() {
-        let holds = |p: &str| p == "auth.view_user" || p == "auth.change_user";
-        let g = Granter {
-            superuser: false,
-            user_id: 1,
-            holds: &holds,
-        };
+    fn a_non_superuser_grants_and_removes_only_what_they_hold() {
+        let g = rights(&["auth.view_user", "auth.change_user"], &[], false);
         let target = state(2, false, &[], &[]);
         let ok = UserEdit {
             grant: vec!["auth.view_user".into()],
@@ -202,16 +344,22 @@ mod tests {
             ..Default::default()
         };
         assert!(g.check_user_edit(&target, &ok, &groups()).is_empty());
-        let bad = UserEdit {
-            grant: vec!["auth.delete_user".into()],
-            ..Default::default()
-        };
-        assert_eq!(g.check_user_edit(&target, &bad, &groups()).len(), 1);
-        let bad = UserEdit {
-            add_groups: vec!["Strong".into()],
-            ..Default::default()
-        };
-        assert_eq!(g.check_user_edit(&target, &bad, &groups()).len(), 1);
+        for bad in [
+            UserEdit {
+                grant: vec!["auth.delete_user".into()],
+                ..Default::default()
+            },
+            UserEdit {
+                add_groups: vec!["Strong".into()],
+                ..Default::default()
+            },
+            UserEdit {
+                add_groups: vec!["Editors".into()],
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(g.check_user_edit(&target, &bad, &groups()).len(), 1);
+        }
         let bad = UserEdit {
             is_superuser: Some(true),
             is_staff: Some(false),
@@ -220,14 +368,67 @@ mod tests {
         assert_eq!(g.check_user_edit(&target, &bad, &groups()).len(), 2);
         let own = state(1, false, &[], &[]);
         assert_eq!(g.check_user_edit(&own, &ok, &groups()).len(), 1);
-        let stronger = state(3, false, &["Strong"], &[]);
-        assert_eq!(g.may_touch(&stronger, &groups()).len(), 1);
+        assert_eq!(
+            g.check_perm_change(&[], &["auth.delete_user".into()]).len(),
+            1
+        );
+        assert!(g
+            .check_perm_change(&[], &["auth.view_user".into()])
+            .is_empty());
+    }
+
+    #[test]
+    fn stronger_users_include_name_rights() {
+        let g = rights(&["auth.view_user", "auth.change_user"], &[], false);
+        assert_eq!(
+            g.may_touch(&state(3, false, &["Strong"], &[]), &groups())
+                .len(),
+            1
+        );
         assert_eq!(g.may_touch(&state(4, true, &[], &[]), &groups()).len(), 1);
-        let su = Granter {
-            superuser: true,
-            user_id: 1,
-            holds: &|_| false,
-        };
-        assert!(su.check_user_edit(&stronger, &bad, &groups()).is_empty());
+        // A member of a trusted, permission-less group is stronger than a non-member.
+        assert_eq!(
+            g.may_touch(&state(5, false, &["Editors"], &[]), &groups())
+                .len(),
+            1
+        );
+        let member = rights(&["auth.view_user", "auth.change_user"], &["Editors"], false);
+        assert!(member
+            .may_touch(&state(5, false, &["Editors"], &[]), &groups())
+            .is_empty());
+    }
+
+    #[test]
+    fn trusted_names_guard_create_rename_and_delete() {
+        let g = rights(&["auth.view_user"], &["Weak"], false);
+        assert_eq!(g.check_group_create("Editors").len(), 1);
+        assert!(g.check_group_create("Anything").is_empty());
+        // Renaming into a trusted name, and out of one.
+        assert_eq!(
+            g.check_group_rename("Weak", &["auth.view_user".into()], "Editors")
+                .len(),
+            1
+        );
+        assert_eq!(g.check_group_rename("Editors", &[], "Old").len(), 1);
+        assert!(g
+            .check_group_rename("Weak", &["auth.view_user".into()], "Weaker")
+            .is_empty());
+        assert_eq!(g.check_group_caps("Editors", &[], "delete").len(), 1);
+        let member = rights(&["auth.view_user"], &["Editors"], false);
+        assert!(member
+            .check_group_rename("Editors", &[], "Editors2")
+            .is_empty());
+        let su = rights(&[], &[], true);
+        assert!(su.check_group_create("Editors").is_empty());
+        assert!(su
+            .check_user_edit(
+                &state(3, false, &["Strong"], &[]),
+                &UserEdit {
+                    add_groups: vec!["Editors".into()],
+                    ..Default::default()
+                },
+                &groups()
+            )
+            .is_empty());
     }
 }

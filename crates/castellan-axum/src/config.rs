@@ -7,6 +7,8 @@ use std::time::Duration;
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 
+use castellan_core::TrustedGroups;
+
 use crate::throttle::ThrottleConfig;
 
 /// Django's `ModelBackend` path, stored in the session's `_auth_user_backend`.
@@ -34,6 +36,7 @@ pub struct AuthConfig {
     pub(crate) throttle: ThrottleConfig,
     pub(crate) retry_after: Duration,
     pub(crate) pages: Arc<dyn Pages>,
+    pub(crate) trusted_groups: TrustedGroups,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -72,7 +75,18 @@ impl AuthConfig {
             throttle: ThrottleConfig::default(),
             retry_after: Duration::from_secs(5),
             pages: Arc::new(DefaultPages),
+            trusted_groups: TrustedGroups::new(),
         }
+    }
+
+    /// Group names the application trusts beyond its group guards (names tested with `has_group`
+    /// in templates, the groups of a policy file `sync` applies): the admin treats each as a right
+    /// of its own (see [`TrustedGroups`]). The names of every group guard validated by
+    /// [`AuthLayer::require`](crate::AuthLayer::require) or [`AuthLayer::check`](crate::AuthLayer::check)
+    /// are added to these automatically.
+    pub fn with_trusted_groups(mut self, trusted: TrustedGroups) -> Self {
+        self.trusted_groups.extend(&trusted);
+        self
     }
 
     /// `LOGIN_URL` (default `/accounts/login/`); may carry a query string or be absolute.

@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) index: Arc<PermIndex>,
     pub(crate) throttle: Throttle,
+    /// The configured trusted group names plus every group guard's names (see [`AuthLayer::check`]).
+    pub(crate) trusted: std::sync::RwLock<castellan_core::TrustedGroups>,
 }
 
 /// The tower layer that authenticates requests from Django sessions. Build it once at start-up with
@@ -70,12 +72,14 @@ impl AuthLayer {
             .await
             .map_err(|e| Error::store(e, config.retry_after))?;
         let throttle = Throttle::new(config.throttle.clone());
+        let trusted = std::sync::RwLock::new(config.trusted_groups.clone());
         Ok(Self {
             shared: Arc::new(Shared {
                 config,
                 store,
                 index,
                 throttle,
+                trusted,
             }),
         })
     }
@@ -83,6 +87,20 @@ impl AuthLayer {
     /// The configuration.
     pub fn config(&self) -> &AuthConfig {
         &self.shared.config
+    }
+
+    /// The trusted group names: the configured ones and every checked group guard's.
+    pub fn trusted_groups(&self) -> castellan_core::TrustedGroups {
+        self.shared.trusted_groups()
+    }
+
+    /// Trusts more group names after start-up (e.g. a policy applied later).
+    pub fn trust_groups(&self, more: &castellan_core::TrustedGroups) {
+        self.shared
+            .trusted
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(more);
     }
 
     /// A route layer enforcing `require` on `route` (use with `Router::route_layer`, so that an
@@ -94,8 +112,21 @@ impl AuthLayer {
     }
 
     /// Validates a guard's permission names without building a layer (for [`Authorized`](crate::Authorized)
-    /// extractors: call it once per guard type at start-up).
+    /// extractors: call it once per guard type at start-up). A group guard's names become trusted
+    /// group names ([`AuthLayer::trusted_groups`]): a group guard whose names were never checked
+    /// here nor configured with [`AuthConfig::with_trusted_groups`](crate::AuthConfig::with_trusted_groups)
+    /// refuses every request with a configuration error, since the admin could not protect them.
     pub fn check(&self, route: &str, require: &Require) -> Result<()> {
+        if !require.groups().is_empty() {
+            let mut trusted = self
+                .shared
+                .trusted
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for group in require.groups() {
+                trusted.trust(group.clone(), format!("guard {route}"));
+            }
+        }
         for perm in require.permissions() {
             if self.shared.index.resolve(perm).is_none() {
                 let hint = self
@@ -110,6 +141,24 @@ impl AuthLayer {
             }
         }
         Ok(())
+    }
+}
+
+impl Shared {
+    /// A copy of the trusted group names.
+    pub(crate) fn trusted_groups(&self) -> castellan_core::TrustedGroups {
+        self.trusted
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether `name` is a trusted group name.
+    pub(crate) fn is_trusted_group(&self, name: &str) -> bool {
+        self.trusted
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_trusted(name)
     }
 }
 

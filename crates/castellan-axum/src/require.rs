@@ -165,7 +165,27 @@ impl Require {
         }
     }
 
+    /// The group names this guard checks (they become trusted names when the router is built).
+    pub fn groups(&self) -> &[String] {
+        match &self.rule {
+            Rule::AnyGroup(g) => g,
+            _ => &[],
+        }
+    }
+
     async fn passes(&self, auth: &AuthSession) -> Result<bool, Error> {
+        if let Some(untrusted) = self
+            .groups()
+            .iter()
+            .find(|g| !auth.shared.is_trusted_group(g))
+        {
+            // Fail closed: the admin could let anyone rename a group into this name.
+            return Err(Error::Config(format!(
+                "a group guard names {untrusted:?}, which is not a trusted group name: build the \
+                 guard with AuthLayer::require or AuthLayer::check, or add the name with \
+                 AuthConfig::with_trusted_groups"
+            )));
+        }
         let principal = auth.principal();
         Ok(match &self.rule {
             Rule::Login => principal.identity().is_authenticated(),

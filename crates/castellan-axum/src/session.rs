@@ -121,6 +121,12 @@ impl AuthSession {
         &self.shared.store
     }
 
+    /// The group names the application trusts (configured ones and every group guard's): the
+    /// admin counts them as rights (see [`castellan_core::TrustedGroups`]).
+    pub fn trusted_groups(&self) -> castellan_core::TrustedGroups {
+        self.shared.trusted_groups()
+    }
+
     /// A freshly masked CSRF token for a form field or header (Django's `get_token`); sets the
     /// CSRF cookie on the response when the request had none.
     pub fn csrf_token(&self) -> String {

@@ -142,6 +142,10 @@ pub struct Sync {
     /// and undeclared permissions and content types of the file's apps (never `auth`/`contenttypes`).
     #[arg(long)]
     pub prune: bool,
+    /// Apply even when a group's name now belongs to another group than the one this policy was
+    /// last applied to (renamed or re-created since), binding the policy to the group carrying it.
+    #[arg(long)]
+    pub force: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -42,6 +42,7 @@ pub mod index;
 pub mod perm;
 pub mod policy;
 pub mod registry;
+pub mod trusted;
 pub mod user;
 pub mod validators;
 
@@ -53,4 +54,5 @@ pub use holders::HolderIds;
 pub use index::{PermId, PermIndex, PermissionRow, PermissionSet};
 pub use perm::PermName;
 pub use registry::{ModelSpec, PermissionSpec, Registry};
+pub use trusted::TrustedGroups;
 pub use user::{Group, Identity, Permission, User, UserFlags};

@@ -693,6 +693,94 @@ impl Store {
             })
     }
 
+    /// Renames group `old` to `new` in one transaction if the group still has `version` (the state
+    /// the caller checked its rules on; [`Error::Conflict`] otherwise). Audited.
+    pub async fn rename_group_at_version(&self, old: &str, new: &str, version: &str) -> Result<()> {
+        castellan_core::validators::validate_group_name(new)?;
+        let d = self.dialect();
+        let lock = format!("SELECT id FROM auth_group WHERE id = ?{}", for_update(d));
+        on_pool!(&self.pool, p => {
+            begin_edit!(p, d, conn, tx);
+            let gid = group_id!(&mut *tx, d, old);
+            sqlx::query(&d.sql(&lock)).bind(gid).fetch_all(&mut *tx).await?;
+            let perms = group_perms!(tx, d, gid);
+            if group_version(old, &perms) != version {
+                return Err(group_stale(old));
+            }
+            if old != new && exact_id!(&mut *tx, d, "SELECT id, name FROM auth_group WHERE name = ?", new).is_some() {
+                return Err(Error::AlreadyExists {
+                    what: "group",
+                    message: format!("Group with this Name already exists: {new:?}."),
+                });
+            }
+            exec!(&mut *tx, d, "UPDATE auth_group SET name = ? WHERE id = ?", new, gid);
+            audit!(&mut *tx, self, "group.rename", "group", new,
+                json(&serde_json::json!({ "name": old })), json(&serde_json::json!({ "name": new })));
+            tx.commit().await?;
+        });
+        self.after_write();
+        Ok(())
+    }
+
+    /// Deletes group `name` with its grants and memberships in one transaction if the group still
+    /// has `version` ([`Error::Conflict`] otherwise). Audited with what it held.
+    pub async fn delete_group_at_version(&self, name: &str, version: &str) -> Result<()> {
+        let d = self.dialect();
+        let before = self.group_detail(name).await.ok().and_then(|g| json(&g));
+        let lock = format!("SELECT id FROM auth_group WHERE id = ?{}", for_update(d));
+        on_pool!(&self.pool, p => {
+            begin_edit!(p, d, conn, tx);
+            let gid = group_id!(&mut *tx, d, name);
+            sqlx::query(&d.sql(&lock)).bind(gid).fetch_all(&mut *tx).await?;
+            let perms = group_perms!(tx, d, gid);
+            if group_version(name, &perms) != version {
+                return Err(group_stale(name));
+            }
+            audit!(&mut *tx, self, "group.delete", "group", name, before.clone(), None);
+            exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE group_id = ?", gid);
+            exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE group_id = ?", gid);
+            exec!(&mut *tx, d, "DELETE FROM auth_group WHERE id = ?", gid);
+            tx.commit().await?;
+        });
+        self.after_write();
+        Ok(())
+    }
+
+    /// Sets (`Some`) or makes unusable (`None`) `username`'s password if the user still has
+    /// `version` (the state the caller checked its rules on; [`Error::Conflict`] otherwise), so a
+    /// user made stronger meanwhile cannot be taken over. Audited (without the hash).
+    pub async fn set_password_at_version(
+        &self,
+        username: &str,
+        raw: Option<&str>,
+        version: &str,
+    ) -> Result<()> {
+        let encoded = self.hash_password(raw.map(str::to_owned)).await?;
+        let d = self.dialect();
+        let lock_user = format!(
+            "SELECT {} FROM auth_user u WHERE u.id = ?{}",
+            user_columns(d),
+            for_update(d)
+        );
+        on_pool!(&self.pool, p => {
+            begin_edit!(p, d, conn, tx);
+            let uid = user_id!(&mut *tx, d, username);
+            let row = sqlx::query(&d.sql(&lock_user)).bind(uid).fetch_one(&mut *tx).await?;
+            let user = user_from_row(&row)?;
+            let (groups, uperms) = user_grants!(tx, d, uid);
+            if user_version(&user, &groups, &uperms) != version {
+                return Err(Error::Conflict(format!(
+                    "User {username:?} was changed by someone else since you opened it; the password was not changed. Review the user and try again."
+                )));
+            }
+            exec!(&mut *tx, d, "UPDATE auth_user SET password = ? WHERE id = ?", &encoded, uid);
+            audit!(&mut *tx, self, "user.set_password", "user", username, None,
+                json(&serde_json::json!({ "has_usable_password": raw.is_some() })));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Every group with its permission names, sorted by group name (for the "group ⊆ what you hold"
     /// check and the user page's provenance). Two queries.
     pub async fn groups_with_permissions(&self) -> Result<Vec<(String, Vec<String>)>> {
@@ -731,6 +819,13 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The conflict of a group edited since the caller read it.
+fn group_stale(name: &str) -> Error {
+    Error::Conflict(format!(
+        "Group {name:?} was changed by someone else since you opened it; nothing was saved. Review its current state and apply your change again."
+    ))
 }
 
 #[cfg(test)]

@@ -63,7 +63,10 @@ pub use groups::GroupDetail;
 pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use pool::Dialect;
-pub use sync::{GroupChange, PlannedPermission, RenamedPermission, SyncError, SyncPlan};
+pub use sync::{
+    GroupChange, PlannedPermission, ReboundGroup, RenamedPermission, SyncError, SyncOptions,
+    SyncPlan,
+};
 pub use transfer::{
     Export, ExportedGroup, ExportedPermission, ExportedUser, ImportReport, Progress, EXPORT_FORMAT,
 };

@@ -350,6 +350,8 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
         // The last policy `sync` found fully applied, and at which generations (a fast no-op re-run).
         "CREATE TABLE IF NOT EXISTS castellan_sync_state (id integer NOT NULL PRIMARY KEY, policy_hash varchar(64) NOT NULL, \
          grants_generation bigint NOT NULL, catalog_generation bigint NOT NULL)".into(),
+        // Which group each policy group name was last applied to: `sync` refuses a name that moved.
+        "CREATE TABLE IF NOT EXISTS castellan_policy_group (name varchar(150) NOT NULL PRIMARY KEY, group_id bigint NOT NULL)".into(),
     ];
     match d {
         Dialect::Sqlite => {

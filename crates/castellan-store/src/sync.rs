@@ -98,6 +98,38 @@ pub struct SyncPlan {
     pub deleted_permissions: Vec<String>,
     /// Content types to delete, `app_label.model` (prune only).
     pub deleted_content_types: Vec<String>,
+    /// Policy groups whose name now belongs to another group than the one the policy was last
+    /// applied to (renamed or re-created since): a sync without `force` refuses them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rebound: Vec<ReboundGroup>,
+}
+
+/// A policy group whose name moved to another group since the policy was last applied: someone
+/// renamed or deleted the group the policy bound, and another group now carries the name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReboundGroup {
+    /// The policy's group name.
+    pub group: String,
+    /// The id of the group the policy was last applied to.
+    pub bound_id: i64,
+    /// That group's name now (`None`: it was deleted).
+    pub bound_now_named: Option<String>,
+    /// The id of the group that carries the name now.
+    pub current_id: i64,
+}
+
+impl fmt::Display for ReboundGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "group {:?} (id {}) is not the group this policy was applied to (id {}, ",
+            self.group, self.current_id, self.bound_id
+        )?;
+        match &self.bound_now_named {
+            Some(name) => write!(f, "now named {name:?})"),
+            None => write!(f, "since deleted)"),
+        }
+    }
 }
 
 impl SyncPlan {
@@ -162,6 +194,9 @@ impl fmt::Display for SyncPlan {
         for ct in &self.deleted_content_types {
             writeln!(f, "  - delete content type {ct}")?;
         }
+        for r in &self.rebound {
+            writeln!(f, "  ! {r}")?;
+        }
         Ok(())
     }
 }
@@ -173,9 +208,24 @@ pub enum SyncError {
     /// The policy file has problems (each with its line); nothing was applied.
     #[error("the policy file has {n} problem(s); nothing was applied:\n{list}", n = .0 .0.len(), list = .0)]
     Invalid(Problems),
+    /// A policy group's name now belongs to another group than the one the policy was last applied
+    /// to (a rename or a re-creation moved it); nothing was applied. Check the groups, then sync with
+    /// `force` to bind the policy to the groups that carry the names now.
+    #[error("{}; nothing was applied. Name bindings are rights: check who renamed or re-created the group (`castellan audit`), then run `castellan sync --force` to give the policy's permissions to the group that carries the name now", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rebound(Vec<ReboundGroup>),
     /// The database failed; nothing was applied.
     #[error(transparent)]
     Store(#[from] Error),
+}
+
+/// How [`Store::sync_with`] applies a policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Remove what the policy no longer declares (see the module docs).
+    pub prune: bool,
+    /// Apply even when a policy group's name moved to another group ([`SyncError::Rebound`]),
+    /// binding the policy to the groups that carry the names now.
+    pub force: bool,
 }
 
 impl From<sqlx::Error> for SyncError {
@@ -199,6 +249,8 @@ struct State {
     perms: Vec<PermRow>,
     groups: Vec<(i64, String)>,
     grants: Vec<(i64, i64)>,
+    /// `castellan_policy_group`: policy group name → the group id it was last applied to.
+    bindings: Vec<(String, i64)>,
 }
 
 impl State {
@@ -281,19 +333,82 @@ macro_rules! read_groups {
 }
 
 macro_rules! read_state {
-    ($conn:expr, $d:expr) => {{
+    ($conn:expr, $d:expr, $has_bindings:expr) => {{
         let cts = read_cts!($conn, $d);
         let perms = read_perms!($conn, $d, "FROM auth_permission");
         let groups = read_groups!($conn, $d);
         let grants = read_tuples!($conn, $d, (i64, i64), "group_id, permission_id", "FROM auth_group_permissions";
             |r| Ok((r.int("group_id")?, r.int("permission_id")?)));
+        let bindings = if $has_bindings {
+            read_tuples!($conn, $d, (String, i64), "name, group_id", "FROM castellan_policy_group";
+                |r| Ok((r.text("name")?, r.int("group_id")?)))
+        } else {
+            Vec::new()
+        };
         State {
             cts,
             perms,
             groups,
             grants,
+            bindings,
         }
     }};
+}
+
+/// The policy groups whose name is carried by another group than the one recorded in
+/// `castellan_policy_group` (a group the policy never bound, or one whose binding is gone, is
+/// adopted as it is).
+fn rebound(policy: &Policy, state: &State) -> Vec<ReboundGroup> {
+    let mut out = Vec::new();
+    for g in policy.groups() {
+        let Some(bound_id) = state
+            .bindings
+            .iter()
+            .find(|(n, _)| *n == g.name)
+            .map(|(_, id)| *id)
+        else {
+            continue;
+        };
+        let Some(current_id) = state
+            .groups
+            .iter()
+            .find(|(_, n)| *n == g.name)
+            .map(|(id, _)| *id)
+        else {
+            continue;
+        };
+        if current_id != bound_id {
+            out.push(ReboundGroup {
+                group: g.name.clone(),
+                bound_id,
+                bound_now_named: state
+                    .groups
+                    .iter()
+                    .find(|(id, _)| *id == bound_id)
+                    .map(|(_, n)| n.clone()),
+                current_id,
+            });
+        }
+    }
+    out
+}
+
+/// Whether `castellan_policy_group` lacks or contradicts a binding of one of `policy`'s groups
+/// (computed before a sync creates groups: a group to be created has no binding yet).
+fn bindings_stale(policy: &Policy, state: &State) -> bool {
+    policy.groups().iter().any(|g| {
+        let current = state
+            .groups
+            .iter()
+            .find(|(_, n)| *n == g.name)
+            .map(|(id, _)| *id);
+        let bound = state
+            .bindings
+            .iter()
+            .find(|(n, _)| *n == g.name)
+            .map(|(_, id)| *id);
+        current.is_none() || current != bound
+    })
 }
 
 /// `INSERT INTO <head> VALUES (…), (…)` in chunks: `$tuple` is one row's placeholders, `$bind` binds
@@ -584,8 +699,33 @@ fn lock_sql(d: Dialect, has_generation: bool) -> &'static str {
 /// representation and the prune flag.
 fn fingerprint(policy: &Policy, prune: bool) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{policy:?}|prune={prune}").as_bytes());
+    // `bindings-v1`: a database last synced before name bindings existed is synced (and bound) again.
+    let digest = Sha256::digest(format!("{policy:?}|prune={prune}|bindings-v1").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records, for each of `$policy`'s groups, the id of the group that carries its name now
+/// (`castellan_policy_group`), auditing each forced re-binding (`$rebound`) as `sync.rebind`.
+macro_rules! bind_policy_groups {
+    ($tx:expr, $d:expr, $store:expr, $policy:expr, $rebound:expr) => {
+        for g in $policy.groups() {
+            sqlx::query(&$d.sql("DELETE FROM castellan_policy_group WHERE name = ?"))
+                .bind(g.name.as_str())
+                .execute(&mut *$tx)
+                .await?;
+            sqlx::query(&$d.sql(
+                "INSERT INTO castellan_policy_group (name, group_id) SELECT name, id FROM auth_group WHERE name = ?",
+            ))
+            .bind(g.name.as_str())
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for r in $rebound {
+            audit!(&mut *$tx, $store, "sync.rebind", "group", &r.group,
+                json(&serde_json::json!({ "group_id": r.bound_id, "now_named": r.bound_now_named })),
+                json(&serde_json::json!({ "group_id": r.current_id })));
+        }
+    };
 }
 
 impl Store {
@@ -615,21 +755,50 @@ impl Store {
     /// [`SyncError::Invalid`] with every problem and its line.
     pub async fn sync_plan(&self, policy: &Policy, prune: bool) -> Result<SyncPlan, SyncError> {
         let d = self.dialect();
+        let has_bindings =
+            crate::migrate::table_exists(&self.pool, "castellan_policy_group").await?;
         let state = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let state = read_state!(tx, d);
+            let state = read_state!(tx, d, has_bindings);
             tx.rollback().await?;
             state
         });
-        compute(policy, &state, prune)
+        let mut plan = compute(policy, &state, prune)
             .map(|c| c.plan)
-            .map_err(SyncError::Invalid)
+            .map_err(SyncError::Invalid)?;
+        plan.rebound = rebound(policy, &state);
+        Ok(plan)
     }
 
     /// Applies `policy` in one transaction, serialised against concurrent syncs, and returns what was
     /// done (an empty plan when the database already matched). An invalid policy applies nothing.
+    ///
+    /// A policy binds its groups **by name**, so the name is a right: the first sync records which
+    /// group (by id) each policy group is, and a later sync that finds the name carried by another
+    /// group (the bound one renamed or deleted, another renamed into the name or created with it)
+    /// refuses with [`SyncError::Rebound`] and applies nothing. [`Store::sync_with`] with `force`
+    /// binds the policy to the groups that carry the names now.
     pub async fn sync(&self, policy: &Policy, prune: bool) -> Result<SyncPlan, SyncError> {
+        self.sync_with(
+            policy,
+            SyncOptions {
+                prune,
+                force: false,
+            },
+        )
+        .await
+    }
+
+    /// [`Store::sync`] with [`SyncOptions`].
+    pub async fn sync_with(
+        &self,
+        policy: &Policy,
+        options: SyncOptions,
+    ) -> Result<SyncPlan, SyncError> {
+        let SyncOptions { prune, force } = options;
         let d = self.dialect();
+        let has_bindings =
+            crate::migrate::table_exists(&self.pool, "castellan_policy_group").await?;
         let has_generation =
             crate::migrate::table_exists(&self.pool, "castellan_generation").await?;
         // Fast no-op: the same policy was found already applied, and nothing that could change the
@@ -649,15 +818,21 @@ impl Store {
             } else {
                 None
             };
-            let mut state = read_state!(tx, d);
-            let c = match compute(policy, &state, prune) {
+            let mut state = read_state!(tx, d, has_bindings);
+            let mut c = match compute(policy, &state, prune) {
                 Ok(c) => c,
                 Err(problems) => {
                     tx.rollback().await?;
                     return Err(SyncError::Invalid(problems));
                 }
             };
-            if c.plan.is_empty() {
+            c.plan.rebound = rebound(policy, &state);
+            if !c.plan.rebound.is_empty() && !force {
+                tx.rollback().await?;
+                return Err(SyncError::Rebound(c.plan.rebound));
+            }
+            let rebind = has_bindings && bindings_stale(policy, &state);
+            if c.plan.is_empty() && !rebind {
                 match before {
                     Some(Gen { grants, catalog }) => {
                         sqlx::query("DELETE FROM castellan_sync_state").execute(&mut *tx).await?;
@@ -678,6 +853,12 @@ impl Store {
             if remember {
                 // What this sync writes is only known to match after a later sync re-reads it.
                 sqlx::query("DELETE FROM castellan_sync_state").execute(&mut *tx).await?;
+            }
+            if c.plan.is_empty() {
+                // Only the bindings to record.
+                bind_policy_groups!(tx, d, self, policy, &c.plan.rebound);
+                tx.commit().await?;
+                return Ok(c.plan);
             }
             let plan = &c.plan;
             // A large change replaces SQLite's per-row generation triggers by one bump (the lock above
@@ -855,6 +1036,9 @@ impl Store {
                         json(&serde_json::json!({ "permissions": change.permissions })));
                 }
             }
+            if has_bindings {
+                bind_policy_groups!(tx, d, self, policy, &plan.rebound);
+            }
             if let Some(suspended) = suspended {
                 restore_row_triggers!(tx, suspended);
             }
@@ -910,6 +1094,7 @@ mod tests {
                 .collect(),
             groups: vec![(1, "Staff".into()), (2, "Other".into())],
             grants: vec![(1, 4), (1, 1)],
+            bindings: vec![],
         };
         let c = compute(&policy, &state, false).unwrap();
         assert!(c.plan.is_empty(), "{}", c.plan);
@@ -918,5 +1103,39 @@ mod tests {
         assert_eq!(c.plan.deleted_groups, ["Other"]);
         assert_eq!(c.plan.change_count(), 2);
         assert!(c.plan.to_string().contains("- delete group \"Other\""));
+    }
+
+    #[test]
+    fn a_name_carried_by_another_group_is_rebound() {
+        let policy = Policy::parse(
+            "[groups.Admins]\npermissions = []\n[groups.Viewers]\npermissions = []\n",
+        )
+        .unwrap();
+        let mut state = State {
+            groups: vec![(1, "Admins".into()), (2, "Viewers".into())],
+            ..State::default()
+        };
+        // Never bound: adopted as they are, and the bindings are to be recorded.
+        assert!(rebound(&policy, &state).is_empty());
+        assert!(bindings_stale(&policy, &state));
+        state.bindings = vec![("Admins".into(), 1), ("Viewers".into(), 2)];
+        assert!(rebound(&policy, &state).is_empty());
+        assert!(!bindings_stale(&policy, &state));
+        // Admins renamed away, Viewers renamed to Admins.
+        state.groups = vec![(1, "Admins-retired".into()), (2, "Admins".into())];
+        let r = rebound(&policy, &state);
+        assert_eq!(
+            r,
+            vec![ReboundGroup {
+                group: "Admins".into(),
+                bound_id: 1,
+                bound_now_named: Some("Admins-retired".into()),
+                current_id: 2,
+            }]
+        );
+        assert!(r[0].to_string().contains("now named \"Admins-retired\""));
+        // Admins deleted and re-created.
+        state.groups = vec![(3, "Admins".into()), (2, "Viewers".into())];
+        assert_eq!(rebound(&policy, &state)[0].bound_now_named, None);
     }
 }

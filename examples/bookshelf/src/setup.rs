@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, Context};
 use castellan_core::policy::Policy;
-use castellan_core::Registry;
+use castellan_core::{Registry, TrustedGroups};
 use castellan_store::{Store, SyncError};
 
 use crate::db::Db;
@@ -11,6 +11,16 @@ use crate::db::Db;
 /// The permission layout: models Book and Article with their custom permissions, and the guide's
 /// groups. Applied with `sync` (without prune) at every start.
 pub const POLICY: &str = include_str!("../bookshelf.toml");
+
+/// The group names Bookshelf trusts beyond its group guards: every group of [`POLICY`] (with the
+/// permissions it binds to each) and the names its templates test with `has_group`.
+pub fn trusted_groups() -> anyhow::Result<TrustedGroups> {
+    let policy = Policy::parse(POLICY)
+        .map_err(|p| anyhow!("bookshelf.toml is invalid:\n{}", p.render("bookshelf.toml")))?;
+    Ok(TrustedGroups::new()
+        .with_policy(&policy, "bookshelf.toml")
+        .with_group("Editors", "template base.html (has_group)"))
+}
 
 /// Creates or adopts Django's auth schema, applies [`POLICY`], and creates the Bookshelf tables.
 pub async fn setup(store: &Store, db: &Db) -> anyhow::Result<()> {

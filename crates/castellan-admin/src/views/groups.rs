@@ -13,7 +13,6 @@ use minijinja::{context, Value};
 use crate::access::{segment, Staff};
 use crate::error::AdminError;
 use crate::forms::FormData;
-use crate::grants::Granter;
 use crate::render::{page, redirect};
 use crate::views::picker::{picker, submitted_change, PickerFilter};
 
@@ -65,6 +64,13 @@ pub(crate) async fn add(
     staff.require("auth.add_group")?;
     let form = FormData(form).only(&["name"])?;
     let name = form.text("name");
+    let problems = staff.rights().await?.check_group_create(&name);
+    if !problems.is_empty() {
+        return Err(AdminError::Forbidden(format!(
+            "Nothing was saved. {}",
+            problems.join(" ")
+        )));
+    }
     match staff.store().create_group(&name).await {
         Ok(g) => Ok(redirect(&group_url(&staff, &g.name, "change"))),
         Err(e) if e.is_input() => {
@@ -92,6 +98,13 @@ async fn change_page(
     saved: bool,
 ) -> Result<Response, AdminError> {
     let all = staff.site.store.permissions(None).await?;
+    let rights = staff.rights().await?;
+    let trusted_by: Vec<String> = rights
+        .trusted
+        .sources(&state.name)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let members: Vec<_> = state
         .members
         .iter()
@@ -104,7 +117,8 @@ async fn change_page(
         context! {
             name => &state.name, version => &state.version, permissions => &state.permissions,
             members, errors, saved,
-            picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| staff.is_superuser() || staff.has(p)))),
+            picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| rights.may_change_perm(p)))),
+            trusted_by,
             can_change => staff.has("auth.change_group"),
             can_delete => staff.has("auth.delete_group"),
             can_view_users => staff.can_view("auth", "user"),
@@ -171,19 +185,14 @@ pub(crate) async fn change(
     let form = FormData(form).only(&["step", "version", "perm", "shown_perm", "add", "remove"])?;
     let state = load(&staff, &name).await?;
     let version = form.text("version");
-    let holds = |p: &str| staff.has(p);
-    let granter = Granter {
-        superuser: staff.is_superuser(),
-        user_id: staff.user.id,
-        holds: &holds,
-    };
+    let rights = staff.rights().await?;
     match form.get("step") {
         Some("review") => {
             if version != state.version {
                 return conflict(&staff, &name, stale(&name)).await;
             }
             let (add, remove) = submitted_change(&form, &state.permissions);
-            let problems = granter.check_group_grant(&add);
+            let problems = rights.check_perm_change(&add, &remove);
             page(
                 &staff,
                 "group_review.html",
@@ -201,7 +210,7 @@ pub(crate) async fn change(
         }
         Some("save") => {
             let (add, remove) = (form.all("add"), form.all("remove"));
-            let problems = granter.check_group_grant(&add);
+            let problems = rights.check_perm_change(&add, &remove);
             if !problems.is_empty() {
                 return Err(AdminError::Forbidden(format!(
                     "Nothing was saved. {}",
@@ -233,14 +242,31 @@ pub(crate) async fn rename(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
     staff.require("auth.change_group")?;
-    let form = FormData(form).only(&["new_name"])?;
+    let form = FormData(form).only(&["new_name", "version"])?;
     let new = form.text("new_name");
     let state = load(&staff, &name).await?;
-    match staff.store().rename_group(&name, &new).await {
+    let problems = staff
+        .rights()
+        .await?
+        .check_group_rename(&name, &state.permissions, &new);
+    if !problems.is_empty() {
+        return Err(AdminError::Forbidden(format!(
+            "Nothing was saved. {}",
+            problems.join(" ")
+        )));
+    }
+    // The rules were judged on `state`: the rename happens only if the group is still so.
+    let version = form.get("version").unwrap_or(state.version.as_str());
+    match staff
+        .store()
+        .rename_group_at_version(&name, &new, version)
+        .await
+    {
         Ok(()) => Ok(redirect(&format!(
             "{}?saved=1",
             group_url(&staff, &new, "change")
         ))),
+        Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
         Err(e) if e.is_input() => {
             change_page(
                 &staff,
@@ -263,12 +289,19 @@ pub(crate) async fn delete_form(
 ) -> Result<Response, AdminError> {
     staff.require("auth.delete_group")?;
     let state = load(&staff, &name).await?;
+    let problems = staff
+        .rights()
+        .await?
+        .check_group_caps(&name, &state.permissions, "delete");
+    if !problems.is_empty() {
+        return Err(AdminError::Forbidden(problems.join(" ")));
+    }
     page(
         &staff,
         "confirm_delete.html",
         StatusCode::OK,
         context! {
-            kind => "group", object => &state.name,
+            kind => "group", object => &state.name, version => &state.version,
             detail => format!("{} members lose the {} permissions it grants.", state.members.len(), state.permissions.len()),
             action => group_url(&staff, &name, "delete"),
             back => group_url(&staff, &name, "change"),
@@ -284,9 +317,24 @@ pub(crate) async fn delete(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
     staff.require("auth.delete_group")?;
-    FormData(form).only(&[])?;
-    staff.store().delete_group(&name).await?;
-    Ok(redirect(&staff.url("/auth/group/")))
+    let form = FormData(form).only(&["version"])?;
+    let state = load(&staff, &name).await?;
+    let problems = staff
+        .rights()
+        .await?
+        .check_group_caps(&name, &state.permissions, "delete");
+    if !problems.is_empty() {
+        return Err(AdminError::Forbidden(format!(
+            "Nothing was deleted. {}",
+            problems.join(" ")
+        )));
+    }
+    let version = form.get("version").unwrap_or(state.version.as_str());
+    match staff.store().delete_group_at_version(&name, version).await {
+        Ok(()) => Ok(redirect(&staff.url("/auth/group/"))),
+        Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /auth/group/{name}/members/`: `add` (usernames, several per field separated by spaces or
@@ -322,12 +370,7 @@ pub(crate) async fn members(
     }
     let store = &staff.site.store;
     let groups = store.groups_with_permissions().await?;
-    let holds = |p: &str| staff.has(p);
-    let granter = Granter {
-        superuser: staff.is_superuser(),
-        user_id: staff.user.id,
-        holds: &holds,
-    };
+    let rights = staff.rights().await?;
     let mut problems = Vec::new();
     let mut versions = Vec::new();
     for (list, adding) in [(&add, true), (&remove, false)] {
@@ -350,7 +393,7 @@ pub(crate) async fn members(
                 },
                 ..Default::default()
             };
-            problems.extend(granter.check_user_edit(&target, &edit, &groups));
+            problems.extend(rights.check_user_edit(&target, &edit, &groups));
             versions.push((username.clone(), target.version));
         }
     }

@@ -2,11 +2,9 @@
 //! server by app, model and text (so it works without JavaScript). Only the permissions shown are
 //! submitted as `shown_perm`, so a filtered form never removes what it did not show.
 //!
-//! A non-superuser can grant only what they hold (the server rule in `grants`), so a permission
-//! they do not hold is shown disabled, with a note, unless the target already holds it: then it
-//! stays enabled so that it can be removed (the server allows that; on the user page the rule that
-//! an editor cannot touch a user holding more than they do means this happens only on groups). A
-//! disabled row is not listed in `shown_perm`, so the form never asks to remove it.
+//! A non-superuser can grant and remove only what they hold (the server rules in `grants`), so a
+//! permission they do not hold is shown disabled (checked or not), with a note. A disabled row is
+//! not listed in `shown_perm`, so the form never asks to remove it.
 
 use castellan_core::Permission;
 use serde::{Deserialize, Serialize};
@@ -35,9 +33,9 @@ pub(crate) struct PickerRow {
     pub(crate) app: String,
     pub(crate) model: String,
     pub(crate) checked: bool,
-    /// The editor may grant it (holds it, or is a superuser).
+    /// The editor may grant and remove it (holds it, or is a superuser).
     pub(crate) grantable: bool,
-    /// Neither grantable nor held by the target: shown disabled.
+    /// Not grantable: shown disabled, neither granted nor removed by the form.
     pub(crate) locked: bool,
 }
 
@@ -54,7 +52,7 @@ pub(crate) struct Picker {
 }
 
 /// Builds the picker over `all` with `held` checked; `grantable` says which permissions the editor
-/// may grant.
+/// may grant and remove.
 pub(crate) fn picker(
     all: &[Permission],
     held: &[String],
@@ -87,7 +85,7 @@ pub(crate) fn picker(
             PickerRow {
                 checked,
                 grantable,
-                locked: !grantable && !checked,
+                locked: !grantable,
                 perm,
                 name: p.name.clone(),
                 app: p.app_label.clone(),

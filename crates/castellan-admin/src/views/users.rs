@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use crate::access::{segment, Staff};
 use crate::error::AdminError;
 use crate::forms::FormData;
-use crate::grants::{user_grants, Granter};
 use crate::render::{page, redirect};
 use crate::views::picker::{picker, submitted_change, PickerFilter};
 
@@ -155,14 +154,9 @@ pub(crate) async fn add(
         "is_staff",
         "is_superuser",
     ])?;
-    let holds = |p: &str| staff.has(p);
-    let granter = Granter {
-        superuser: staff.is_superuser(),
-        user_id: staff.user.id,
-        holds: &holds,
-    };
+    let rights = staff.rights().await?;
     let (is_staff, is_superuser) = (form.checked("is_staff"), form.checked("is_superuser"));
-    let problems = granter.check_new_user(is_staff, is_superuser);
+    let problems = rights.check_new_user(is_staff, is_superuser);
     if !problems.is_empty() {
         return Err(AdminError::Forbidden(problems.join(" ")));
     }
@@ -224,20 +218,23 @@ async fn change_page(
     let store = &staff.site.store;
     let groups = store.groups_with_permissions().await?;
     let all = store.permissions(None).await?;
-    let holds = |p: &str| staff.has(p);
-    let granter = Granter {
-        superuser: staff.is_superuser(),
-        user_id: staff.user.id,
-        holds: &holds,
-    };
-    let mut notes = granter.may_touch(state, &groups);
+    let rights = staff.rights().await?;
+    let mut notes = rights.may_touch(state, &groups);
     let can_change = staff.has("auth.change_user") && notes.is_empty();
     let own = state.user.id == staff.user.id && !staff.is_superuser();
     if own {
         notes.push("You cannot change your own active status, groups or permissions.".into());
     }
     // Effective permissions with provenance: direct, via which groups, superuser.
-    let effective: Vec<_> = user_grants(state, &groups)
+    let mut held: Vec<String> = state.permissions.clone();
+    for (g, perms) in &groups {
+        if state.groups.contains(g) {
+            held.extend(perms.iter().cloned());
+        }
+    }
+    held.sort();
+    held.dedup();
+    let effective: Vec<_> = held
         .into_iter()
         .map(|perm| {
             let via: Vec<String> = groups
@@ -251,10 +248,10 @@ async fn change_page(
     let group_rows: Vec<_> = groups
         .iter()
         .map(|(g, perms)| {
-            let missing = perms.iter().any(|p| !staff.has(p));
+            let grantable = rights.check_group_caps(g, perms, "join").is_empty();
             context! {
                 name => g, member => state.groups.contains(g),
-                grantable => staff.is_superuser() || !missing, count => perms.len(),
+                grantable, count => perms.len(), trusted => rights.trusted.is_trusted(g),
             }
         })
         .collect();
@@ -271,7 +268,7 @@ async fn change_page(
                 last_login => u.last_login.map(|t| t.to_rfc3339()), date_joined => u.date_joined.to_rfc3339(),
             },
             version => &state.version,
-            picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| staff.is_superuser() || staff.has(p)))),
+            picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| rights.may_change_perm(p)))),
             groups => group_rows, effective, errors, notes, can_change, own,
             can_set_flags => staff.is_superuser(),
             can_delete => staff.has("auth.delete_user") && can_change,
@@ -365,13 +362,10 @@ pub(crate) async fn change(
             "There is no group {g:?}; nothing was saved."
         )));
     }
-    let holds = |p: &str| staff.has(p);
-    let granter = Granter {
-        superuser: staff.is_superuser(),
-        user_id: staff.user.id,
-        holds: &holds,
-    };
-    let problems = granter.check_user_edit(&state, &edit, &groups);
+    let problems = staff
+        .rights()
+        .await?
+        .check_user_edit(&state, &edit, &groups);
     if !problems.is_empty() {
         return Err(AdminError::Forbidden(format!(
             "Nothing was saved. {}",
@@ -417,13 +411,7 @@ pub(crate) async fn change(
 async fn require_touch(staff: &Staff, state: &UserState, perm: &str) -> Result<(), AdminError> {
     staff.require(perm)?;
     let groups = staff.site.store.groups_with_permissions().await?;
-    let holds = |p: &str| staff.has(p);
-    let granter = Granter {
-        superuser: staff.is_superuser(),
-        user_id: staff.user.id,
-        holds: &holds,
-    };
-    let problems = granter.may_touch(state, &groups);
+    let problems = staff.rights().await?.may_touch(state, &groups);
     if problems.is_empty() {
         Ok(())
     } else {
@@ -493,7 +481,18 @@ pub(crate) async fn password(
         }
         Some(p1)
     };
-    staff.store().set_password(&username, raw).await?;
+    // The rules were judged on `state`: the password is set only if the user is still so.
+    match staff
+        .store()
+        .set_password_at_version(&username, raw, &state.version)
+        .await
+    {
+        Ok(()) => {}
+        Err(castellan_store::Error::Conflict(msg)) => {
+            return password_page(&staff, &username, StatusCode::CONFLICT, vec![msg]);
+        }
+        Err(e) => return Err(e.into()),
+    }
     if state.user.id == staff.user.id {
         // Changing one's own password must not log oneself out (Django's update_session_auth_hash).
         if let Some(user) = staff.site.store.user(&username).await? {

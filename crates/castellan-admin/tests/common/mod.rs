@@ -146,9 +146,24 @@ pub async fn env_with(db: TestDb, f: impl FnOnce(Admin) -> Admin) -> Env {
 }
 
 pub async fn env_on(db: TestDb, store: Store, f: impl FnOnce(Admin) -> Admin) -> Env {
-    let auth = AuthLayer::new(store.clone(), AuthConfig::new(SECRET))
-        .await
-        .unwrap();
+    env_on_config(db, store, AuthConfig::new(SECRET), f).await
+}
+
+/// The seeded admin with `trusted` group names configured on the auth layer.
+pub async fn env_trusting(db: TestDb, trusted: castellan_core::TrustedGroups) -> Env {
+    let store = store_for(&db).await;
+    seed(&store).await;
+    let config = AuthConfig::new(SECRET).with_trusted_groups(trusted);
+    env_on_config(db, store, config, |a| a).await
+}
+
+pub async fn env_on_config(
+    db: TestDb,
+    store: Store,
+    config: AuthConfig,
+    f: impl FnOnce(Admin) -> Admin,
+) -> Env {
+    let auth = AuthLayer::new(store.clone(), config).await.unwrap();
     let app = Router::new()
         .merge(f(Admin::new(store.clone())).router_at("/admin"))
         .nest("/accounts", castellan_axum::router())
@@ -317,4 +332,24 @@ pub async fn audit(store: &Store) -> Vec<String> {
         .collect();
     v.reverse();
     v
+}
+
+/// Everything the escalation rules protect: each group's permissions, and each user's flags,
+/// password hash, groups and direct permissions. Two snapshots equal: nothing changed.
+pub async fn snapshot(store: &Store) -> String {
+    let mut out = format!("{:?}\n", store.groups_with_permissions().await.unwrap());
+    for u in store.users().await.unwrap() {
+        let s = store.user_state(&u.username).await.unwrap().unwrap();
+        out.push_str(&format!(
+            "{} active={} staff={} super={} pw={} groups={:?} perms={:?}\n",
+            s.user.username,
+            s.user.is_active,
+            s.user.is_staff,
+            s.user.is_superuser,
+            s.user.password,
+            s.groups,
+            s.permissions
+        ));
+    }
+    out
 }

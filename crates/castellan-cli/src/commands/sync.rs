@@ -1,7 +1,7 @@
-//! `castellan sync POLICY.toml [--dry-run] [--prune] [--json]`.
+//! `castellan sync POLICY.toml [--dry-run] [--prune] [--force] [--json]`.
 
 use castellan_core::policy::Policy;
-use castellan_store::{Error, Store, SyncError, SyncPlan};
+use castellan_store::{Error, Store, SyncError, SyncOptions, SyncPlan};
 use serde_json::json;
 
 use crate::args::Sync;
@@ -25,7 +25,11 @@ pub(crate) async fn run(store: &Store, a: Sync) -> Result<Outcome, Error> {
     let result = if a.dry_run {
         store.sync_plan(&policy, a.prune).await
     } else {
-        store.sync(&policy, a.prune).await
+        let options = SyncOptions {
+            prune: a.prune,
+            force: a.force,
+        };
+        store.sync_with(&policy, options).await
     };
     let plan = match result {
         Ok(plan) => plan,
@@ -49,6 +53,17 @@ pub(crate) async fn run(store: &Store, a: Sync) -> Result<Outcome, Error> {
 }
 
 fn print_plan(file: &str, plan: &SyncPlan, dry_run: bool, prune: bool) {
+    if !plan.rebound.is_empty() {
+        println!("Group names that moved since {file} was last applied:");
+        for r in &plan.rebound {
+            println!("  ! {r}");
+        }
+        if dry_run {
+            println!("A sync refuses this; --force gives the policy's permissions to the groups that carry the names now.");
+        } else {
+            println!("Re-bound with --force.");
+        }
+    }
     if plan.is_empty() {
         println!("No changes: the database already matches {file}.");
         return;
@@ -59,7 +74,13 @@ fn print_plan(file: &str, plan: &SyncPlan, dry_run: bool, prune: bool) {
     } else {
         println!("Applying {file} ({n} changes):");
     }
-    print!("{plan}");
+    for line in plan
+        .to_string()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('!'))
+    {
+        println!("{line}");
+    }
     if dry_run {
         println!("Run without --dry-run to apply.");
     } else {

@@ -116,6 +116,16 @@ impl Client {
             .join("; ")
     }
 
+    /// Sends a request as built by the caller (with this client's cookies added when it has none).
+    pub async fn request(&mut self, mut req: Request<Body>) -> Page {
+        if !req.headers().contains_key(header::COOKIE) {
+            let cookies = self.cookie_header();
+            req.headers_mut()
+                .insert(header::COOKIE, cookies.parse().unwrap());
+        }
+        self.send(req).await
+    }
+
     async fn send(&mut self, req: Request<Body>) -> Page {
         let response = self.router.clone().oneshot(req).await.unwrap();
         for value in response.headers().get_all(header::SET_COOKIE) {
