@@ -17,7 +17,8 @@ pub enum AdminError {
     /// 400: the request is malformed (unknown field, bad value); nothing was written.
     #[error("{0}")]
     BadRequest(String),
-    /// A store error (mapped: unavailable → 503, input → 400, conflict → 409, other → 500).
+    /// A store error (mapped: unavailable → 503; busy with concurrent changes, conflict, refused →
+    /// 409; input → 400; other → 500).
     #[error(transparent)]
     Store(#[from] castellan_store::Error),
     /// 500: a template could not be rendered (a bug; logged).
@@ -43,6 +44,7 @@ impl AdminError {
             Self::Store(
                 castellan_store::Error::Conflict(_) | castellan_store::Error::Refused(_),
             ) => StatusCode::CONFLICT,
+            Self::Store(e) if e.is_busy() => StatusCode::CONFLICT,
             Self::Store(e) if e.is_input() => StatusCode::BAD_REQUEST,
             Self::Store(_) | Self::Template(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -56,6 +58,9 @@ impl AdminError {
         match self {
             Self::Store(e) if e.is_unavailable() => {
                 "The database is unavailable. Please try again in a moment.".to_owned()
+            }
+            Self::Store(e) if e.is_busy() => {
+                "The database was busy with other changes made at the same moment, so nothing was saved. Reload the page and try again.".to_owned()
             }
             Self::Store(e) if e.is_input() => e.to_string(),
             Self::Store(_) | Self::Template(_) | Self::Internal(_) => {
@@ -99,5 +104,22 @@ impl IntoResponse for AdminError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdminError;
+    use http::StatusCode;
+
+    #[test]
+    fn collisions_are_409_and_outages_503() {
+        let busy = AdminError::Store(castellan_store::Error::Busy(sqlx::Error::PoolTimedOut));
+        assert_eq!(busy.status_code(), StatusCode::CONFLICT);
+        assert!(busy.public_message().contains("try again"));
+        let down = AdminError::Store(castellan_store::Error::Unavailable(
+            sqlx::Error::PoolTimedOut,
+        ));
+        assert_eq!(down.status_code(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

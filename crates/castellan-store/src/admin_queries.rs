@@ -8,6 +8,12 @@
 //! same object cannot silently undo each other. Edits that would leave no active superuser are
 //! refused with [`Error::Refused`] inside the same transaction, so nothing is written.
 //!
+//! SQLite starts them with `BEGIN IMMEDIATE`, taking the write lock first: two deferred
+//! transactions that both read and then write make SQLite fail one at once with "database is
+//! locked" (its busy timeout cannot wait out that deadlock), whereas immediate ones queue. Any
+//! collision left (SQLite busy, a PostgreSQL deadlock, a MariaDB deadlock or lock wait timeout) is
+//! retried a few times ([`Error::Busy`] after that, answered 409 by the admin, never 503).
+//!
 //! MariaDB/MySQL run these transactions at `READ COMMITTED`: at InnoDB's default `REPEATABLE READ`
 //! a plain `SELECT` after a lock wait still reads the snapshot taken before the wait, so the
 //! re-read would miss the change the lock was waiting for (and two concurrent demotions could
@@ -19,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{audit, json};
 use crate::error::{Error, Result};
 use crate::on_pool;
-use crate::pool::{Dialect, RowExt};
+use crate::pool::{retry_busy, Dialect, RowExt};
 use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, user_id, PermHolder};
 use crate::users::{user_columns, user_from_row};
 use crate::Store;
@@ -229,8 +235,9 @@ macro_rules! group_perms {
     }};
 }
 
-/// Begins a transaction for a versioned edit on pool `$p` (MariaDB/MySQL: `READ COMMITTED`, see
-/// the module doc). Binds the connection to `$conn` and the transaction to `$tx`.
+/// Begins a transaction for a versioned edit on pool `$p` (MariaDB/MySQL: `READ COMMITTED`;
+/// SQLite: `BEGIN IMMEDIATE`; see the module doc). Binds the connection to `$conn` and the
+/// transaction to `$tx`.
 macro_rules! begin_edit {
     ($p:expr, $d:expr, $conn:ident, $tx:ident) => {
         let mut $conn = $p.acquire().await?;
@@ -239,7 +246,11 @@ macro_rules! begin_edit {
                 .execute(&mut *$conn)
                 .await?;
         }
-        let mut $tx = sqlx::Connection::begin(&mut *$conn).await?;
+        let mut $tx = if $d == Dialect::Sqlite {
+            sqlx::Connection::begin_with(&mut *$conn, "BEGIN IMMEDIATE").await?
+        } else {
+            sqlx::Connection::begin(&mut *$conn).await?
+        };
     };
 }
 
@@ -449,7 +460,19 @@ impl Store {
     /// Applies `edit` to `username` in one transaction if the user's state still has `version`
     /// ([`Error::Conflict`] otherwise) and at least one active superuser remains afterwards
     /// ([`Error::Refused`] otherwise). Every change is audited; on any error nothing is written.
+    /// A transaction that collides with concurrent ones is tried again a few times
+    /// ([`Error::Busy`] when every try collided).
     pub async fn apply_user_edit(
+        &self,
+        username: &str,
+        version: &str,
+        edit: &UserEdit,
+    ) -> Result<UserState> {
+        retry_busy(|| self.apply_user_edit_once(username, version, edit)).await
+    }
+
+    /// One try of [`Store::apply_user_edit`].
+    async fn apply_user_edit_once(
         &self,
         username: &str,
         version: &str,
@@ -544,8 +567,14 @@ impl Store {
     }
 
     /// Deletes a user (with memberships and direct permissions), refusing when that would leave no
-    /// active superuser. Audited; on error nothing is written.
+    /// active superuser. Audited; on error nothing is written. A transaction that collides with
+    /// concurrent ones is tried again a few times ([`Error::Busy`] when every try collided).
     pub async fn delete_user_keeping_superuser(&self, username: &str) -> Result<()> {
+        retry_busy(|| self.delete_user_keeping_superuser_once(username)).await
+    }
+
+    /// One try of [`Store::delete_user_keeping_superuser`].
+    async fn delete_user_keeping_superuser_once(&self, username: &str) -> Result<()> {
         let d = self.dialect();
         let before = self.user(username).await?.map(|u| {
             serde_json::json!({

@@ -10,7 +10,9 @@
 //!
 //! The lists are paged in SQL (`LIMIT`/`OFFSET`, one count) and searched with a case-insensitive
 //! `LIKE` on title, author and ISBN (books) or title and author (articles). An article added
-//! without an author gets the admin user who adds it (`AdminRequest::user`). Every write is
+//! without an author gets the admin user who adds it (`AdminRequest::user`); only a superuser
+//! names another author, and changing an article that is not a draft sends it back to review
+//! ([`crate::articles`]). Every write is
 //! recorded in Castellan's audit trail by the admin (`admin.add` / `admin.change` /
 //! `admin.delete`).
 //!
@@ -25,7 +27,7 @@ use castellan_admin::{
 };
 use castellan_store::Store;
 
-use crate::articles::{article_from_row, Article, ArticleFields, Status, ARTICLE_SELECT};
+use crate::articles::{article_from_row, Article, ArticleFields, Edited, Status, ARTICLE_SELECT};
 use crate::books::{book_from_row, Book, BookFields, Saved, BOOK_COLUMNS};
 use crate::db::{on_db, Col, Db};
 use crate::web::parse_id;
@@ -436,7 +438,9 @@ impl ModelAdmin for BookAdmin {
 }
 
 /// `Article` in the admin. The author is a username (Django's admin shows a foreign-key select);
-/// left empty, it is the admin user adding the article (or, on change, stays as it was).
+/// left empty, it is the admin user adding the article (or, on change, stays as it was). Only an
+/// active superuser may name someone else (anyone else: a form error, nothing written). A change
+/// to an article that is not a draft sends it back to review, as the application's edit does.
 #[derive(Debug, Clone)]
 pub struct ArticleAdmin {
     db: Db,
@@ -484,13 +488,13 @@ impl ArticleAdmin {
         }
     }
 
-    /// The fields and the author's user id (`None`: left empty), or every problem.
-    async fn parse(&self, values: &Values) -> Result<(ArticleFields, Option<i64>), ModelError> {
+    /// The fields and the author's username (`None`: left empty), or every problem.
+    fn parse(values: &Values) -> Result<(ArticleFields, Option<&str>), ModelError> {
         let fields = ArticleFields {
             title: value(values, "title").trim().to_owned(),
             content: value(values, "content").replace("\r\n", "\n"),
         };
-        let mut errors: Vec<String> = fields
+        let errors: Vec<String> = fields
             .validate()
             .into_iter()
             .map(|(name, m)| {
@@ -498,22 +502,36 @@ impl ArticleAdmin {
                 format!("{label}: {m}")
             })
             .collect();
-        let username = value(values, "author").trim();
-        let author = if username.is_empty() {
-            None
-        } else {
-            match self.store.user(username).await.map_err(failed)? {
-                Some(u) => Some(u.id),
-                None => {
-                    errors.push(format!("Author: there is no user named {username:?}."));
-                    None
-                }
-            }
-        };
+        let username = Some(value(values, "author").trim()).filter(|u| !u.is_empty());
         if errors.is_empty() {
-            Ok((fields, author))
+            Ok((fields, username))
         } else {
             Err(ModelError::Invalid(errors))
+        }
+    }
+
+    /// The author's user id for `username` (`None`: `default`). Naming `default` is allowed to
+    /// everyone; naming someone else only to an active superuser (anyone else is refused before
+    /// the name is looked up, so nothing is learnt about other accounts).
+    async fn author(
+        &self,
+        request: &AdminRequest<'_>,
+        username: Option<&str>,
+        (default_id, default_name): (i64, &str),
+    ) -> Result<i64, ModelError> {
+        let Some(username) = username.filter(|u| *u != default_name) else {
+            return Ok(default_id);
+        };
+        if !(request.user.is_active && request.user.is_superuser) {
+            return Err(ModelError::Invalid(vec![format!(
+                "Author: only a superuser can set an article's author to someone else; leave the field empty or {default_name:?}. Nothing was saved."
+            )]));
+        }
+        match self.store.user(username).await.map_err(failed)? {
+            Some(u) => Ok(u.id),
+            None => Err(ModelError::Invalid(vec![format!(
+                "Author: there is no user named {username:?}."
+            )])),
         }
     }
 
@@ -541,7 +559,7 @@ impl ModelAdmin for ArticleAdmin {
             field("content", "Content", FieldKind::TextArea, true),
             field(
                 "author",
-                "Author (username; empty: you, on add)",
+                "Author (username; empty: you, on add; only a superuser names someone else)",
                 FieldKind::Text,
                 false,
             ),
@@ -590,8 +608,10 @@ impl ModelAdmin for ArticleAdmin {
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Object, ModelError>> {
         Box::pin(async move {
-            let (fields, author) = self.parse(values).await?;
-            let author = author.unwrap_or(request.user.id);
+            let (fields, author) = Self::parse(values)?;
+            let author = self
+                .author(&request, author, (request.user.id, &request.user.username))
+                .await?;
             let id = self
                 .db
                 .create_article(&fields, author)
@@ -602,33 +622,30 @@ impl ModelAdmin for ArticleAdmin {
     }
     fn update<'a>(
         &'a self,
-        _request: AdminRequest<'a>,
+        request: AdminRequest<'a>,
         id: &'a str,
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Object, ModelError>> {
         Box::pin(async move {
             let id = parse_id(id).ok_or(ModelError::NotFound)?;
-            let (fields, author) = self.parse(values).await?;
-            let author = match author {
-                Some(a) => a,
-                None => {
-                    self.db
-                        .article(id)
-                        .await
-                        .map_err(failed)?
-                        .ok_or(ModelError::NotFound)?
-                        .author_id
-                }
-            };
-            if self
+            let current = self
                 .db
-                .set_article(id, &fields, author)
+                .article(id)
+                .await
+                .map_err(failed)?
+                .ok_or(ModelError::NotFound)?;
+            let (fields, author) = Self::parse(values)?;
+            let author = self
+                .author(&request, author, (current.author_id, &current.author))
+                .await?;
+            match self
+                .db
+                .edit_article(&current, &fields, author)
                 .await
                 .map_err(failed)?
             {
-                self.fetch(id).await
-            } else {
-                Err(ModelError::NotFound)
+                Edited::Missing => Err(ModelError::NotFound),
+                Edited::Unchanged | Edited::Saved | Edited::BackToReview => self.fetch(id).await,
             }
         })
     }

@@ -1,7 +1,17 @@
 //! Articles: the `Article` model and its workflow, draft → review → published.
 //!
 //! Each transition is one conditional UPDATE on the current status, so a stale form or two
-//! concurrent clicks cannot skip a step.
+//! concurrent clicks cannot skip a step. The workflow's rules:
+//!
+//! - **Four eyes.** Nobody approves or publishes an article they are the author of, whatever
+//!   permissions they hold, superusers included: it is a business rule, not a permission
+//!   (checked in the same `UPDATE` as the step).
+//! - **An edit is reviewed again.** Changing the title, content or author of an article that is
+//!   not a draft (in review, approved or not, or published) puts it back in review with its
+//!   approval cleared ([`Db::edit_article`]); a draft stays a draft. An edit that changes nothing
+//!   writes nothing.
+//! - **Authors.** Only a superuser sets an article's author to someone else; the web form and the
+//!   admin enforce it (an article someone writes is theirs).
 
 use serde::Serialize;
 
@@ -68,6 +78,19 @@ pub enum Step {
     Approve,
     /// review (approved) → published (`can_publish_article`).
     Publish,
+}
+
+/// What [`Db::edit_article`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// The edit changed nothing; nothing was written.
+    Unchanged,
+    /// Saved; the article is a draft and stays one.
+    Saved,
+    /// Saved, and the article (in review or published) is in review again, its approval cleared.
+    BackToReview,
+    /// No such article (deleted meanwhile); nothing was written.
+    Missing,
 }
 
 /// The fields an article form edits.
@@ -178,39 +201,45 @@ impl Db {
         }))
     }
 
-    /// Updates title and content (the status is moved only by [`Db::article_step`]). Whether the
-    /// article exists.
-    pub async fn update_article(&self, id: i64, f: &ArticleFields) -> Result<bool, sqlx::Error> {
-        let sql = self.sql("UPDATE bookshelf_article SET title = ?, content = ? WHERE id = ?");
-        Ok(on_db!(self, p => sqlx::query(&sql)
-            .bind(f.title.trim())
-            .bind(&f.content)
-            .bind(id)
-            .execute(p)
-            .await?
-            .rows_affected()
-            == 1))
-    }
-
-    /// Sets title, content and author (the admin's form; the status still moves only through
-    /// [`Db::article_step`]). Whether the article exists.
-    pub async fn set_article(
+    /// Saves an edit of title, content and author (the status is moved only by
+    /// [`Db::article_step`], except that changing an article that is not a draft sends it back
+    /// to review). `current` is the article as the editor read it; nothing is written when the
+    /// edit changes nothing.
+    ///
+    /// An edit that changes anything clears the approval and, unless the article is a draft,
+    /// puts it in review again, in the same `UPDATE`: an approval (and a publication) always
+    /// refers to the text and author it was given for. A concurrent approval of the old text is
+    /// cleared too, because the `UPDATE` does not depend on the approval it replaces.
+    pub async fn edit_article(
         &self,
-        id: i64,
+        current: &Article,
         f: &ArticleFields,
         author_id: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let sql = self
-            .sql("UPDATE bookshelf_article SET title = ?, content = ?, author_id = ? WHERE id = ?");
-        Ok(on_db!(self, p => sqlx::query(&sql)
+    ) -> Result<Edited, sqlx::Error> {
+        if f.title.trim() == current.title
+            && f.content == current.content
+            && author_id == current.author_id
+        {
+            return Ok(Edited::Unchanged);
+        }
+        let sql = self.sql(
+            "UPDATE bookshelf_article SET title = ?, content = ?, author_id = ?, \
+             status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'review' END, approved_by_id = NULL \
+             WHERE id = ?",
+        );
+        let n = on_db!(self, p => sqlx::query(&sql)
             .bind(f.title.trim())
             .bind(&f.content)
             .bind(author_id)
-            .bind(id)
+            .bind(current.id)
             .execute(p)
             .await?
-            .rows_affected()
-            == 1))
+            .rows_affected());
+        Ok(match (n, current.status) {
+            (0, _) => Edited::Missing,
+            (_, Status::Draft) => Edited::Saved,
+            (_, _) => Edited::BackToReview,
+        })
     }
 
     /// Deletes an article. Whether it existed.
@@ -219,8 +248,9 @@ impl Db {
         Ok(on_db!(self, p => sqlx::query(&sql).bind(id).execute(p).await?.rows_affected() == 1))
     }
 
-    /// Applies one workflow step if the article is in the state the step starts from (publish
-    /// needs an approval). Whether it applied.
+    /// Applies one workflow step as `user_id` if the article is in the state the step starts
+    /// from (publish needs an approval) and, for approve and publish, `user_id` is not its author
+    /// (nobody approves or publishes their own article, superusers included). Whether it applied.
     pub async fn article_step(
         &self,
         id: i64,
@@ -233,11 +263,11 @@ impl Db {
                 false,
             ),
             Step::Approve => (
-                "UPDATE bookshelf_article SET approved_by_id = ? WHERE id = ? AND status = 'review' AND approved_by_id IS NULL",
+                "UPDATE bookshelf_article SET approved_by_id = ? WHERE id = ? AND status = 'review' AND approved_by_id IS NULL AND author_id <> ?",
                 true,
             ),
             Step::Publish => (
-                "UPDATE bookshelf_article SET status = 'published' WHERE id = ? AND status = 'review' AND approved_by_id IS NOT NULL",
+                "UPDATE bookshelf_article SET status = 'published' WHERE id = ? AND status = 'review' AND approved_by_id IS NOT NULL AND author_id <> ?",
                 false,
             ),
         };
@@ -247,7 +277,11 @@ impl Db {
             if binds_user {
                 q = q.bind(user_id);
             }
-            q.bind(id).execute(p).await?.rows_affected() == 1
+            q = q.bind(id);
+            if step != Step::Submit {
+                q = q.bind(user_id);
+            }
+            q.execute(p).await?.rows_affected() == 1
         }))
     }
 

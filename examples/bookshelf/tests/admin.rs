@@ -204,14 +204,15 @@ async fn the_staff_admin_manages_books_but_not_auth() {
     assert!(env.app.db.book(solaris.id).await.unwrap().is_none());
     assert_eq!(books(&env).await.len(), before);
 
-    // Articles: add (the author is a username), change, delete.
+    // Articles: add (the author is a username: only a superuser names someone else), change,
+    // delete.
     let added = admin
         .post(
             "/admin/bookshelf/article/add/",
             &[
                 ("title", "Opening hours"),
                 ("content", "Open every day but Sunday."),
-                ("author", "author"),
+                ("author", "admin"),
             ],
         )
         .await;
@@ -221,13 +222,26 @@ async fn the_staff_admin_manages_books_but_not_auth() {
         .iter()
         .find(|a| a.title == "Opening hours")
         .unwrap();
-    assert_eq!(article.author, "author");
+    assert_eq!(article.author, "admin");
     assert_eq!(
         article.status,
         bookshelf::articles::Status::Draft,
         "the workflow starts at draft"
     );
     let unknown = admin
+        .post(
+            &format!("/admin/bookshelf/article/{}/change/", article.id),
+            &[
+                ("title", "Hijacked"),
+                ("content", "x"),
+                ("author", "nobody"),
+            ],
+        )
+        .await;
+    assert_status(&unknown, StatusCode::BAD_REQUEST, "another author");
+    assert!(unknown.body.contains("only a superuser can set"));
+    let mut root = Client::logged_in(&env.router, "root").await;
+    let unknown = root
         .post(
             &format!("/admin/bookshelf/article/{}/change/", article.id),
             &[
@@ -245,7 +259,7 @@ async fn the_staff_admin_manages_books_but_not_auth() {
             &[
                 ("title", "Opening hours"),
                 ("content", "x"),
-                ("author", "author"),
+                ("author", "admin"),
                 ("status", "published"),
             ],
         )

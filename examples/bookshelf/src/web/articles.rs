@@ -1,14 +1,22 @@
 //! Article pages and the workflow actions (submit, approve, publish, feature).
+//!
+//! The workflow's rules are in [`crate::articles`]: nobody approves or publishes their own article
+//! (403 with the reason, superusers included), an edit of an article that is not a draft sends it
+//! back to review, and only a superuser names someone else as an article's author (the form's
+//! `author` field, shown to superusers only; anyone else posting another author gets a 403 and
+//! nothing is written).
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::Form;
 use castellan_axum::AuthSession;
+use castellan_core::User;
 use http::StatusCode;
 use minijinja::context;
 use serde::Deserialize;
 
-use crate::articles::{Article, ArticleFields, Status, Step};
-use crate::web::error::AppResult;
+use crate::articles::{Article, ArticleFields, Edited, Status, Step};
+use crate::web::error::{AppError, AppResult};
 use crate::web::render::{not_found, ok, page, s};
 use crate::web::{messages, parse_id, redirect, AppState};
 
@@ -17,6 +25,9 @@ use crate::web::{messages, parse_id, redirect, AppState};
 pub struct ArticleForm {
     title: Option<String>,
     content: Option<String>,
+    /// The author's username (superusers only; empty or absent: the adding user on add,
+    /// unchanged on edit).
+    author: Option<String>,
 }
 
 impl ArticleForm {
@@ -24,6 +35,66 @@ impl ArticleForm {
         ArticleFields {
             title: self.title.as_deref().unwrap_or("").trim().to_owned(),
             content: self.content.as_deref().unwrap_or("").replace("\r\n", "\n"),
+        }
+    }
+
+    /// The author username asked for, if any.
+    fn author(&self) -> Option<&str> {
+        self.author
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+    }
+}
+
+/// The message of the 403 answered to a non-superuser naming another author.
+const AUTHOR_REFUSED: &str = "Only a superuser can set an article's author to someone else. \
+     Leave the author field out: an article you write is yours, and an edit keeps its author.";
+
+/// Whether `user` is an active superuser.
+fn is_superuser(user: &User) -> bool {
+    user.is_active && user.is_superuser
+}
+
+/// The author an article form asks for: `Ok(Ok(id))`, or `Ok(Err(response))` to answer instead
+/// (403 for a non-superuser naming someone other than `default`, the form again for an unknown
+/// username). `default` is the adding user on add, the current author on edit; naming it changes
+/// nothing and is allowed to everyone.
+async fn chosen_author(
+    state: &AppState,
+    auth: &AuthSession,
+    user: &User,
+    form: &ArticleForm,
+    article: Option<&Article>,
+) -> Result<Result<i64, Response>, AppError> {
+    let (default_id, default_name) = match article {
+        Some(a) => (a.author_id, a.author.as_str()),
+        None => (user.id, user.username.as_str()),
+    };
+    let Some(name) = form.author() else {
+        return Ok(Ok(default_id));
+    };
+    if name == default_name {
+        return Ok(Ok(default_id));
+    }
+    if !is_superuser(user) {
+        // Refused before any lookup: a non-superuser learns nothing about other usernames.
+        let page = page(
+            &state.templates,
+            auth,
+            StatusCode::FORBIDDEN,
+            "403.html",
+            context! { message => AUTHOR_REFUSED },
+        )
+        .await?;
+        return Ok(Err(page));
+    }
+    match auth.store().user(name).await? {
+        Some(u) => Ok(Ok(u.id)),
+        None => {
+            let errors = [("author", format!("There is no user named {name:?}."))];
+            let page = form_page(state, auth, article, &form.fields(), name, &errors).await?;
+            Ok(Err(page))
         }
     }
 }
@@ -80,6 +151,7 @@ async fn form_page(
     auth: &AuthSession,
     article: Option<&Article>,
     fields: &ArticleFields,
+    author: &str,
     errors: &[(&'static str, String)],
 ) -> AppResult {
     let errors: std::collections::BTreeMap<String, String> = errors
@@ -91,17 +163,17 @@ async fn form_page(
         auth,
         StatusCode::OK,
         "articles/form.html",
-        context! { article => s(&article), fields => s(fields), errors },
+        context! { article => s(&article), fields => s(fields), author, errors },
     )
     .await
 }
 
 /// `GET /articles/add/`.
 pub async fn add_form(State(state): State<AppState>, auth: AuthSession) -> AppResult {
-    form_page(&state, &auth, None, &ArticleFields::default(), &[]).await
+    form_page(&state, &auth, None, &ArticleFields::default(), "", &[]).await
 }
 
-/// `POST /articles/add/`: a new draft by the current user.
+/// `POST /articles/add/`: a new draft by the current user (a superuser may name another author).
 pub async fn add(
     State(state): State<AppState>,
     auth: AuthSession,
@@ -112,10 +184,15 @@ pub async fn add(
     let Some(user) = auth.user() else {
         return not_found(&state.templates, &auth).await;
     };
+    let author = match chosen_author(&state, &auth, &user, &form, None).await? {
+        Ok(id) => id,
+        Err(refused) => return Ok(refused),
+    };
     if !errors.is_empty() {
-        return form_page(&state, &auth, None, &fields, &errors).await;
+        let name = form.author().unwrap_or("");
+        return form_page(&state, &auth, None, &fields, name, &errors).await;
     }
-    let id = state.db.create_article(&fields, user.id).await?;
+    let id = state.db.create_article(&fields, author).await?;
     messages::success(&auth, "Draft saved");
     Ok(redirect(&format!("/articles/{id}/")))
 }
@@ -133,26 +210,39 @@ pub async fn edit_form(
         title: article.title.clone(),
         content: article.content.clone(),
     };
-    form_page(&state, &auth, Some(&article), &fields, &[]).await
+    form_page(&state, &auth, Some(&article), &fields, &article.author, &[]).await
 }
 
-/// `POST /articles/{id}/edit/`: title and content only (the status moves through the actions).
+/// `POST /articles/{id}/edit/`: title, content and (superusers) author; the status moves through
+/// the actions, except that changing an article that is not a draft sends it back to review.
 pub async fn edit(
     State(state): State<AppState>,
     auth: AuthSession,
     Path(id): Path<String>,
     Form(form): Form<ArticleForm>,
 ) -> AppResult {
-    let Some(article) = existing(&state, &id).await? else {
+    let (Some(article), Some(user)) = (existing(&state, &id).await?, auth.user()) else {
         return not_found(&state.templates, &auth).await;
+    };
+    let author = match chosen_author(&state, &auth, &user, &form, Some(&article)).await? {
+        Ok(id) => id,
+        Err(refused) => return Ok(refused),
     };
     let fields = form.fields();
     let errors = fields.validate();
     if !errors.is_empty() {
-        return form_page(&state, &auth, Some(&article), &fields, &errors).await;
+        let name = form.author().unwrap_or(&article.author);
+        return form_page(&state, &auth, Some(&article), &fields, name, &errors).await;
     }
-    state.db.update_article(article.id, &fields).await?;
-    messages::success(&auth, "Article updated");
+    match state.db.edit_article(&article, &fields, author).await? {
+        Edited::Unchanged => messages::success(&auth, "Nothing changed"),
+        Edited::Saved => messages::success(&auth, "Article updated"),
+        Edited::BackToReview => messages::success(
+            &auth,
+            "Article updated and sent back to review: it needs a new approval before it is published",
+        ),
+        Edited::Missing => return not_found(&state.templates, &auth).await,
+    }
     Ok(redirect(&format!("/articles/{}/", article.id)))
 }
 
@@ -167,6 +257,18 @@ async fn step(
     let (Some(article), Some(user)) = (existing(state, raw).await?, auth.user()) else {
         return not_found(&state.templates, auth).await;
     };
+    if step != Step::Submit && article.author_id == user.id {
+        let message = "You are this article's author: someone else must approve and publish it \
+             (nobody approves or publishes their own article, whatever their permissions).";
+        return page(
+            &state.templates,
+            auth,
+            StatusCode::FORBIDDEN,
+            "403.html",
+            context! { message },
+        )
+        .await;
+    }
     if state.db.article_step(article.id, step, user.id).await? {
         messages::success(auth, done);
     } else {

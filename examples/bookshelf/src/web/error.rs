@@ -1,5 +1,6 @@
-//! [`AppError`]: what a handler can fail with, answered as a 503 (database unreachable) or a 500
-//! whose details go to the log only.
+//! [`AppError`]: what a handler can fail with, answered as a 503 (database unreachable), a 409
+//! (a Castellan store call collided with concurrent changes and still did after its retries;
+//! nothing was changed) or a 500 whose details go to the log only.
 
 use axum::response::{Html, IntoResponse, Response};
 use http::{header, HeaderValue, StatusCode};
@@ -33,6 +34,14 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if matches!(&self, Self::Store(e) if e.is_busy()) {
+            tracing::warn!(error = %self, "concurrent changes collided; answering 409");
+            return (
+                StatusCode::CONFLICT,
+                Html("<!doctype html><title>409</title><h1>Conflict</h1><p>The database was busy with other changes made at the same moment, so nothing was saved. Please try again.</p>"),
+            )
+                .into_response();
+        }
         if self.unavailable() {
             tracing::warn!(error = %self, "database unavailable; answering 503");
             let mut r = (
