@@ -16,9 +16,14 @@
 //!
 //! The password-change form's old-password check has its own counter per user, refused after
 //! `lock_after` failures.
+//!
+//! Without a client address (the server gives no `ConnectInfo`), every client shares one address
+//! bucket: guessing stays bounded, but anyone can exhaust it for everyone — serve with
+//! `into_make_service_with_connect_info` (a warning is logged once).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -140,6 +145,7 @@ impl Inner {
 #[derive(Debug)]
 pub(crate) struct Throttle {
     inner: Arc<Inner>,
+    warned_no_peer: AtomicBool,
 }
 
 impl Throttle {
@@ -149,6 +155,19 @@ impl Throttle {
                 config,
                 entries: Mutex::default(),
             }),
+            warned_no_peer: AtomicBool::new(false),
+        }
+    }
+
+    /// Logs once that logins arrive without a client address: every such client then shares one
+    /// address bucket, so the per-address limits apply to all of them together.
+    pub(crate) fn warn_no_peer_address(&self) {
+        if !self.warned_no_peer.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "login throttling sees no client address (no ConnectInfo<SocketAddr>): all clients \
+                 share one bucket, so a few failures lock everyone out for a while; serve with \
+                 `into_make_service_with_connect_info::<SocketAddr>()`"
+            );
         }
     }
 

@@ -97,7 +97,9 @@ async fn per_ip_counting_across_usernames() {
         )))
         .unwrap();
     req.extensions_mut().insert(ConnectInfo(ip));
-    assert_eq!(c.send(req).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    let r = c.send(req).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key(http::header::RETRY_AFTER));
 }
 
 #[tokio::test]
@@ -183,6 +185,9 @@ async fn concurrent_burst_cannot_exceed_the_budget() {
         "{answered} failures accepted past the budget"
     );
     assert_eq!(answered + refused, 60);
+    // The whole budget is usable: exactly that many were checked and answered.
+    assert_eq!(answered, budget);
+    assert_eq!(refused, 60 - budget);
 }
 
 fn post_login(token: &str, ip: &str, body: String) -> http::Request<axum::body::Body> {

@@ -25,6 +25,8 @@ pub const INVALID_LOGIN: &str =
 pub const THROTTLED: &str = "Too many failed login attempts. Please try again later.";
 /// Passwords longer than this are refused before any hashing (bounded work; Django 4096).
 const MAX_PASSWORD_BYTES: usize = 4096;
+/// Usernames longer than this cannot exist (Django: 150 characters) and are refused unhashed.
+const MAX_USERNAME_BYTES: usize = 1024;
 
 /// The `next` query parameter.
 #[derive(Debug, Default, Deserialize)]
@@ -90,8 +92,21 @@ pub async fn login(
             Some("This field is required."),
         );
     }
+    // Refused before any hashing, and before the throttle so that no huge key is remembered.
+    if password.len() > MAX_PASSWORD_BYTES || username.len() > MAX_USERNAME_BYTES {
+        return page(
+            &auth,
+            StatusCode::OK,
+            next,
+            String::new(),
+            Some(INVALID_LOGIN),
+        );
+    }
     let shared = std::sync::Arc::clone(&auth.shared);
     let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+    if peer.is_none() {
+        shared.throttle.warn_no_peer_address();
+    }
     let ip = client_ip(peer, &headers, &shared.config.trusted_proxies);
     // Reserved (counted) before the password is checked: concurrent attempts cannot exceed the
     // budget. A success or an outage gives the reservation back.
@@ -118,16 +133,6 @@ pub async fn login(
             reservation
         }
     };
-    if password.len() > MAX_PASSWORD_BYTES || username.len() > 1024 {
-        drop(reservation);
-        return page(
-            &auth,
-            StatusCode::OK,
-            next,
-            String::new(),
-            Some(INVALID_LOGIN),
-        );
-    }
     let retry = shared.config.retry_after;
     let user = match shared.store.authenticate(&username, &password).await {
         Ok(Some(user)) => user,
