@@ -189,3 +189,78 @@ async fn control_characters_in_next_redirect_safely() {
         assert_eq!(location(&r), "/", "{next}");
     }
 }
+
+/// An endless body with no Content-Length: refused once the limit is passed, having read no more
+/// than the limit plus one chunk. A declared Content-Length above the limit is refused unread.
+#[tokio::test]
+async fn oversized_bodies_are_not_read_past_the_limit() {
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    const CHUNK: usize = 64 * 1024;
+    struct Endless(Arc<AtomicUsize>);
+    impl http_body::Body for Endless {
+        type Data = axum::body::Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+            self.0.fetch_add(CHUNK, Ordering::SeqCst);
+            Poll::Ready(Some(Ok(http_body::Frame::data(axum::body::Bytes::from(
+                vec![b'a'; CHUNK],
+            )))))
+        }
+    }
+    let env = env().await;
+    let mut c = Client::new(&env);
+    let token = c.csrf().await;
+    let read = Arc::new(AtomicUsize::new(0));
+    let r = c
+        .send(form(
+            "/accounts/login/",
+            &token,
+            Body::new(Endless(Arc::clone(&read))),
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let limit = castellan_axum::FormLimits::default()
+        .max_body_bytes
+        .unwrap();
+    assert!(read.load(Ordering::SeqCst) <= limit + CHUNK);
+    let read = Arc::new(AtomicUsize::new(0));
+    let mut req = form(
+        "/accounts/login/",
+        &token,
+        Body::new(Endless(Arc::clone(&read))),
+    );
+    req.headers_mut()
+        .insert(header::CONTENT_LENGTH, "10000000".parse().unwrap());
+    let r = c.send(req).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(read.load(Ordering::SeqCst), 0, "not read at all");
+}
+
+/// The limits are configurable.
+#[tokio::test]
+async fn limits_are_configurable() {
+    let env = env_with(|c| {
+        c.with_form_limits(castellan_axum::FormLimits {
+            max_fields: Some(3),
+            max_body_bytes: Some(100),
+        })
+    })
+    .await;
+    let mut c = Client::new(&env);
+    let token = c.csrf().await;
+    let r = c.send(form("/submit", &token, "a=1&b=2&c=3&d=4")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = c.send(form("/submit", &token, "a=1&b=2&c=3")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .send(form("/submit", &token, format!("a={}", "x".repeat(100))))
+        .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
