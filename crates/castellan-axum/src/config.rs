@@ -1,6 +1,7 @@
 //! [`AuthConfig`]: Django's auth, session and CSRF settings as a builder, plus the [`Pages`] hook
 //! that renders the login form, the password-change form and the 403 page.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use http::StatusCode;
 
 use castellan_core::TrustedGroups;
 
+use crate::form::FormLimits;
 use crate::throttle::ThrottleConfig;
 
 /// Django's `ModelBackend` path, stored in the session's `_auth_user_backend`.
@@ -34,6 +36,10 @@ pub struct AuthConfig {
     pub(crate) trusted_origins: Vec<String>,
     pub(crate) csrf_exempt: Vec<String>,
     pub(crate) throttle: ThrottleConfig,
+    pub(crate) trusted_proxies: Vec<IpAddr>,
+    pub(crate) hsts_seconds: u64,
+    pub(crate) hsts_include_subdomains: bool,
+    pub(crate) form_limits: FormLimits,
     pub(crate) retry_after: Duration,
     pub(crate) pages: Arc<dyn Pages>,
     pub(crate) trusted_groups: TrustedGroups,
@@ -47,6 +53,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("login_redirect_url", &self.login_redirect_url)
             .field("session_cookie_name", &self.session_cookie_name)
             .field("https", &self.https)
+            .field("allowed_hosts", &self.allowed_hosts)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +80,10 @@ impl AuthConfig {
             trusted_origins: Vec::new(),
             csrf_exempt: Vec::new(),
             throttle: ThrottleConfig::default(),
+            trusted_proxies: Vec::new(),
+            hsts_seconds: 0,
+            hsts_include_subdomains: false,
+            form_limits: FormLimits::default(),
             retry_after: Duration::from_secs(5),
             pages: Arc::new(DefaultPages),
             trusted_groups: TrustedGroups::new(),
@@ -150,17 +161,60 @@ impl AuthConfig {
         self
     }
 
+    /// Django's `SECURE_HSTS_SECONDS`: with [`AuthConfig::with_https`] on and `seconds` above
+    /// zero, every response carries `Strict-Transport-Security: max-age=<seconds>` (default 0:
+    /// none). Browsers then refuse plain HTTP for the host for that long — start small.
+    pub fn with_hsts_seconds(mut self, seconds: u64) -> Self {
+        self.hsts_seconds = seconds;
+        self
+    }
+
+    /// Django's `SECURE_HSTS_INCLUDE_SUBDOMAINS`: adds `includeSubDomains` to the HSTS header.
+    pub fn with_hsts_include_subdomains(mut self, include: bool) -> Self {
+        self.hsts_include_subdomains = include;
+        self
+    }
+
     /// Django's `ALLOWED_HOSTS`: a request whose `Host` matches none of these patterns is answered
     /// 400 before anything else (`example.com` exact, `.example.com` the domain and its subdomains,
-    /// `*` anything; case-insensitive, port ignored). Empty (the default) validates nothing — then
-    /// validate `Host` in front of the application, since the Origin check and the safe-`next`
-    /// check trust it.
+    /// `*` anything; case-insensitive; a pattern without a port matches any port, one with a port
+    /// only that port — [`default_allowed_hosts`](crate::default_allowed_hosts) builds the list for
+    /// a bind address). A request with no `Host` at all (HTTP/1.0) is served as having no host:
+    /// only relative `next` URLs are then same-origin, and an `Origin` never matches.
+    ///
+    /// Empty (the default) validates nothing — then validate `Host` in front of the application,
+    /// since the Origin check and the safe-`next` check trust it.
     pub fn with_allowed_hosts<I, S>(mut self, hosts: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed when throttling logins (default none:
+    /// the socket address is the client). When the peer is one of these, the client is the
+    /// right-most `X-Forwarded-For` address that is not; entries further left were written by the
+    /// client and are ignored. Needs the server to provide `ConnectInfo<SocketAddr>` (axum's
+    /// `into_make_service_with_connect_info`).
+    pub fn with_trusted_proxies<I>(mut self, proxies: I) -> Self
+    where
+        I: IntoIterator<Item = IpAddr>,
+    {
+        self.trusted_proxies = proxies
+            .into_iter()
+            .map(|ip| match ip {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+                v4 => v4,
+            })
+            .collect();
+        self
+    }
+
+    /// Limits on query strings and urlencoded bodies (default Django's: 1,000 fields, 2.5 MiB).
+    pub fn with_form_limits(mut self, limits: FormLimits) -> Self {
+        self.form_limits = limits;
         self
     }
 
@@ -320,49 +374,6 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// Django's `validate_host(split_domain_port(host)[0], ALLOWED_HOSTS)`.
-pub(crate) fn host_allowed(host: &str, patterns: &[String]) -> bool {
-    let host = host.to_ascii_lowercase();
-    let domain = {
-        let (name, port) = if host.starts_with('[') {
-            match host.find(']') {
-                Some(i) => (&host[..=i], &host[i + 1..]),
-                None => return false,
-            }
-        } else {
-            match host.rsplit_once(':') {
-                Some((n, _)) => (n, &host[n.len()..]),
-                None => (host.as_str(), ""),
-            }
-        };
-        let name_ok = if name.starts_with('[') {
-            name.len() > 2
-                && name[1..name.len() - 1]
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        } else {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        };
-        let port_ok =
-            port.is_empty() || (port.len() > 1 && port[1..].bytes().all(|b| b.is_ascii_digit()));
-        if !(name_ok && port_ok) {
-            return false;
-        }
-        name.strip_suffix('.').unwrap_or(name).to_owned()
-    };
-    patterns.iter().any(|p| {
-        let p = p.to_ascii_lowercase();
-        p == "*"
-            || match p.strip_prefix('.') {
-                Some(base) => domain == base || domain.ends_with(&p),
-                None => domain == p,
-            }
-    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
 use castellan_core::{PermIndex, Principal};
 use castellan_store::Store;
@@ -20,13 +21,12 @@ use tower_service::Service;
 use crate::config::{AuthConfig, MODEL_BACKEND};
 use crate::csrf::{self, CsrfFailure};
 use crate::error::{Error, Result};
+use crate::form::{self, FormError, FormLimits};
+use crate::hosts::host_allowed;
 use crate::require::{Require, RequireLayer};
 use crate::session::{self, AuthSession, State};
 use crate::signing;
 use crate::throttle::Throttle;
-
-/// Largest form body read for the CSRF token (larger forms must send `X-CSRFToken`).
-const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 /// What every request of one application shares.
 pub(crate) struct Shared {
@@ -201,63 +201,237 @@ where
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
-            let (mut parts, body) = req.into_parts();
-            let config = &shared.config;
-            if !config.allowed_hosts.is_empty()
-                && !crate::config::host_allowed(&host(&parts), &config.allowed_hosts)
-            {
-                tracing::warn!(host = %host(&parts), "invalid Host header");
-                return Ok((
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request (400): invalid Host header.",
-                )
-                    .into_response());
-            }
-            let session_cookie = cookie(&parts.headers, &config.session_cookie_name);
-            let csrf_cookie = cookie(&parts.headers, &config.csrf_cookie_name);
-            let state = match load(&shared, session_cookie.as_deref(), csrf_cookie.as_deref()).await
-            {
-                Ok(state) => state,
-                Err(e) => return Ok(e.into_response()),
-            };
-            let auth = AuthSession {
-                shared: Arc::clone(&shared),
-                state: Arc::new(Mutex::new(state)),
-            };
-            let exempt = config
-                .csrf_exempt
-                .iter()
-                .any(|p| parts.uri.path().starts_with(p.as_str()));
-            let mut body = body;
-            let mut response = None;
-            if !csrf::is_safe_method(&parts.method) && !exempt {
-                match check_csrf(&shared, &auth, &parts.headers, host(&parts), body).await {
-                    Ok(b) => body = b,
-                    Err(failure) => {
-                        tracing::warn!(path = %parts.uri.path(), reason = %failure, "CSRF check failed");
-                        response = Some(
-                            (
-                                StatusCode::FORBIDDEN,
-                                format!("CSRF verification failed. Request aborted. {failure}"),
-                            )
-                                .into_response(),
-                        );
-                        body = Body::empty();
-                    }
-                }
-            }
-            let response = match response {
-                Some(r) => r,
-                None => {
-                    parts.extensions.insert(auth.clone());
-                    inner.call(Request::from_parts(parts, body)).await?
-                }
-            };
-            Ok(finish(&shared, &auth, session_cookie.is_some(), response).await)
+            let (mut response, logged_in) = handle(&shared, inner, req).await?;
+            security_headers(&shared.config, &mut response, logged_in);
+            Ok(response)
         })
+    }
+}
+
+/// One request through the layer: the Host check, the input limits, the session, CSRF, the
+/// application, and the session write. Also says whether a user was logged in (before or after).
+async fn handle<S>(
+    shared: &Arc<Shared>,
+    inner: S,
+    req: Request<Body>,
+) -> std::result::Result<(Response, bool), Infallible>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let (mut parts, body) = req.into_parts();
+    let config = &shared.config;
+    if let Some(host) = request_host(&parts) {
+        if !config.allowed_hosts.is_empty() && !host_allowed(&host, &config.allowed_hosts) {
+            tracing::warn!(host = %host, "invalid Host header; add it to the allowed hosts");
+            let message = format!(
+                "Bad Request (400): the Host header {host:?} is not one of the allowed hosts. \
+                 Add it to AuthConfig::with_allowed_hosts (castellan serve, bookshelf: --allowed-host)."
+            );
+            return Ok(((StatusCode::BAD_REQUEST, message).into_response(), false));
+        }
+    }
+    let (body, form) = match check_input(config, &parts, body).await {
+        Ok(checked) => checked,
+        Err(e) => {
+            tracing::warn!(path = %parts.uri.path(), reason = %e, "request data refused");
+            let message = format!(
+                "{} ({}): {e}",
+                e.status_code().canonical_reason().unwrap_or("Bad Request"),
+                e.status_code().as_u16()
+            );
+            return Ok(((e.status_code(), message).into_response(), false));
+        }
+    };
+    let session_cookie = cookie(&parts.headers, &config.session_cookie_name);
+    let csrf_cookie = cookie(&parts.headers, &config.csrf_cookie_name);
+    let state = match load(shared, session_cookie.as_deref(), csrf_cookie.as_deref()).await {
+        Ok(state) => state,
+        Err(e) => return Ok((e.into_response(), false)),
+    };
+    let had_user = state.user.is_some();
+    let auth = AuthSession {
+        shared: Arc::clone(shared),
+        state: Arc::new(Mutex::new(state)),
+    };
+    let exempt = config
+        .csrf_exempt
+        .iter()
+        .any(|p| parts.uri.path().starts_with(p.as_str()));
+    let mut response = None;
+    if !csrf::is_safe_method(&parts.method) && !exempt {
+        if let Err(failure) =
+            check_csrf(shared, &auth, &parts.headers, host(&parts), form.as_deref())
+        {
+            tracing::warn!(path = %parts.uri.path(), reason = %failure, "CSRF check failed");
+            response = Some(
+                (
+                    StatusCode::FORBIDDEN,
+                    format!("CSRF verification failed. Request aborted. {failure}"),
+                )
+                    .into_response(),
+            );
+        }
+    }
+    let response = match response {
+        Some(r) => r,
+        None => {
+            parts.extensions.insert(auth.clone());
+            let req = Request::from_parts(parts, body);
+            if form.is_some() {
+                // The body is read and within the configured limit: axum's own default (2 MB)
+                // must not refuse it again.
+                let limit = match config.form_limits.max_body_bytes {
+                    Some(n) => DefaultBodyLimit::max(n),
+                    None => DefaultBodyLimit::disable(),
+                };
+                limit.layer(inner).call(req).await?
+            } else {
+                let mut inner = inner;
+                inner.call(req).await?
+            }
+        }
+    };
+    let response = finish(shared, &auth, session_cookie.is_some(), response).await;
+    let logged_in = had_user || auth.lock().user.is_some();
+    Ok((response, logged_in))
+}
+
+/// Whether the request has an urlencoded body.
+fn is_urlencoded(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// Checks the query string and an urlencoded body against the configured limits. The body is
+/// read (at most the limit) and handed back with its parsed fields; other bodies pass untouched.
+async fn check_input(
+    config: &AuthConfig,
+    parts: &http::request::Parts,
+    body: Body,
+) -> std::result::Result<(Body, Option<Vec<(String, String)>>), FormError> {
+    let limits = config.form_limits;
+    if let Some(query) = parts.uri.query() {
+        let query_limits = FormLimits {
+            max_body_bytes: None,
+            ..limits
+        };
+        form::parse_urlencoded(query.as_bytes(), &query_limits)?;
+    }
+    if !is_urlencoded(&parts.headers) {
+        return Ok((body, None));
+    }
+    let too_large = |limit| FormError::TooLarge { limit };
+    if let Some(limit) = limits.max_body_bytes {
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+            return Err(too_large(limit));
+        }
+    }
+    let bytes = read_at_most(body, limits.max_body_bytes).await?;
+    let fields = form::parse_urlencoded(&bytes, &limits)?;
+    Ok((Body::from(bytes), Some(fields)))
+}
+
+/// Reads the body, refusing it as soon as it exceeds `limit` (so at most `limit` bytes plus one
+/// frame are ever held).
+async fn read_at_most(
+    body: Body,
+    limit: Option<usize>,
+) -> std::result::Result<axum::body::Bytes, FormError> {
+    use http_body_util::BodyExt;
+    let limit_or_max = limit.unwrap_or(usize::MAX);
+    let mut body = body;
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(FormError::Unreadable);
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len().saturating_add(data.len()) > limit_or_max {
+                return Err(FormError::TooLarge {
+                    limit: limit_or_max,
+                });
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.into())
+}
+
+/// Django's SecurityMiddleware and XFrameOptionsMiddleware headers (a header the application set
+/// is kept), HSTS in HTTPS mode, and for logged-in users `Cache-Control: private` and
+/// `Vary: Cookie`.
+fn security_headers(config: &AuthConfig, response: &mut Response, logged_in: bool) {
+    let headers = response.headers_mut();
+    let fixed = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            http::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if config.https
+        && config.hsts_seconds > 0
+        && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY)
+    {
+        let mut value = format!("max-age={}", config.hsts_seconds);
+        if config.hsts_include_subdomains {
+            value.push_str("; includeSubDomains");
+        }
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(header::STRICT_TRANSPORT_SECURITY, v);
+        }
+    }
+    if logged_in {
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+        }
+        vary_on_cookie(headers);
+    }
+}
+
+/// Appends `Cookie` to `Vary` unless it is already listed (or `Vary: *`).
+fn vary_on_cookie(headers: &mut HeaderMap) {
+    let listed = headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            let v = v.trim();
+            v == "*" || v.eq_ignore_ascii_case("cookie")
+        });
+    if !listed {
+        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
+    }
+}
+
+/// The request's `Host` header (else the URI authority, as in HTTP/2), `None` when it has neither.
+fn request_host(parts: &http::request::Parts) -> Option<String> {
+    match parts.headers.get(header::HOST) {
+        Some(h) => Some(String::from_utf8_lossy(h.as_bytes()).into_owned()),
+        None => parts.uri.authority().map(|a| a.as_str().to_owned()),
     }
 }
 
@@ -366,13 +540,13 @@ async fn load(
     Ok(state)
 }
 
-async fn check_csrf(
+fn check_csrf(
     shared: &Shared,
     auth: &AuthSession,
     headers: &HeaderMap,
     host: String,
-    body: Body,
-) -> std::result::Result<Body, CsrfFailure> {
+    form: Option<&[(String, String)]>,
+) -> std::result::Result<(), CsrfFailure> {
     let config = &shared.config;
     csrf::check_origin(headers, &host, config.https, &config.trusted_origins)?;
     let secret = auth
@@ -380,44 +554,17 @@ async fn check_csrf(
         .csrf_secret
         .clone()
         .ok_or(CsrfFailure::NoCookie)?;
-    if let Some(token) = headers.get("x-csrftoken") {
-        let token = token.to_str().map_err(|_| CsrfFailure::BadToken)?;
-        return if csrf::token_matches(token, &secret) {
-            Ok(body)
-        } else {
-            Err(CsrfFailure::BadToken)
-        };
-    }
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(CsrfFailure::NoToken);
-    }
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| CsrfFailure::NoToken)?;
-    let token = form_value(&bytes, "csrfmiddlewaretoken").ok_or(CsrfFailure::NoToken)?;
-    if csrf::token_matches(&token, &secret) {
-        Ok(Body::from(bytes))
+    let token = match headers.get("x-csrftoken") {
+        Some(token) => token.to_str().map_err(|_| CsrfFailure::BadToken)?,
+        None => form
+            .and_then(|fields| form::last_value(fields, "csrfmiddlewaretoken"))
+            .ok_or(CsrfFailure::NoToken)?,
+    };
+    if csrf::token_matches(token, &secret) {
+        Ok(())
     } else {
         Err(CsrfFailure::BadToken)
     }
-}
-
-/// The last value of `name` in a urlencoded body (Django's `QueryDict.get`).
-pub(crate) fn form_value(body: &[u8], name: &str) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    text.split('&').rev().find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode(k) == name).then(|| decode(v))
-    })
 }
 
 fn set_cookie(response: &mut Response, value: String) {
@@ -524,8 +671,6 @@ async fn finish(
             format!("{}={secret}{attrs}", config.csrf_cookie_name),
         );
     }
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Cookie"));
+    vary_on_cookie(response.headers_mut());
     response
 }

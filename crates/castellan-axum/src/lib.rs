@@ -5,7 +5,8 @@
 //! honours Castellan's logins and vice versa), login/logout/password-change views, the current-user
 //! extractors, guards (login, permissions, groups, test functions) as route layers and extractors,
 //! CSRF with Django's token scheme, `next` validated with Django's exact algorithm, login
-//! throttling, and a fail-closed 503 when the database is down.
+//! throttling, Django's security headers, allowed hosts and input limits, and a fail-closed 503
+//! when the database is down.
 //!
 //! It sits on `castellan-core` (principals, permission checks) and `castellan-store` (the
 //! database), below the admin UI. It renders only minimal HTML, through the overridable [`Pages`].
@@ -42,14 +43,52 @@
 //! * CSRF applies to every unsafe method on routes behind the layer (except the configured exempt
 //!   prefixes). The token is read from `X-CSRFToken` or from an urlencoded form's
 //!   `csrfmiddlewaretoken` (multipart forms must use the header).
-//! * Throttling is in memory and per process (see [`ThrottleConfig`]).
 //! * A database failure while loading the session answers 503 with `Retry-After`; requests without
 //!   a session cookie touch no database in the layer.
+//!
+//! ## Login throttling
+//!
+//! Every password check is *reserved* before it runs: under one lock the attempt is checked against
+//! the limits and counted at once, so a burst of concurrent POSTs cannot get more checks than the
+//! budget; a success gives its reservation back, and an unavailable database counts nothing.
+//!
+//! * per (username, client address): refused (429, `Retry-After`) after
+//!   [`ThrottleConfig::lock_after`] failures (default 10);
+//! * per client address, across usernames: refused after [`ThrottleConfig::ip_lock_after`]
+//!   (default 100);
+//! * per username, from everywhere: only *delayed* after [`ThrottleConfig::slow_after`] failures
+//!   (250 ms doubling, at most 2 s), never refused.
+//!
+//! Why: a username-wide lockout is a free denial of service (anyone can lock the owner out by
+//! failing on purpose); the per-address limits bound guessing, and the username-wide delay slows a
+//! distributed attack without stopping the owner, whose right password from a fresh address still
+//! logs in. The password-change form's old-password check is refused per user after
+//! `lock_after` failures. The client address is the socket peer (`ConnectInfo<SocketAddr>`; serve
+//! with `into_make_service_with_connect_info`), or behind
+//! [`AuthConfig::with_trusted_proxies`] the right-most `X-Forwarded-For` address that is not a
+//! trusted proxy. Counters are in memory and per process, forgotten
+//! [`ThrottleConfig::lockout`] (15 min) after their last failure.
+//!
+//! ## The boundary
+//!
+//! Before anything else the layer refuses a `Host` outside [`AuthConfig::with_allowed_hosts`]
+//! (400; a request without `Host` is served as host-less, so only relative `next` URLs are
+//! same-origin for it), then checks the query string and any urlencoded body against
+//! [`FormLimits`] (400 for more than 1,000 fields, a NUL or invalid UTF-8 after percent-decoding;
+//! 413 for a body over 2.5 MiB, of which no more is read) with [`parse_urlencoded`]. Every response
+//! leaving the layer carries Django's `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff`,
+//! `Referrer-Policy: same-origin` and `Cross-Origin-Opener-Policy: same-origin` (unless the
+//! handler set them), HSTS in HTTPS mode with [`AuthConfig::with_hsts_seconds`], and for a
+//! logged-in user `Cache-Control: private` (unless set) and `Vary: Cookie`. A `next` containing a
+//! control character (CR/LF…) is never used: the default redirect is.
 
+mod client;
 mod config;
 mod csrf;
 mod error;
 mod extract;
+pub mod form;
+mod hosts;
 mod layer;
 mod next;
 mod rejection;
@@ -66,6 +105,8 @@ pub use config::{
 pub use csrf::CsrfFailure;
 pub use error::{Error, Result};
 pub use extract::CurrentUser;
+pub use form::{parse_urlencoded, FormError, FormLimits};
+pub use hosts::default_allowed_hosts;
 pub use layer::{AuthLayer, AuthService};
 pub use next::{login_redirect_url, next_for_request, url_has_allowed_host_and_scheme};
 pub use rejection::{Denied, MissingAuthLayer};

@@ -1,24 +1,51 @@
-//! Login throttling (beyond Django): failed logins are counted per username and per client IP, in
-//! memory (per process). After `slow_after` failures each further attempt is delayed; after
-//! `lock_after` failures the key is refused until `lockout` has passed since the last failure. A
-//! successful login clears its username's count. Failures caused by an unavailable database are
-//! never counted.
+//! Login throttling (beyond Django), in memory and per process.
+//!
+//! Every password check is *reserved* before it runs: under one lock, the attempt is checked
+//! against the budgets and counted as a failure at once, so concurrent attempts cannot overtake
+//! each other and no more than the budget ever reach the hasher. A success then gives its
+//! reservation back; a database outage gives it back too (an outage is not a wrong password).
+//!
+//! Three counters, each forgotten `lockout` after its last counted attempt:
+//!
+//! * per (username, client address): after `lock_after` failures that address is refused for that
+//!   username (429 with `Retry-After`);
+//! * per client address: after `ip_lock_after` failures, across usernames, the address is refused;
+//! * per username, from everywhere: after `slow_after` failures each attempt is *delayed*
+//!   (`delay`, doubling, at most `max_delay`), never refused — so an attacker cannot lock the
+//!   owner out by failing on purpose, while guessing stays bounded per address.
+//!
+//! The password-change form's old-password check has its own counter per user, refused after
+//! `lock_after` failures.
+//!
+//! Without a client address (the server gives no `ConnectInfo`), every client shares one address
+//! bucket: guessing stays bounded, but anyone can exhaust it for everyone — serve with
+//! `into_make_service_with_connect_info` (a warning is logged once).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Limits for [`AuthConfig::with_throttle`](crate::AuthConfig::with_throttle).
 #[derive(Debug, Clone)]
 pub struct ThrottleConfig {
-    /// Failures (per key) after which each attempt is delayed (default 3).
+    /// Failures for one username (from any address) after which each attempt is delayed
+    /// (default 3). The username-wide count only slows down, never refuses.
     pub slow_after: u32,
-    /// The delay per failure beyond `slow_after`, doubled each time, capped at 2 s (default 250 ms).
+    /// The delay for the first attempt beyond `slow_after`, doubled for each further failure
+    /// (default 250 ms).
     pub delay: Duration,
-    /// Failures (per key) after which attempts are refused (default 10).
+    /// The longest delay (default 2 s).
+    pub max_delay: Duration,
+    /// Failures for one username from one client address (and for one user's old-password check
+    /// in the password-change form) after which attempts are refused (default 10).
     pub lock_after: u32,
-    /// How long a locked key stays refused, and how long failures are remembered (default 15 min).
+    /// Failures from one client address, across usernames, after which it is refused (default
+    /// 100; addresses behind a shared NAT share it).
+    pub ip_lock_after: u32,
+    /// How long failures are remembered after the last one, and so how long a refusal lasts
+    /// (default 15 min).
     pub lockout: Duration,
 }
 
@@ -27,102 +54,272 @@ impl Default for ThrottleConfig {
         Self {
             slow_after: 3,
             delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(2),
             lock_after: 10,
+            ip_lock_after: 100,
             lockout: Duration::from_secs(900),
         }
     }
 }
 
+/// A counter's key. `None` addresses (no `ConnectInfo`) share one bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     User(String),
-    Ip(IpAddr),
+    UserAddress(String, Option<IpAddr>),
+    Address(Option<IpAddr>),
+    PasswordChange(i64),
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    failures: u32,
+    count: u32,
     last: Instant,
 }
 
 /// What to do with an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Verdict {
-    /// Go ahead after this delay (zero when none).
-    Proceed(Duration),
-    /// Refuse; retry after this long.
+    /// Go ahead after this delay (zero when none); the attempt is already counted.
+    Proceed(Duration, Reservation),
+    /// Refuse; retry after this long. Nothing was counted.
     Refuse(Duration),
 }
 
-/// The in-memory failure counters.
+/// A counted attempt. Dropping it leaves it counted (a failure); [`Reservation::succeeded`] and
+/// [`Reservation::not_attempted`] give it back.
 #[derive(Debug)]
-pub(crate) struct Throttle {
+#[must_use]
+pub(crate) struct Reservation {
+    inner: Arc<Inner>,
+    keys: Vec<Key>,
+}
+
+impl Reservation {
+    /// The password was right: this attempt is given back, and the username's and this
+    /// address's per-username counts are cleared. The address's own count is not cleared (an
+    /// attacker who owns an account could otherwise reset it between guesses).
+    pub(crate) fn succeeded(self) {
+        let mut entries = self.inner.lock();
+        for key in &self.keys {
+            match key {
+                Key::User(_) | Key::UserAddress(..) | Key::PasswordChange(_) => {
+                    entries.remove(key);
+                }
+                Key::Address(_) => release(&mut entries, key),
+            }
+        }
+    }
+
+    /// The password could not be checked (database unavailable): nothing is counted.
+    pub(crate) fn not_attempted(self) {
+        let mut entries = self.inner.lock();
+        for key in &self.keys {
+            release(&mut entries, key);
+        }
+    }
+}
+
+fn release(entries: &mut HashMap<Key, Entry>, key: &Key) {
+    if let Some(e) = entries.get_mut(key) {
+        e.count = e.count.saturating_sub(1);
+        if e.count == 0 {
+            entries.remove(key);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
     config: ThrottleConfig,
     entries: Mutex<HashMap<Key, Entry>>,
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The in-memory counters.
+#[derive(Debug)]
+pub(crate) struct Throttle {
+    inner: Arc<Inner>,
+    warned_no_peer: AtomicBool,
 }
 
 impl Throttle {
     pub(crate) fn new(config: ThrottleConfig) -> Self {
         Self {
-            config,
-            entries: Mutex::default(),
+            inner: Arc::new(Inner {
+                config,
+                entries: Mutex::default(),
+            }),
+            warned_no_peer: AtomicBool::new(false),
         }
     }
 
-    fn keys(username: &str, ip: Option<IpAddr>) -> Vec<Key> {
-        let mut keys = vec![Key::User(username.to_owned())];
-        keys.extend(ip.map(Key::Ip));
-        keys
+    /// Logs once that logins arrive without a client address: every such client then shares one
+    /// address bucket, so the per-address limits apply to all of them together.
+    pub(crate) fn warn_no_peer_address(&self) {
+        if !self.warned_no_peer.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "login throttling sees no client address (no ConnectInfo<SocketAddr>): all clients \
+                 share one bucket, so a few failures lock everyone out for a while; serve with \
+                 `into_make_service_with_connect_info::<SocketAddr>()`"
+            );
+        }
     }
 
-    /// The verdict for an attempt by `username` from `ip`.
-    pub(crate) fn check(&self, username: &str, ip: Option<IpAddr>) -> Verdict {
+    /// Reserves a login attempt by `username` from `ip`, or refuses it.
+    pub(crate) fn login(&self, username: &str, ip: Option<IpAddr>) -> Verdict {
+        let c = &self.inner.config;
+        self.reserve(
+            &[
+                (
+                    Key::UserAddress(username.to_owned(), ip),
+                    Some(c.lock_after),
+                ),
+                (Key::Address(ip), Some(c.ip_lock_after)),
+                (Key::User(username.to_owned()), None),
+            ],
+            Some(Key::User(username.to_owned())),
+        )
+    }
+
+    /// Reserves an old-password check in the password-change form of user `user_id`.
+    pub(crate) fn password_change(&self, user_id: i64) -> Verdict {
+        let c = &self.inner.config;
+        self.reserve(&[(Key::PasswordChange(user_id), Some(c.lock_after))], None)
+    }
+
+    /// Atomically: refuses when a key with a limit has reached it; else counts the attempt on
+    /// every key and returns the delay that `slow_key`'s count (before this attempt) calls for.
+    fn reserve(&self, keys: &[(Key, Option<u32>)], slow_key: Option<Key>) -> Verdict {
+        let c = &self.inner.config;
         let now = Instant::now();
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let mut worst = 0;
-        let mut last = now;
-        for key in Self::keys(username, ip) {
-            if let Some(e) = entries.get(&key).copied() {
-                if now.duration_since(e.last) >= self.config.lockout {
-                    entries.remove(&key);
-                } else if e.failures > worst {
-                    worst = e.failures;
-                    last = e.last;
+        let mut entries = self.inner.lock();
+        if entries.len() > 100_000 {
+            entries.retain(|_, e| now.duration_since(e.last) < c.lockout);
+        }
+        let current = |key: &Key, entries: &mut HashMap<Key, Entry>| match entries.get(key) {
+            Some(e) if now.duration_since(e.last) >= c.lockout => {
+                entries.remove(key);
+                None
+            }
+            other => other.copied(),
+        };
+        let mut refuse: Option<Duration> = None;
+        for (key, limit) in keys {
+            if let (Some(limit), Some(e)) = (limit, current(key, &mut entries)) {
+                if e.count >= *limit {
+                    let wait = c.lockout.saturating_sub(now.duration_since(e.last));
+                    refuse = Some(refuse.map_or(wait, |w| w.max(wait)));
                 }
             }
         }
-        if worst >= self.config.lock_after {
-            return Verdict::Refuse(self.config.lockout.saturating_sub(now.duration_since(last)));
+        if let Some(wait) = refuse {
+            return Verdict::Refuse(wait);
         }
-        if worst >= self.config.slow_after {
-            let exp = (worst - self.config.slow_after).min(8);
-            let delay = self.config.delay.saturating_mul(1 << exp);
-            return Verdict::Proceed(delay.min(Duration::from_secs(2)));
-        }
-        Verdict::Proceed(Duration::ZERO)
-    }
-
-    /// Records a failed attempt (wrong credentials only).
-    pub(crate) fn failed(&self, username: &str, ip: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > 100_000 {
-            let lockout = self.config.lockout;
-            entries.retain(|_, e| now.duration_since(e.last) < lockout);
-        }
-        for key in Self::keys(username, ip) {
-            let e = entries.entry(key).or_insert(Entry {
-                failures: 0,
+        let before = slow_key
+            .as_ref()
+            .and_then(|k| current(k, &mut entries))
+            .map_or(0, |e| e.count);
+        for (key, _) in keys {
+            let e = entries.entry(key.clone()).or_insert(Entry {
+                count: 0,
                 last: now,
             });
-            e.failures = e.failures.saturating_add(1);
+            e.count = e.count.saturating_add(1);
             e.last = now;
+        }
+        let delay = if before >= c.slow_after {
+            let exp = (before - c.slow_after).min(16);
+            c.delay.saturating_mul(1 << exp).min(c.max_delay)
+        } else {
+            Duration::ZERO
+        };
+        Verdict::Proceed(
+            delay,
+            Reservation {
+                inner: Arc::clone(&self.inner),
+                keys: keys.iter().map(|(k, _)| k.clone()).collect(),
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ThrottleConfig {
+        ThrottleConfig {
+            slow_after: 2,
+            delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(25),
+            lock_after: 3,
+            ip_lock_after: 5,
+            lockout: Duration::from_secs(60),
         }
     }
 
-    /// Clears the username's count after a successful login.
-    pub(crate) fn succeeded(&self, username: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.remove(&Key::User(username.to_owned()));
+    fn proceed(v: Verdict) -> (Duration, Reservation) {
+        match v {
+            Verdict::Proceed(d, r) => (d, r),
+            Verdict::Refuse(w) => panic!("refused for {w:?}"),
+        }
+    }
+
+    fn a(n: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([192, 0, 2, n]))
+    }
+
+    #[test]
+    fn reservations_count_before_the_outcome() {
+        let t = Throttle::new(config());
+        // Three reservations in flight, none finished: the fourth is refused.
+        let held: Vec<_> = (0..3).map(|_| proceed(t.login("u", a(1))).1).collect();
+        assert!(matches!(t.login("u", a(1)), Verdict::Refuse(_)));
+        // Another address is not refused, only slowed (three username-wide failures).
+        let (delay, r) = proceed(t.login("u", a(2)));
+        assert_eq!(delay, Duration::from_millis(20));
+        r.succeeded();
+        drop(held);
+        // The success cleared the username-wide count, not address 1's.
+        assert!(matches!(t.login("u", a(1)), Verdict::Refuse(_)));
+        assert_eq!(proceed(t.login("u", a(3))).0, Duration::ZERO);
+    }
+
+    #[test]
+    fn delay_doubles_up_to_the_cap() {
+        let t = Throttle::new(config());
+        let delays: Vec<Duration> = (1..=6).map(|n| proceed(t.login("u", a(n))).0).collect();
+        let ms = |m| Duration::from_millis(m);
+        assert_eq!(delays, [ms(0), ms(0), ms(10), ms(20), ms(25), ms(25)]);
+    }
+
+    #[test]
+    fn address_limit_spans_usernames_and_outages_count_nothing() {
+        let t = Throttle::new(config());
+        for name in ["a", "b", "c", "d", "e"] {
+            drop(proceed(t.login(name, a(1))));
+        }
+        assert!(matches!(t.login("f", a(1)), Verdict::Refuse(_)));
+        let t = Throttle::new(config());
+        for _ in 0..10 {
+            proceed(t.login("u", a(1))).1.not_attempted();
+        }
+        assert_eq!(proceed(t.login("u", a(1))).0, Duration::ZERO);
+    }
+
+    #[test]
+    fn password_change_is_refused_per_user() {
+        let t = Throttle::new(config());
+        for _ in 0..3 {
+            drop(proceed(t.password_change(7)));
+        }
+        assert!(matches!(t.password_change(7), Verdict::Refuse(_)));
+        assert!(matches!(t.password_change(8), Verdict::Proceed(..)));
     }
 }

@@ -69,6 +69,21 @@ pub struct Serve {
     /// production: anyone could forge sessions).
     #[arg(long)]
     pub insecure_dev_key: bool,
+    /// Served over HTTPS (directly or behind a TLS proxy): Secure cookies, https-only `next`,
+    /// strict Referer checks.
+    #[arg(long)]
+    pub https: bool,
+    /// With --https, send Strict-Transport-Security with this max-age (0: none).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, requires = "https")]
+    pub hsts_seconds: u64,
+    /// A Host the server answers (repeatable; `.example.com` includes subdomains, `*` any).
+    /// Default: the --bind host, and localhost, 127.0.0.1 and [::1] on its port.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// A reverse proxy (IP address, repeatable) whose X-Forwarded-For names the client for
+    /// login throttling.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// `export`.

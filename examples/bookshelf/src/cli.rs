@@ -2,6 +2,7 @@
 //! clean shutdown on Ctrl-C.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use castellan_store::StoreOptions;
@@ -11,6 +12,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::demo::DemoPassword;
+use crate::web::render::Templates;
 use crate::Bookshelf;
 
 /// Bookshelf: the guide's library and content-management application on Castellan.
@@ -34,6 +36,40 @@ pub struct Args {
     /// The session signing key (Django's SECRET_KEY). Required unless --demo.
     #[arg(long, env = "BOOKSHELF_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Served over HTTPS (directly or behind a TLS proxy): Secure cookies, https-only `next`,
+    /// strict Referer checks.
+    #[arg(long)]
+    pub https: bool,
+    /// With --https, send Strict-Transport-Security with this max-age (0: none).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, requires = "https")]
+    pub hsts_seconds: u64,
+    /// A Host the server answers (repeatable; `.example.com` includes subdomains, `*` any).
+    /// Default: the --bind host, and localhost, 127.0.0.1 and [::1] on its port.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// A reverse proxy (IP address, repeatable) whose X-Forwarded-For names the client for
+    /// login throttling.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// The auth settings from the command line (HTTPS, HSTS, allowed hosts, trusted proxies) on top
+/// of [`Bookshelf::auth_config`].
+pub fn auth_config(
+    args: &Args,
+    secret: Vec<u8>,
+    templates: Arc<Templates>,
+) -> castellan_axum::AuthConfig {
+    let allowed_hosts = if args.allowed_hosts.is_empty() {
+        castellan_axum::default_allowed_hosts(&args.bind.to_string())
+    } else {
+        args.allowed_hosts.clone()
+    };
+    Bookshelf::auth_config(secret, templates)
+        .with_https(args.https)
+        .with_hsts_seconds(args.hsts_seconds)
+        .with_allowed_hosts(allowed_hosts)
+        .with_trusted_proxies(args.trusted_proxies.iter().copied())
 }
 
 /// A random key for a demo run (sessions do not survive a restart).
@@ -69,7 +105,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let report = app.seed_demo(password.as_deref()).await?;
         print_demo(&report);
     }
-    let router = app.router(secret).await?.layer(
+    let templates = Arc::new(Templates::new().context("a built-in template is invalid")?);
+    let config = auth_config(&args, secret, Arc::clone(&templates));
+    let router = app.router_with(config, templates).await?.layer(
         TraceLayer::new_for_http()
             .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -82,8 +120,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 args.bind
             )
         })?;
+    let scheme = if args.https { "https" } else { "http" };
     tracing::info!(
-        "Bookshelf is running on http://{}/ (the admin at /admin/; Ctrl-C stops it)",
+        "Bookshelf is running on {scheme}://{}/ (the admin at /admin/; Ctrl-C stops it)",
         args.bind
     );
     axum::serve(
@@ -111,5 +150,39 @@ fn print_demo(report: &[(String, DemoPassword)]) {
             DemoPassword::Given => println!("  {name:<10} password from BOOKSHELF_DEMO_PASSWORD"),
             DemoPassword::Unchanged => println!("  {name:<10} existing user, password unchanged"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn config(args: &[&str]) -> String {
+        let args = Args::try_parse_from(args).unwrap();
+        let templates = Arc::new(Templates::new().unwrap());
+        format!("{:?}", auth_config(&args, b"k".to_vec(), templates))
+    }
+
+    #[test]
+    fn web_flags_reach_the_auth_config() {
+        let default = config(&["bookshelf", "--bind", "127.0.0.1:8123"]);
+        assert!(default.contains("\"127.0.0.1:8123\""), "{default}");
+        assert!(default.contains("\"localhost:8123\""), "{default}");
+        assert!(default.contains("https: false"), "{default}");
+        let custom = config(&[
+            "bookshelf",
+            "--https",
+            "--hsts-seconds",
+            "60",
+            "--allowed-host",
+            "books.example.org",
+        ]);
+        assert!(custom.contains("https: true"), "{custom}");
+        assert!(
+            custom.contains("allowed_hosts: [\"books.example.org\"]"),
+            "{custom}"
+        );
+        assert!(Args::try_parse_from(["bookshelf", "--hsts-seconds", "60"]).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! `LoginView`: the form (`GET`) and the login (`POST` with `username`, `password`,
-//! `csrfmiddlewaretoken`, `next`), with throttling.
+//! `csrfmiddlewaretoken`, `next`), with throttling: each attempt is reserved before the password
+//! is checked (see the crate docs' "Login throttling").
 
 use std::net::SocketAddr;
 
@@ -9,6 +10,7 @@ use axum::{Extension, Form};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
 
+use crate::client::client_ip;
 use crate::config::LoginPage;
 use crate::error::Error;
 use crate::rejection::found;
@@ -23,6 +25,8 @@ pub const INVALID_LOGIN: &str =
 pub const THROTTLED: &str = "Too many failed login attempts. Please try again later.";
 /// Passwords longer than this are refused before any hashing (bounded work; Django 4096).
 const MAX_PASSWORD_BYTES: usize = 4096;
+/// Usernames longer than this cannot exist (Django: 150 characters) and are refused unhashed.
+const MAX_USERNAME_BYTES: usize = 1024;
 
 /// The `next` query parameter.
 #[derive(Debug, Default, Deserialize)]
@@ -88,10 +92,27 @@ pub async fn login(
             Some("This field is required."),
         );
     }
+    // Refused before any hashing, and before the throttle so that no huge key is remembered.
+    if password.len() > MAX_PASSWORD_BYTES || username.len() > MAX_USERNAME_BYTES {
+        return page(
+            &auth,
+            StatusCode::OK,
+            next,
+            String::new(),
+            Some(INVALID_LOGIN),
+        );
+    }
     let shared = std::sync::Arc::clone(&auth.shared);
-    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
-    match shared.throttle.check(&username, ip) {
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+    if peer.is_none() {
+        shared.throttle.warn_no_peer_address();
+    }
+    let ip = client_ip(peer, &headers, &shared.config.trusted_proxies);
+    // Reserved (counted) before the password is checked: concurrent attempts cannot exceed the
+    // budget. A success or an outage gives the reservation back.
+    let reservation = match shared.throttle.login(&username, ip) {
         Verdict::Refuse(wait) => {
+            tracing::warn!(username = %username, ip = ?ip, "login throttled");
             let mut r = page(
                 &auth,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -105,30 +126,27 @@ pub async fn login(
             );
             return r;
         }
-        Verdict::Proceed(delay) if !delay.is_zero() => tokio::time::sleep(delay).await,
-        Verdict::Proceed(_) => {}
-    }
-    if password.len() > MAX_PASSWORD_BYTES || username.len() > 1024 {
-        shared.throttle.failed(&username, ip);
-        return page(
-            &auth,
-            StatusCode::OK,
-            next,
-            String::new(),
-            Some(INVALID_LOGIN),
-        );
-    }
+        Verdict::Proceed(delay, reservation) => {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            reservation
+        }
+    };
     let retry = shared.config.retry_after;
     let user = match shared.store.authenticate(&username, &password).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            shared.throttle.failed(&username, ip);
+            drop(reservation);
             return page(&auth, StatusCode::OK, next, username, Some(INVALID_LOGIN));
         }
         // Not a failed attempt: nothing is counted, and the answer is 503, not "invalid credentials".
-        Err(e) => return Error::store(e, retry).into_response(),
+        Err(e) => {
+            reservation.not_attempted();
+            return Error::store(e, retry).into_response();
+        }
     };
-    shared.throttle.succeeded(&username);
+    reservation.succeeded();
     if let Err(e) = shared.store.touch_last_login(user.id).await {
         return Error::store(e, retry).into_response();
     }

@@ -4,13 +4,15 @@
 
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use http::StatusCode;
+use http::{header, HeaderValue, StatusCode};
 use serde::Deserialize;
 
 use crate::config::PasswordChangePage;
 use crate::error::Error;
 use crate::require::LoggedIn;
 use crate::session::AuthSession;
+use crate::throttle::Verdict;
+use crate::views::login::THROTTLED;
 
 /// The form fields (Django's names).
 #[derive(Debug, Default, Deserialize)]
@@ -56,10 +58,32 @@ pub async fn password_change(
     if old.is_empty() || new1.is_empty() || new2.is_empty() {
         errors.push("This field is required.".to_owned());
     } else {
+        // Throttled like a login, keyed on the user: reserved before the check.
+        let reservation = match auth.shared.throttle.password_change(user.id) {
+            Verdict::Refuse(wait) => {
+                let mut r = page(
+                    &auth,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    vec![THROTTLED.to_owned()],
+                );
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(wait.as_secs().max(1)),
+                );
+                return r;
+            }
+            Verdict::Proceed(_, reservation) => reservation,
+        };
         match store.authenticate(&user.username, &old).await {
-            Ok(Some(_)) => {}
-            Ok(None) => errors.push(WRONG_OLD.to_owned()),
-            Err(e) => return Error::store(e, retry).into_response(),
+            Ok(Some(_)) => reservation.succeeded(),
+            Ok(None) => {
+                drop(reservation);
+                errors.push(WRONG_OLD.to_owned());
+            }
+            Err(e) => {
+                reservation.not_attempted();
+                return Error::store(e, retry).into_response();
+            }
         }
         if new1 != new2 {
             errors.push(MISMATCH.to_owned());

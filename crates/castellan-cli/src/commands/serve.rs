@@ -28,9 +28,24 @@ pub(crate) fn secret_key(env: Option<String>, insecure_dev_key: bool) -> Result<
     }
 }
 
+/// The web settings from the command line: HTTPS mode, HSTS, allowed hosts (default: the bind
+/// address and localhost on its port) and trusted proxies.
+pub(crate) fn config(key: String, args: &Serve) -> AuthConfig {
+    let allowed_hosts = if args.allowed_hosts.is_empty() {
+        castellan_axum::default_allowed_hosts(&args.bind)
+    } else {
+        args.allowed_hosts.clone()
+    };
+    AuthConfig::new(key)
+        .with_pages(AdminPages::new().with_admin_url("/admin/"))
+        .with_https(args.https)
+        .with_hsts_seconds(args.hsts_seconds)
+        .with_allowed_hosts(allowed_hosts)
+        .with_trusted_proxies(args.trusted_proxies.iter().copied())
+}
+
 /// Builds the application: `/admin/…` and `/accounts/…` behind the auth layer.
-pub(crate) async fn app(store: &Store, key: String) -> Result<Router, Error> {
-    let config = AuthConfig::new(key).with_pages(AdminPages::new().with_admin_url("/admin/"));
+pub(crate) async fn app(store: &Store, config: AuthConfig) -> Result<Router, Error> {
     let auth = AuthLayer::new(store.clone(), config)
         .await
         .map_err(|e| Error::Refused(format!("cannot start the web layer: {e}")))?;
@@ -46,7 +61,7 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
         std::env::var("CASTELLAN_SECRET_KEY").ok(),
         args.insecure_dev_key,
     )?;
-    let app = app(store, key).await?;
+    let app = app(store, config(key, &args)).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .map_err(|e| {
@@ -55,16 +70,21 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
                 args.bind
             ))
         })?;
+    let scheme = if args.https { "https" } else { "http" };
     eprintln!(
-        "castellan admin: http://{}/admin/ (Ctrl-C to stop)",
+        "castellan admin: {scheme}://{}/admin/ (Ctrl-C to stop)",
         args.bind
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| Error::Refused(format!("the server stopped: {e}")))?;
+    // The peer address is the client for login throttling (see --trusted-proxy).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| Error::Refused(format!("the server stopped: {e}")))?;
     Ok(Outcome::Success)
 }
 
@@ -81,5 +101,43 @@ mod tests {
             Some("k")
         );
         assert_eq!(secret_key(None, true).ok().as_deref(), Some(DEV_KEY));
+    }
+
+    #[test]
+    fn web_flags_reach_the_config() {
+        use clap::Parser;
+        let parse = |args: &[&str]| match crate::args::Cli::try_parse_from(args) {
+            Ok(cli) => match cli.command {
+                crate::args::Command::Serve(s) => s,
+                other => panic!("not serve: {other:?}"),
+            },
+            Err(e) => panic!("{e}"),
+        };
+        let s = parse(&["castellan", "serve", "--bind", "0.0.0.0:9000"]);
+        let c = config("k".into(), &s);
+        let debug = format!("{c:?}");
+        assert!(debug.contains("\"localhost:9000\""), "{debug}");
+        assert!(debug.contains("https: false"), "{debug}");
+        let s = parse(&[
+            "castellan",
+            "serve",
+            "--https",
+            "--hsts-seconds",
+            "60",
+            "--allowed-host",
+            "admin.example.com",
+            "--allowed-host",
+            ".example.org",
+        ]);
+        let debug = format!("{:?}", config("k".into(), &s));
+        assert!(debug.contains("https: true"), "{debug}");
+        assert!(
+            debug.contains("[\"admin.example.com\", \".example.org\"]"),
+            "{debug}"
+        );
+        assert!(
+            crate::args::Cli::try_parse_from(["castellan", "serve", "--hsts-seconds", "5"])
+                .is_err()
+        );
     }
 }
