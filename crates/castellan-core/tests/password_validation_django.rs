@@ -127,7 +127,8 @@ fn case(rng: &mut Prng, common: &[&str]) -> (Option<[String; 4]>, String) {
     let password = match rng.below(8) {
         // A common password, case flipped, maybe padded with what Python's strip() removes.
         0 => {
-            let p = flip_case(rng, common[rng.below(common.len())]);
+            let word = common[rng.below(common.len())];
+            let p = flip_case(rng, word);
             match rng.below(4) {
                 0 => format!(" {p}\t"),
                 1 => format!("\u{3000}{p}\u{1c}"),
@@ -170,7 +171,30 @@ fn same_messages_as_django() {
     };
     let common: Vec<&str> = COMMON.lines().collect();
     let mut rng = Prng(0x5EED_CA57_E11A_0001);
-    let cases: Vec<_> = (0..600).map(|_| case(&mut rng, &common)).collect();
+    let mut cases: Vec<_> = (0..600).map(|_| case(&mut rng, &common)).collect();
+    // Hand-picked edges: a similarity of exactly 0.7 (14/20), the length-ratio shortcut's bounds,
+    // an empty password beside an attribute ending in a separator (an empty part), final sigma.
+    let alice = ["alice", "Alice", "Liddell", "alice.liddell@wonder.example"].map(String::from);
+    for password in [
+        "wonderexample",
+        "wonder.example",
+        "xalice-91",
+        "",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaal",
+        "alicealicealicealicealicealicealicealicealicealice",
+        "ΣΊΣΥΦΟΣ",
+    ] {
+        cases.push((Some(alice.clone()), password.to_owned()));
+    }
+    for (user, password) in [
+        (["john.", "", "", ""], ""),
+        (["x", "", "", "x@y."], "x"),
+        (["ΣΊΣΥΦΟΣ", "", "", ""], "σίσυφος1"),
+        (["İstanbul", "", "", ""], "istanbul"),
+        (["straße", "", "", ""], "STRASSE1"),
+    ] {
+        cases.push((Some(user.map(String::from)), password.to_owned()));
+    }
     let input: Vec<Value> = cases
         .iter()
         .map(|(user, password)| {
