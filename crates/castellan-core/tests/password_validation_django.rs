@@ -192,6 +192,9 @@ fn same_messages_as_django() {
         (["ΣΊΣΥΦΟΣ", "", "", ""], "σίσυφος1"),
         (["İstanbul", "", "", ""], "istanbul"),
         (["straße", "", "", ""], "STRASSE1"),
+        // `_` is a word character, `-` is not: only the second name splits.
+        (["jean_luc_picard", "", "", ""], "picard12"),
+        (["jean-luc-picard", "", "", ""], "picard12"),
     ] {
         cases.push((Some(user.map(String::from)), password.to_owned()));
     }
