@@ -94,7 +94,33 @@ fn strip_one_line_ending(text: &mut String) {
 
 /// Asks a yes/no question on the terminal; only `y` or `Y` is yes (Django's `[y/N]`).
 pub(crate) fn confirm(question: &str) -> Result<bool, Error> {
-    Ok(prompt_line(question)?.eq_ignore_ascii_case("y"))
+    print!("{question}");
+    std::io::stdout().flush().ok();
+    Ok(terminal_line()?.eq_ignore_ascii_case("y"))
+}
+
+/// Reads one line from the terminal a byte at a time, so that nothing typed ahead (after a
+/// password prompt, which reads the terminal byte by byte too) is swallowed by a buffer and lost
+/// to the next prompt. Without `/dev/tty`, reads a line of standard input.
+fn terminal_line() -> Result<String, Error> {
+    use std::io::Read;
+    let Ok(mut tty) = std::fs::File::open("/dev/tty") else {
+        return stdin_line();
+    };
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match tty.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => bytes.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(input_error(format!("cannot read the terminal: {e}"))),
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\r')
+        .to_owned())
 }
 
 /// Whether standard input is a terminal (prompts are possible).
