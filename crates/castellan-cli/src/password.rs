@@ -16,7 +16,10 @@ fn validators() -> PasswordValidators {
 
 /// The messages for a password that fails validation (empty when it passes).
 pub(crate) fn problems(password: &str, user: &UserAttributes) -> Vec<String> {
-    validators().validate(password, user).err().unwrap_or_default()
+    validators()
+        .validate(password, user)
+        .err()
+        .unwrap_or_default()
 }
 
 /// Without a terminal: a password that fails validation is an input error (exit 2, nothing

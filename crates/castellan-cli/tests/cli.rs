@@ -319,7 +319,13 @@ fn passwords_superusers_and_authentication() {
     );
     // A password from standard input at creation.
     let out = db.run_stdin(
-        &["user", "create", "ann", "--password-stdin", "--skip-validation"],
+        &[
+            "user",
+            "create",
+            "ann",
+            "--password-stdin",
+            "--skip-validation",
+        ],
         Some("pw\n"),
     );
     assert_eq!(out.status.code(), Some(0));

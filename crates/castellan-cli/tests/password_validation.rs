@@ -38,7 +38,10 @@ fn migrated(name: &str) -> Db {
 #[test]
 fn user_create_refuses_a_weak_password_without_a_terminal() {
     let db = migrated("pv-user-create");
-    let out = db.run_stdin(&["user", "create", "ann", "--password-stdin"], Some("Ann!\n"));
+    let out = db.run_stdin(
+        &["user", "create", "ann", "--password-stdin"],
+        Some("Ann!\n"),
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -85,7 +88,13 @@ fn user_create_refuses_a_weak_password_without_a_terminal() {
 
     // --skip-validation sets it anyway; a good password needs no flag.
     let out = db.run_stdin(
-        &["user", "create", "ann", "--password-stdin", "--skip-validation"],
+        &[
+            "user",
+            "create",
+            "ann",
+            "--password-stdin",
+            "--skip-validation",
+        ],
         Some("Ann!\n"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -163,7 +172,12 @@ fn changepassword_from_stdin_refuses_a_weak_password() {
     assert_eq!(authenticate(&db, "joe", STRONG), Some(0));
 
     let out = db.run_stdin(
-        &["changepassword", "joe", "--password-stdin", "--skip-validation"],
+        &[
+            "changepassword",
+            "joe",
+            "--password-stdin",
+            "--skip-validation",
+        ],
         Some("qwerty\n"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -182,12 +196,21 @@ fn password_stdin_takes_all_of_it_less_one_newline() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(authenticate(&db, "tess", password), Some(0));
     assert_eq!(authenticate(&db, "tess", &format!("{password}\n")), Some(0));
-    assert_eq!(authenticate(&db, "tess", &format!("{password}\r\n")), Some(0));
+    assert_eq!(
+        authenticate(&db, "tess", &format!("{password}\r\n")),
+        Some(0)
+    );
     // Only the whole password: not its first line, nor with the spaces trimmed.
     assert_eq!(authenticate(&db, "tess", "tab\there\n"), Some(1));
-    assert_eq!(authenticate(&db, "tess", "tab\there\nsecond line\n"), Some(1));
+    assert_eq!(
+        authenticate(&db, "tess", "tab\there\nsecond line\n"),
+        Some(1)
+    );
     // Exactly one newline is stripped: a second one is part of the password.
-    assert_eq!(authenticate(&db, "tess", &format!("{password}\n\n")), Some(1));
+    assert_eq!(
+        authenticate(&db, "tess", &format!("{password}\n\n")),
+        Some(1)
+    );
 
     let changed = "new\tpass\nword\n";
     let out = db.run_stdin(
@@ -265,7 +288,10 @@ fn changepassword_on_a_terminal_prompts_again() {
         return;
     };
     assert_eq!(code, Some(0), "{shown}");
-    assert!(shown.contains("This password is entirely numeric."), "{shown}");
+    assert!(
+        shown.contains("This password is entirely numeric."),
+        "{shown}"
+    );
     assert!(!shown.contains("Bypass"), "{shown}");
     assert!(
         shown.contains("Password changed successfully for user 'joe'"),

@@ -22,7 +22,10 @@ fn who_has_refuses_an_unknown_permission() {
         let out = db.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("unknown permission \"auth.view_usr\""), "{err}");
+        assert!(
+            err.contains("unknown permission \"auth.view_usr\""),
+            "{err}"
+        );
         assert!(err.contains("did you mean \"auth.view_user\"?"), "{err}");
         assert!(out.stdout.is_empty(), "{args:?}: nothing is listed");
     }
@@ -65,7 +68,10 @@ fn read_only_commands_never_create_a_missing_sqlite_file() {
     assert_eq!(out.status.code(), Some(3));
     assert!(!db.path.exists());
     // Writing commands need the schema too: no empty file from them either.
-    for args in [&["user", "create", "alice"][..], &["group", "create", "Editors"]] {
+    for args in [
+        &["user", "create", "alice"][..],
+        &["group", "create", "Editors"],
+    ] {
         assert_eq!(db.run(args).status.code(), Some(3), "{args:?}");
         assert!(!db.path.exists());
     }

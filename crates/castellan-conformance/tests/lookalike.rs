@@ -33,7 +33,7 @@ fn assert_refused(result: Result<impl std::fmt::Debug, Error>, existing: &str) {
             assert!(e.is_input(), "{e}");
             let message = e.to_string();
             assert!(
-                message.contains(&format!("looks the same as the existing")),
+                message.contains("looks the same as the existing"),
                 "{message}"
             );
             assert!(message.contains(&format!("{existing:?}")), "{message}");
@@ -45,7 +45,13 @@ fn assert_refused(result: Result<impl std::fmt::Debug, Error>, existing: &str) {
 async fn new_groups_that_look_alike_are_refused(_db: &TestDb, store: &Store) {
     store.create_group("Editors").await.unwrap();
     store.create_group("ǅungla").await.unwrap();
-    for name in ["editors", "EDITORS", "ＥＤＩＴＯＲＳ", "Ｅditors", "ｅｄｉｔｏｒｓ"] {
+    for name in [
+        "editors",
+        "EDITORS",
+        "ＥＤＩＴＯＲＳ",
+        "Ｅditors",
+        "ｅｄｉｔｏｒｓ",
+    ] {
         assert_refused(store.create_group(name).await, "Editors");
     }
     // ǅ (U+01C5), ǆ (U+01C6), Ǆ (U+01C4) and "dž" (two letters) are one name.
@@ -99,7 +105,10 @@ async fn existing_lookalikes_are_left_alone(_db: &TestDb, store: &Store) {
     }
     assert_eq!(group_names(store).await, expected);
     // Both still work; a third look-alike is refused.
-    store.grant_group("Staff", &["auth.view_user".into()]).await.unwrap();
+    store
+        .grant_group("Staff", &["auth.view_user".into()])
+        .await
+        .unwrap();
     match store.create_group("staff").await {
         Err(Error::AlreadyExists { message, .. }) => {
             assert!(message.contains("looks the same"), "{message}")
@@ -107,16 +116,29 @@ async fn existing_lookalikes_are_left_alone(_db: &TestDb, store: &Store) {
         other => panic!("expected a refusal, got {other:?}"),
     }
     if second {
-        store.grant_group("ＳＴＡＦＦ", &["auth.view_group".into()]).await.unwrap();
+        store
+            .grant_group("ＳＴＡＦＦ", &["auth.view_group".into()])
+            .await
+            .unwrap();
         // Renaming one of an existing pair to another look-alike is refused (the other exists).
         assert_refused(store.rename_group("ＳＴＡＦＦ", "STAFF").await, "Staff");
         // Renaming it away is fine.
-        store.rename_group("ＳＴＡＦＦ", "Staff (fullwidth)").await.unwrap();
+        store
+            .rename_group("ＳＴＡＦＦ", "Staff (fullwidth)")
+            .await
+            .unwrap();
     }
 }
 
 async fn concurrent_lookalikes_end_with_one(_db: &TestDb, store: &Store) {
-    let names = ["Editors", "editors", "EDITORS", "ＥＤＩＴＯＲＳ", "Ｅditors", "eDitors"];
+    let names = [
+        "Editors",
+        "editors",
+        "EDITORS",
+        "ＥＤＩＴＯＲＳ",
+        "Ｅditors",
+        "eDitors",
+    ];
     let mut tasks = Vec::new();
     for name in names {
         let store = store.clone();

@@ -58,7 +58,12 @@ mod tests {
         ] {
             assert!(looks_alike(a, b), "{a:?} ~ {b:?}");
         }
-        for (a, b) in [("Editors", "Editor"), ("cafe", "café"), ("a b", "ab"), ("alice", "alicé")] {
+        for (a, b) in [
+            ("Editors", "Editor"),
+            ("cafe", "café"),
+            ("a b", "ab"),
+            ("alice", "alicé"),
+        ] {
             assert!(!looks_alike(a, b), "{a:?} !~ {b:?}");
         }
     }

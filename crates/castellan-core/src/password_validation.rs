@@ -346,8 +346,8 @@ impl UserAttributeSimilarityValidator {
 
     /// Rejects at this similarity or above; at least 0.1, as Django requires.
     pub fn with_max_similarity(mut self, max_similarity: f64) -> Result<Self, PasswordConfigError> {
-        // `!(x >= 0.1)` also refuses NaN.
-        if !(max_similarity >= 0.1) {
+        // NaN is refused too.
+        if max_similarity.is_nan() || max_similarity < 0.1 {
             return Err(PasswordConfigError(format!(
                 "max_similarity must be at least 0.1 (got {max_similarity})"
             )));
@@ -359,7 +359,11 @@ impl UserAttributeSimilarityValidator {
 
 /// Django's `exceeds_maximum_length_ratio`: a value this much shorter than the password cannot be
 /// similar enough, so the comparison is skipped.
-fn exceeds_maximum_length_ratio(password_len: usize, max_similarity: f64, value_len: usize) -> bool {
+fn exceeds_maximum_length_ratio(
+    password_len: usize,
+    max_similarity: f64,
+    value_len: usize,
+) -> bool {
     let length_bound_similarity = max_similarity / 2.0 * password_len as f64;
     password_len >= 10 * value_len && (value_len as f64) < length_bound_similarity
 }
@@ -653,7 +657,10 @@ mod tests {
 
     #[test]
     fn split_matches_python_re_split() {
-        assert_eq!(split_non_word("john.doe@x.org"), ["john", "doe", "x", "org"]);
+        assert_eq!(
+            split_non_word("john.doe@x.org"),
+            ["john", "doe", "x", "org"]
+        );
         assert_eq!(split_non_word(".a.."), ["", "a", ""]);
         assert_eq!(split_non_word(""), [""]);
         assert_eq!(split_non_word("a_b-c"), ["a_b", "c"]);
@@ -798,7 +805,10 @@ mod tests {
         let attrs = UserAttributes::new()
             .with_email("x@example.com")
             .with_email("y@example.com");
-        assert_eq!(attrs.get("email").map(|a| a.value.as_str()), Some("y@example.com"));
+        assert_eq!(
+            attrs.get("email").map(|a| a.value.as_str()),
+            Some("y@example.com")
+        );
         assert_eq!(
             attrs.get("email").map(|a| a.verbose_name.as_str()),
             Some("email address")

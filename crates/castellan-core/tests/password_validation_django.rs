@@ -83,13 +83,28 @@ impl Prng {
 }
 
 const NAMES: &[&str] = &[
-    "alice", "bob", "Jean-Luc", "straße", "ǅemal", "user_01", "İstanbul", "ΣΊΣΥΦΟΣ", "o'neil",
-    "x", "Ｅｄｉｔｏｒ", "mary.ann", "李小龙", "Ünal", "d'Artagnan", "", "a.b-c_d",
+    "alice",
+    "bob",
+    "Jean-Luc",
+    "straße",
+    "ǅemal",
+    "user_01",
+    "İstanbul",
+    "ΣΊΣΥΦΟΣ",
+    "o'neil",
+    "x",
+    "Ｅｄｉｔｏｒ",
+    "mary.ann",
+    "李小龙",
+    "Ünal",
+    "d'Artagnan",
+    "",
+    "a.b-c_d",
 ];
 const DOMAINS: &[&str] = &["example.com", "wonder.land", "x.io", "ÉCOLE.fr", ""];
 const ALPHABET: &[&str] = &[
-    "a", "b", "e", "l", "i", "c", "o", "s", "1", "2", "9", "0", "_", "-", ".", " ", "\t", "É",
-    "ß", "ς", "Σ", "İ", "٣", "²", "①", "½", "Ⅻ", "\u{3000}", "\u{1c}", "!", "@", "Z", "q",
+    "a", "b", "e", "l", "i", "c", "o", "s", "1", "2", "9", "0", "_", "-", ".", " ", "\t", "É", "ß",
+    "ς", "Σ", "İ", "٣", "²", "①", "½", "Ⅻ", "\u{3000}", "\u{1c}", "!", "@", "Z", "q",
 ];
 const DIGITS: &[&str] = &["0", "1", "7", "٣", "۵", "²", "①", "⁹", "１", "½", "Ⅻ", "a"];
 
@@ -112,14 +127,26 @@ fn flip_case(rng: &mut Prng, s: &str) -> String {
 
 fn case(rng: &mut Prng, common: &[&str]) -> (Option<[String; 4]>, String) {
     let username = rng.pick(NAMES).to_owned();
-    let first = if rng.chance(50) { rng.pick(NAMES).to_owned() } else { String::new() };
-    let last = if rng.chance(50) { rng.pick(NAMES).to_owned() } else { String::new() };
+    let first = if rng.chance(50) {
+        rng.pick(NAMES).to_owned()
+    } else {
+        String::new()
+    };
+    let last = if rng.chance(50) {
+        rng.pick(NAMES).to_owned()
+    } else {
+        String::new()
+    };
     let email = if rng.chance(70) {
         format!("{}@{}", rng.pick(NAMES), rng.pick(DOMAINS))
     } else {
         String::new()
     };
-    let user = if rng.chance(90) { Some([username, first, last, email]) } else { None };
+    let user = if rng.chance(90) {
+        Some([username, first, last, email])
+    } else {
+        None
+    };
     let attr = |rng: &mut Prng| match &user {
         Some(u) => u[rng.below(4)].clone(),
         None => "alice".to_owned(),
@@ -243,15 +270,28 @@ fn same_messages_as_django() {
                 .with_email(e),
             None => UserAttributes::new(),
         };
-        let got = validators.validate(password, &attributes).err().unwrap_or_default();
+        let got = validators
+            .validate(password, &attributes)
+            .err()
+            .unwrap_or_default();
         rejected += usize::from(!want.is_empty());
         if &got != want {
-            mismatches.push(format!("user {user:?} password {password:?}: Django {want:?}, Castellan {got:?}"));
+            mismatches.push(format!(
+                "user {user:?} password {password:?}: Django {want:?}, Castellan {got:?}"
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     // The generator exercises both outcomes and every validator.
-    assert!(rejected > 100 && rejected < cases.len() - 50, "{rejected} rejected");
+    assert!(
+        rejected > 100 && rejected < cases.len() - 50,
+        "{rejected} rejected"
+    );
     for message in [
         "The password is too similar to",
         "This password is too short.",

@@ -46,9 +46,7 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
                 if output::interactive() {
                     // Typed on a terminal: Django's question, answered there.
                     if !accept_interactively(&password, &user, skip_validation)? {
-                        return Err(output::input_error(
-                            "aborted: the user was not created",
-                        ));
+                        return Err(output::input_error("aborted: the user was not created"));
                     }
                 } else {
                     require_valid(&password, &user, skip_validation)?;
