@@ -214,6 +214,10 @@ pub struct CreateSuperuser {
     /// Never prompt (Django's --noinput). Without CASTELLAN_SUPERUSER_PASSWORD the password is unusable.
     #[arg(long, alias = "noinput")]
     pub no_input: bool,
+    /// Set the password even when it fails password validation (Django's four default
+    /// validators: similarity to the user, at least 8 characters, not common, not all digits).
+    #[arg(long)]
+    pub skip_validation: bool,
 }
 
 /// `changepassword`.
@@ -221,9 +225,14 @@ pub struct CreateSuperuser {
 pub struct ChangePassword {
     /// The username.
     pub username: String,
-    /// Read the new password from the first line of standard input instead of prompting.
+    /// Read the new password from standard input (all of it, less one trailing newline) instead
+    /// of prompting.
     #[arg(long)]
     pub password_stdin: bool,
+    /// Set the password even when it fails password validation (Django's four default
+    /// validators: similarity to the user, at least 8 characters, not common, not all digits).
+    #[arg(long)]
+    pub skip_validation: bool,
 }
 
 /// `authenticate`.
@@ -231,7 +240,8 @@ pub struct ChangePassword {
 pub struct Authenticate {
     /// The username.
     pub username: String,
-    /// Read the password from the first line of standard input (required: passwords never go in argv).
+    /// Read the password from standard input, all of it less one trailing newline (required:
+    /// passwords never go in argv).
     #[arg(long, required = true)]
     pub password_stdin: bool,
 }
@@ -272,9 +282,12 @@ pub enum UserCmd {
         /// The e-mail.
         #[arg(long, default_value = "")]
         email: String,
-        /// Read the password from the first line of standard input.
+        /// Read the password from standard input (all of it, less one trailing newline).
         #[arg(long)]
         password_stdin: bool,
+        /// Set the password even when it fails password validation.
+        #[arg(long)]
+        skip_validation: bool,
         /// Make the user staff.
         #[arg(long)]
         staff: bool,

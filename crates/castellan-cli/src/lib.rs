@@ -13,6 +13,7 @@
 mod args;
 mod commands;
 mod output;
+mod password;
 
 pub use args::Cli;
 
@@ -73,9 +74,37 @@ pub fn exit_code(e: &Error) -> u8 {
     }
 }
 
+/// Only `migrate` may create a missing SQLite file: any other command (all of them need the
+/// schema) refuses with "database unavailable" (exit 3) and leaves no empty file behind.
+fn refuse_missing_sqlite_file(url: &str) -> Result<(), Error> {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(());
+    }
+    // The file name exactly as the driver will read it from the URL (percent-decoded, without
+    // the query); a URL the driver cannot read is left to `Store::connect` to refuse.
+    let Ok(options) = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+    else {
+        return Ok(());
+    };
+    let path = options.get_filename();
+    if path.exists() {
+        return Ok(());
+    }
+    Err(Error::Unavailable(sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!(
+            "the SQLite database file {:?} does not exist (nothing was created); run `castellan migrate` to create it",
+            path.display().to_string()
+        ),
+    ))))
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<Outcome, Error> {
     let url = database_url(&cli);
+    if !matches!(cli.command, args::Command::Migrate(_)) {
+        refuse_missing_sqlite_file(&url)?;
+    }
     let store = Store::connect(&url)
         .await?
         .with_actor(castellan_store::Actor::cli());

@@ -30,7 +30,8 @@
 //! ```
 //!
 //! Modules follow Django's `contrib.auth`: [`backend`] (backends and the chain), [`hashers`],
-//! [`validators`], [`registry`] (apps, models and their default/custom permissions), [`index`]
+//! [`validators`], [`password_validation`] (Django's password validators), [`lookalike`]
+//! (usernames and group names that read the same), [`registry`] (apps, models and their default/custom permissions), [`index`]
 //! (interned permission ids), [`holders`] (`with_perm` by user id) and [`user`].
 
 pub mod backend;
@@ -39,6 +40,8 @@ pub mod explain;
 pub mod hashers;
 pub mod holders;
 pub mod index;
+pub mod lookalike;
+pub mod password_validation;
 pub mod perm;
 pub mod policy;
 pub mod registry;
@@ -52,6 +55,7 @@ pub use backend::{
 pub use error::{Error, Result};
 pub use holders::HolderIds;
 pub use index::{PermId, PermIndex, PermissionRow, PermissionSet};
+pub use password_validation::{PasswordValidator, PasswordValidators, UserAttributes};
 pub use perm::PermName;
 pub use registry::{ModelSpec, PermissionSpec, Registry};
 pub use trusted::TrustedGroups;

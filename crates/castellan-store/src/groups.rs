@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::audit::{audit, json};
 use crate::error::{Error, Result};
+use crate::lookalike::{refuse_lookalike, Names};
 use crate::on_pool;
 use crate::pool::RowExt;
 use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, PermHolder};
@@ -35,7 +36,8 @@ impl Store {
         Ok(groups)
     }
 
-    /// Creates a group.
+    /// Creates a group. A name that looks the same as another group's (see
+    /// [`castellan_core::lookalike`]) is refused with [`Error::AlreadyExists`] naming that group.
     pub async fn create_group(&self, name: &str) -> Result<Group> {
         validate_group_name(name)?;
         let d = self.dialect();
@@ -47,6 +49,7 @@ impl Store {
                     message: format!("Group with this Name already exists: {name:?}."),
                 });
             }
+            refuse_lookalike!(&mut *tx, d, Names::Groups, name, None);
             exec!(&mut *tx, d, "INSERT INTO auth_group (name) VALUES (?)", name);
             let id = group_id!(&mut *tx, d, name);
             audit!(&mut *tx, self, "group.create", "group", name, None, None);
@@ -77,7 +80,8 @@ impl Store {
         Ok(())
     }
 
-    /// Renames a group.
+    /// Renames a group. A new name that looks the same as another group's is refused, as in
+    /// [`Store::create_group`]; changing only the case of the group's own name is allowed.
     pub async fn rename_group(&self, old: &str, new: &str) -> Result<()> {
         validate_group_name(new)?;
         let d = self.dialect();
@@ -90,6 +94,7 @@ impl Store {
                     message: format!("Group with this Name already exists: {new:?}."),
                 });
             }
+            refuse_lookalike!(&mut *tx, d, Names::Groups, new, Some(id));
             exec!(&mut *tx, d, "UPDATE auth_group SET name = ? WHERE id = ?", new, id);
             audit!(&mut *tx, self, "group.rename", "group", new,
                 json(&serde_json::json!({ "name": old })), json(&serde_json::json!({ "name": new })));

@@ -37,6 +37,7 @@ mod cache;
 mod error;
 mod explain;
 mod groups;
+mod lookalike;
 mod matrix;
 mod migrate;
 mod perms;

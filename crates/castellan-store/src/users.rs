@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{audit, json};
 use crate::error::{Error, Result};
+use crate::lookalike::{refuse_lookalike, Names};
 use crate::on_pool;
 use crate::pool::{ts_from_text, ts_to_text, Dialect, RowExt};
 use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, user_id, PermHolder};
@@ -133,6 +134,8 @@ impl Store {
 
     /// Creates a user. The username is NFKC-normalised and validated, the e-mail normalised and
     /// validated, the password hashed with the preferred hasher (or made unusable when `None`).
+    /// A username that looks the same as another user's (see [`castellan_core::lookalike`]) is
+    /// refused with [`Error::AlreadyExists`] naming that user.
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
         let username = normalize_username(&new.username);
         validate_username(&username)?;
@@ -152,6 +155,7 @@ impl Store {
                     message: format!("A user with that username already exists: {username:?}."),
                 });
             }
+            refuse_lookalike!(&mut *tx, d, Names::Users, &username, None);
             exec!(
                 &mut *tx,
                 d,

@@ -102,6 +102,11 @@ pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Erro
             Tristate::False => Some(false),
             Tristate::Any => None,
         });
+    // No silent typos, as in `check`: an unknown name is an input error naming the closest one
+    // (Django's `with_perm` would answer with the superusers alone).
+    store
+        .resolve_permissions(std::slice::from_ref(&args.perm))
+        .await?;
     if args.count {
         let n = store.with_perm_count(&query).await?;
         if args.json {

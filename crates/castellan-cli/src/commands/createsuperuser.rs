@@ -1,10 +1,12 @@
 //! `castellan createsuperuser` (Django's `createsuperuser`).
 
+use castellan_core::password_validation::UserAttributes;
 use castellan_core::validators::{normalize_username, validate_email, validate_username};
 use castellan_store::{Error, NewUser, Store};
 
 use crate::args::CreateSuperuser;
 use crate::output::{input_error, interactive, prompt_line, prompt_password};
+use crate::password::{accept_interactively, require_valid};
 use crate::Outcome;
 
 const SKIP: &str = "Superuser creation skipped due to not running in a TTY. You can run `castellan createsuperuser --no-input` with CASTELLAN_SUPERUSER_PASSWORD set instead.";
@@ -35,6 +37,14 @@ pub(crate) async fn run(store: &Store, args: CreateSuperuser) -> Result<Outcome,
             .email
             .or_else(|| env("CASTELLAN_SUPERUSER_EMAIL"))
             .ok_or_else(|| input_error("You must use --email with --no-input."))?;
+        // Unlike Django's --noinput, the password from the environment is validated too: a
+        // script cannot answer the bypass question, so it says --skip-validation instead.
+        if let Some(password) = &password {
+            let user = UserAttributes::new()
+                .with_username(&username)
+                .with_email(&email);
+            require_valid(password, &user, args.skip_validation)?;
+        }
         (username, email, password)
     } else {
         if !interactive() {
@@ -63,6 +73,10 @@ pub(crate) async fn run(store: &Store, args: CreateSuperuser) -> Result<Outcome,
                 Err(e) => return Err(e.into()),
             }
         };
+        // Django validates against a user made of the answers so far.
+        let user = UserAttributes::new()
+            .with_username(&username)
+            .with_email(&email);
         let password = loop {
             let first = prompt_password("Password: ")?;
             let second = prompt_password("Password (again): ")?;
@@ -70,7 +84,7 @@ pub(crate) async fn run(store: &Store, args: CreateSuperuser) -> Result<Outcome,
                 eprintln!("Error: Your passwords didn't match.");
             } else if first.trim().is_empty() {
                 eprintln!("Error: Blank passwords aren't allowed.");
-            } else {
+            } else if accept_interactively(&second, &user, args.skip_validation)? {
                 break first;
             }
         };

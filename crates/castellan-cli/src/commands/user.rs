@@ -1,11 +1,14 @@
 //! `castellan user …`.
 
+use castellan_core::password_validation::UserAttributes;
+use castellan_core::validators::normalize_username;
 use castellan_core::User;
 use castellan_store::{Error, NewUser, Store, UserChanges};
 use serde_json::json;
 
 use crate::args::UserCmd;
-use crate::output::{self, stdin_line};
+use crate::output::{self, stdin_password};
+use crate::password::{accept_interactively, require_valid};
 use crate::Outcome;
 
 fn user_json(u: &User) -> serde_json::Value {
@@ -30,12 +33,25 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
             username,
             email,
             password_stdin,
+            skip_validation,
             staff,
             superuser,
             inactive,
         } => {
             let password = if password_stdin {
-                Some(stdin_line()?)
+                let password = stdin_password()?;
+                let user = UserAttributes::new()
+                    .with_username(normalize_username(&username))
+                    .with_email(&email);
+                if output::interactive() {
+                    // Typed on a terminal: Django's question, answered there.
+                    if !accept_interactively(&password, &user, skip_validation)? {
+                        return Err(output::input_error("aborted: the user was not created"));
+                    }
+                } else {
+                    require_valid(&password, &user, skip_validation)?;
+                }
+                Some(password)
             } else {
                 None
             };

@@ -30,6 +30,11 @@ impl Db {
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.run_env(args, stdin, &[])
+    }
+
+    /// Runs with standard input (piped, not a terminal) and extra environment variables.
+    pub fn run_env(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_castellan"))
             .arg("--database-url")
             .arg(&self.url)
@@ -37,6 +42,7 @@ impl Db {
             .env_remove("CASTELLAN_DATABASE_URL")
             .env_remove("DATABASE_URL")
             .env_remove("CASTELLAN_SUPERUSER_PASSWORD")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -52,6 +58,41 @@ impl Db {
         }
         drop(child.stdin.take());
         child.wait_with_output().unwrap()
+    }
+
+    /// Runs on a terminal (a pseudo-terminal from util-linux `script`), typing `input`; returns
+    /// the exit code and everything the terminal showed (stdout, stderr and the echo), or `None`
+    /// when `script` is not installed.
+    pub fn run_tty(&self, args: &[&str], input: &str) -> Option<(Option<i32>, String)> {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+        let mut command = quote(env!("CARGO_BIN_EXE_castellan"));
+        for a in ["--database-url", self.url.as_str()].iter().chain(args) {
+            command.push(' ');
+            command.push_str(&quote(a));
+        }
+        let child = Command::new("script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env("SHELL", "/bin/sh")
+            .env_remove("CASTELLAN_DATABASE_URL")
+            .env_remove("DATABASE_URL")
+            .env_remove("CASTELLAN_SUPERUSER_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let Ok(mut child) = child else {
+            eprintln!("skipping a terminal test: util-linux `script` is not installed");
+            return None;
+        };
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+        Some((out.status.code(), shown))
     }
 
     /// Runs and asserts the exit code; returns stdout.
