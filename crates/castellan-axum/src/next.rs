@@ -230,10 +230,22 @@ mod tests {
     fn slashes_joined_by_tabs_or_newlines_are_not_relative() {
         // Browsers drop tabs and newlines anywhere in a URL, so these are `///host`, which they
         // resolve to http://host/ (found by the safe_next fuzz target).
-        for url in ["/\t//evil.com", "\\\r\\\r/evil.com", "/\n/\n/evil.com", "\\\t\\evil.com"] {
-            assert!(!url_has_allowed_host_and_scheme(url, &["testserver"], false), "{url:?}");
+        for url in [
+            "/\t//evil.com",
+            "\\\r\\\r/evil.com",
+            "/\n/\n/evil.com",
+            "\\\t\\evil.com",
+        ] {
+            assert!(
+                !url_has_allowed_host_and_scheme(url, &["testserver"], false),
+                "{url:?}"
+            );
         }
-        assert!(url_has_allowed_host_and_scheme("/a\tb/", &["testserver"], false));
+        assert!(url_has_allowed_host_and_scheme(
+            "/a\tb/",
+            &["testserver"],
+            false
+        ));
     }
 
     #[test]
