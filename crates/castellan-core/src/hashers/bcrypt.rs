@@ -44,7 +44,8 @@ const BCRYPT_B64: GeneralPurpose = GeneralPurpose::new(&BCRYPT, NO_PAD);
 /// * `harden_runtime`: repeats the hash `2^(configured − stored) − 1` times.
 /// * A stored value whose work factor exceeds the verification limit (default
 ///   [`DEFAULT_MAX_ROUNDS`], never below the configured rounds) fails to verify without
-///   hashing: a stored cost of 31 would take days per login attempt.
+///   hashing: a stored cost of 31 would take days per login attempt. For the same reason
+///   `encode` refuses a salt whose work factor is above the limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BcryptHasher {
     prehash: bool,
@@ -219,6 +220,17 @@ impl PasswordHasher for BcryptHasher {
                 reason: "Invalid salt".to_owned(),
             });
         };
+        if parsed.cost > self.max_rounds() {
+            // The result could never verify with this hasher.
+            return Err(HashError::UnsupportedSalt {
+                algorithm: self.name().to_owned(),
+                reason: format!(
+                    "the salt's work factor {} is above the verification limit {}; raise it with with_max_rounds",
+                    parsed.cost,
+                    self.max_rounds()
+                ),
+            });
+        }
         let Some(key) = self.key(password) else {
             return Err(HashError::PasswordTooLong {
                 max: MAX_PASSWORD_LEN,
@@ -375,6 +387,20 @@ mod tests {
         assert!(!h4.clone().with_max_rounds(4).verify(b"pw", &e5));
         assert!(h4.clone().with_max_rounds(5).verify(b"pw", &e5));
         assert!(h4.with_max_rounds(3).verify("lètmein".as_bytes(), DJANGO_4));
+    }
+
+    #[test]
+    fn encode_refuses_salts_over_the_verification_limit() {
+        // Found by the password_hash fuzz target: such a hash could never verify.
+        let h = BcryptHasher::sha256()
+            .with_rounds(4)
+            .unwrap()
+            .with_max_rounds(5);
+        assert!(matches!(
+            h.encode(b"pw", "$2b$08$LqWmVGaUo3DytiDV9ZBQ0u"),
+            Err(HashError::UnsupportedSalt { .. })
+        ));
+        assert!(h.encode(b"pw", "$2b$05$LqWmVGaUo3DytiDV9ZBQ0u").is_ok());
     }
 
     #[test]
