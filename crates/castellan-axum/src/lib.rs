@@ -141,3 +141,27 @@ pub mod django {
         crate::signing::session_auth_hash(password_hash, secret_key)
     }
 }
+
+/// Internals the fuzz targets (`fuzz/`) and property tests call. Not a stable API.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Masks a CSRF secret with a fresh random mask.
+    pub fn csrf_mask(secret: &str) -> String {
+        crate::csrf::mask(secret)
+    }
+
+    /// Whether a submitted CSRF token (32 or 64 characters) matches the secret.
+    pub fn csrf_token_matches(token: &str, secret: &str) -> bool {
+        crate::csrf::token_matches(token, secret)
+    }
+
+    /// The secret a CSRF cookie value holds, or `None` when malformed.
+    pub fn csrf_secret_from_cookie(value: &str) -> Option<String> {
+        crate::csrf::secret_from_cookie(value)
+    }
+
+    /// A new CSRF secret.
+    pub fn csrf_new_secret() -> String {
+        crate::csrf::new_secret()
+    }
+}

@@ -8,7 +8,9 @@ const MAX_URL_LENGTH: usize = 2048;
 
 /// Whether `url` is a safe redirect target: relative, or absolute with a host in `allowed_hosts`
 /// (exact match, port and userinfo included) and an `http`/`https` scheme (`https` only when
-/// `require_https`). Django's `django.utils.http.url_has_allowed_host_and_scheme`.
+/// `require_https`). Django's `django.utils.http.url_has_allowed_host_and_scheme`, with one
+/// difference: a URL that starts with `///` once tabs and newlines are removed (`/\t//evil.com`) is
+/// refused, since browsers remove them too and go to `evil.com`; Django checks `///` before removing.
 pub fn url_has_allowed_host_and_scheme(
     url: &str,
     allowed_hosts: &[&str],
@@ -106,6 +108,11 @@ fn allowed(url: &str, allowed_hosts: &[&str], require_https: bool) -> bool {
         .chars()
         .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
         .collect();
+    // Django checks `///` before that removal only; browsers remove tabs and newlines too, so
+    // `/\t//evil.com` is `///evil.com` to them: a redirect to http://evil.com/.
+    if cleaned.starts_with("///") {
+        return false;
+    }
     let Some(split) = urlsplit(&cleaned) else {
         return false;
     };
@@ -218,6 +225,28 @@ pub fn next_for_request(login_url: &str, scheme: &str, host: &str, path_and_quer
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slashes_joined_by_tabs_or_newlines_are_not_relative() {
+        // Browsers drop tabs and newlines anywhere in a URL, so these are `///host`, which they
+        // resolve to http://host/ (found by the safe_next fuzz target).
+        for url in [
+            "/\t//evil.com",
+            "\\\r\\\r/evil.com",
+            "/\n/\n/evil.com",
+            "\\\t\\evil.com",
+        ] {
+            assert!(
+                !url_has_allowed_host_and_scheme(url, &["testserver"], false),
+                "{url:?}"
+            );
+        }
+        assert!(url_has_allowed_host_and_scheme(
+            "/a\tb/",
+            &["testserver"],
+            false
+        ));
+    }
 
     #[test]
     fn django_redirect_to_login_examples() {

@@ -133,12 +133,12 @@ impl ModelSpec {
                     "The verbose_name of model '{}.{}' must be at most {} characters for its builtin permission names to be at most {MAX_PERMISSION_NAME} characters.",
                     self.app_label,
                     self.model_name,
-                    MAX_PERMISSION_NAME - prefix
+                    MAX_PERMISSION_NAME.saturating_sub(prefix)
                 ),
             });
         }
         // "<action>_" + model name must fit in 100 (E011).
-        let max_model = 100 - (longest_action + 1);
+        let max_model = 100usize.saturating_sub(longest_action + 1);
         if !self.default_actions.is_empty() && self.model_name.chars().count() > max_model {
             return Err(Error::Check {
                 id: "auth.E011",
@@ -442,6 +442,18 @@ fn capitalise(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn over_long_default_actions_are_check_errors() {
+        // Found by the policy_parse fuzz target: `100 - (action + 1)` and `255 - prefix` underflowed.
+        for len in [99, 100, 300] {
+            let m = ModelSpec::new("bookshelf", "Book").with_default_permissions(["v".repeat(len)]);
+            assert!(
+                matches!(m.check(), Err(Error::Check { id, .. }) if id == "auth.E011" || id == "auth.E007"),
+                "{len}"
+            );
+        }
+    }
 
     #[test]
     fn camel_case_splits_like_django() {

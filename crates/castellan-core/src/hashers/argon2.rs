@@ -15,6 +15,12 @@ pub const DEFAULT_MEMORY_COST: u32 = 102_400;
 pub const DEFAULT_PARALLELISM: u32 = 8;
 /// argon2-cffi's default hash length in bytes (16 in releases before 18.2).
 pub const DEFAULT_HASH_LEN: usize = 32;
+/// The largest memory cost (KiB) a stored value may ask [`verify`](PasswordHasher::verify) for, by
+/// default: four times Django's (400 MiB). See [`Argon2Hasher::with_max_costs`].
+pub const DEFAULT_MAX_MEMORY_COST: u32 = 4 * DEFAULT_MEMORY_COST;
+/// The largest time cost a stored value may ask [`verify`](PasswordHasher::verify) for, by
+/// default: eight times Django's. See [`Argon2Hasher::with_max_costs`].
+pub const DEFAULT_MAX_TIME_COST: u32 = 8 * DEFAULT_TIME_COST;
 
 const ALGORITHM: &str = "argon2";
 
@@ -30,14 +36,19 @@ const ALGORITHM: &str = "argon2";
 ///   length differ from the configuration, or the salt is shorter than 22 bytes.
 /// * `harden_runtime`: nothing (as in Django).
 ///
-/// Memory for a verification is reserved fallibly, so an absurd memory cost read from
-/// a corrupt stored value fails to verify instead of aborting the process.
+/// A stored value whose memory or time cost exceeds the verification limits (default
+/// [`DEFAULT_MAX_MEMORY_COST`] and [`DEFAULT_MAX_TIME_COST`], never below the configured
+/// costs) fails to verify without hashing: whoever can write the `password` column could
+/// otherwise make each login attempt take gigabytes of memory or hours. Memory for a
+/// verification is also reserved fallibly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argon2Hasher {
     time_cost: u32,
     memory_cost: u32,
     parallelism: u32,
     hash_len: usize,
+    max_memory_cost: u32,
+    max_time_cost: u32,
 }
 
 impl Default for Argon2Hasher {
@@ -158,6 +169,8 @@ impl Argon2Hasher {
             memory_cost: DEFAULT_MEMORY_COST,
             parallelism: DEFAULT_PARALLELISM,
             hash_len: DEFAULT_HASH_LEN,
+            max_memory_cost: DEFAULT_MAX_MEMORY_COST,
+            max_time_cost: DEFAULT_MAX_TIME_COST,
         }
     }
 
@@ -203,6 +216,27 @@ impl Argon2Hasher {
     /// The configured hash length in bytes.
     pub fn hash_len(&self) -> usize {
         self.hash_len
+    }
+
+    /// The same hasher with other verification limits: stored values asking for more than
+    /// `max_memory_cost` KiB or `max_time_cost` passes (or the configured costs, if larger)
+    /// fail to verify unhashed.
+    pub fn with_max_costs(self, max_memory_cost: u32, max_time_cost: u32) -> Self {
+        Self {
+            max_memory_cost,
+            max_time_cost,
+            ..self
+        }
+    }
+
+    /// The largest stored memory cost (KiB) [`verify`](PasswordHasher::verify) hashes with.
+    pub fn max_memory_cost(&self) -> u32 {
+        self.max_memory_cost.max(self.memory_cost)
+    }
+
+    /// The largest stored time cost [`verify`](PasswordHasher::verify) hashes with.
+    pub fn max_time_cost(&self) -> u32 {
+        self.max_time_cost.max(self.time_cost)
     }
 }
 
@@ -252,6 +286,9 @@ impl PasswordHasher for Argon2Hasher {
         let Some(d) = decode(encoded) else {
             return false;
         };
+        if d.memory_cost > self.max_memory_cost() || d.time_cost > self.max_time_cost() {
+            return false;
+        }
         let Ok(params) = params(d.memory_cost, d.time_cost, d.parallelism, d.hash.len()) else {
             return false;
         };
@@ -358,5 +395,38 @@ mod tests {
         // `$` is fine in an Argon2 salt (it is base64-encoded), as in Django.
         let e = low().encode(b"x", "sea$salt$long").unwrap();
         assert!(low().verify(b"x", &e));
+    }
+
+    #[test]
+    fn verification_limits() {
+        let e = low()
+            .with_params(2, 128, 2)
+            .unwrap()
+            .encode(b"pw", "somesaltsomesalt")
+            .unwrap();
+        assert!(low().verify(b"pw", &e));
+        assert!(!low().with_max_costs(127, 2).verify(b"pw", &e));
+        assert!(!low().with_max_costs(128, 1).verify(b"pw", &e));
+        assert!(low().with_max_costs(128, 2).verify(b"pw", &e));
+        // The limits never refuse the hasher's own values.
+        let own = low().encode(b"pw", "somesaltsomesalt").unwrap();
+        assert!(low().with_max_costs(8, 1).verify(b"pw", &own));
+    }
+
+    #[test]
+    fn hostile_costs_are_refused_quickly() {
+        // 4 billion passes over 8 KiB, or 3.9 GiB of memory, from a stored value.
+        let h = Argon2Hasher::new();
+        for hostile in [
+            "argon2$argon2id$v=19$m=8,t=4294967295,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+            "argon2$argon2id$v=19$m=4000000,t=1,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            let start = std::time::Instant::now();
+            assert!(!h.verify(b"x", hostile), "{hostile}");
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(2),
+                "{hostile}"
+            );
+        }
     }
 }

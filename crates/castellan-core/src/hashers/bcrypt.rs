@@ -11,6 +11,10 @@ use super::{constant_time_eq, HashError, PasswordHasher};
 
 /// Django 6.1's bcrypt work factor (log2 of the number of rounds).
 pub const DEFAULT_ROUNDS: u32 = 12;
+/// The largest work factor a stored value may ask [`verify`](PasswordHasher::verify) for, by
+/// default: 2^4 = 16 times Django's default work (a few seconds). See
+/// [`BcryptHasher::with_max_rounds`].
+pub const DEFAULT_MAX_ROUNDS: u32 = DEFAULT_ROUNDS + 4;
 const MIN_ROUNDS: u32 = 4;
 const MAX_ROUNDS: u32 = 31;
 /// bcrypt's password limit in bytes.
@@ -38,10 +42,15 @@ const BCRYPT_B64: GeneralPurpose = GeneralPurpose::new(&BCRYPT, NO_PAD);
 ///
 /// * `must_update`: the stored work factor differs from the configured rounds.
 /// * `harden_runtime`: repeats the hash `2^(configured − stored) − 1` times.
+/// * A stored value whose work factor exceeds the verification limit (default
+///   [`DEFAULT_MAX_ROUNDS`], never below the configured rounds) fails to verify without
+///   hashing: a stored cost of 31 would take days per login attempt. For the same reason
+///   `encode` refuses a salt whose work factor is above the limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BcryptHasher {
     prehash: bool,
     rounds: u32,
+    max_rounds: u32,
 }
 
 /// A parsed bcrypt salt: `$<version>$<cost>$<22 chars>`.
@@ -82,6 +91,7 @@ impl BcryptHasher {
         Self {
             prehash: true,
             rounds: DEFAULT_ROUNDS,
+            max_rounds: DEFAULT_MAX_ROUNDS,
         }
     }
 
@@ -91,6 +101,7 @@ impl BcryptHasher {
         Self {
             prehash: false,
             rounds: DEFAULT_ROUNDS,
+            max_rounds: DEFAULT_MAX_ROUNDS,
         }
     }
 
@@ -108,6 +119,18 @@ impl BcryptHasher {
     /// The configured work factor.
     pub fn rounds(&self) -> u32 {
         self.rounds
+    }
+
+    /// The same hasher with another verification limit: stored values with a work factor above
+    /// `max_rounds` (or the configured rounds, if larger) fail to verify unhashed.
+    pub fn with_max_rounds(self, max_rounds: u32) -> Self {
+        Self { max_rounds, ..self }
+    }
+
+    /// The largest stored work factor [`verify`](PasswordHasher::verify) hashes with: the
+    /// configured limit, or the configured rounds if larger.
+    pub fn max_rounds(&self) -> u32 {
+        self.max_rounds.max(self.rounds)
     }
 
     fn name(&self) -> &'static str {
@@ -197,6 +220,17 @@ impl PasswordHasher for BcryptHasher {
                 reason: "Invalid salt".to_owned(),
             });
         };
+        if parsed.cost > self.max_rounds() {
+            // The result could never verify with this hasher.
+            return Err(HashError::UnsupportedSalt {
+                algorithm: self.name().to_owned(),
+                reason: format!(
+                    "the salt's work factor {} is above the verification limit {}; raise it with with_max_rounds",
+                    parsed.cost,
+                    self.max_rounds()
+                ),
+            });
+        }
         let Some(key) = self.key(password) else {
             return Err(HashError::PasswordTooLong {
                 max: MAX_PASSWORD_LEN,
@@ -209,6 +243,9 @@ impl PasswordHasher for BcryptHasher {
         let Some(salt) = self.data(encoded).and_then(parse_salt) else {
             return false;
         };
+        if salt.cost > self.max_rounds() {
+            return false;
+        }
         let Some(key) = self.key(password) else {
             return false;
         };
@@ -340,5 +377,41 @@ mod tests {
         h6.harden_runtime(b"x", DJANGO_4);
         assert!(BcryptHasher::sha256().with_rounds(3).is_err());
         assert!(BcryptHasher::sha256().with_rounds(32).is_err());
+    }
+
+    #[test]
+    fn verification_limit() {
+        let h4 = BcryptHasher::sha256().with_rounds(4).unwrap();
+        let e5 = h4.encode(b"pw", "$2b$05$LqWmVGaUo3DytiDV9ZBQ0u").unwrap();
+        assert!(h4.verify(b"pw", &e5));
+        assert!(!h4.clone().with_max_rounds(4).verify(b"pw", &e5));
+        assert!(h4.clone().with_max_rounds(5).verify(b"pw", &e5));
+        assert!(h4.with_max_rounds(3).verify("lètmein".as_bytes(), DJANGO_4));
+    }
+
+    #[test]
+    fn encode_refuses_salts_over_the_verification_limit() {
+        // Found by the password_hash fuzz target: such a hash could never verify.
+        let h = BcryptHasher::sha256()
+            .with_rounds(4)
+            .unwrap()
+            .with_max_rounds(5);
+        assert!(matches!(
+            h.encode(b"pw", "$2b$08$LqWmVGaUo3DytiDV9ZBQ0u"),
+            Err(HashError::UnsupportedSalt { .. })
+        ));
+        assert!(h.encode(b"pw", "$2b$05$LqWmVGaUo3DytiDV9ZBQ0u").is_ok());
+    }
+
+    #[test]
+    fn hostile_costs_are_refused_quickly() {
+        // Cost 31 is 2^19 times Django's default work: days per login attempt.
+        let h = BcryptHasher::sha256();
+        let start = std::time::Instant::now();
+        assert!(!h.verify(
+            b"x",
+            "bcrypt_sha256$$2b$31$LqWmVGaUo3DytiDV9ZBQ0u5.twOuDsVX1kfQGVb0rB5jpwBLJLo/q"
+        ));
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 }

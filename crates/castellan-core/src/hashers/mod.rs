@@ -29,6 +29,11 @@
 //!   for example `&mut rand_core::OsRng`.
 //! * Stored values come from a database and may be garbage: nothing here panics on
 //!   them. Unparseable or unknown values simply fail to verify.
+//! * Work factors read from a stored value are capped (PBKDF2 iterations, bcrypt rounds,
+//!   Argon2 memory and time costs, scrypt parallelism; by default a few times Django's,
+//!   never below the configured ones): a value over the cap fails to verify without
+//!   hashing, so a hostile `password` column cannot make a login attempt hang or exhaust
+//!   memory. Each hasher's `with_max_…` raises or lowers its cap.
 //! * Comparisons between computed and stored hashes are constant-time.
 //!
 //! # Checking a password

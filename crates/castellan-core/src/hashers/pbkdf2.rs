@@ -8,6 +8,11 @@ use super::{constant_time_eq, parse_digits_u32, salt, HashError, PasswordHasher}
 /// Django 6.1's PBKDF2 iteration count.
 pub const DEFAULT_ITERATIONS: u32 = 1_500_000;
 
+/// The largest iteration count a stored value may ask [`verify`](PasswordHasher::verify) for, by
+/// default: ten times Django 6.1's count (a few seconds of work). See
+/// [`Pbkdf2Hasher::with_max_iterations`].
+pub const DEFAULT_MAX_ITERATIONS: u32 = 10 * DEFAULT_ITERATIONS;
+
 /// The HMAC digest of a [`Pbkdf2Hasher`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pbkdf2Digest {
@@ -26,10 +31,15 @@ pub enum Pbkdf2Digest {
 /// * `must_update`: the stored iteration count differs from the configured one (in
 ///   either direction), or the salt is shorter than 22 characters.
 /// * `harden_runtime`: runs the missing iterations (`configured − stored`) once.
+/// * A stored value whose iteration count exceeds the verification limit (default
+///   [`DEFAULT_MAX_ITERATIONS`], never below the configured count) fails to verify without
+///   hashing: whoever can write the `password` column could otherwise make each login attempt
+///   run 4 billion iterations (about an hour).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pbkdf2Hasher {
     digest: Pbkdf2Digest,
     iterations: u32,
+    max_iterations: u32,
 }
 
 impl Default for Pbkdf2Hasher {
@@ -50,6 +60,7 @@ impl Pbkdf2Hasher {
         Self {
             digest: Pbkdf2Digest::Sha256,
             iterations: DEFAULT_ITERATIONS,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
         }
     }
 
@@ -58,6 +69,7 @@ impl Pbkdf2Hasher {
         Self {
             digest: Pbkdf2Digest::Sha1,
             iterations: DEFAULT_ITERATIONS,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
         }
     }
 
@@ -70,6 +82,21 @@ impl Pbkdf2Hasher {
             });
         }
         Ok(Self { iterations, ..self })
+    }
+
+    /// The same hasher with another verification limit: stored values asking for more than
+    /// `max_iterations` (or the configured count, if that is larger) fail to verify unhashed.
+    pub fn with_max_iterations(self, max_iterations: u32) -> Self {
+        Self {
+            max_iterations,
+            ..self
+        }
+    }
+
+    /// The largest stored iteration count [`verify`](PasswordHasher::verify) hashes with: the
+    /// configured limit, or the configured iteration count if that is larger.
+    pub fn max_iterations(&self) -> u32 {
+        self.max_iterations.max(self.iterations)
     }
 
     /// The configured iteration count.
@@ -155,7 +182,10 @@ impl PasswordHasher for Pbkdf2Hasher {
         let Some(decoded) = self.decode(encoded) else {
             return false;
         };
-        if decoded.iterations == 0 || decoded.salt.is_empty() {
+        if decoded.iterations == 0
+            || decoded.iterations > self.max_iterations()
+            || decoded.salt.is_empty()
+        {
             return false;
         }
         let computed = self.encode_with(password, decoded.salt, decoded.iterations);
@@ -243,5 +273,32 @@ mod tests {
         let padded = good.replacen("$10$", "$010$", 1);
         assert!(!h.verify(b"pw", &padded));
         assert!(!h.verify(b"pw", &format!("{good}=")));
+    }
+
+    #[test]
+    fn verification_limit() {
+        let h = Pbkdf2Hasher::sha256().with_iterations(10).unwrap();
+        let e = h
+            .clone()
+            .with_iterations(20)
+            .unwrap()
+            .encode(b"pw", "salt")
+            .unwrap();
+        assert!(h.verify(b"pw", &e));
+        assert!(!h.clone().with_max_iterations(19).verify(b"pw", &e));
+        assert!(h.clone().with_max_iterations(20).verify(b"pw", &e));
+        // The limit never refuses the hasher's own values.
+        let own = h.encode(b"pw", "salt").unwrap();
+        assert_eq!(h.clone().with_max_iterations(1).max_iterations(), 10);
+        assert!(h.with_max_iterations(1).verify(b"pw", &own));
+    }
+
+    #[test]
+    fn hostile_iteration_counts_are_refused_quickly() {
+        // A stored value is data: 4 billion iterations would take an hour per login attempt.
+        let h = Pbkdf2Hasher::sha256();
+        let start = std::time::Instant::now();
+        assert!(!h.verify(b"x", "pbkdf2_sha256$4294967295$salt$x"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 }

@@ -14,6 +14,10 @@ pub const DEFAULT_BLOCK_SIZE: u32 = 8;
 pub const DEFAULT_PARALLELISM: u32 = 5;
 /// OpenSSL's default memory limit, used when Django passes `maxmem=0`: 32 MiB.
 pub const OPENSSL_DEFAULT_MAXMEM: u64 = 32 * 1024 * 1024;
+/// The largest parallelism a stored value may ask [`verify`](PasswordHasher::verify) for, by
+/// default: eight times Django's. With the memory limit bounding N·r, this bounds the work to
+/// 16 times Django's. See [`ScryptHasher::with_max_parallelism`].
+pub const DEFAULT_MAX_PARALLELISM: u32 = 8 * DEFAULT_PARALLELISM;
 /// Length of the derived key in bytes.
 const DKLEN: usize = 64;
 const ALGORITHM: &str = "scrypt";
@@ -28,6 +32,11 @@ const ALGORITHM: &str = "scrypt";
 /// errors and verifying fails. Django's defaults need about 16 MiB. Raise the limit
 /// with [`with_max_memory`](Self::with_max_memory) if your Django sets `maxmem`.
 ///
+/// The memory limit does not bound the work: p lanes run one after the other, so a stored
+/// `p` of 16,000 would take minutes. A stored value whose parallelism exceeds
+/// [`DEFAULT_MAX_PARALLELISM`] (or the configured one, if larger; see
+/// [`with_max_parallelism`](Self::with_max_parallelism)) fails to verify without hashing.
+///
 /// * `must_update`: N, r or p differ from the configuration. A weak salt does **not**
 ///   count (as in Django).
 /// * `harden_runtime`: nothing (as in Django).
@@ -37,6 +46,7 @@ pub struct ScryptHasher {
     block_size: u32,
     parallelism: u32,
     max_memory: u64,
+    max_parallelism: u32,
 }
 
 impl Default for ScryptHasher {
@@ -75,6 +85,7 @@ impl ScryptHasher {
             block_size: DEFAULT_BLOCK_SIZE,
             parallelism: DEFAULT_PARALLELISM,
             max_memory: OPENSSL_DEFAULT_MAXMEM,
+            max_parallelism: DEFAULT_MAX_PARALLELISM,
         }
     }
 
@@ -103,6 +114,20 @@ impl ScryptHasher {
         new.params(new.work_factor, new.block_size, new.parallelism)
             .map_err(invalid)?;
         Ok(new)
+    }
+
+    /// The same hasher with another verification limit: stored values with a parallelism above
+    /// `max_parallelism` (or the configured one, if larger) fail to verify unhashed.
+    pub fn with_max_parallelism(self, max_parallelism: u32) -> Self {
+        Self {
+            max_parallelism,
+            ..self
+        }
+    }
+
+    /// The largest stored parallelism [`verify`](PasswordHasher::verify) hashes with.
+    pub fn max_parallelism(&self) -> u32 {
+        self.max_parallelism.max(self.parallelism)
     }
 
     /// The configured work factor N.
@@ -174,7 +199,7 @@ impl PasswordHasher for ScryptHasher {
         let Some(d) = decode(encoded) else {
             return false;
         };
-        if d.salt.is_empty() {
+        if d.salt.is_empty() || d.p > self.max_parallelism() {
             return false;
         }
         match self.encode_with(password, d.salt, d.n, d.r, d.p) {
@@ -255,5 +280,30 @@ mod tests {
         }
         assert!(!h.verify(b"pw", &good.replacen("$16$", "$016$", 1)));
         assert_eq!(h.encode(b"pw", "sea$salt"), Err(HashError::InvalidSalt));
+    }
+
+    #[test]
+    fn verification_limit() {
+        let h = ScryptHasher::new().with_params(16, 1, 1).unwrap();
+        let e = h
+            .clone()
+            .with_params(16, 1, 3)
+            .unwrap()
+            .encode(b"pw", "salt")
+            .unwrap();
+        assert!(h.verify(b"pw", &e));
+        assert!(!h.clone().with_max_parallelism(2).verify(b"pw", &e));
+        assert!(h.clone().with_max_parallelism(3).verify(b"pw", &e));
+        let own = h.encode(b"pw", "salt").unwrap();
+        assert!(h.with_max_parallelism(0).verify(b"pw", &own));
+    }
+
+    #[test]
+    fn hostile_parallelism_is_refused_quickly() {
+        // Within the 32 MiB memory limit, p = 16000 is 3200 times Django's work.
+        let h = ScryptHasher::new();
+        let start = std::time::Instant::now();
+        assert!(!h.verify(b"x", "scrypt$16384$salt$8$16000$x"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 }
