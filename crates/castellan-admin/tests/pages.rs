@@ -99,6 +99,46 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "mismatch");
     assert!(env.store.user("pia").await.unwrap().is_none());
+    // Django's password validators, on the add form and on the set-password form.
+    for (password, message) in [
+        ("short", "This password is too short."),
+        ("piapi", "The password is too similar to the username."),
+        ("123456789", "This password is entirely numeric."),
+    ] {
+        let r = root
+            .post(
+                "/admin/auth/user/add/",
+                &[
+                    ("username", "pia"),
+                    ("password1", password),
+                    ("password2", password),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{password}");
+        assert!(body(r).await.contains(message), "{password}");
+        assert!(env.store.user("pia").await.unwrap().is_none());
+        let r = root
+            .post(
+                "/admin/auth/user/nina/password/",
+                &[("password1", password), ("password2", password)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{password}");
+    }
+    let r = root
+        .post(
+            "/admin/auth/user/nina/password/",
+            &[("password1", "nina"), ("password2", "nina")],
+        )
+        .await;
+    assert!(body(r).await.contains("too similar to the username"));
+    assert!(env
+        .store
+        .authenticate("nina", "s3cret-pass-word")
+        .await
+        .unwrap()
+        .is_some());
     // Groups and a direct permission, then provenance.
     let v = env.store.user_state("nina").await.unwrap().unwrap().version;
     let r = root

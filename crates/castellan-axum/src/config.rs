@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::response::{Html, IntoResponse, Response};
 use http::StatusCode;
 
-use castellan_core::TrustedGroups;
+use castellan_core::{PasswordValidators, TrustedGroups};
 
 use crate::form::FormLimits;
 use crate::throttle::ThrottleConfig;
@@ -43,6 +43,7 @@ pub struct AuthConfig {
     pub(crate) retry_after: Duration,
     pub(crate) pages: Arc<dyn Pages>,
     pub(crate) trusted_groups: TrustedGroups,
+    pub(crate) password_validators: Arc<PasswordValidators>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -87,6 +88,7 @@ impl AuthConfig {
             retry_after: Duration::from_secs(5),
             pages: Arc::new(DefaultPages),
             trusted_groups: TrustedGroups::new(),
+            password_validators: Arc::new(PasswordValidators::default()),
         }
     }
 
@@ -97,6 +99,13 @@ impl AuthConfig {
     /// are added to these automatically.
     pub fn with_trusted_groups(mut self, trusted: TrustedGroups) -> Self {
         self.trusted_groups.extend(&trusted);
+        self
+    }
+
+    /// `AUTH_PASSWORD_VALIDATORS`: the rules a new password must pass in the password-change view
+    /// and in the admin (default: Django's four, see [`PasswordValidators`]).
+    pub fn with_password_validators(mut self, validators: PasswordValidators) -> Self {
+        self.password_validators = Arc::new(validators);
         self
     }
 

@@ -127,6 +127,11 @@ impl AuthSession {
         self.shared.trusted_groups()
     }
 
+    /// The configured password validators (`AuthConfig::with_password_validators`).
+    pub fn password_validators(&self) -> std::sync::Arc<castellan_core::PasswordValidators> {
+        std::sync::Arc::clone(&self.shared.config.password_validators)
+    }
+
     /// A freshly masked CSRF token for a form field or header (Django's `get_token`); sets the
     /// CSRF cookie on the response when the request had none.
     pub fn csrf_token(&self) -> String {

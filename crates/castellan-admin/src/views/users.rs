@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::Form;
+use castellan_core::UserAttributes;
 use castellan_store::{NewUser, UserEdit, UserQuery, UserState};
 use http::StatusCode;
 use minijinja::value::Serde;
@@ -172,6 +173,15 @@ pub(crate) async fn add(
             errors.push("Enter a password, or choose an unusable password.".to_owned());
         } else if p1 != p2 {
             errors.push("The two password fields didn’t match.".to_owned());
+        } else {
+            let user = UserAttributes::new()
+                .with_username(form.text("username"))
+                .with_first_name(form.text("first_name"))
+                .with_last_name(form.text("last_name"))
+                .with_email(form.text("email"));
+            if let Err(problems) = staff.auth.password_validators().validate(p2, &user) {
+                errors.extend(problems);
+            }
         }
         if !errors.is_empty() {
             return add_page(&staff, StatusCode::BAD_REQUEST, errors, &form);
@@ -478,6 +488,10 @@ pub(crate) async fn password(
                 StatusCode::BAD_REQUEST,
                 vec!["The two password fields didn’t match.".into()],
             );
+        }
+        let attributes = UserAttributes::of_user(&state.user);
+        if let Err(problems) = staff.auth.password_validators().validate(p2, &attributes) {
+            return password_page(&staff, &username, StatusCode::BAD_REQUEST, problems);
         }
         Some(p1)
     };

@@ -1,9 +1,11 @@
 //! `PasswordChangeView`: a logged-in user changes their password (`old_password`,
-//! `new_password1`, `new_password2`); this session stays valid, every other session of the user
-//! is logged out on its next request.
+//! `new_password1`, `new_password2`); the new one must pass the configured password validators
+//! (`AuthConfig::with_password_validators`, Django's four by default). This session stays valid,
+//! every other session of the user is logged out on its next request.
 
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
+use castellan_core::UserAttributes;
 use http::{header, HeaderValue, StatusCode};
 use serde::Deserialize;
 
@@ -87,6 +89,13 @@ pub async fn password_change(
         }
         if new1 != new2 {
             errors.push(MISMATCH.to_owned());
+        } else if let Err(problems) = auth
+            .shared
+            .config
+            .password_validators
+            .validate(&new2, &UserAttributes::of_user(&user))
+        {
+            errors.extend(problems);
         }
     }
     if !errors.is_empty() {
