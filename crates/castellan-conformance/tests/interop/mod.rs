@@ -224,7 +224,7 @@ pub(crate) async fn snapshot(db: &TestDb) -> BTreeMap<String, Vec<String>> {
                 .unwrap();
             let objects = sqlx::query(
                 "SELECT type AS t, name AS n, coalesce(sql, '') AS s FROM sqlite_master \
-                 WHERE type <> 'trigger' AND name NOT LIKE 'castellan%'",
+                 WHERE type <> 'trigger' AND name NOT LIKE 'castellan%' AND tbl_name NOT LIKE 'castellan%'",
             )
             .fetch_all(&pool)
             .await
