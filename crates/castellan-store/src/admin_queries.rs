@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{audit, json};
 use crate::error::{Error, Result};
+use crate::lookalike::{refuse_lookalike, Names};
 use crate::on_pool;
 use crate::pool::{retry_busy, Dialect, RowExt};
 use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, user_id, PermHolder};
@@ -723,8 +724,20 @@ impl Store {
     }
 
     /// Renames group `old` to `new` in one transaction if the group still has `version` (the state
-    /// the caller checked its rules on; [`Error::Conflict`] otherwise). Audited.
+    /// the caller checked its rules on; [`Error::Conflict`] otherwise). Audited; refused as
+    /// [`Store::rename_group`] refuses (a taken or look-alike name).
     pub async fn rename_group_at_version(&self, old: &str, new: &str, version: &str) -> Result<()> {
+        self.rename_group_checked(old, new, Some(version)).await
+    }
+
+    /// Renames group `old` to `new`, if given only when the group still has `version`: the one
+    /// body of [`Store::rename_group`] and [`Store::rename_group_at_version`].
+    pub(crate) async fn rename_group_checked(
+        &self,
+        old: &str,
+        new: &str,
+        version: Option<&str>,
+    ) -> Result<()> {
         castellan_core::validators::validate_group_name(new)?;
         let d = self.dialect();
         let lock = format!("SELECT id FROM auth_group WHERE id = ?{}", for_update(d));
@@ -732,9 +745,11 @@ impl Store {
             begin_edit!(p, d, conn, tx);
             let gid = group_id!(&mut *tx, d, old);
             sqlx::query(&d.sql(&lock)).bind(gid).fetch_all(&mut *tx).await?;
-            let perms = group_perms!(tx, d, gid);
-            if group_version(old, &perms) != version {
-                return Err(group_stale(old));
+            if let Some(version) = version {
+                let perms = group_perms!(tx, d, gid);
+                if group_version(old, &perms) != version {
+                    return Err(group_stale(old));
+                }
             }
             if old != new && exact_id!(&mut *tx, d, "SELECT id, name FROM auth_group WHERE name = ?", new).is_some() {
                 return Err(Error::AlreadyExists {
@@ -742,6 +757,7 @@ impl Store {
                     message: format!("Group with this Name already exists: {new:?}."),
                 });
             }
+            refuse_lookalike!(&mut *tx, d, Names::Groups, new, Some(gid));
             exec!(&mut *tx, d, "UPDATE auth_group SET name = ? WHERE id = ?", new, gid);
             audit!(&mut *tx, self, "group.rename", "group", new,
                 json(&serde_json::json!({ "name": old })), json(&serde_json::json!({ "name": new })));
@@ -754,6 +770,16 @@ impl Store {
     /// Deletes group `name` with its grants and memberships in one transaction if the group still
     /// has `version` ([`Error::Conflict`] otherwise). Audited with what it held.
     pub async fn delete_group_at_version(&self, name: &str, version: &str) -> Result<()> {
+        self.delete_group_checked(name, Some(version)).await
+    }
+
+    /// Deletes group `name`, if given only when the group still has `version`: the one body of
+    /// [`Store::delete_group`] and [`Store::delete_group_at_version`].
+    pub(crate) async fn delete_group_checked(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<()> {
         let d = self.dialect();
         let before = self.group_detail(name).await.ok().and_then(|g| json(&g));
         let lock = format!("SELECT id FROM auth_group WHERE id = ?{}", for_update(d));
@@ -761,9 +787,11 @@ impl Store {
             begin_edit!(p, d, conn, tx);
             let gid = group_id!(&mut *tx, d, name);
             sqlx::query(&d.sql(&lock)).bind(gid).fetch_all(&mut *tx).await?;
-            let perms = group_perms!(tx, d, gid);
-            if group_version(name, &perms) != version {
-                return Err(group_stale(name));
+            if let Some(version) = version {
+                let perms = group_perms!(tx, d, gid);
+                if group_version(name, &perms) != version {
+                    return Err(group_stale(name));
+                }
             }
             audit!(&mut *tx, self, "group.delete", "group", name, before.clone(), None);
             exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE group_id = ?", gid);

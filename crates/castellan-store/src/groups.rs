@@ -4,7 +4,7 @@ use castellan_core::validators::validate_group_name;
 use castellan_core::Group;
 use serde::Serialize;
 
-use crate::audit::{audit, json};
+use crate::audit::audit;
 use crate::error::{Error, Result};
 use crate::lookalike::{refuse_lookalike, Names};
 use crate::on_pool;
@@ -65,43 +65,13 @@ impl Store {
 
     /// Deletes a group with its permission grants and memberships (Django's cascade).
     pub async fn delete_group(&self, name: &str) -> Result<()> {
-        let d = self.dialect();
-        let before = self.group_detail(name).await.ok().and_then(|g| json(&g));
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let id = group_id!(&mut *tx, d, name);
-            audit!(&mut *tx, self, "group.delete", "group", name, before.clone(), None);
-            exec!(&mut *tx, d, "DELETE FROM auth_group_permissions WHERE group_id = ?", id);
-            exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE group_id = ?", id);
-            exec!(&mut *tx, d, "DELETE FROM auth_group WHERE id = ?", id);
-            tx.commit().await?;
-        });
-        self.after_write();
-        Ok(())
+        self.delete_group_checked(name, None).await
     }
 
     /// Renames a group. A new name that looks the same as another group's is refused, as in
     /// [`Store::create_group`]; changing only the case of the group's own name is allowed.
     pub async fn rename_group(&self, old: &str, new: &str) -> Result<()> {
-        validate_group_name(new)?;
-        let d = self.dialect();
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let id = group_id!(&mut *tx, d, old);
-            if old != new && exact_id!(&mut *tx, d, "SELECT id, name FROM auth_group WHERE name = ?", new).is_some() {
-                return Err(Error::AlreadyExists {
-                    what: "group",
-                    message: format!("Group with this Name already exists: {new:?}."),
-                });
-            }
-            refuse_lookalike!(&mut *tx, d, Names::Groups, new, Some(id));
-            exec!(&mut *tx, d, "UPDATE auth_group SET name = ? WHERE id = ?", new, id);
-            audit!(&mut *tx, self, "group.rename", "group", new,
-                json(&serde_json::json!({ "name": old })), json(&serde_json::json!({ "name": new })));
-            tx.commit().await?;
-        });
-        self.after_write();
-        Ok(())
+        self.rename_group_checked(old, new, None).await
     }
 
     /// A group's permissions and members.
