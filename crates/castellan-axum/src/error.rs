@@ -4,39 +4,41 @@
 use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
+use castellan_core::BackendError;
 use http::{header, HeaderValue, StatusCode};
 
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The database could not be reached: 503 with `Retry-After`; nothing is cached from it.
+    /// The backend's database or service could not be reached: 503 with `Retry-After`; nothing is
+    /// cached from it.
     #[error("the database is unavailable")]
     Unavailable {
         /// How long clients should wait.
         retry_after: Duration,
-        /// The store error.
+        /// The backend's error.
         #[source]
-        source: castellan_store::Error,
+        source: BackendError,
     },
-    /// Any other store failure: 500 (the details go to the log only).
-    #[error("store error: {0}")]
-    Store(#[source] castellan_store::Error),
+    /// Any other backend failure: 500 (the details go to the log only).
+    #[error("backend error: {0}")]
+    Backend(#[source] BackendError),
     /// A configuration mistake found when the router is built (unknown permission, empty secret key).
     #[error("{0}")]
     Config(String),
 }
 
 impl Error {
-    /// Wraps a store error (unavailable → [`Error::Unavailable`]).
-    pub(crate) fn store(e: castellan_store::Error, retry_after: Duration) -> Self {
+    /// Wraps a backend error (unavailable → [`Error::Unavailable`]).
+    pub(crate) fn backend(e: BackendError, retry_after: Duration) -> Self {
         if e.is_unavailable() {
             Self::Unavailable {
                 retry_after,
                 source: e,
             }
         } else {
-            Self::Store(e)
+            Self::Backend(e)
         }
     }
 
@@ -44,7 +46,7 @@ impl Error {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(_) | Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Backend(_) | Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -11,13 +11,13 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use castellan_core::{PermIndex, Principal};
-use castellan_store::Store;
+use castellan_core::{AuthnBackend, PermIndex, Principal, SessionStore};
 use http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use serde_json::Value;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::backend::{Sessions, Users};
 use crate::config::{AuthConfig, MODEL_BACKEND};
 use crate::csrf::{self, CsrfFailure};
 use crate::error::{Error, Result};
@@ -31,7 +31,8 @@ use crate::throttle::Throttle;
 /// What every request of one application shares.
 pub(crate) struct Shared {
     pub(crate) config: AuthConfig,
-    pub(crate) store: Store,
+    pub(crate) users: Users,
+    pub(crate) sessions: Sessions,
     pub(crate) index: Arc<PermIndex>,
     pub(crate) throttle: Throttle,
     /// The configured trusted group names plus every group guard's names (see [`AuthLayer::check`]).
@@ -54,34 +55,54 @@ impl std::fmt::Debug for AuthLayer {
 }
 
 impl AuthLayer {
-    /// Checks the configuration and loads the database's permission index, against which every
-    /// guard's permission names are validated when the router is built.
-    pub async fn new(store: Store, config: AuthConfig) -> Result<Self> {
+    /// Checks the configuration and loads the backend's permission index, against which every
+    /// guard's permission names are validated when the router is built. `backend` keeps both the
+    /// users and the sessions: a `castellan_store::Store` (Django's tables) or a
+    /// [`MemoryBackend`](castellan_core::MemoryBackend).
+    pub async fn new<B>(backend: B, config: AuthConfig) -> Result<Self>
+    where
+        B: AuthnBackend + SessionStore + Clone,
+    {
+        Self::with_session_store(backend.clone(), backend, config).await
+    }
+
+    /// Like [`AuthLayer::new`], with users and sessions kept in different places.
+    pub async fn with_session_store(
+        users: impl AuthnBackend,
+        sessions: impl SessionStore,
+        config: AuthConfig,
+    ) -> Result<Self> {
         if config.secret_key.is_empty() {
             return Err(Error::Config(
                 "the secret key is empty: pass Django's SECRET_KEY to AuthConfig::new".into(),
             ));
         }
-        // An adopted Django database without django.contrib.sessions gets its table now.
-        store
-            .ensure_sessions()
+        let retry = config.retry_after;
+        sessions
+            .prepare()
             .await
-            .map_err(|e| Error::store(e, config.retry_after))?;
-        let index = store
+            .map_err(|e| Error::backend(e, retry))?;
+        let index = users
             .permission_index()
             .await
-            .map_err(|e| Error::store(e, config.retry_after))?;
+            .map_err(|e| Error::backend(e, retry))?;
         let throttle = Throttle::new(config.throttle.clone());
         let trusted = std::sync::RwLock::new(config.trusted_groups.clone());
         Ok(Self {
             shared: Arc::new(Shared {
                 config,
-                store,
+                users: Users::new(users),
+                sessions: Sessions::new(sessions),
                 index,
                 throttle,
                 trusted,
             }),
         })
+    }
+
+    /// The users behind this layer (its [`AuthnBackend`], type-erased).
+    pub fn users(&self) -> Users {
+        self.shared.users.clone()
     }
 
     /// The configuration.
@@ -477,11 +498,11 @@ async fn load(
     let Some(key) = session_key.filter(|k| session::valid_session_key(k)) else {
         return Ok(state);
     };
-    let store = &shared.store;
-    let Some(text) = store
-        .session_data(key)
+    let Some(text) = shared
+        .sessions
+        .load(key)
         .await
-        .map_err(|e| Error::store(e, retry))?
+        .map_err(|e| Error::backend(e, retry))?
     else {
         return Ok(state);
     };
@@ -491,8 +512,8 @@ async fn load(
         return Ok(state);
     };
     let id = match id {
-        Value::String(s) => s.parse::<i64>().ok(),
-        Value::Number(n) => n.as_i64(),
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
     let backend_ok = state
@@ -501,10 +522,11 @@ async fn load(
         .and_then(Value::as_str)
         == Some(MODEL_BACKEND);
     let user = match id {
-        Some(id) if backend_ok => store
-            .user_by_id(id)
+        Some(id) if backend_ok => shared
+            .users
+            .user_by_session_id(&id)
             .await
-            .map_err(|e| Error::store(e, retry))?,
+            .map_err(|e| Error::backend(e, retry))?,
         _ => None,
     };
     let valid = user.filter(|u| {
@@ -522,10 +544,11 @@ async fn load(
     });
     match valid {
         Some(user) => {
-            state.principal = store
-                .principal_for_user(&user)
+            state.principal = shared
+                .users
+                .principal(&user)
                 .await
-                .map_err(|e| Error::store(e, retry))?;
+                .map_err(|e| Error::backend(e, retry))?;
             state.user = Some(user);
         }
         None => {
@@ -629,18 +652,29 @@ async fn finish(
             .flatten();
         (delete, save, clear, csrf_cookie)
     };
-    let store = &shared.store;
-    for key in delete {
-        if let Err(e) = store.delete_session(&key).await {
-            return Error::store(e, config.retry_after).into_response();
+    let sessions = &shared.sessions;
+    let expire = chrono::Utc::now()
+        + chrono::Duration::from_std(config.session_age).unwrap_or(chrono::Duration::days(14));
+    let written = match (&delete[..], &save) {
+        // The common case after login or a password change: one old key replaced by a new one.
+        ([old], Some((key, data))) => sessions.cycle(old, key, data, expire).await,
+        _ => {
+            async {
+                for key in &delete {
+                    sessions.delete(key).await?;
+                }
+                if let Some((key, data)) = &save {
+                    sessions.save(key, data, expire).await?;
+                }
+                Ok(())
+            }
+            .await
         }
+    };
+    if let Err(e) = written {
+        return Error::backend(e, config.retry_after).into_response();
     }
-    if let Some((key, data)) = save {
-        let expire = chrono::Utc::now()
-            + chrono::Duration::from_std(config.session_age).unwrap_or(chrono::Duration::days(14));
-        if let Err(e) = store.save_session(&key, &data, expire).await {
-            return Error::store(e, config.retry_after).into_response();
-        }
+    if let Some((key, _)) = save {
         let attrs = cookie_attrs(
             config,
             config.session_age.as_secs(),

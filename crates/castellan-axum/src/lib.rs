@@ -8,15 +8,18 @@
 //! throttling, Django's security headers, allowed hosts and input limits, and a fail-closed 503
 //! when the database is down.
 //!
-//! It sits on `castellan-core` (principals, permission checks) and `castellan-store` (the
-//! database), below the admin UI. It renders only minimal HTML, through the overridable [`Pages`].
+//! It sits on `castellan-core` only: users and sessions come from any
+//! [`AuthnBackend`](castellan_core::AuthnBackend) and [`SessionStore`](castellan_core::SessionStore).
+//! With the default `sqlx` feature, [`Store`] (from `castellan-store`) is the one on Django's
+//! tables; [`MemoryBackend`](castellan_core::MemoryBackend) keeps everything in memory. It renders
+//! only minimal HTML, through the overridable [`Pages`].
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
 //! use castellan_axum::{AuthConfig, AuthLayer, CurrentUser, Require};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let store = castellan_store::Store::connect("sqlite://castellan.sqlite3").await?;
+//! let store = castellan_axum::Store::connect("sqlite://castellan.sqlite3").await?;
 //! let auth = AuthLayer::new(store, AuthConfig::new("django-insecure-…")).await?;
 //!
 //! async fn books(user: CurrentUser) -> String {
@@ -30,6 +33,22 @@
 //!     .nest("/accounts", castellan_axum::router())
 //!     .layer(auth);
 //! # let _ = app; Ok(()) }
+//! ```
+//!
+//! The same guards in front of users kept in memory:
+//!
+//! ```
+//! use castellan_axum::{AuthConfig, AuthLayer, Require};
+//! use castellan_core::MemoryBackend;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let users = MemoryBackend::new();
+//! users.add_permission("library", "view_book")?;
+//! let auth = AuthLayer::new(users.clone(), AuthConfig::new("a long random secret")).await?;
+//! assert!(auth.require("/books/", Require::perm("library.view_book")).is_ok());
+//! assert!(auth.require("/books/", Require::perm("library.view_bok")).is_err()); // a typo fails start-up
+//! # Ok(()) }
 //! ```
 //!
 //! ## Behaviour worth knowing
@@ -82,6 +101,7 @@
 //! logged-in user `Cache-Control: private` (unless set) and `Vary: Cookie`. A `next` containing a
 //! control character (CR/LF…) is never used: the default redirect is.
 
+mod backend;
 mod client;
 mod config;
 mod csrf;
@@ -99,6 +119,9 @@ mod signing;
 mod throttle;
 pub mod views;
 
+pub use backend::Users;
+#[cfg(feature = "sqlx")]
+pub use castellan_store::Store;
 pub use config::{
     escape, AuthConfig, DefaultPages, LoginPage, Pages, PasswordChangePage, MODEL_BACKEND,
 };

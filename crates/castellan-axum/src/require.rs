@@ -196,10 +196,10 @@ impl Require {
                 Some(u) if u.is_active => {
                     let shared = &auth.shared;
                     let groups = shared
-                        .store
-                        .user_groups(&u.username)
+                        .users
+                        .user_groups(&u)
                         .await
-                        .map_err(|e| Error::store(e, shared.config.retry_after))?;
+                        .map_err(|e| Error::backend(e, shared.config.retry_after))?;
                     groups.iter().any(|g| names.contains(g))
                 }
                 _ => false,

@@ -116,9 +116,16 @@ impl AuthSession {
         self.lock().user.is_some()
     }
 
-    /// The store this layer uses.
-    pub fn store(&self) -> &castellan_store::Store {
-        &self.shared.store
+    /// The users behind this layer (its [`AuthnBackend`](castellan_core::AuthnBackend)), for
+    /// handlers that authenticate or change passwords themselves.
+    pub fn users(&self) -> crate::Users {
+        self.shared.users.clone()
+    }
+
+    /// This layer's error for a failed backend call: answers 503 with the configured
+    /// `Retry-After` when the backend is unavailable, else 500 (details logged, never shown).
+    pub fn backend_error(&self, e: castellan_core::BackendError) -> Error {
+        Error::backend(e, self.shared.config.retry_after)
     }
 
     /// The group names the application trusts (configured ones and every group guard's): the
@@ -190,14 +197,14 @@ impl AuthSession {
 
     /// Django's `login(request, user)`: cycles the key (or flushes a session that belonged to
     /// another user or carries a stale hash), stores the user id, backend and auth hash, and rotates
-    /// the CSRF secret. The caller records `last_login` ([`castellan_store::Store::touch_last_login`]).
+    /// the CSRF secret. The caller records `last_login` ([`Users::touch_last_login`](crate::Users::touch_last_login)).
     pub async fn login(&self, user: &User) -> Result<()> {
         let principal = self
             .shared
-            .store
-            .principal_for_user(user)
+            .users
+            .principal(user)
             .await
-            .map_err(|e| Error::store(e, self.shared.config.retry_after))?;
+            .map_err(|e| Error::backend(e, self.shared.config.retry_after))?;
         let hash = signing::session_auth_hash(&user.password, &self.shared.config.secret_key);
         let mut state = self.lock();
         let stale = match state.data.get(SESSION_KEY) {

@@ -13,6 +13,8 @@
 //!
 //! SQLite always runs (a fresh file per test).
 
+pub mod backend_suite;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use castellan_store::Store;

@@ -67,9 +67,6 @@ pub enum Error {
     /// A password hasher failed.
     #[error(transparent)]
     Hash(#[from] HashError),
-    /// The storage layer failed (the database is unavailable, a constraint was violated…).
-    #[error("storage error: {0}")]
-    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 fn suggestion_text(suggestion: Option<&str>) -> String {

@@ -4,8 +4,10 @@
 //! the backend chain, Django-format password hashers — as plain Rust with **no I/O**: no database, no
 //! async runtime, no clock or randomness of its own (they come in as arguments).
 //!
-//! It is the bottom of Castellan's dependency chain: `castellan-store` loads data into these types from
-//! Django's tables; the web, admin and CLI crates ask them questions.
+//! It is the bottom of Castellan's dependency chain and holds its seams: [`AuthnBackend`] (users,
+//! credentials, principals) and [`SessionStore`] (session rows). `castellan-store` implements both on
+//! Django's tables; [`MemoryBackend`] implements both in memory (the one module that reads the clock
+//! and the OS random generator, as any backend must); the web layer runs in front of either.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -29,11 +31,13 @@
 //! assert!(alice.has_module_perms("bookshelf"));
 //! ```
 //!
-//! Modules follow Django's `contrib.auth`: [`backend`] (backends and the chain), [`hashers`],
+//! Modules follow Django's `contrib.auth`: [`authn`] and [`session_store`] (the seams),
+//! [`memory`] (the in-memory implementation), [`backend`] (permission backends and the chain), [`hashers`],
 //! [`validators`], [`password_validation`] (Django's password validators), [`lookalike`]
 //! (usernames and group names that read the same), [`registry`] (apps, models and their default/custom permissions), [`index`]
 //! (interned permission ids), [`holders`] (`with_perm` by user id) and [`user`].
 
+pub mod authn;
 pub mod backend;
 pub mod error;
 pub mod explain;
@@ -41,22 +45,27 @@ pub mod hashers;
 pub mod holders;
 pub mod index;
 pub mod lookalike;
+pub mod memory;
 pub mod password_validation;
 pub mod perm;
 pub mod policy;
 pub mod registry;
+pub mod session_store;
 pub mod trusted;
 pub mod user;
 pub mod validators;
 
+pub use authn::{AuthnBackend, BackendError, BackendErrorKind, BackendResult};
 pub use backend::{
     Backends, ModelBackend, Outcome, PermObject, PermissionBackend, Principal, UserPerms, WithPerm,
 };
 pub use error::{Error, Result};
 pub use holders::HolderIds;
 pub use index::{PermId, PermIndex, PermissionRow, PermissionSet};
+pub use memory::MemoryBackend;
 pub use password_validation::{PasswordValidator, PasswordValidators, UserAttributes};
 pub use perm::PermName;
 pub use registry::{ModelSpec, PermissionSpec, Registry};
+pub use session_store::SessionStore;
 pub use trusted::TrustedGroups;
 pub use user::{Group, Identity, Permission, User, UserFlags};

@@ -33,6 +33,7 @@
 mod admin_queries;
 mod audit;
 mod authn;
+mod backend;
 mod cache;
 mod error;
 mod explain;

@@ -276,6 +276,29 @@ impl Store {
         Ok(())
     }
 
+    /// Sets (or, with `None`, makes unusable) the password of the user with primary key `id` and
+    /// returns the updated row, or `None` when there is no such user (a rename between reading the
+    /// user and writing cannot redirect the change to another account, as a username could).
+    pub async fn set_password_by_id(&self, id: i64, raw: Option<&str>) -> Result<Option<User>> {
+        let encoded = self.hash_password(raw.map(str::to_owned)).await?;
+        let d = self.dialect();
+        let select = format!("SELECT {} FROM auth_user u WHERE u.id = ?", user_columns(d));
+        let user = on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let Some(row) = sqlx::query(&d.sql(&select)).bind(id).fetch_optional(&mut *tx).await? else {
+                return Ok(None);
+            };
+            let mut user = user_from_row(&row)?;
+            exec!(&mut *tx, d, "UPDATE auth_user SET password = ? WHERE id = ?", &encoded, id);
+            audit!(&mut *tx, self, "user.set_password", "user", user.username, None,
+                json(&serde_json::json!({ "has_usable_password": raw.is_some() })));
+            tx.commit().await?;
+            user.password.clone_from(&encoded);
+            user
+        });
+        Ok(Some(user))
+    }
+
     /// The names of a user's groups, sorted.
     pub async fn user_groups(&self, username: &str) -> Result<Vec<String>> {
         let d = self.dialect();

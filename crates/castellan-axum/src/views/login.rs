@@ -134,7 +134,7 @@ pub async fn login(
         }
     };
     let retry = shared.config.retry_after;
-    let user = match shared.store.authenticate(&username, &password).await {
+    let user = match shared.users.authenticate(&username, &password).await {
         Ok(Some(user)) => user,
         Ok(None) => {
             drop(reservation);
@@ -143,12 +143,12 @@ pub async fn login(
         // Not a failed attempt: nothing is counted, and the answer is 503, not "invalid credentials".
         Err(e) => {
             reservation.not_attempted();
-            return Error::store(e, retry).into_response();
+            return Error::backend(e, retry).into_response();
         }
     };
     reservation.succeeded();
-    if let Err(e) = shared.store.touch_last_login(user.id).await {
-        return Error::store(e, retry).into_response();
+    if let Err(e) = shared.users.touch_last_login(&user).await {
+        return Error::backend(e, retry).into_response();
     }
     if let Err(e) = auth.login(&user).await {
         return e.into_response();

@@ -54,7 +54,7 @@ pub async fn password_change(
     let old = form.old_password.unwrap_or_default();
     let new1 = form.new_password1.unwrap_or_default();
     let new2 = form.new_password2.unwrap_or_default();
-    let store = auth.store().clone();
+    let users = auth.users();
     let retry = auth.shared.config.retry_after;
     let mut errors = Vec::new();
     if old.is_empty() || new1.is_empty() || new2.is_empty() {
@@ -76,7 +76,7 @@ pub async fn password_change(
             }
             Verdict::Proceed(_, reservation) => reservation,
         };
-        match store.authenticate(&user.username, &old).await {
+        match users.authenticate(&user.username, &old).await {
             Ok(Some(_)) => reservation.succeeded(),
             Ok(None) => {
                 drop(reservation);
@@ -84,7 +84,7 @@ pub async fn password_change(
             }
             Err(e) => {
                 reservation.not_attempted();
-                return Error::store(e, retry).into_response();
+                return Error::backend(e, retry).into_response();
             }
         }
         if new1 != new2 {
@@ -101,13 +101,10 @@ pub async fn password_change(
     if !errors.is_empty() {
         return page(&auth, StatusCode::OK, errors);
     }
-    if let Err(e) = store.set_password(&user.username, Some(&new1)).await {
-        return Error::store(e, retry).into_response();
-    }
-    match store.user_by_id(user.id).await {
+    match users.set_password(&user, &new1).await {
         Ok(Some(updated)) => auth.update_session_auth_hash(&updated),
         Ok(None) => auth.logout(),
-        Err(e) => return Error::store(e, retry).into_response(),
+        Err(e) => return Error::backend(e, retry).into_response(),
     }
     Html("<!doctype html>\n<title>Password change successful</title>\n<p>Your password was changed.</p>\n")
         .into_response()

@@ -89,7 +89,7 @@ async fn chosen_author(
         .await?;
         return Ok(Err(page));
     }
-    match auth.store().user(name).await? {
+    match state.store.user(name).await? {
         Some(u) => Ok(Ok(u.id)),
         None => {
             let errors = [("author", format!("There is no user named {name:?}."))];

@@ -14,6 +14,9 @@ pub enum AppError {
     /// A Castellan store call failed.
     #[error("store error: {0}")]
     Store(#[from] castellan_store::Error),
+    /// The web layer's user backend failed.
+    #[error("backend error: {0}")]
+    Backend(#[from] castellan_core::BackendError),
     /// A template failed to render.
     #[error("template error: {0:#}")]
     Render(#[from] minijinja::Error),
@@ -27,6 +30,7 @@ impl AppError {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
             ),
             Self::Store(e) => e.is_unavailable(),
+            Self::Backend(e) => e.is_unavailable(),
             Self::Render(_) => false,
         }
     }
@@ -34,7 +38,12 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if matches!(&self, Self::Store(e) if e.is_busy()) {
+        let busy = match &self {
+            Self::Store(e) => e.is_busy(),
+            Self::Backend(e) => e.kind() == castellan_core::BackendErrorKind::Busy,
+            _ => false,
+        };
+        if busy {
             tracing::warn!(error = %self, "concurrent changes collided; answering 409");
             return (
                 StatusCode::CONFLICT,

@@ -155,7 +155,7 @@ pub async fn page(
 ) -> AppResult {
     let principal = auth.principal();
     let groups = match auth.user() {
-        Some(u) => auth.store().user_groups(&u.username).await?,
+        Some(u) => auth.users().user_groups(&u).await?,
         None => Vec::new(),
     };
     let auth_ctx = castellan_templates::auth_context(&principal, groups, Some(auth.csrf_token()));
