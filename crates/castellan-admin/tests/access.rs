@@ -44,7 +44,9 @@ async fn logged_in_non_staff_get_403_even_with_permissions(db: TestDb) {
     for page in PAGES {
         assert_eq!(c.get(page).await.status(), StatusCode::FORBIDDEN, "{page}");
     }
-    let r = c.post_form("/admin/auth/group/add/", &[("name", "X")]).await;
+    let r = c
+        .post_form("/admin/auth/group/add/", &[("name", "X")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(env.store.group_state("X").await.unwrap().is_none());
 }

@@ -726,7 +726,9 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
     // Delete it (GET and POST).
     let r = helen.get("/admin/auth/group/Editors/delete/").await;
     forbidden(&r, "delete form");
-    let r = helen.post_form("/admin/auth/group/Editors/delete/", &[]).await;
+    let r = helen
+        .post_form("/admin/auth/group/Editors/delete/", &[])
+        .await;
     forbidden(&r, "delete Editors");
     // Fill the permission-less group: on the user page and on the group's members form.
     let s = edit(
@@ -747,7 +749,9 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
     assert_eq!(snapshot(&env.store).await, before, "nothing changed");
     // With the name free (root deleted the group), she can neither take it nor create it.
     let mut root = Client::as_user(&env, "root").await;
-    let r = root.post_form("/admin/auth/group/Editors/delete/", &[]).await;
+    let r = root
+        .post_form("/admin/auth/group/Editors/delete/", &[])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let before = snapshot(&env.store).await;
     let r = helen
@@ -1094,7 +1098,9 @@ async fn run(c: &mut Client, env: &Env, action: &Action) -> (StatusCode, Option<
             };
             let v = gv(g).await;
             let uri = format!("/admin/auth/group/{g}/members/");
-            c.post_form(&uri, &[("version", &v), (field, u)]).await.status()
+            c.post_form(&uri, &[("version", &v), (field, u)])
+                .await
+                .status()
         }
         Action::AddUser => {
             let fields = [

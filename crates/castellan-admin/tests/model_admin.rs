@@ -154,7 +154,9 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = bob.post_form("/admin/shop/widget/add/", &[("name", "")]).await;
+    let r = bob
+        .post_form("/admin/shop/widget/add/", &[("name", "")])
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "required field");
     let r = bob
         .post_form("/admin/shop/widget/add/", &[("name", "x"), ("owner", "me")])
@@ -178,7 +180,9 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        bob.post_form("/admin/shop/widget/1/delete/", &[]).await.status(),
+        bob.post_form("/admin/shop/widget/1/delete/", &[])
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(widgets.0.lock().unwrap()[0].label, "Gear");
@@ -319,7 +323,9 @@ async fn lists_are_paged_and_searched(db: TestDb) {
     let (env, widgets) = setup(db).await;
     let mut bob = Client::as_user(&env, "bob").await;
     for name in ["Alpha", "Beta", "Gamma", "Delta", "Alpine"] {
-        let r = bob.post_form("/admin/shop/widget/add/", &[("name", name)]).await;
+        let r = bob
+            .post_form("/admin/shop/widget/add/", &[("name", name)])
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
     assert_eq!(widgets.0.lock().unwrap().len(), 5);

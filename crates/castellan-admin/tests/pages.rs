@@ -311,7 +311,9 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
         ("add", "auth.view_group"),
         ("remove", "auth.view_user"),
     ];
-    let r = root.post_form("/admin/auth/group/Editors/change/", &save).await;
+    let r = root
+        .post_form("/admin/auth/group/Editors/change/", &save)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let mut helen = Client::as_user(&env, "helen").await;
     let r = helen
@@ -347,7 +349,9 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "name taken");
-    let r = root.post_form("/admin/auth/group/Writers/delete/", &[]).await;
+    let r = root
+        .post_form("/admin/auth/group/Writers/delete/", &[])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(env.store.group_state("Writers").await.unwrap().is_none());
     let log = audit(&env.store).await;

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use castellan_store::{Actor, AuditFilter};
-use castellan_testkit::{audit, perms as s, per_db, store, user, TestDb};
+use castellan_testkit::{audit, per_db, perms as s, store, user, TestDb};
 
 async fn record_audit_clips_and_attributes(db: TestDb) {
     let store = store(&db).await;
@@ -22,14 +22,24 @@ async fn record_audit_clips_and_attributes(db: TestDb) {
     .await
     .unwrap();
     store
-        .record_audit("admin.change", "book", "Dune", None, Some("{\"y\":2}".into()))
+        .record_audit(
+            "admin.change",
+            "book",
+            "Dune",
+            None,
+            Some("{\"y\":2}".into()),
+        )
         .await
         .unwrap();
     let log = store.audit_log(&AuditFilter::default()).await.unwrap();
     assert_eq!(log.len(), 2);
     let (newest, oldest) = (&log[0], &log[1]);
     assert_eq!(
-        (newest.actor.as_str(), newest.action.as_str(), newest.object.as_str()),
+        (
+            newest.actor.as_str(),
+            newest.action.as_str(),
+            newest.object.as_str()
+        ),
         ("system", "admin.change", "Dune")
     );
     assert_eq!(newest.object_type, "book");
@@ -105,9 +115,15 @@ async fn deletes_keep_what_was_there_but_no_secrets(db: TestDb) {
     })
     .await;
     store.create_group("G").await.unwrap();
-    store.grant_group("G", &s(&["auth.view_user"])).await.unwrap();
+    store
+        .grant_group("G", &s(&["auth.view_user"]))
+        .await
+        .unwrap();
     store.add_user_to_groups("dora", &s(&["G"])).await.unwrap();
-    store.set_password("dora", Some("an0ther-secret")).await.unwrap();
+    store
+        .set_password("dora", Some("an0ther-secret"))
+        .await
+        .unwrap();
     store.delete_group("G").await.unwrap();
     store.delete_user("dora").await.unwrap();
     let log = store.audit_log(&AuditFilter::default()).await.unwrap();
@@ -119,9 +135,18 @@ async fn deletes_keep_what_was_there_but_no_secrets(db: TestDb) {
     assert_eq!(user_delete.after, None);
     let group_delete = log.iter().find(|e| e.action == "group.delete").unwrap();
     let before = group_delete.before.as_deref().unwrap();
-    assert!(before.contains("auth.view_user") && before.contains("dora"), "{before}");
-    let set_password = log.iter().find(|e| e.action == "user.set_password").unwrap();
-    assert_eq!(set_password.after.as_deref(), Some("{\"has_usable_password\":true}"));
+    assert!(
+        before.contains("auth.view_user") && before.contains("dora"),
+        "{before}"
+    );
+    let set_password = log
+        .iter()
+        .find(|e| e.action == "user.set_password")
+        .unwrap();
+    assert_eq!(
+        set_password.after.as_deref(),
+        Some("{\"has_usable_password\":true}")
+    );
     for e in &log {
         for text in [&e.before, &e.after].into_iter().flatten() {
             assert!(

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use castellan_store::{Error, Matrix, RowKind};
-use castellan_testkit::{perms as s, per_db, store, user, TestDb};
+use castellan_testkit::{per_db, perms as s, store, user, TestDb};
 
 /// The permissions granted in row `name`.
 fn granted(m: &Matrix, name: &str) -> Vec<String> {
@@ -27,9 +27,18 @@ async fn rows_and_flags(db: TestDb) {
     user(&store, "una", |_| {}).await;
     user(&store, "ivy", |u| u.is_active = false).await;
     user(&store, "rex", |u| u.is_superuser = true).await;
-    store.add_user_to_groups("una", &s(&["Alpha"])).await.unwrap();
-    store.grant_user("una", &s(&["auth.add_group"])).await.unwrap();
-    store.grant_user("ivy", &s(&["auth.add_group"])).await.unwrap();
+    store
+        .add_user_to_groups("una", &s(&["Alpha"]))
+        .await
+        .unwrap();
+    store
+        .grant_user("una", &s(&["auth.add_group"]))
+        .await
+        .unwrap();
+    store
+        .grant_user("ivy", &s(&["auth.add_group"]))
+        .await
+        .unwrap();
     let m = store
         .matrix(&s(&["una", "ivy", "rex"]), Some("auth"))
         .await
@@ -82,7 +91,10 @@ async fn app_filter_and_unknown_users(db: TestDb) {
     assert_eq!(columns, ["library.can_lend"]);
     assert_eq!(m.columns[0].name, "Can lend");
     let all = store.matrix(&[], None).await.unwrap();
-    assert_eq!(all.columns.len(), store.permissions(None).await.unwrap().len());
+    assert_eq!(
+        all.columns.len(),
+        store.permissions(None).await.unwrap().len()
+    );
     let err = store.matrix(&s(&["nobody"]), None).await.unwrap_err();
     assert!(
         matches!(&err, Error::NotFound { what: "user", name } if name == "nobody"),

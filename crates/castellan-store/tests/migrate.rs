@@ -22,8 +22,15 @@ async fn creates_then_adopts(db: TestDb) {
         store.permissions(None).await.unwrap().len(),
         django.permission_names().len()
     );
-    assert!(!store.ensure_sessions().await.unwrap(), "sessions come with it");
-    assert!(store.audit_log(&Default::default()).await.unwrap().is_empty());
+    assert!(
+        !store.ensure_sessions().await.unwrap(),
+        "sessions come with it"
+    );
+    assert!(store
+        .audit_log(&Default::default())
+        .await
+        .unwrap()
+        .is_empty());
 
     // The next run adopts what is there: data is kept, newly registered models are added.
     user(&store, "alice", |_| {}).await;
@@ -34,7 +41,10 @@ async fn creates_then_adopts(db: TestDb) {
     assert!(report.adopted);
     assert!(!report.created_schema);
     assert_eq!(report.content_types_created, 1);
-    assert_eq!(report.permissions_created, 5, "add/change/delete/view and can_renew");
+    assert_eq!(
+        report.permissions_created, 5,
+        "add/change/delete/view and can_renew"
+    );
     let mut library: Vec<String> = store
         .permissions(Some("library"))
         .await

@@ -3,20 +3,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use castellan_store::Error;
-use castellan_testkit::{audit, perms as s, per_db, store, TestDb};
+use castellan_testkit::{audit, per_db, perms as s, store, TestDb};
 
 async fn lists_by_app_label(db: TestDb) {
     let store = store(&db).await;
     let all = store.permissions(None).await.unwrap();
     let auth = store.permissions(Some("auth")).await.unwrap();
-    assert!(auth.len() >= 12, "add/change/delete/view of user, group, permission");
+    assert!(
+        auth.len() >= 12,
+        "add/change/delete/view of user, group, permission"
+    );
     assert!(auth.iter().all(|p| p.app_label == "auth"));
     assert!(auth.len() < all.len(), "contenttypes has its own");
     let change_user = auth.iter().find(|p| p.codename == "change_user").unwrap();
     assert_eq!(change_user.model, "user");
     assert_eq!(change_user.name, "Can change user");
     assert_eq!(change_user.user_perm_str(), "auth.change_user");
-    assert!(store.permissions(Some("nosuchapp")).await.unwrap().is_empty());
+    assert!(store
+        .permissions(Some("nosuchapp"))
+        .await
+        .unwrap()
+        .is_empty());
     store.close().await;
 }
 
@@ -43,10 +50,19 @@ async fn create_permission_makes_its_content_type_once(db: TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::AlreadyExists { what: "permission", .. }),
+        matches!(
+            &err,
+            Error::AlreadyExists {
+                what: "permission",
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert_eq!(err.to_string(), "permission \"library.can_lend\" already exists");
+    assert_eq!(
+        err.to_string(),
+        "permission \"library.can_lend\" already exists"
+    );
     assert_eq!(store.permissions(Some("library")).await.unwrap().len(), 2);
     let log = audit(&store).await;
     assert_eq!(
@@ -68,7 +84,10 @@ async fn malformed_permissions_are_refused(db: TestDb) {
         ("app.code name", "thing", "x"),
         ("app.code", "two words", "x"),
     ] {
-        let err = store.create_permission(perm, model, name).await.unwrap_err();
+        let err = store
+            .create_permission(perm, model, name)
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::Input(_)), "{perm} {model}: {err:?}");
     }
     let err = store
@@ -94,16 +113,26 @@ async fn unknown_names_are_explained(db: TestDb) {
         .unwrap_err();
     assert!(matches!(err, Error::Input(_)), "{err:?}");
     assert!(
-        err.to_string().contains("did you mean \"auth.change_user\""),
+        err.to_string()
+            .contains("did you mean \"auth.change_user\""),
         "{err}"
     );
-    let err = store.resolve_permissions(&s(&["add_user"])).await.unwrap_err();
+    let err = store
+        .resolve_permissions(&s(&["add_user"]))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Input(_)), "{err:?}");
     let before = store.permissions(None).await.unwrap().len();
-    let err = store.delete_permission("auth.no_such_thing").await.unwrap_err();
+    let err = store
+        .delete_permission("auth.no_such_thing")
+        .await
+        .unwrap_err();
     assert!(err.is_input(), "{err:?}");
     assert_eq!(store.permissions(None).await.unwrap().len(), before);
-    assert!(audit(&store).await.is_empty(), "no entry for a refused delete");
+    assert!(
+        audit(&store).await.is_empty(),
+        "no entry for a refused delete"
+    );
     store.close().await;
 }
 

@@ -34,7 +34,10 @@ async fn a_sync_that_fails_in_the_database_applies_nothing(db: TestDb) {
         store.permissions(Some("library")).await.unwrap().is_empty(),
         "no permission created"
     );
-    assert!(audit(&store).await.is_empty(), "no entry for a rolled-back sync");
+    assert!(
+        audit(&store).await.is_empty(),
+        "no entry for a rolled-back sync"
+    );
     store
         .execute_raw("ALTER TABLE moved_away RENAME TO auth_group_permissions")
         .await

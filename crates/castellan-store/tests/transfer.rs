@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use castellan_store::{Error, Export, ExportedGroup, EXPORT_FORMAT};
-use castellan_testkit::{perms as s, per_db, store, user, TestDb};
+use castellan_testkit::{per_db, perms as s, store, user, TestDb};
 
 fn noop(_: &str, _: u64, _: u64) {}
 
@@ -15,7 +15,10 @@ async fn seeded(db: &TestDb) -> castellan_store::Store {
         .await
         .unwrap();
     user(&store, "alice", |u| u.email = "alice@example.org".into()).await;
-    store.add_user_to_groups("alice", &s(&["Editors"])).await.unwrap();
+    store
+        .add_user_to_groups("alice", &s(&["Editors"]))
+        .await
+        .unwrap();
     store
 }
 
@@ -75,7 +78,11 @@ async fn invalid_documents_are_refused_whole(db: TestDb) {
             err.to_string().starts_with("invalid export: ") && err.to_string().contains(message),
             "{message}: {err}"
         );
-        assert_eq!(store.export().await.unwrap(), good, "{message}: nothing changed");
+        assert_eq!(
+            store.export().await.unwrap(),
+            good,
+            "{message}: nothing changed"
+        );
     }
     store.close().await;
 }

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use castellan_store::{Error, NewUser, UserChanges};
-use castellan_testkit::{audit, perms as s, per_db, store, user, TestDb, PASSWORD};
+use castellan_testkit::{audit, per_db, perms as s, store, user, TestDb, PASSWORD};
 
 fn not_found(e: &Error, kind: &str, name: &str) -> bool {
     matches!(e, Error::NotFound { what, name: n } if *what == kind && n == name)
@@ -53,7 +53,10 @@ async fn update_user_changes_only_what_is_given(db: TestDb) {
         .unwrap();
     assert_eq!(updated.first_name, "Bob", "untouched");
     assert_eq!(updated.last_name, "Builder");
-    assert_eq!(updated.email, "Bob@example.org", "the domain is lower-cased");
+    assert_eq!(
+        updated.email, "Bob@example.org",
+        "the domain is lower-cased"
+    );
     assert!(updated.is_staff && updated.is_active && !updated.is_superuser);
     assert_eq!(store.user("bob").await.unwrap().unwrap(), updated);
     let log = audit(&store).await;
@@ -91,30 +94,70 @@ async fn update_user_errors_change_nothing(db: TestDb) {
     assert!(matches!(err, Error::Input(_)), "{err:?}");
     assert_eq!(store.user("bob").await.unwrap().unwrap(), before);
     assert!(store.user("nobody").await.unwrap().is_none());
-    assert_eq!(audit(&store).await, ["system user.create bob"], "no entry for a refused change");
+    assert_eq!(
+        audit(&store).await,
+        ["system user.create bob"],
+        "no entry for a refused change"
+    );
     store.close().await;
 }
 
 async fn passwords_set_unusable_and_unknown_users(db: TestDb) {
     let store = store(&db).await;
     user(&store, "carol", |_| {}).await;
-    assert!(store.authenticate("carol", PASSWORD).await.unwrap().is_some());
-    store.set_password("carol", Some("n3w-pass-word")).await.unwrap();
-    assert!(store.authenticate("carol", PASSWORD).await.unwrap().is_none());
-    assert!(store.authenticate("carol", "n3w-pass-word").await.unwrap().is_some());
+    assert!(store
+        .authenticate("carol", PASSWORD)
+        .await
+        .unwrap()
+        .is_some());
+    store
+        .set_password("carol", Some("n3w-pass-word"))
+        .await
+        .unwrap();
+    assert!(store
+        .authenticate("carol", PASSWORD)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .authenticate("carol", "n3w-pass-word")
+        .await
+        .unwrap()
+        .is_some());
     store.set_password("carol", None).await.unwrap();
     let carol = store.user("carol").await.unwrap().unwrap();
-    assert!(carol.password.starts_with('!'), "Django's unusable password: {}", carol.password);
-    assert!(store.authenticate("carol", "n3w-pass-word").await.unwrap().is_none());
+    assert!(
+        carol.password.starts_with('!'),
+        "Django's unusable password: {}",
+        carol.password
+    );
+    assert!(store
+        .authenticate("carol", "n3w-pass-word")
+        .await
+        .unwrap()
+        .is_none());
     assert!(store.authenticate("carol", "").await.unwrap().is_none());
     // A user created without a password cannot log in either.
     store.create_user(NewUser::new("dave")).await.unwrap();
-    assert!(store.user("dave").await.unwrap().unwrap().password.starts_with('!'));
+    assert!(store
+        .user("dave")
+        .await
+        .unwrap()
+        .unwrap()
+        .password
+        .starts_with('!'));
     assert!(store.authenticate("dave", "").await.unwrap().is_none());
     // Unknown users: an error for a write, "no" for a login.
-    let err = store.set_password("nobody", Some("x-y-z-1-2-3")).await.unwrap_err();
+    let err = store
+        .set_password("nobody", Some("x-y-z-1-2-3"))
+        .await
+        .unwrap_err();
     assert!(not_found(&err, "user", "nobody"), "{err:?}");
-    assert!(store.authenticate("nobody", PASSWORD).await.unwrap().is_none());
+    assert!(store
+        .authenticate("nobody", PASSWORD)
+        .await
+        .unwrap()
+        .is_none());
     store.close().await;
 }
 
@@ -123,11 +166,33 @@ async fn memberships_and_direct_permissions_count_changes(db: TestDb) {
     user(&store, "erin", |_| {}).await;
     store.create_group("A").await.unwrap();
     store.create_group("B").await.unwrap();
-    assert_eq!(store.add_user_to_groups("erin", &s(&["A", "B"])).await.unwrap(), 2);
-    assert_eq!(store.add_user_to_groups("erin", &s(&["A"])).await.unwrap(), 0, "already");
+    assert_eq!(
+        store
+            .add_user_to_groups("erin", &s(&["A", "B"]))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.add_user_to_groups("erin", &s(&["A"])).await.unwrap(),
+        0,
+        "already"
+    );
     assert_eq!(store.user_groups("erin").await.unwrap(), ["A", "B"]);
-    assert_eq!(store.remove_user_from_groups("erin", &s(&["B"])).await.unwrap(), 1);
-    assert_eq!(store.remove_user_from_groups("erin", &s(&["B"])).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .remove_user_from_groups("erin", &s(&["B"]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .remove_user_from_groups("erin", &s(&["B"]))
+            .await
+            .unwrap(),
+        0
+    );
     let err = store
         .remove_user_from_groups("erin", &s(&["A", "Missing"]))
         .await
@@ -140,15 +205,30 @@ async fn memberships_and_direct_permissions_count_changes(db: TestDb) {
     let both = s(&["auth.add_user", "auth.view_user"]);
     assert_eq!(store.grant_user("erin", &both).await.unwrap(), 2);
     assert_eq!(store.grant_user("erin", &both).await.unwrap(), 0);
-    assert_eq!(store.revoke_user("erin", &s(&["auth.add_user"])).await.unwrap(), 1);
-    assert_eq!(store.revoke_user("erin", &s(&["auth.add_user"])).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .revoke_user("erin", &s(&["auth.add_user"]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .revoke_user("erin", &s(&["auth.add_user"]))
+            .await
+            .unwrap(),
+        0
+    );
     let err = store
         .revoke_user("erin", &s(&["auth.view_user", "auth.no_such"]))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Input(_)), "{err:?}");
     let erin = store.principal("erin").await.unwrap().unwrap();
-    assert!(erin.has_perm("auth.view_user"), "kept: the revoke was refused whole");
+    assert!(
+        erin.has_perm("auth.view_user"),
+        "kept: the revoke was refused whole"
+    );
     assert!(!erin.has_perm("auth.add_user"));
     store.close().await;
 }
@@ -158,7 +238,10 @@ async fn a_deleted_name_comes_back_clean(db: TestDb) {
     user(&store, "frank", |u| u.is_staff = true).await;
     store.create_group("G").await.unwrap();
     store.add_user_to_groups("frank", &s(&["G"])).await.unwrap();
-    store.grant_user("frank", &s(&["auth.add_user"])).await.unwrap();
+    store
+        .grant_user("frank", &s(&["auth.add_user"]))
+        .await
+        .unwrap();
     store.delete_user("frank").await.unwrap();
     let err = store.delete_user("frank").await.unwrap_err();
     assert!(not_found(&err, "user", "frank"), "{err:?}");
@@ -188,7 +271,11 @@ async fn a_delete_that_fails_half_way_leaves_everything(db: TestDb) {
     assert!(!err.is_input(), "a database error: {err:?}");
     assert!(store.user("gina").await.unwrap().is_some());
     assert_eq!(store.user_groups("gina").await.unwrap(), ["G"]);
-    assert_eq!(audit(&store).await, log, "no entry for the rolled-back delete");
+    assert_eq!(
+        audit(&store).await,
+        log,
+        "no entry for the rolled-back delete"
+    );
     store.close().await;
 }
 

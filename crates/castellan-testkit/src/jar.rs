@@ -41,15 +41,15 @@ impl Jar {
 
     /// Sets cookie `name` by hand (a planted or replayed cookie, say).
     pub fn insert(&mut self, name: &str, value: &str) {
-        self.cookies
-            .insert(name.to_owned(), Cookie::new(name.to_owned(), value.to_owned()));
+        self.cookies.insert(
+            name.to_owned(),
+            Cookie::new(name.to_owned(), value.to_owned()),
+        );
     }
 
     /// Removes cookie `name`; returns its value if it was there.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.cookies
-            .remove(name)
-            .map(|c| c.value().to_owned())
+        self.cookies.remove(name).map(|c| c.value().to_owned())
     }
 
     /// The `Cookie` request header: `name=value` pairs joined by `"; "`, in name order.
@@ -111,7 +111,9 @@ mod tests {
         jar.store("csrftoken=t0k; Max-Age=31449600; Path=/; SameSite=Lax");
         assert_eq!(jar.get("sessionid"), Some("abc"));
         assert_eq!(jar.header(), "csrftoken=t0k; sessionid=abc");
-        assert!(jar.cookie("sessionid").is_some_and(|c| c.http_only() == Some(true)));
+        assert!(jar
+            .cookie("sessionid")
+            .is_some_and(|c| c.http_only() == Some(true)));
 
         jar.store("sessionid=def; Path=/");
         assert_eq!(jar.get("sessionid"), Some("def"));

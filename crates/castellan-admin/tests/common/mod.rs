@@ -2,16 +2,22 @@
 //! `castellan-conformance`) with a cheap hasher, a few users and groups, the admin mounted at
 //! /admin behind a real AuthLayer. The client (cookies, CSRF) and [`admin_tests!`], which runs
 //! each test once per database kind, are `castellan-testkit`'s.
-#![allow(dead_code, unused_imports, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use axum::Router;
 use castellan_admin::Admin;
 use castellan_axum::{AuthConfig, AuthLayer};
 use castellan_store::{NewUser, Store};
+use castellan_testkit::perms;
 pub use castellan_testkit::{
     audit, body, enc, field, location, per_db as admin_tests, store_at, Client, TestDb, PASSWORD,
 };
-use castellan_testkit::perms;
 use http::StatusCode;
 
 pub const SECRET: &str = "django-insecure-admin-test-secret";

@@ -1,6 +1,12 @@
 //! Shared test support: a fresh in-memory SQLite store with Django's schema, a few users, and an
 //! app with every kind of guard. The client, cookie jar and CSRF handling are `castellan-testkit`'s.
-#![allow(dead_code, unused_imports, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::sync::Arc;
 
@@ -9,8 +15,8 @@ use axum::Router;
 use castellan_axum::{AuthConfig, AuthLayer, Authorized, CurrentUser, Guard, LoggedIn, Require};
 use castellan_core::hashers::{CountingHasher, HashCounter, Hashers, Pbkdf2Hasher};
 use castellan_store::{Store, StoreOptions};
-pub use castellan_testkit::{body, enc, location, Client, Jar, HOST, PASSWORD};
 use castellan_testkit::user;
+pub use castellan_testkit::{body, enc, location, Client, Jar, HOST, PASSWORD};
 use http::StatusCode;
 
 pub const SECRET: &str = "django-insecure-test-secret-key";

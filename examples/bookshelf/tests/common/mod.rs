@@ -1,7 +1,13 @@
 //! Test support: a fresh Bookshelf (demo users and content, cheap password hashing) on a fresh
 //! database, and a browser that answers with whole pages. The client (cookies, CSRF) and the
 //! per-database instantiation ([`per_db!`]) are `castellan-testkit`'s.
-#![allow(dead_code, unused_imports, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::ops::{Deref, DerefMut};
 
