@@ -170,6 +170,7 @@ async fn an_edit_sends_an_approved_or_published_article_back_to_review(db: TestD
         (a.status, a.approved_by.as_deref(), a.content.as_str()),
         (Status::Review, None, "Edited in the admin.")
     );
+    env.close().await;
 }
 
 async fn nobody_approves_or_publishes_their_own_article(db: TestDb) {
@@ -231,6 +232,7 @@ async fn nobody_approves_or_publishes_their_own_article(db: TestDb) {
         StatusCode::FORBIDDEN
     );
     assert_eq!(article(env, id).await.approved_by, None);
+    env.close().await;
 }
 
 async fn only_a_superuser_names_another_author(db: TestDb) {
@@ -399,6 +401,7 @@ async fn only_a_superuser_names_another_author(db: TestDb) {
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert_eq!(article(env, id).await.author, "chief");
+    env.close().await;
 }
 
 per_db!(

@@ -35,6 +35,14 @@ pub fn cheap_options() -> StoreOptions {
     }
 }
 
+impl Env {
+    /// Closes the application's pools (the store's and its own) before the database is dropped.
+    pub async fn close(&self) {
+        self.app.store.close().await;
+        self.app.db.close().await;
+    }
+}
+
 /// A fresh, set-up and seeded Bookshelf on `db`.
 pub async fn env_on(db: TestDb) -> Env {
     let app = Bookshelf::connect(&db.url, cheap_options()).await.unwrap();
