@@ -26,7 +26,7 @@ const PAGES: &[&str] = &[
 
 async fn anonymous_users_are_sent_to_login_with_next(db: TestDb) {
     let env = env(db).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     for page in PAGES {
         let r = c.get(page).await;
         assert_eq!(r.status(), StatusCode::FOUND, "{page}");
@@ -44,7 +44,9 @@ async fn logged_in_non_staff_get_403_even_with_permissions(db: TestDb) {
     for page in PAGES {
         assert_eq!(c.get(page).await.status(), StatusCode::FORBIDDEN, "{page}");
     }
-    let r = c.post("/admin/auth/group/add/", &[("name", "X")]).await;
+    let r = c
+        .post_form("/admin/auth/group/add/", &[("name", "X")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(env.store.group_state("X").await.unwrap().is_none());
 }
@@ -94,7 +96,7 @@ async fn staff_without_permissions_see_an_empty_index_and_403_everywhere_else(db
         ),
     ] {
         assert_eq!(
-            c.post(uri, &fields).await.status(),
+            c.post_form(uri, &fields).await.status(),
             StatusCode::FORBIDDEN,
             "{uri}"
         );
@@ -214,7 +216,7 @@ async fn login_and_logout_urls_are_configurable(db: TestDb) {
             .with_logout_url("/staff/logout/")
     })
     .await;
-    let r = Client::new(&env).get("/admin/auth/user/").await;
+    let r = client(&env).get("/admin/auth/user/").await;
     assert_eq!(r.status(), StatusCode::FOUND);
     assert_eq!(location(&r), "/staff/login/?next=/admin/auth/user/");
     let mut root = Client::as_user(&env, "root").await;
@@ -282,7 +284,7 @@ async fn admin_pages_give_login_and_403_the_admin_look(db: TestDb) {
         app,
         db: env.db.clone(),
     };
-    let mut anon = Client::new(&env);
+    let mut anon = client(&env);
     let (s, html) = anon.page("/accounts/login/?next=/admin/auth/user/").await;
     assert_eq!(s, StatusCode::OK);
     assert!(

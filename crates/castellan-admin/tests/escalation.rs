@@ -15,7 +15,7 @@ async fn edit(c: &mut Client, env: &Env, user: &str, extra: &[(&str, &str)]) -> 
     let v = version(env, user).await;
     let mut fields = vec![("version", v.as_str())];
     fields.extend_from_slice(extra);
-    c.post(&format!("/admin/auth/user/{user}/change/"), &fields)
+    c.post_form(&format!("/admin/auth/user/{user}/change/"), &fields)
         .await
         .status()
 }
@@ -91,7 +91,7 @@ async fn helen_cannot_set_staff_or_superuser(db: TestDb) {
     // Nor create a staff user or superuser.
     for flag in ["is_superuser", "is_staff"] {
         let r = helen
-            .post(
+            .post_form(
                 "/admin/auth/user/add/",
                 &[
                     ("username", "evil"),
@@ -143,7 +143,7 @@ async fn helen_cannot_touch_a_stronger_user_or_a_superuser(db: TestDb) {
         let s = edit(&mut helen, &env, target, &[("shown_flag", "is_active")]).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "deactivate {target}");
         let r = helen
-            .post(
+            .post_form(
                 &format!("/admin/auth/user/{target}/password/"),
                 &[
                     ("password1", "pwned-pwned-1"),
@@ -224,7 +224,7 @@ async fn the_last_active_superuser_remains(db: TestDb) {
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
     // Delete herself.
-    let r = root.post("/admin/auth/user/root/delete/", &[]).await;
+    let r = root.post_form("/admin/auth/user/root/delete/", &[]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let u = env.store.user("root").await.unwrap().unwrap();
     assert!(u.is_superuser && u.is_active);
@@ -242,7 +242,7 @@ async fn the_last_active_superuser_remains(db: TestDb) {
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let r = root.post("/admin/auth/user/tom/delete/", &[]).await;
+    let r = root.post_form("/admin/auth/user/tom/delete/", &[]).await;
     assert_eq!(
         r.status(),
         StatusCode::SEE_OTHER,
@@ -260,7 +260,7 @@ async fn a_stale_user_version_is_refused_with_the_current_state(db: TestDb) {
         .await
         .unwrap();
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/tom/change/",
             &[("version", &old), ("perm", "auth.view_user")],
         )
@@ -294,7 +294,7 @@ async fn helen_cannot_grant_a_group_a_permission_she_lacks(db: TestDb) {
         .unwrap()
         .version;
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Viewers/change/",
             &[
                 ("step", "save"),
@@ -305,7 +305,7 @@ async fn helen_cannot_grant_a_group_a_permission_she_lacks(db: TestDb) {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Viewers/change/",
             &[
                 ("step", "review"),
@@ -327,7 +327,7 @@ async fn helen_cannot_grant_a_group_a_permission_she_lacks(db: TestDb) {
         ["auth.view_user"]
     );
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Viewers/change/",
             &[
                 ("step", "save"),
@@ -432,7 +432,7 @@ async fn group_members_follow_the_user_page_rules(db: TestDb) {
             let mut all = vec![("version", v)];
             all.extend(fields);
             let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            c.post(&uri, &refs).await.status()
+            c.post_form(&uri, &refs).await.status()
         }
     };
     // A group granting what she lacks (Admins: delete_user, delete_group): refused.
@@ -541,7 +541,7 @@ async fn group_member_edits_refuse_stale_state(db: TestDb) {
         .await
         .unwrap();
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Viewers/members/",
             &[("version", &v), ("add", "tom")],
         )
@@ -644,7 +644,7 @@ async fn pickers_disable_what_the_editor_cannot_grant(db: TestDb) {
         .version;
     for field in [("remove", "auth.delete_user"), ("add", "auth.add_group")] {
         let r = helen
-            .post(
+            .post_form(
                 "/admin/auth/group/Admins/change/",
                 &[("step", "save"), ("version", &v), field],
             )
@@ -664,7 +664,7 @@ async fn pickers_disable_what_the_editor_cannot_grant(db: TestDb) {
     for field in [("add", "auth.view_user"), ("remove", "auth.view_user")] {
         let v = group_version(&env, "Admins").await;
         let r = helen
-            .post(
+            .post_form(
                 "/admin/auth/group/Admins/change/",
                 &[("step", "save"), ("version", &v), field],
             )
@@ -706,7 +706,7 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
     // Rename Editors away; rename Viewers into Editors (after the name is free, below too).
     let v = group_version(&env, "Editors").await;
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Editors/rename/",
             &[("new_name", "Editors-retired"), ("version", &v)],
         )
@@ -717,7 +717,7 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
         "the refusal names who trusts the name"
     );
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Viewers/rename/",
             &[("new_name", "Editors")],
         )
@@ -726,7 +726,9 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
     // Delete it (GET and POST).
     let r = helen.get("/admin/auth/group/Editors/delete/").await;
     forbidden(&r, "delete form");
-    let r = helen.post("/admin/auth/group/Editors/delete/", &[]).await;
+    let r = helen
+        .post_form("/admin/auth/group/Editors/delete/", &[])
+        .await;
     forbidden(&r, "delete Editors");
     // Fill the permission-less group: on the user page and on the group's members form.
     let s = edit(
@@ -738,7 +740,7 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "add tom to Editors");
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Editors/members/",
             &[("version", &v), ("add", "tom")],
         )
@@ -747,28 +749,30 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
     assert_eq!(snapshot(&env.store).await, before, "nothing changed");
     // With the name free (root deleted the group), she can neither take it nor create it.
     let mut root = Client::as_user(&env, "root").await;
-    let r = root.post("/admin/auth/group/Editors/delete/", &[]).await;
+    let r = root
+        .post_form("/admin/auth/group/Editors/delete/", &[])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let before = snapshot(&env.store).await;
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Viewers/rename/",
             &[("new_name", "Editors")],
         )
         .await;
     forbidden(&r, "rename Viewers into the free name");
     let r = helen
-        .post("/admin/auth/group/add/", &[("name", "Editors")])
+        .post_form("/admin/auth/group/add/", &[("name", "Editors")])
         .await;
     forbidden(&r, "create Editors");
     assert_eq!(snapshot(&env.store).await, before, "nothing changed");
     // An untrusted name is hers to use, and root may take the trusted one.
     let r = helen
-        .post("/admin/auth/group/add/", &[("name", "Proofreaders")])
+        .post_form("/admin/auth/group/add/", &[("name", "Proofreaders")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/group/Proofreaders/rename/",
             &[("new_name", "Editors")],
         )
@@ -780,7 +784,7 @@ async fn guarded_group_names_cannot_be_moved_by_a_non_holder(db: TestDb) {
         .await
         .unwrap();
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Editors/members/",
             &[
                 ("version", &group_version(&env, "Editors").await),
@@ -805,7 +809,7 @@ async fn strip_then_take_over_is_refused(db: TestDb) {
     // Strip the group: through the review step and the save step.
     let v = group_version(&env, "Admins").await;
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Admins/change/",
             &[
                 ("step", "review"),
@@ -817,7 +821,7 @@ async fn strip_then_take_over_is_refused(db: TestDb) {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "review of the strip");
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Admins/change/",
             &[
                 ("step", "save"),
@@ -832,7 +836,7 @@ async fn strip_then_take_over_is_refused(db: TestDb) {
     let s = edit(&mut helen, &env, "sid", &[("shown_group", "Admins")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "remove sid from Admins");
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Admins/members/",
             &[("version", &v), ("remove", "sid")],
         )
@@ -849,7 +853,7 @@ async fn strip_then_take_over_is_refused(db: TestDb) {
     assert_eq!(s, StatusCode::FORBIDDEN, "revoke tom's delete_group");
     // And the take-over itself.
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/user/sid/password/",
             &[
                 ("password1", "pwned-pwned-1"),
@@ -1070,20 +1074,20 @@ async fn run(c: &mut Client, env: &Env, action: &Action) -> (StatusCode, Option<
             };
             let v = gv(g).await;
             let uri = format!("/admin/auth/group/{g}/change/");
-            c.post(&uri, &[("step", "save"), ("version", &v), (field, p)])
+            c.post_form(&uri, &[("step", "save"), ("version", &v), (field, p)])
                 .await
                 .status()
         }
         Action::Rename(g, to) => {
             let uri = format!("/admin/auth/group/{g}/rename/");
-            c.post(&uri, &[("new_name", to)]).await.status()
+            c.post_form(&uri, &[("new_name", to)]).await.status()
         }
         Action::Delete(g) => {
             let uri = format!("/admin/auth/group/{g}/delete/");
-            c.post(&uri, &[]).await.status()
+            c.post_form(&uri, &[]).await.status()
         }
         Action::Create(g) => c
-            .post("/admin/auth/group/add/", &[("name", g)])
+            .post_form("/admin/auth/group/add/", &[("name", g)])
             .await
             .status(),
         Action::AddMember(g, u) | Action::RemoveMember(g, u) => {
@@ -1094,7 +1098,9 @@ async fn run(c: &mut Client, env: &Env, action: &Action) -> (StatusCode, Option<
             };
             let v = gv(g).await;
             let uri = format!("/admin/auth/group/{g}/members/");
-            c.post(&uri, &[("version", &v), (field, u)]).await.status()
+            c.post_form(&uri, &[("version", &v), (field, u)])
+                .await
+                .status()
         }
         Action::AddUser => {
             let fields = [
@@ -1102,13 +1108,13 @@ async fn run(c: &mut Client, env: &Env, action: &Action) -> (StatusCode, Option<
                 ("password1", "mule-password-1"),
                 ("password2", "mule-password-1"),
             ];
-            let s = c.post("/admin/auth/user/add/", &fields).await.status();
+            let s = c.post_form("/admin/auth/user/add/", &fields).await.status();
             return (s, s.is_redirection().then_some("mule"));
         }
         Action::Password(u) => {
             let uri = format!("/admin/auth/user/{u}/password/");
             let fields = [("password1", "taken-over-1"), ("password2", "taken-over-1")];
-            let s = c.post(&uri, &fields).await.status();
+            let s = c.post_form(&uri, &fields).await.status();
             return (s, s.is_redirection().then_some(*u));
         }
     };

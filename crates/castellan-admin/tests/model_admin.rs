@@ -148,16 +148,18 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
     let (_, html) = bob.page("/admin/").await;
     assert!(html.contains("data-testid=\"app-shop\""));
     let r = bob
-        .post(
+        .post_form(
             "/admin/shop/widget/add/",
             &[("name", "Gear"), ("locked", "on")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = bob.post("/admin/shop/widget/add/", &[("name", "")]).await;
+    let r = bob
+        .post_form("/admin/shop/widget/add/", &[("name", "")])
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "required field");
     let r = bob
-        .post("/admin/shop/widget/add/", &[("name", "x"), ("owner", "me")])
+        .post_form("/admin/shop/widget/add/", &[("name", "x"), ("owner", "me")])
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "unknown field");
     assert_eq!(widgets.0.lock().unwrap().len(), 1);
@@ -169,7 +171,7 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
     assert_eq!(s, StatusCode::OK);
     assert!(!html.contains("data-testid=\"save\""));
     let r = bob
-        .post("/admin/shop/widget/1/change/", &[("name", "Hacked")])
+        .post_form("/admin/shop/widget/1/change/", &[("name", "Hacked")])
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // The overridden delete hook: locked → refused even with delete_widget.
@@ -178,19 +180,21 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        bob.post("/admin/shop/widget/1/delete/", &[]).await.status(),
+        bob.post_form("/admin/shop/widget/1/delete/", &[])
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(widgets.0.lock().unwrap()[0].label, "Gear");
     // A superuser edits and deletes.
     let mut root = Client::as_user(&env, "root").await;
     let r = root
-        .post("/admin/shop/widget/1/change/", &[("name", "Cog")])
+        .post_form("/admin/shop/widget/1/change/", &[("name", "Cog")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(widgets.0.lock().unwrap()[0].values["locked"], "false");
     assert_eq!(
-        root.post("/admin/shop/widget/1/delete/", &[])
+        root.post_form("/admin/shop/widget/1/delete/", &[])
             .await
             .status(),
         StatusCode::SEE_OTHER
@@ -208,7 +212,7 @@ async fn generated_pages_follow_djangos_rules_and_the_hooks(db: TestDb) {
     );
     assert_eq!(
         helen
-            .post("/admin/shop/widget/add/", &[("name", "x")])
+            .post_form("/admin/shop/widget/add/", &[("name", "x")])
             .await
             .status(),
         StatusCode::FORBIDDEN
@@ -241,30 +245,30 @@ async fn writes_know_the_user_and_are_audited(db: TestDb) {
         .unwrap();
     let mut bob = Client::as_user(&env, "bob").await;
     let r = bob
-        .post("/admin/shop/widget/add/", &[("name", "Gear")])
+        .post_form("/admin/shop/widget/add/", &[("name", "Gear")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(widgets.0.lock().unwrap()[0].values["maker"], "bob");
     // The model checks a custom permission with the acting user: bob lacks it, root has it.
     let r = bob
-        .post("/admin/shop/widget/add/", &[("name", "special one")])
+        .post_form("/admin/shop/widget/add/", &[("name", "special one")])
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(body(r).await.contains("only makers of specials"));
     let mut root = Client::as_user(&env, "root").await;
     let r = root
-        .post("/admin/shop/widget/add/", &[("name", "special one")])
+        .post_form("/admin/shop/widget/add/", &[("name", "special one")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(widgets.0.lock().unwrap()[1].values["maker"], "root");
     let r = root
-        .post(
+        .post_form(
             "/admin/shop/widget/1/change/",
             &[("name", "Cog"), ("locked", "on")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = root.post("/admin/shop/widget/2/delete/", &[]).await;
+    let r = root.post_form("/admin/shop/widget/2/delete/", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let entries = model_audit(&env).await;
     let summary: Vec<String> = entries
@@ -303,7 +307,7 @@ async fn writes_know_the_user_and_are_audited(db: TestDb) {
     assert_eq!(json(&delete.before)["label"], "special one");
     // Refused writes leave no entry.
     assert_eq!(
-        bob.post("/admin/shop/widget/1/change/", &[("name", "x")])
+        bob.post_form("/admin/shop/widget/1/change/", &[("name", "x")])
             .await
             .status(),
         StatusCode::FORBIDDEN
@@ -319,7 +323,9 @@ async fn lists_are_paged_and_searched(db: TestDb) {
     let (env, widgets) = setup(db).await;
     let mut bob = Client::as_user(&env, "bob").await;
     for name in ["Alpha", "Beta", "Gamma", "Delta", "Alpine"] {
-        let r = bob.post("/admin/shop/widget/add/", &[("name", name)]).await;
+        let r = bob
+            .post_form("/admin/shop/widget/add/", &[("name", name)])
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
     assert_eq!(widgets.0.lock().unwrap().len(), 5);

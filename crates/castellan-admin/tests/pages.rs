@@ -66,7 +66,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
     let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/add/",
             &[
                 ("username", "nina"),
@@ -85,14 +85,14 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
         .unwrap()
         .is_some());
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/add/",
             &[("username", "nina"), ("unusable_password", "on")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "duplicate username");
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/add/",
             &[("username", "pia"), ("password1", "a"), ("password2", "b")],
         )
@@ -106,7 +106,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
         ("123456789", "This password is entirely numeric."),
     ] {
         let r = root
-            .post(
+            .post_form(
                 "/admin/auth/user/add/",
                 &[
                     ("username", "pia"),
@@ -119,7 +119,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
         assert!(body(r).await.contains(message), "{password}");
         assert!(env.store.user("pia").await.unwrap().is_none());
         let r = root
-            .post(
+            .post_form(
                 "/admin/auth/user/nina/password/",
                 &[("password1", password), ("password2", password)],
             )
@@ -127,7 +127,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{password}");
     }
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/nina/password/",
             &[("password1", "nina"), ("password2", "nina")],
         )
@@ -142,7 +142,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
     // Groups and a direct permission, then provenance.
     let v = env.store.user_state("nina").await.unwrap().unwrap().version;
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/nina/change/",
             &[
                 ("version", &v),
@@ -179,7 +179,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
     );
     // Set password, then make it unusable.
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/nina/password/",
             &[
                 ("password1", "another-pass-1"),
@@ -195,7 +195,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
         .unwrap()
         .is_some());
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/user/nina/password/",
             &[("unusable_password", "on")],
         )
@@ -217,7 +217,7 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
     ] {
         assert!(log.contains(&a.to_owned()), "{a} in {log:?}");
     }
-    let r = root.post("/admin/auth/user/nina/delete/", &[]).await;
+    let r = root.post_form("/admin/auth/user/nina/delete/", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(env.store.user("nina").await.unwrap().is_none());
 }
@@ -226,7 +226,7 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
     let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let r = root
-        .post("/admin/auth/group/add/", &[("name", "Editors")])
+        .post_form("/admin/auth/group/add/", &[("name", "Editors")])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (s, html) = root
@@ -245,7 +245,7 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
         .unwrap();
     // The picker showed only view_group: the review refuses the stale version...
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/group/Editors/change/",
             &[
                 ("step", "review"),
@@ -265,7 +265,7 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
         .unwrap()
         .version;
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/group/Editors/change/",
             &[
                 ("step", "review"),
@@ -311,11 +311,13 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
         ("add", "auth.view_group"),
         ("remove", "auth.view_user"),
     ];
-    let r = root.post("/admin/auth/group/Editors/change/", &save).await;
+    let r = root
+        .post_form("/admin/auth/group/Editors/change/", &save)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let mut helen = Client::as_user(&env, "helen").await;
     let r = helen
-        .post(
+        .post_form(
             "/admin/auth/group/Editors/change/",
             &[("step", "save"), ("version", &v), ("add", "auth.view_user")],
         )
@@ -333,7 +335,7 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
     );
     // Rename and delete.
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/group/Editors/rename/",
             &[("new_name", "Writers")],
         )
@@ -341,13 +343,15 @@ async fn groups_create_review_save_rename_delete(db: TestDb) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(env.store.group_state("Writers").await.unwrap().is_some());
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/group/Writers/rename/",
             &[("new_name", "Viewers")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "name taken");
-    let r = root.post("/admin/auth/group/Writers/delete/", &[]).await;
+    let r = root
+        .post_form("/admin/auth/group/Writers/delete/", &[])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(env.store.group_state("Writers").await.unwrap().is_none());
     let log = audit(&env.store).await;
@@ -372,7 +376,7 @@ async fn permissions_browse_and_create(db: TestDb) {
     let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/permission/add/",
             &[
                 ("app_label", "bookshelf"),
@@ -389,7 +393,7 @@ async fn permissions_browse_and_create(db: TestDb) {
             && !html.contains("permission-auth.view_user")
     );
     let r = root
-        .post(
+        .post_form(
             "/admin/auth/permission/add/",
             &[
                 ("app_label", "bookshelf"),
@@ -419,7 +423,7 @@ async fn matrix_and_audit_pages(db: TestDb) {
         StatusCode::FORBIDDEN
     );
     let mut root = Client::as_user(&env, "root").await;
-    root.post("/admin/auth/group/add/", &[("name", "Audited")])
+    root.post_form("/admin/auth/group/add/", &[("name", "Audited")])
         .await;
     let (s, html) = root
         .page("/admin/audit/?action=group.create&since=1h")

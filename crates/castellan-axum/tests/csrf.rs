@@ -14,7 +14,7 @@ fn post(uri: &str) -> http::request::Builder {
 #[tokio::test]
 async fn accepts_masked_form_token_and_header_token() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let r = c.post_form("/submit", &[("x", "1")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let secret = c.csrf().await;
@@ -42,7 +42,7 @@ async fn accepts_masked_form_token_and_header_token() {
 #[tokio::test]
 async fn rejects_missing_wrong_and_foreign_tokens() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let secret = c.csrf().await;
     // No token.
     let r = c.post_raw("/submit", &[("x", "1")]).await;
@@ -53,7 +53,7 @@ async fn rejects_missing_wrong_and_foreign_tokens() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{bad}");
     }
     // Token from another client's secret.
-    let mut other = Client::new(&env);
+    let mut other = client(&env);
     let other_secret = other.csrf().await;
     let r = c
         .send(
@@ -65,7 +65,7 @@ async fn rejects_missing_wrong_and_foreign_tokens() {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // No cookie at all.
-    let mut fresh = Client::new(&env);
+    let mut fresh = client(&env);
     let r = fresh
         .send(
             post("/submit")
@@ -91,7 +91,7 @@ async fn rejects_missing_wrong_and_foreign_tokens() {
 #[tokio::test]
 async fn origin_must_match() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let secret = c.csrf().await;
     for origin in ["https://evil.com", "null", "https://testserver"] {
         let r = c
@@ -115,7 +115,7 @@ async fn trusted_origins_and_exempt_paths() {
             .with_csrf_exempt(["/api/"])
     })
     .await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let secret = c.csrf().await;
     let r = c
         .send(
@@ -127,7 +127,7 @@ async fn trusted_origins_and_exempt_paths() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let mut anon = Client::new(&env);
+    let mut anon = client(&env);
     let r = anon
         .send(Request::post("/api/hook").body(Body::empty()).unwrap())
         .await;
@@ -137,7 +137,7 @@ async fn trusted_origins_and_exempt_paths() {
 #[tokio::test]
 async fn https_requires_a_same_site_https_referer_without_origin() {
     let env = env_with(|c| c.with_https(true)).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let secret = c.csrf().await;
     let cases: [(Option<&str>, StatusCode); 4] = [
         (None, StatusCode::FORBIDDEN),
@@ -158,7 +158,7 @@ async fn https_requires_a_same_site_https_referer_without_origin() {
 #[tokio::test]
 async fn pre_login_token_is_rejected_after_login() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let before = c.csrf().await;
     c.login("alice", PASSWORD).await;
     let r = c
@@ -175,7 +175,7 @@ async fn pre_login_token_is_rejected_after_login() {
 #[tokio::test]
 async fn csrf_failure_changes_nothing() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.csrf().await;
     let r = c
         .post_raw(
@@ -198,7 +198,7 @@ async fn csrf_failure_changes_nothing() {
 #[tokio::test]
 async fn allowed_hosts_reject_foreign_host_headers() {
     let env = env_with(|c| c.with_allowed_hosts(["testserver", ".example.com"])).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     for (host, expected) in [
         ("testserver", StatusCode::OK),
         ("TESTSERVER:8000", StatusCode::OK),

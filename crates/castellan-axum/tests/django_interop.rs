@@ -113,6 +113,7 @@ fn session_auth_hash_is_djangos() {
 }
 
 mod common;
+use common::Whoami;
 
 fn django_db(py: &str, db: &str, code: &str, arg: &str) -> String {
     let prelude = format!(
@@ -146,7 +147,7 @@ async fn logins_are_shared_with_django_through_django_session() {
     let env = common::env_at(&format!("sqlite://{db}"), |c| c).await;
 
     // Castellan logs alice in; Django sees alice on that session.
-    let mut c = common::Client::new(&env);
+    let mut c = common::client(&env);
     c.login("alice", common::PASSWORD).await;
     let key = c.jar.get("sessionid").unwrap().to_owned();
     let who = django_db(
@@ -175,8 +176,8 @@ async fn logins_are_shared_with_django_through_django_session() {
          s['_auth_user_hash'] = u.get_session_auth_hash()\ns.create()\nprint(s.session_key)",
         "dora",
     );
-    let mut d = common::Client::new(&env);
-    d.jar.0.insert("sessionid".into(), key);
+    let mut d = common::client(&env);
+    d.jar.insert("sessionid", &key);
     assert_eq!(d.whoami().await, "dora");
     env.store.close().await;
     let _ = std::fs::remove_dir_all(&dir);

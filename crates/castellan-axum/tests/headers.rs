@@ -38,7 +38,7 @@ fn vary_has_cookie(h: &HeaderMap) -> bool {
 #[tokio::test]
 async fn every_response_gets_the_security_headers() {
     let env = env_with(|c| c.with_allowed_hosts(["testserver"])).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let r = c.get("/").await;
     assert_security_headers(r.headers(), "anonymous page");
     assert!(r.headers().get(header::CACHE_CONTROL).is_none());
@@ -69,7 +69,7 @@ async fn every_response_gets_the_security_headers() {
 #[tokio::test]
 async fn logged_in_pages_are_private_and_vary_on_cookie() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     assert_eq!(c.login("dora", PASSWORD).await.status(), StatusCode::FOUND);
     for path in ["/", "/perm", "/accounts/password_change/"] {
         let r = c.get(path).await;
@@ -104,7 +104,7 @@ async fn headers_the_handler_set_are_kept() {
         .route("/", get(|| async { "root" }))
         .nest("/accounts", castellan_axum::router())
         .layer(env.auth.clone());
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.app = app;
     c.login("dora", PASSWORD).await;
     let r = c.get("/framed").await;

@@ -19,7 +19,7 @@ fn set_cookies(r: &axum::response::Response) -> Vec<String> {
 #[tokio::test]
 async fn https_mode_marks_cookies_secure_and_sends_hsts() {
     let env = env_with(|c| c.with_https(true).with_hsts_seconds(31_536_000)).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let r = c.get("/accounts/login/").await;
     assert_eq!(
         r.headers().get(header::STRICT_TRANSPORT_SECURITY).unwrap(),
@@ -59,7 +59,7 @@ async fn https_mode_marks_cookies_secure_and_sends_hsts() {
             .with_hsts_include_subdomains(true)
     })
     .await;
-    let r = Client::new(&env).get("/").await;
+    let r = client(&env).get("/").await;
     assert_eq!(
         r.headers().get(header::STRICT_TRANSPORT_SECURITY).unwrap(),
         "max-age=60; includeSubDomains"
@@ -70,13 +70,13 @@ async fn https_mode_marks_cookies_secure_and_sends_hsts() {
 async fn no_hsts_or_secure_cookies_without_https() {
     // HSTS over plain HTTP means nothing (browsers ignore it), as in Django.
     let env = env_with(|c| c.with_hsts_seconds(3600)).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let r = c.get("/accounts/login/").await;
     assert!(r.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none());
     assert!(set_cookies(&r).iter().all(|c| !c.contains("Secure")));
     // https without HSTS seconds: no header.
     let env = env_with(|c| c.with_https(true)).await;
-    let r = Client::new(&env).get("/").await;
+    let r = client(&env).get("/").await;
     assert!(r.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none());
 }
 
@@ -89,7 +89,7 @@ fn token(c: &Client) -> String {
 #[tokio::test]
 async fn spoofed_host_is_refused_before_login() {
     let env = env_with(|c| c.with_allowed_hosts(["testserver"])).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     env.counter.reset();
     let r = c

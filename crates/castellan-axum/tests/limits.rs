@@ -35,7 +35,7 @@ async fn nothing_written(env: &Env, c: &Client) {
 #[tokio::test]
 async fn too_many_fields_is_400_on_login_and_guarded_routes() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     env.counter.reset();
     let r = c
@@ -53,7 +53,7 @@ async fn too_many_fields_is_400_on_login_and_guarded_routes() {
         .await;
     assert_eq!(r.status(), StatusCode::FOUND);
     // A guarded route, logged in.
-    let mut d = Client::new(&env);
+    let mut d = client(&env);
     d.login("dora", PASSWORD).await;
     let token = d.jar.get("csrftoken").unwrap().to_owned();
     let many: String = (0..1001).map(|i| format!("f{i}=x&")).collect();
@@ -69,7 +69,7 @@ async fn too_many_fields_is_400_on_login_and_guarded_routes() {
 #[tokio::test]
 async fn too_large_body_is_413() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     env.counter.reset();
     let limit = 2_621_440;
@@ -82,7 +82,7 @@ async fn too_large_body_is_413() {
     let r = c.send(form("/accounts/login/", &token, over.clone())).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     nothing_written(&env, &c).await;
-    let mut d = Client::new(&env);
+    let mut d = client(&env);
     d.login("dora", PASSWORD).await;
     let token = d.jar.get("csrftoken").unwrap().to_owned();
     let r = d.send(form("/perm", &token, over)).await;
@@ -99,7 +99,7 @@ fn token_of(c: &Client) -> String {
 #[tokio::test]
 async fn nul_and_invalid_utf8_are_400() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     env.counter.reset();
     for bad in [
@@ -123,7 +123,7 @@ async fn nul_and_invalid_utf8_are_400() {
     let r = c.send(form("/accounts/login/", &token, raw)).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     nothing_written(&env, &c).await;
-    let mut d = Client::new(&env);
+    let mut d = client(&env);
     d.login("dora", PASSWORD).await;
     let token = token_of(&d);
     for bad in ["name=a%00b", "name=%ff"] {
@@ -137,7 +137,7 @@ async fn nul_and_invalid_utf8_are_400() {
 #[tokio::test]
 async fn control_characters_in_next_redirect_safely() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     for next in [
         "%0d%0aSet-Cookie:x",
         "/books/%0d%0aSet-Cookie:x=1",
@@ -215,7 +215,7 @@ async fn oversized_bodies_are_not_read_past_the_limit() {
         }
     }
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     let read = Arc::new(AtomicUsize::new(0));
     let r = c
@@ -253,7 +253,7 @@ async fn limits_are_configurable() {
         })
     })
     .await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     let r = c.send(form("/submit", &token, "a=1&b=2&c=3&d=4")).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);

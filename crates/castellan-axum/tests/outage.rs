@@ -8,7 +8,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use castellan_conformance::{Kind, TestDb};
+use castellan_testkit::{Kind, TestDb};
 use common::*;
 use http::StatusCode;
 use tokio::net::{TcpListener, TcpStream};
@@ -85,10 +85,10 @@ async fn postgres_outage_is_503_and_recovers_by_itself() {
     let (_, url) = via(&db.url, &proxy.addr);
     let env = env_at(&url, |c| c).await;
 
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     assert_eq!(c.login("alice", PASSWORD).await.status(), StatusCode::FOUND);
     assert_eq!(c.whoami().await, "alice");
-    let mut anon = Client::new(&env);
+    let mut anon = client(&env);
     anon.csrf().await;
 
     proxy.down();
@@ -122,8 +122,8 @@ async fn sessions_on(kind: Kind) {
         return;
     };
     let env = env_at(&db.url, |c| c).await;
-    let mut a = Client::new(&env);
-    let mut b = Client::new(&env);
+    let mut a = client(&env);
+    let mut b = client(&env);
     assert_eq!(a.login("alice", PASSWORD).await.status(), StatusCode::FOUND);
     assert_eq!(b.login("alice", PASSWORD).await.status(), StatusCode::FOUND);
     assert_eq!(a.whoami().await, "alice");

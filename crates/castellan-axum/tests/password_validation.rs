@@ -27,7 +27,7 @@ async fn change(c: &mut Client, new: &str) -> String {
 #[tokio::test]
 async fn the_new_password_must_pass_the_validators() {
     let env = env().await;
-    let mut a = Client::new(&env);
+    let mut a = client(&env);
     a.login("alice", PASSWORD).await;
     for (new, message) in [
         (
@@ -59,7 +59,7 @@ async fn the_validators_are_configurable() {
         c.with_password_validators(PasswordValidators::new().with(MinimumLengthValidator::new(4)))
     })
     .await;
-    let mut a = Client::new(&env);
+    let mut a = client(&env);
     a.login("alice", PASSWORD).await;
     let html = change(&mut a, "abc").await;
     assert!(html.contains("at least 4 characters"), "{html}");

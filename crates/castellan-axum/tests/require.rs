@@ -25,7 +25,7 @@ async fn outcome(client: &mut Client, path: &str) -> String {
 }
 
 async fn client_as(env: &Env, who: &str) -> Client {
-    let mut c = Client::new(env);
+    let mut c = client(env);
     match who {
         "anonymous" => {}
         "inactive" => {
@@ -94,7 +94,7 @@ async fn guard_matrix() {
 #[tokio::test]
 async fn redirect_to_login_urls() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let r = c.get("/perm?a=1&b=%2F").await;
     assert_eq!(r.status(), StatusCode::FOUND);
     assert_eq!(
@@ -125,14 +125,14 @@ async fn denial_message_and_custom_handler() {
     let r = c.get("/handler").await;
     assert_eq!(r.status(), StatusCode::IM_A_TEAPOT);
     // Anonymous users still get the login redirect from a guard with a custom handler.
-    let mut anon = Client::new(&env);
+    let mut anon = client(&env);
     assert_eq!(anon.get("/handler").await.status(), StatusCode::FOUND);
 }
 
 #[tokio::test]
 async fn unmatched_paths_stay_404() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     assert_eq!(c.get("/no/such/page").await.status(), StatusCode::NOT_FOUND);
 }
 

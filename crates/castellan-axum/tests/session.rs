@@ -10,7 +10,7 @@ use http::StatusCode;
 #[tokio::test]
 async fn login_rotates_session_key_and_csrf_secret() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     // An anonymous session with data (planted key: fixation attempt).
     let csrf_before = c.csrf().await;
     let r = c.login("alice", PASSWORD).await;
@@ -42,8 +42,8 @@ async fn login_rotates_session_key_and_csrf_secret() {
     let key2 = c.jar.get("sessionid").unwrap().to_owned();
     assert_ne!(key1, key2);
     assert!(env.store.session_data(&key1).await.unwrap().is_none());
-    let mut replay = Client::new(&env);
-    replay.jar.0.insert("sessionid".into(), key1);
+    let mut replay = client(&env);
+    replay.jar.insert("sessionid", &key1);
     assert_eq!(replay.whoami().await, "anonymous");
 
     // Another user logging in on this session gets a flushed session.
@@ -56,7 +56,7 @@ async fn login_rotates_session_key_and_csrf_secret() {
 #[tokio::test]
 async fn logout_deletes_the_row_and_clears_the_cookie() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.login("alice", PASSWORD).await;
     let key = c.jar.get("sessionid").unwrap().to_owned();
     let r = c.post_form("/accounts/logout/", &[]).await;
@@ -67,8 +67,8 @@ async fn logout_deletes_the_row_and_clears_the_cookie() {
         env.store.session_data(&key).await.unwrap().is_none(),
         "row deleted"
     );
-    let mut replay = Client::new(&env);
-    replay.jar.0.insert("sessionid".into(), key);
+    let mut replay = client(&env);
+    replay.jar.insert("sessionid", &key);
     assert_eq!(replay.whoami().await, "anonymous");
     // GET is not allowed.
     assert_eq!(
@@ -80,8 +80,8 @@ async fn logout_deletes_the_row_and_clears_the_cookie() {
 #[tokio::test]
 async fn password_change_keeps_this_session_and_logs_out_the_others() {
     let env = env().await;
-    let mut a = Client::new(&env);
-    let mut b = Client::new(&env);
+    let mut a = client(&env);
+    let mut b = client(&env);
     a.login("alice", PASSWORD).await;
     b.login("alice", PASSWORD).await;
     let key_before = a.jar.get("sessionid").unwrap().to_owned();
@@ -122,7 +122,7 @@ async fn password_change_keeps_this_session_and_logs_out_the_others() {
         "{html}"
     );
     // Anonymous users are sent to login.
-    let mut anon = Client::new(&env);
+    let mut anon = client(&env);
     let r = anon.get("/accounts/password_change/").await;
     assert_eq!(
         location(&r),
@@ -133,7 +133,7 @@ async fn password_change_keeps_this_session_and_logs_out_the_others() {
 #[tokio::test]
 async fn password_set_elsewhere_or_deletion_logs_out() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.login("alice", PASSWORD).await;
     env.store
         .set_password("alice", Some("something-else-entirely"))
@@ -141,7 +141,7 @@ async fn password_set_elsewhere_or_deletion_logs_out() {
         .unwrap();
     assert_eq!(c.whoami().await, "anonymous");
 
-    let mut d = Client::new(&env);
+    let mut d = client(&env);
     d.login("dora", PASSWORD).await;
     env.store.delete_user("dora").await.unwrap();
     assert_eq!(d.whoami().await, "anonymous");
@@ -157,8 +157,8 @@ async fn bogus_session_cookies_are_anonymous_and_create_nothing() {
         &"x".repeat(10_000),
         "ABCDEFGHIJKL",
     ] {
-        let mut c = Client::new(&env);
-        c.jar.0.insert("sessionid".into(), bogus.into());
+        let mut c = client(&env);
+        c.jar.insert("sessionid", bogus);
         let r = c.get("/").await;
         assert_eq!(r.status(), StatusCode::OK);
         assert!(r.headers().get(http::header::SET_COOKIE).is_none());
@@ -169,7 +169,7 @@ async fn bogus_session_cookies_are_anonymous_and_create_nothing() {
 #[tokio::test]
 async fn session_rows_are_in_djangos_format() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.login("alice", PASSWORD).await;
     let key = c.jar.get("sessionid").unwrap().to_owned();
     let data = env.store.session_data(&key).await.unwrap().unwrap();
@@ -198,7 +198,7 @@ async fn hasher_runs_once_on_every_failed_login_path() {
         ("sam", PASSWORD),    // unusable password
     ];
     for (user, pw) in cases {
-        let mut c = Client::new(&env);
+        let mut c = client(&env);
         c.csrf().await;
         env.counter.reset();
         let r = c.login(user, pw).await;
@@ -219,7 +219,7 @@ async fn hasher_runs_once_on_every_failed_login_path() {
         )
         .await
         .unwrap();
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.csrf().await;
     env.counter.reset();
     let r = c.login("ina", PASSWORD).await;
@@ -237,7 +237,7 @@ async fn login_redirects_only_to_safe_next() {
         ("http://testserver/ok", "http://testserver/ok"),
         ("/\\evil.com", "/accounts/profile/"),
     ] {
-        let mut c = Client::new(&env);
+        let mut c = client(&env);
         let r = c
             .post_form(
                 "/accounts/login/",
@@ -256,7 +256,7 @@ async fn login_redirects_only_to_safe_next() {
 #[tokio::test]
 async fn https_login_rejects_http_next() {
     let env = env_with(|c| c.with_https(true)).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     let req = http::Request::post("/accounts/login/?next=http://testserver/path")
         .header(
@@ -291,7 +291,7 @@ async fn https_login_rejects_http_next() {
 #[tokio::test]
 async fn expired_sessions_are_anonymous_and_cleared_by_clear_expired_sessions() {
     let env = env_with(|c| c.with_session_age(std::time::Duration::from_secs(1))).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     assert_eq!(c.login("alice", PASSWORD).await.status(), StatusCode::FOUND);
     assert!(c.jar.get("sessionid").is_some());
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -302,7 +302,7 @@ async fn expired_sessions_are_anonymous_and_cleared_by_clear_expired_sessions() 
 #[tokio::test]
 async fn cookie_flags_are_djangos_defaults() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let r = c.get("/accounts/login/").await;
     let csrf: Vec<_> = r
         .headers()
@@ -344,7 +344,7 @@ async fn cookie_flags_are_djangos_defaults() {
 #[tokio::test]
 async fn anonymous_requests_without_a_cookie_do_not_touch_the_database() {
     let env = env().await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     env.store.close().await;
     let r = c.get("/").await;
     assert_eq!(r.status(), StatusCode::OK);

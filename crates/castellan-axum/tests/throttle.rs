@@ -23,7 +23,7 @@ fn fast() -> castellan_axum::ThrottleConfig {
 #[tokio::test]
 async fn repeated_failures_per_username_are_refused() {
     let env = env_with(|c| c.with_throttle(fast())).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     for _ in 0..4 {
         assert_eq!(c.login("alice", "wrong").await.status(), StatusCode::OK);
     }
@@ -35,7 +35,7 @@ async fn repeated_failures_per_username_are_refused() {
     assert_eq!(env.counter.hash_calls(), 0, "refused before hashing");
     assert!(started.elapsed() < Duration::from_secs(1));
     // Other users are not affected.
-    let mut d = Client::new(&env);
+    let mut d = client(&env);
     assert_eq!(d.login("dora", PASSWORD).await.status(), StatusCode::FOUND);
 }
 
@@ -48,7 +48,7 @@ async fn failures_are_slowed_before_refusal() {
         })
     })
     .await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.login("alice", "wrong").await;
     c.login("alice", "wrong").await;
     c.csrf().await;
@@ -67,7 +67,7 @@ async fn per_ip_counting_across_usernames() {
         })
     })
     .await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let ip: SocketAddr = "203.0.113.9:5555".parse().unwrap();
     for name in ["u1", "u2", "u3", "u4"] {
         let token = c.csrf().await;
@@ -105,10 +105,10 @@ async fn per_ip_counting_across_usernames() {
 #[tokio::test]
 async fn database_unavailable_is_503_and_not_counted() {
     let env = env_with(|c| c.with_throttle(fast())).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.login("alice", PASSWORD).await;
     assert_eq!(c.whoami().await, "alice");
-    let mut anon = Client::new(&env);
+    let mut anon = client(&env);
     anon.csrf().await;
     env.store.close().await;
     // A logged-in request: the session cannot be read → 503, cookie kept.
@@ -135,7 +135,7 @@ async fn concurrent_burst_cannot_exceed_the_budget() {
         })
     })
     .await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     let cookie = c.jar.header();
     let app = c.app.clone();
@@ -216,7 +216,7 @@ async fn the_right_password_from_a_fresh_address_still_logs_in() {
         })
     })
     .await;
-    let mut attacker = Client::new(&env);
+    let mut attacker = client(&env);
     let token = attacker.csrf().await;
     for _ in 0..4 {
         let r = attacker
@@ -241,7 +241,7 @@ async fn the_right_password_from_a_fresh_address_still_logs_in() {
         "(alice, attacker) is refused"
     );
     assert!(r.headers().contains_key(http::header::RETRY_AFTER));
-    let mut alice = Client::new(&env);
+    let mut alice = client(&env);
     let token = alice.csrf().await;
     let started = std::time::Instant::now();
     let r = alice
@@ -267,7 +267,7 @@ async fn the_right_password_from_a_fresh_address_still_logs_in() {
 async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
     let env = env_with(|c| c.with_throttle(fast()).with_trusted_proxies([proxy])).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     let via_proxy = |client: &str, password: &str| {
         let mut r = post_login(
@@ -301,7 +301,7 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     );
     // An untrusted peer cannot choose its bucket with the header.
     let env = env_with(|c| c.with_throttle(fast())).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     let token = c.csrf().await;
     for i in 0..5 {
         let mut r = post_login(&token, "203.0.113.50:1", "username=alice&password=x".into());
@@ -319,7 +319,7 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
 #[tokio::test]
 async fn password_change_old_password_is_throttled() {
     let env = env_with(|c| c.with_throttle(fast())).await;
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     assert_eq!(c.login("alice", PASSWORD).await.status(), StatusCode::FOUND);
     env.counter.reset();
     for _ in 0..4 {

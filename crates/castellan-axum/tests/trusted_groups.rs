@@ -30,7 +30,7 @@ async fn guard_names_and_configured_names_are_trusted() {
     })
     .await;
     // Building the common app checks its `/group` guard (Editors, Other).
-    let _ = Client::new(&env);
+    let _ = client(&env);
     let trusted = env.auth.trusted_groups();
     assert_eq!(
         trusted.names().collect::<Vec<_>>(),
@@ -48,7 +48,7 @@ async fn an_unregistered_group_guard_fails_closed() {
         .add_user_to_groups("alice", &["Secret".into()])
         .await
         .unwrap();
-    let mut c = Client::new(&env);
+    let mut c = client(&env);
     c.app = Router::new()
         .route("/secret", get(unregistered))
         .nest("/accounts", castellan_axum::router())

@@ -6,9 +6,8 @@
 mod common;
 
 use bookshelf::books::Book;
-use castellan_conformance::Kind;
 use castellan_store::UserChanges;
-use common::{env, env_on, Client, Env, Page};
+use common::{env, env_on, per_db, Client, Env, Page, TestDb};
 use http::StatusCode;
 
 async fn books(env: &Env) -> Vec<Book> {
@@ -411,11 +410,9 @@ async fn a_view_only_staff_user_reads_but_cannot_write() {
     assert_eq!(env.app.db.book(dune.id).await.unwrap().unwrap(), dune);
 }
 
-/// On `kind`, when that server is configured (or required).
-async fn invariants(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+/// On every database.
+async fn admin_edits_that_break_an_invariant_change_nothing(db: TestDb) {
+    let env = env_on(db).await;
     let dune = book_by_isbn(&env, "9780441172719").await.unwrap();
     let other = book_by_isbn(&env, "9780441569595").await.unwrap();
     assert_eq!((dune.copies_total, dune.copies_available), (3, 3));
@@ -634,10 +631,8 @@ async fn the_403_page_offers_a_way_out() {
     assert!(!page.body.contains("data-testid=\"logout\""));
 }
 
-async fn inventory_stock(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn the_inventory_sets_the_stock_within_the_copies_lent_out(db: TestDb) {
+    let env = env_on(db).await;
     let dune = book_by_isbn(&env, "9780441172719").await.unwrap();
     let stock = format!("/inventory/{}/stock/", dune.id);
     let mut librarian = Client::logged_in(&env.router, "librarian").await;
@@ -728,36 +723,6 @@ async fn inventory_stock(kind: Kind) {
             .copies_total,
         6
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_edits_that_break_an_invariant_change_nothing_sqlite() {
-    invariants(Kind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_edits_that_break_an_invariant_change_nothing_postgres() {
-    invariants(Kind::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_edits_that_break_an_invariant_change_nothing_mysql() {
-    invariants(Kind::MySql).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_inventory_sets_the_stock_within_the_copies_lent_out_sqlite() {
-    inventory_stock(Kind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_inventory_sets_the_stock_within_the_copies_lent_out_postgres() {
-    inventory_stock(Kind::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_inventory_sets_the_stock_within_the_copies_lent_out_mysql() {
-    inventory_stock(Kind::MySql).await;
 }
 
 /// The audit entries of admin model edits, oldest first, as "actor action type object".
@@ -860,11 +825,9 @@ async fn admin_edits_know_the_user_and_are_audited() {
     assert_eq!(before["values"]["title"], "Dune");
 }
 
-async fn lists_page_and_search_in_sql(kind: Kind) {
+async fn model_lists_page_and_search_in_sql(db: TestDb) {
     use castellan_admin::{ListQuery, ModelAdmin};
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+    let env = env_on(db).await;
     let books_admin = bookshelf::admin::BookAdmin::new(env.app.db.clone());
     let all: Vec<String> = books(&env).await.iter().map(|b| b.id.to_string()).collect();
     assert!(all.len() >= 3, "the demo has books");
@@ -933,17 +896,8 @@ async fn lists_page_and_search_in_sql(kind: Kind) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn model_lists_page_and_search_in_sql_sqlite() {
-    lists_page_and_search_in_sql(Kind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn model_lists_page_and_search_in_sql_postgres() {
-    lists_page_and_search_in_sql(Kind::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn model_lists_page_and_search_in_sql_mysql() {
-    lists_page_and_search_in_sql(Kind::MySql).await;
-}
+per_db!(
+    admin_edits_that_break_an_invariant_change_nothing,
+    the_inventory_sets_the_stock_within_the_copies_lent_out,
+    model_lists_page_and_search_in_sql,
+);

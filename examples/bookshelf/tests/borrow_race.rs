@@ -4,17 +4,15 @@
 
 mod common;
 
-use castellan_conformance::Kind;
 use castellan_store::NewUser;
-use common::{env_on, Client, PASSWORD};
+use common::{env_on, per_db, Client, TestDb, PASSWORD};
 use http::StatusCode;
 
 const RACERS: usize = 20;
 
-async fn race(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn last_copy_race(db: TestDb) {
+    let kind = db.kind();
+    let env = env_on(db).await;
     let store = &env.app.store;
     let mut clients = Vec::new();
     for i in 0..RACERS {
@@ -91,17 +89,4 @@ async fn race(kind: Kind) {
     env.app.db.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_last_copy_race() {
-    race(Kind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_last_copy_race() {
-    race(Kind::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn mysql_last_copy_race() {
-    race(Kind::MySql).await;
-}
+per_db!(worker_threads = 4; last_copy_race);

@@ -5,7 +5,6 @@
 
 mod common;
 
-use castellan_conformance::Kind;
 use castellan_store::{NewUser, Store, SyncError, SyncOptions};
 use common::*;
 use http::StatusCode;
@@ -50,10 +49,8 @@ async fn mallory(store: &Store) {
 
 /// The first path of issue #11: rename `Editors` away and `Viewers` into `Editors`, so that the
 /// `/editor/` group guard lets every Viewer in. Both renames are refused; the desk stays closed.
-async fn renames_cannot_open_the_editor_desk(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn renames_cannot_open_the_editor_desk(db: TestDb) {
+    let env = env_on(db).await;
     let store = &env.app.store;
     mallory(store).await;
     let before = groups(store).await;
@@ -100,10 +97,8 @@ async fn renames_cannot_open_the_editor_desk(kind: Kind) {
 /// `Admins` away and `Viewers` into `Admins`. Bookshelf's start-up sync refuses to give the
 /// policy's `Admins` permissions to the group now called so, and says what happened; nothing is
 /// applied. A forced sync binds the policy to the group that carries the name now.
-async fn a_policy_group_renamed_into_is_not_given_its_permissions(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn a_policy_group_renamed_into_is_not_given_its_permissions(db: TestDb) {
+    let env = env_on(db).await;
     let store = &env.app.store;
     store
         .rename_group("Admins", "Admins-retired")
@@ -154,10 +149,8 @@ async fn a_policy_group_renamed_into_is_not_given_its_permissions(kind: Kind) {
 
 /// The second path of issue #11 on Bookshelf: strip Publishers of what she lacks so that
 /// `publisher` is no longer stronger, then set his password. Refused; nothing changes.
-async fn strip_then_take_over(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn strip_then_take_over(db: TestDb) {
+    let env = env_on(db).await;
     let store = &env.app.store;
     mallory(store).await;
     let before = groups(store).await;
@@ -210,25 +203,23 @@ fn book_form(isbn: &str) -> Vec<(&'static str, String)> {
 }
 
 fn form_body(token: Option<&str>, fields: &[(&str, String)]) -> String {
-    let mut parts: Vec<String> = token
-        .map(|t| format!("csrfmiddlewaretoken={}", encode(t)))
+    let mut all: Vec<(&str, &str)> = token
+        .map(|t| ("csrfmiddlewaretoken", t))
         .into_iter()
         .collect();
-    parts.extend(fields.iter().map(|(k, v)| format!("{k}={}", encode(v))));
-    parts.join("&")
+    all.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+    castellan_testkit::form_body(&all)
 }
 
 /// CSRF variants against a state-changing route (an editor adding a book): no token, a wrong
 /// token, another session's token, a valid token with a foreign `Origin` or `Origin: null`, a
 /// `text/plain` body, and the write through GET. Each is refused and adds nothing; the same POST
 /// with the right token adds the book.
-async fn csrf_variants_change_nothing(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn csrf_variants_change_nothing(db: TestDb) {
+    let env = env_on(db).await;
     let mut editor = Client::logged_in(&env.router, "editor").await;
     let before = book_count(&env).await;
-    let secret = editor.cookies.get("csrftoken").cloned().unwrap();
+    let secret = editor.jar.get("csrftoken").map(str::to_owned).unwrap();
     let post = |token: Option<&str>, origin: Option<&str>, content_type: &str| {
         let mut b = http::Request::post("/books/add/")
             .header(http::header::HOST, HOST)
@@ -272,23 +263,21 @@ async fn csrf_variants_change_nothing(kind: Kind) {
 
 /// Session fixation and replay: a session key planted before login does not survive it, and a
 /// session cookie is worthless after logout.
-async fn sessions_resist_fixation_and_replay(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn sessions_resist_fixation_and_replay(db: TestDb) {
+    let env = env_on(db).await;
     let planted = "fixation0123456789abcdefghijklmn".to_owned();
     let mut victim = Client::new(&env.router);
-    victim.cookies.insert("sessionid".into(), planted.clone());
+    victim.jar.insert("sessionid", &planted);
     let p = victim.login("editor", PASSWORD, None).await;
     assert_eq!(p.status, StatusCode::FOUND);
-    let key = victim.cookies.get("sessionid").cloned().unwrap();
+    let key = victim.jar.get("sessionid").map(str::to_owned).unwrap();
     assert_ne!(key, planted, "the key changes at login");
     let mut attacker = Client::new(&env.router);
-    attacker.cookies.insert("sessionid".into(), planted);
+    attacker.jar.insert("sessionid", &planted);
     assert!(attacker.get("/books/add/").await.is_login_redirect());
     // Replay after logout.
     let mut thief = Client::new(&env.router);
-    thief.cookies.insert("sessionid".into(), key.clone());
+    thief.jar.insert("sessionid", &key);
     assert_eq!(thief.get("/books/add/").await.status, StatusCode::OK);
     let p = victim.post("/accounts/logout/", &[]).await;
     assert_eq!(p.status, StatusCode::FOUND);
@@ -304,10 +293,8 @@ async fn sessions_resist_fixation_and_replay(kind: Kind) {
 
 /// Open redirects: every unsafe `next` (Django's vectors and header injection) falls back to
 /// LOGIN_REDIRECT_URL; a safe one is followed.
-async fn login_never_redirects_off_site(kind: Kind) {
-    let Some(env) = env_on(kind).await else {
-        return;
-    };
+async fn login_never_redirects_off_site(db: TestDb) {
+    let env = env_on(db).await;
     for next in [
         "//evil.example/",
         "///evil.example/",
@@ -328,31 +315,14 @@ async fn login_never_redirects_off_site(kind: Kind) {
         let p = c.login("viewer", PASSWORD, Some(next)).await;
         assert_eq!(p.status, StatusCode::FOUND, "{next:?}: {}", p.body);
         assert_eq!(p.location.as_deref(), Some("/books/"), "{next:?}");
-        assert!(!c.cookies.contains_key("pwned"));
+        assert!(!c.jar.contains("pwned"));
     }
     let mut c = Client::new(&env.router);
     let p = c.login("viewer", PASSWORD, Some("/books/?q=x")).await;
     assert_eq!(p.location.as_deref(), Some("/books/?q=x"));
 }
 
-macro_rules! per_database {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(castellan_conformance::Kind::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(castellan_conformance::Kind::Postgres).await })*
-        }
-        mod mysql {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(castellan_conformance::Kind::MySql).await })*
-        }
-    };
-}
-
-per_database!(
+per_db!(
     renames_cannot_open_the_editor_desk,
     a_policy_group_renamed_into_is_not_given_its_permissions,
     strip_then_take_over,

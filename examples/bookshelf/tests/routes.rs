@@ -314,8 +314,8 @@ async fn login_and_logout_honour_next_safely() {
     assert_eq!(p.location.as_deref(), Some("/books/"));
     // Without the CSRF token a POST is refused and changes nothing.
     let mut c = Client::logged_in(&env.router, "admin").await;
-    c.cookies.remove("csrftoken");
-    let refused = c.post("/books/1/feature/", &[]).await;
+    c.jar.remove("csrftoken");
+    let refused = c.post_with_token("/books/1/feature/", "", &[]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(!env.app.db.book(1).await.unwrap().unwrap().is_featured);
 }

@@ -7,34 +7,8 @@
 mod common;
 
 use bookshelf::articles::{Article, Status};
-use castellan_conformance::Kind;
-use common::{env_on, Client, Env, Page};
+use common::{env_on, per_db, Client, Env, Page, TestDb};
 use http::StatusCode;
-
-/// Instantiates each scenario once per database kind (`sqlite::name`, `postgres::name`,
-/// `mysql::name`; a server that is not configured is skipped unless required).
-macro_rules! per_db {
-    ($($test:ident),* $(,)?) => {
-        per_db!(@kind sqlite, Sqlite, $($test),*);
-        per_db!(@kind postgres, Postgres, $($test),*);
-        per_db!(@kind mysql, MySql, $($test),*);
-    };
-    (@kind $modname:ident, $kind:ident, $($test:ident),*) => {
-        mod $modname {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some(env) = super::env_on(super::Kind::$kind).await else {
-                        return;
-                    };
-                    super::$test(&env).await;
-                    env.app.store.close().await;
-                    env.app.db.close().await;
-                }
-            )*
-        }
-    };
-}
 
 async fn articles(env: &Env) -> Vec<Article> {
     env.app.db.articles(true).await.unwrap()
@@ -82,7 +56,8 @@ async fn edit(c: &mut Client, id: i64, fields: &[(&str, &str)]) -> Page {
     c.post(&format!("/articles/{id}/edit/"), fields).await
 }
 
-async fn an_edit_sends_an_approved_or_published_article_back_to_review(env: &Env) {
+async fn an_edit_sends_an_approved_or_published_article_back_to_review(db: TestDb) {
+    let env = &env_on(db).await;
     let mut author = Client::logged_in(&env.router, "author").await;
     let mut reviewer = Client::logged_in(&env.router, "reviewer").await;
     let mut chief = Client::logged_in(&env.router, "chief").await;
@@ -195,9 +170,11 @@ async fn an_edit_sends_an_approved_or_published_article_back_to_review(env: &Env
         (a.status, a.approved_by.as_deref(), a.content.as_str()),
         (Status::Review, None, "Edited in the admin.")
     );
+    env.close().await;
 }
 
-async fn nobody_approves_or_publishes_their_own_article(env: &Env) {
+async fn nobody_approves_or_publishes_their_own_article(db: TestDb) {
+    let env = &env_on(db).await;
     let mut chief = Client::logged_in(&env.router, "chief").await;
     let mut reviewer = Client::logged_in(&env.router, "reviewer").await;
     let mut root = Client::logged_in(&env.router, "root").await;
@@ -255,9 +232,11 @@ async fn nobody_approves_or_publishes_their_own_article(env: &Env) {
         StatusCode::FORBIDDEN
     );
     assert_eq!(article(env, id).await.approved_by, None);
+    env.close().await;
 }
 
-async fn only_a_superuser_names_another_author(env: &Env) {
+async fn only_a_superuser_names_another_author(db: TestDb) {
+    let env = &env_on(db).await;
     let mut author = Client::logged_in(&env.router, "author").await;
     let mut chief = Client::logged_in(&env.router, "chief").await;
     let mut root = Client::logged_in(&env.router, "root").await;
@@ -422,6 +401,7 @@ async fn only_a_superuser_names_another_author(env: &Env) {
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert_eq!(article(env, id).await.author, "chief");
+    env.close().await;
 }
 
 per_db!(

@@ -1,24 +1,25 @@
-//! Shared test support: a fresh in-memory SQLite store with Django's schema, a few users, an app
-//! with every kind of guard, and a tiny cookie jar.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+//! Shared test support: a fresh in-memory SQLite store with Django's schema, a few users, and an
+//! app with every kind of guard. The client, cookie jar and CSRF handling are `castellan-testkit`'s.
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use castellan_axum::{AuthConfig, AuthLayer, Authorized, CurrentUser, Guard, LoggedIn, Require};
 use castellan_core::hashers::{CountingHasher, HashCounter, Hashers, Pbkdf2Hasher};
-use castellan_store::{NewUser, Store, StoreOptions};
-use http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use castellan_store::{Store, StoreOptions};
+use castellan_testkit::user;
+pub use castellan_testkit::{body, enc, location, Client, Jar, HOST, PASSWORD};
+use http::StatusCode;
 
 pub const SECRET: &str = "django-insecure-test-secret-key";
-pub const PASSWORD: &str = "correct horse battery staple";
-pub const HOST: &str = "testserver";
 
 pub struct Env {
     pub store: Store,
@@ -44,13 +45,6 @@ pub async fn store_at(url: &str) -> (Store, Arc<HashCounter>) {
         .await
         .unwrap();
     (store, counter)
-}
-
-async fn user(store: &Store, name: &str, f: impl FnOnce(&mut NewUser)) {
-    let mut u = NewUser::new(name);
-    u.password = Some(PASSWORD.into());
-    f(&mut u);
-    store.create_user(u).await.unwrap();
 }
 
 /// Users: alice (no permission), ginny (via group Editors), dora (direct), sam (superuser),
@@ -189,129 +183,19 @@ pub fn app(env: &Env) -> Router {
         .layer(env.auth.clone())
 }
 
-/// A cookie jar that follows Set-Cookie.
-#[derive(Debug, Default, Clone)]
-pub struct Jar(pub HashMap<String, String>);
-
-impl Jar {
-    pub fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-    pub fn update(&mut self, r: &Response) {
-        for v in r.headers().get_all(header::SET_COOKIE) {
-            let v = v.to_str().unwrap();
-            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.0.remove(name);
-            } else {
-                self.0.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
+/// The test kit's client on [`app`]`(env)`.
+pub fn client(env: &Env) -> Client {
+    Client::new(app(env))
 }
 
-pub struct Client {
-    pub app: Router,
-    pub jar: Jar,
+/// What `/` answers: the current user's name, or "anonymous".
+#[allow(async_fn_in_trait)]
+pub trait Whoami {
+    async fn whoami(&mut self) -> String;
 }
 
-impl Client {
-    pub fn new(env: &Env) -> Self {
-        Self {
-            app: app(env),
-            jar: Jar::default(),
-        }
-    }
-
-    pub async fn send(&mut self, mut req: Request<Body>) -> Response {
-        if !self.jar.0.is_empty() {
-            req.headers_mut()
-                .insert(header::COOKIE, self.jar.header().parse().unwrap());
-        }
-        if !req.headers().contains_key(header::HOST) {
-            req.headers_mut()
-                .insert(header::HOST, HOST.parse().unwrap());
-        }
-        let r = self.app.clone().oneshot(req).await.unwrap();
-        self.jar.update(&r);
-        r
-    }
-
-    pub async fn get(&mut self, uri: &str) -> Response {
-        self.send(Request::get(uri).body(Body::empty()).unwrap())
-            .await
-    }
-
-    /// Makes sure a CSRF cookie exists (GET the login form).
-    pub async fn csrf(&mut self) -> String {
-        if self.jar.get("csrftoken").is_none() {
-            let r = self.get("/accounts/login/").await;
-            assert_eq!(r.status(), StatusCode::OK);
-        }
-        self.jar.get("csrftoken").unwrap().to_owned()
-    }
-
-    /// POSTs an urlencoded form with the masked token from the login form in `csrfmiddlewaretoken`.
-    pub async fn post_form(&mut self, uri: &str, fields: &[(&str, &str)]) -> Response {
-        let r = self.get("/accounts/login/").await;
-        let html = body(r).await;
-        let token = html
-            .split("name=\"csrfmiddlewaretoken\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        let mut all: Vec<(&str, &str)> = vec![("csrfmiddlewaretoken", &token)];
-        all.extend_from_slice(fields);
-        self.post_raw(uri, &all).await
-    }
-
-    pub async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Response {
-        let body: String = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let req = Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
-    }
-
-    pub async fn login(&mut self, username: &str, password: &str) -> Response {
-        self.post_form(
-            "/accounts/login/",
-            &[("username", username), ("password", password)],
-        )
-        .await
-    }
-
-    pub async fn whoami(&mut self) -> String {
+impl Whoami for Client {
+    async fn whoami(&mut self) -> String {
         body(self.get("/").await).await
     }
-}
-
-pub fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-pub async fn body(r: Response) -> String {
-    String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
-}
-
-pub fn location(r: &Response) -> &str {
-    r.headers()
-        .get(header::LOCATION)
-        .map_or("", |v| v.to_str().unwrap())
 }

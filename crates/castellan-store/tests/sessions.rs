@@ -1,0 +1,124 @@
+//! `sessions.rs`: Django's `django_session` rows, saved, read, replaced, deleted and expired, on
+//! every database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use castellan_store::NewUser;
+use castellan_testkit::{per_db, store, TestDb};
+use chrono::{Duration, Utc};
+
+async fn save_load_replace_delete(db: TestDb) {
+    let store = store(&db).await;
+    assert!(!store.ensure_sessions().await.unwrap(), "migrate made it");
+    let key = "k".repeat(32);
+    assert_eq!(store.session_data(&key).await.unwrap(), None);
+    let later = Utc::now() + Duration::hours(1);
+    store.save_session(&key, "first", later).await.unwrap();
+    assert_eq!(
+        store.session_data(&key).await.unwrap().as_deref(),
+        Some("first")
+    );
+    // Saving again replaces the row (data and expiry), it does not add one.
+    store.save_session(&key, "second", later).await.unwrap();
+    assert_eq!(
+        store.session_data(&key).await.unwrap().as_deref(),
+        Some("second")
+    );
+    let other = "o".repeat(40);
+    store.save_session(&other, "other", later).await.unwrap();
+    store.delete_session(&key).await.unwrap();
+    assert_eq!(store.session_data(&key).await.unwrap(), None);
+    assert_eq!(
+        store.session_data(&other).await.unwrap().as_deref(),
+        Some("other")
+    );
+    // Deleting a key that is not there is no error.
+    store.delete_session(&key).await.unwrap();
+    store.delete_session("never-saved").await.unwrap();
+    assert_eq!(
+        store.session_data(&other).await.unwrap().as_deref(),
+        Some("other")
+    );
+    store.close().await;
+}
+
+async fn expired_sessions_are_not_read_and_are_cleared(db: TestDb) {
+    let store = store(&db).await;
+    let now = Utc::now();
+    store
+        .save_session("expired", "old", now - Duration::seconds(5))
+        .await
+        .unwrap();
+    store
+        .save_session("long-expired", "older", now - Duration::days(30))
+        .await
+        .unwrap();
+    store
+        .save_session("live", "new", now + Duration::days(14))
+        .await
+        .unwrap();
+    assert_eq!(store.session_data("expired").await.unwrap(), None);
+    assert_eq!(store.session_data("long-expired").await.unwrap(), None);
+    assert_eq!(
+        store.session_data("live").await.unwrap().as_deref(),
+        Some("new")
+    );
+    assert_eq!(store.clear_expired_sessions().await.unwrap(), 2);
+    assert_eq!(store.clear_expired_sessions().await.unwrap(), 0);
+    assert_eq!(
+        store.session_data("live").await.unwrap().as_deref(),
+        Some("new")
+    );
+    // An expired session saved again with a new expiry comes back to life.
+    store
+        .save_session("expired", "renewed", now + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_data("expired").await.unwrap().as_deref(),
+        Some("renewed")
+    );
+    store.close().await;
+}
+
+async fn long_session_data_round_trips(db: TestDb) {
+    let store = store(&db).await;
+    // Django's signed, compressed session data can be long; the column is text.
+    let data: String = (0..20_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let later = Utc::now() + Duration::hours(1);
+    store.save_session("big", &data, later).await.unwrap();
+    assert_eq!(store.session_data("big").await.unwrap(), Some(data));
+    store.close().await;
+}
+
+async fn user_by_id_reads_the_row_the_session_names(db: TestDb) {
+    let store = store(&db).await;
+    let mut u = NewUser::new("alice");
+    u.email = "alice@example.org".into();
+    u.password = Some("pw-alice-123".into());
+    let alice = store.create_user(u).await.unwrap();
+    let read = store.user_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(read.username, "alice");
+    assert_eq!(read.email, "alice@example.org");
+    assert_eq!(
+        read.password, alice.password,
+        "the hash, for the session auth hash"
+    );
+    assert!(
+        read.password.starts_with("pbkdf2_sha256$1000$"),
+        "{}",
+        read.password
+    );
+    assert!(store.user_by_id(alice.id + 1000).await.unwrap().is_none());
+    store.delete_user("alice").await.unwrap();
+    assert!(store.user_by_id(alice.id).await.unwrap().is_none());
+    store.close().await;
+}
+
+per_db!(
+    save_load_replace_delete,
+    expired_sessions_are_not_read_and_are_cleared,
+    long_session_data_round_trips,
+    user_by_id_reads_the_row_the_session_names,
+);
