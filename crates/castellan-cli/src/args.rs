@@ -77,7 +77,7 @@ pub struct Serve {
     #[arg(long, value_name = "SECONDS", default_value_t = 0, requires = "https")]
     pub hsts_seconds: u64,
     /// A Host the server answers (repeatable; `.example.com` includes subdomains, `*` any).
-    /// Default: the --bind host, and localhost, 127.0.0.1 and [::1] on its port.
+    /// Default: the --bind host, and localhost, 127.0.0.1 and `[::1]` on its port.
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
     /// A reverse proxy (IP address, repeatable) whose X-Forwarded-For names the client for

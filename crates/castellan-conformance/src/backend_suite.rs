@@ -1,6 +1,6 @@
 //! One behavioural suite for every [`AuthnBackend`] + [`SessionStore`]: the in-memory backend and
 //! the store on each database kind must answer alike. A [`Fixture`] sets data up the backend's own
-//! way; [`backend_suite!`](crate::backend_suite) instantiates each test for
+//! way; [`backend_suite!`](macro@crate::backend_suite) instantiates each test for
 //! [`MemoryBackend`] and for [`Store`] on SQLite, PostgreSQL and MariaDB.
 
 use std::future::Future;
