@@ -3,6 +3,59 @@
 //! changes. `castellan-store` implements it on Django's tables; [`MemoryBackend`](crate::MemoryBackend)
 //! implements it in memory (tests, prototypes). The guards of `castellan-axum` run in front of any
 //! implementation.
+//!
+//! ## Implementing a backend
+//!
+//! Users kept elsewhere (a directory service, another schema) plug in by implementing the seven
+//! methods; "wrong password" and "no such user" are `Ok(None)`, a failure of the service is an
+//! [`BackendError`] whose kind tells the web layer what to answer.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use castellan_core::{
+//!     AuthnBackend, BackendResult, Identity, PermIndex, PermissionRow, Principal, User,
+//!     UserFlags, UserPerms,
+//! };
+//!
+//! /// One administrator, whose password is checked elsewhere (here: a fixed one).
+//! struct OneAdmin { user: User, index: Arc<PermIndex> }
+//!
+//! impl AuthnBackend for OneAdmin {
+//!     async fn authenticate(&self, username: &str, password: &str) -> BackendResult<Option<User>> {
+//!         Ok((username == self.user.username && password == "let me in").then(|| self.user.clone()))
+//!     }
+//!     async fn user_by_session_id(&self, id: &str) -> BackendResult<Option<User>> {
+//!         Ok((id == self.user.id.to_string()).then(|| self.user.clone()))
+//!     }
+//!     async fn principal(&self, user: &User) -> BackendResult<Principal> {
+//!         let all = self.index.all();
+//!         let perms = Arc::new(UserPerms::new(all, self.index.set_from_rows([])));
+//!         Ok(Principal::new(Identity::User(UserFlags::from(user)), perms, Arc::clone(&self.index)))
+//!     }
+//!     async fn permission_index(&self) -> BackendResult<Arc<PermIndex>> {
+//!         Ok(Arc::clone(&self.index))
+//!     }
+//!     async fn user_groups(&self, _user: &User) -> BackendResult<Vec<String>> {
+//!         Ok(Vec::new())
+//!     }
+//!     async fn set_password(&self, _user: &User, _raw: &str) -> BackendResult<Option<User>> {
+//!         Err(castellan_core::BackendError::other("passwords are managed elsewhere"))
+//!     }
+//!     async fn touch_last_login(&self, _user: &User) -> BackendResult<()> {
+//!         Ok(())
+//!     }
+//! }
+//! # let _ = OneAdmin {
+//! #     user: User {
+//! #         id: 1, password: String::new(), last_login: None, is_superuser: false,
+//! #         username: "admin".into(), first_name: String::new(), last_name: String::new(),
+//! #         email: String::new(), is_staff: true, is_active: true, date_joined: chrono::Utc::now(),
+//! #     },
+//! #     index: Arc::new(PermIndex::new([PermissionRow {
+//! #         id: 1, app_label: "auth".into(), codename: "change_user".into(),
+//! #     }])),
+//! # };
+//! ```
 
 use std::future::Future;
 use std::sync::Arc;

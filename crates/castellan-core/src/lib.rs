@@ -32,7 +32,8 @@
 //! ```
 //!
 //! Modules follow Django's `contrib.auth`: [`authn`] and [`session_store`] (the seams),
-//! [`memory`] (the in-memory implementation), [`backend`] (permission backends and the chain), [`hashers`],
+//! [`memory`] (the in-memory implementation), [`sync_plan`] (what `castellan sync` changes, computed
+//! without I/O), [`backend`] (permission backends and the chain), [`hashers`],
 //! [`validators`], [`password_validation`] (Django's password validators), [`lookalike`]
 //! (usernames and group names that read the same), [`registry`] (apps, models and their default/custom permissions), [`index`]
 //! (interned permission ids), [`holders`] (`with_perm` by user id) and [`user`].
@@ -51,6 +52,7 @@ pub mod perm;
 pub mod policy;
 pub mod registry;
 pub mod session_store;
+pub mod sync_plan;
 pub mod trusted;
 pub mod user;
 pub mod validators;

@@ -59,16 +59,16 @@ use tokio::sync::Semaphore;
 
 pub use admin_queries::{GroupState, UserEdit, UserPage, UserQuery, UserState, USER_COUNT_CAP};
 pub use audit::{Actor, AuditEntry, AuditFilter};
+pub use castellan_core::sync_plan::{
+    GroupChange, PlannedPermission, ReboundGroup, RenamedPermission, SyncPlan,
+};
 pub use error::{Error, Result};
 pub use explain::WhoHasPage;
 pub use groups::GroupDetail;
 pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use pool::Dialect;
-pub use sync::{
-    GroupChange, PlannedPermission, ReboundGroup, RenamedPermission, SyncError, SyncOptions,
-    SyncPlan,
-};
+pub use sync::{SyncError, SyncOptions};
 pub use transfer::{
     Export, ExportedGroup, ExportedPermission, ExportedUser, ImportReport, Progress, EXPORT_FORMAT,
 };

@@ -3,14 +3,15 @@
 //! Castellan's shared test support (`publish = false`): the integration tests of the web, admin,
 //! store and example crates use it instead of keeping copies of their own.
 //!
-//! It sits on `castellan-core`, `castellan-store` and `castellan-conformance` (whose throw-away
-//! databases, [`TestDb`], it runs tests on), and knows nothing of `castellan-axum`: the HTTP client
-//! drives any `axum::Router` in-process with `tower::ServiceExt::oneshot`, no server.
+//! It sits on `castellan-core` and `castellan-store` and knows nothing of `castellan-axum`: the HTTP
+//! client drives any `axum::Router` in-process with `tower::ServiceExt::oneshot`, no server.
 //!
 //! * [`Client`]: a browser with a cookie [`Jar`] (built on the `cookie` crate), GET and url-encoded
 //!   form POST helpers, CSRF handled in one place ([`Client::csrf_token`], [`Client::post_form`]),
 //!   redirects followed or inspected ([`Client::follow`], [`location`]), bodies read as text
 //!   ([`body`], [`Page`]).
+//! * [`TestDb`]: a throw-away database of a [`Kind`] (a fresh SQLite file, or a fresh database on the
+//!   server the environment names), dropped afterwards.
 //! * [`per_db!`]: one test body run on SQLite, PostgreSQL and MariaDB, each on a fresh database.
 //! * Fixtures: a migrated [`store`] with a cheap hasher ([`cheap_options`]), [`user`], [`perms`],
 //!   [`audit`].
@@ -42,15 +43,16 @@
 mod client;
 mod db;
 mod jar;
+mod testdb;
 
 use axum::response::Response;
 use http::{header, HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 
-pub use castellan_conformance::{Kind, TestDb};
 pub use client::{form_request, Client, MAX_REDIRECTS};
 pub use db::{audit, cheap_hashers, cheap_options, perms, store, store_at, user};
 pub use jar::Jar;
+pub use testdb::{Kind, TestDb};
 
 /// The `Host` every request gets unless it names one (Django's test client's).
 pub const HOST: &str = "testserver";
