@@ -115,7 +115,7 @@ impl Users {
 }
 
 /// [`SessionStore`] with boxed futures.
-trait DynSessions: Send + Sync {
+pub(crate) trait DynSessions: Send + Sync {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<String>>;
     fn save<'a>(&'a self, key: &'a str, data: &'a str, expire: DateTime<Utc>) -> BoxFuture<'a, ()>;
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()>;
@@ -150,38 +150,4 @@ impl<S: SessionStore> DynSessions for S {
 }
 
 /// The sessions behind an [`AuthLayer`](crate::AuthLayer).
-#[derive(Clone)]
-pub(crate) struct Sessions(Arc<dyn DynSessions>);
-
-impl Sessions {
-    pub(crate) fn new(store: impl SessionStore) -> Self {
-        Self(Arc::new(store))
-    }
-
-    pub(crate) async fn load(&self, key: &str) -> BackendResult<Option<String>> {
-        self.0.load(key).await
-    }
-
-    pub(crate) async fn save(
-        &self,
-        key: &str,
-        data: &str,
-        expire: DateTime<Utc>,
-    ) -> BackendResult<()> {
-        self.0.save(key, data, expire).await
-    }
-
-    pub(crate) async fn delete(&self, key: &str) -> BackendResult<()> {
-        self.0.delete(key).await
-    }
-
-    pub(crate) async fn cycle(
-        &self,
-        old_key: &str,
-        new_key: &str,
-        data: &str,
-        expire: DateTime<Utc>,
-    ) -> BackendResult<()> {
-        self.0.cycle(old_key, new_key, data, expire).await
-    }
-}
+pub(crate) type Sessions = Arc<dyn DynSessions>;

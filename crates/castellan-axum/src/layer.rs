@@ -92,7 +92,7 @@ impl AuthLayer {
             shared: Arc::new(Shared {
                 config,
                 users: Users::new(users),
-                sessions: Sessions::new(sessions),
+                sessions: Arc::new(sessions),
                 index,
                 throttle,
                 trusted,
@@ -511,9 +511,10 @@ async fn load(
     let Some(id) = state.data.get(session::SESSION_KEY) else {
         return Ok(state);
     };
+    // Django stores the key as a string; borrowed, so the warm path allocates nothing here.
     let id = match id {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
+        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
         _ => None,
     };
     let backend_ok = state

@@ -65,25 +65,19 @@ impl State {
         )
     }
 
-    fn permission_row(&self, perm: &str) -> Result<i64, Error> {
+    fn permission_row(&mut self, perm: &str) -> Result<i64, Error> {
         let name = PermName::parse(perm)?;
-        self.permissions
+        if let Some(row) = self
+            .permissions
             .values()
             .find(|r| r.app_label == name.app_label() && r.codename == name.codename())
-            .map(|r| r.id)
-            .ok_or_else(|| Error::UnknownPermission {
-                name: perm.to_owned(),
-                suggestion: crate::index::closest(
-                    perm,
-                    self.permissions
-                        .values()
-                        .map(|r| format!("{}.{}", r.app_label, r.codename))
-                        .collect::<Vec<_>>()
-                        .iter()
-                        .map(String::as_str),
-                )
-                .map(str::to_owned),
-            })
+        {
+            return Ok(row.id);
+        }
+        Err(Error::UnknownPermission {
+            name: perm.to_owned(),
+            suggestion: self.index().closest(perm).map(str::to_owned),
+        })
     }
 
     fn user_mut(&mut self, id: i64) -> Result<&mut User, Error> {
