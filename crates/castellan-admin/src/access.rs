@@ -12,9 +12,9 @@ use castellan_core::{Principal, User};
 use castellan_store::{Actor, Store};
 use http::request::Parts;
 
-use crate::app::Site;
 use crate::error::AdminError;
 use crate::grants::Rights;
+use crate::site::Site;
 
 /// The logged-in, active staff user of an admin request.
 pub(crate) struct Staff {

@@ -6,8 +6,10 @@ use axum::routing::get;
 use axum::Router;
 use castellan_store::Store;
 
+use crate::defaults::{DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL, DEFAULT_TITLE};
 use crate::model_admin::ModelAdmin;
 use crate::render::Renderer;
+use crate::site::Site;
 use crate::views;
 
 /// The admin site: a store, the application models registered with it, and its templates.
@@ -24,14 +26,6 @@ pub struct Admin {
     app_names: Vec<(String, String)>,
 }
 
-/// The header's title unless [`Admin::with_title`] sets one.
-pub(crate) const DEFAULT_TITLE: &str = "Castellan administration";
-
-/// Django's `LOGIN_URL` default (`django.contrib.auth.urls` mounted at `accounts/`).
-pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
-/// Django's logout URL under the same mount.
-pub const DEFAULT_LOGOUT_URL: &str = "/accounts/logout/";
-
 impl std::fmt::Debug for Admin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Admin")
@@ -41,56 +35,6 @@ impl std::fmt::Debug for Admin {
             .field("site_url", &self.site_url)
             .field("models", &self.models.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// What every handler shares.
-pub(crate) struct Site {
-    pub(crate) store: Store,
-    pub(crate) models: Vec<Arc<dyn ModelAdmin>>,
-    pub(crate) title: String,
-    /// Where anonymous users are sent (with `next`).
-    pub(crate) login_url: String,
-    /// Where the header's logout form posts.
-    pub(crate) logout_url: String,
-    /// The header's "View site" link, if any.
-    pub(crate) site_url: Option<String>,
-    /// Apps' verbose names, by label.
-    pub(crate) app_names: Vec<(String, String)>,
-    pub(crate) renderer: Renderer,
-    /// The prefix given to [`Admin::router_at`] ("" for [`Admin::router`]).
-    pub(crate) prefix: String,
-}
-
-impl Site {
-    /// The registered model admin for `app`/`model`.
-    pub(crate) fn model(&self, app: &str, model: &str) -> Option<&Arc<dyn ModelAdmin>> {
-        self.models
-            .iter()
-            .find(|m| m.app_label() == app && m.model_name() == model)
-    }
-
-    /// An app's heading: its registered verbose name, "Authentication and Authorization" for
-    /// `auth`, else the label with its words capitalised (Django's `AppConfig.verbose_name`
-    /// default, `label.title()`).
-    pub(crate) fn app_name(&self, label: &str) -> String {
-        if let Some((_, name)) = self.app_names.iter().find(|(l, _)| l == label) {
-            return name.clone();
-        }
-        if label == "auth" {
-            return "Authentication and Authorization".to_owned();
-        }
-        label
-            .split('_')
-            .filter(|w| !w.is_empty())
-            .map(|w| {
-                let mut c = w.chars();
-                c.next().map_or_else(String::new, |f| {
-                    f.to_uppercase().collect::<String>() + c.as_str()
-                })
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
     }
 }
 
@@ -189,7 +133,7 @@ impl Admin {
             let to = p("/");
             router = router.route(
                 &prefix,
-                get(move || async move { crate::render::redirect(&to) }),
+                get(move || async move { crate::respond::redirect(&to) }),
             );
         }
         router

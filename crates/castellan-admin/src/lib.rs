@@ -66,15 +66,20 @@
 
 mod access;
 mod app;
+mod defaults;
 mod error;
 mod forms;
 mod grants;
 mod model_admin;
 mod pages;
 mod render;
+mod respond;
+mod site;
+mod style;
 mod views;
 
-pub use app::{Admin, DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
+pub use app::Admin;
+pub use defaults::{DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
 pub use error::AdminError;
 pub use model_admin::{
     AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,

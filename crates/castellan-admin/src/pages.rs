@@ -6,8 +6,8 @@ use axum::response::{Html, IntoResponse, Response};
 use castellan_axum::{LoginPage, Pages, PasswordChangePage};
 use http::StatusCode;
 
-use crate::app::{DEFAULT_LOGIN_URL, DEFAULT_TITLE};
-use crate::render::CSS;
+use crate::defaults::{DEFAULT_LOGIN_URL, DEFAULT_TITLE};
+use crate::style::CSS;
 use castellan_axum::escape;
 
 /// The login form, password-change form and 403 page of castellan-axum, styled as the admin

@@ -1,10 +1,7 @@
-//! The embedded templates (minijinja, HTML auto-escaping on) and the page helper every view uses.
+//! The embedded templates (minijinja, HTML auto-escaping on).
 
-use axum::response::{Html, IntoResponse, Response};
-use http::StatusCode;
-use minijinja::{context, Environment, Value};
+use minijinja::{Environment, Value};
 
-use crate::access::Staff;
 use crate::error::AdminError;
 
 /// The templates, embedded at build time.
@@ -65,9 +62,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The stylesheet served at `admin.css`.
-pub(crate) const CSS: &str = include_str!("../static/admin.css");
-
 /// The template environment.
 pub(crate) struct Renderer {
     env: Environment<'static>,
@@ -87,42 +81,10 @@ impl Renderer {
         Self { env }
     }
 
-    fn render(&self, name: &str, ctx: Value) -> Result<String, AdminError> {
+    pub(crate) fn render(&self, name: &str, ctx: Value) -> Result<String, AdminError> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
             .map_err(|e| AdminError::Template(format!("{name}: {e:#}")))
-    }
-}
-
-/// Renders `name` for `staff` with the page context `ctx` (plus `base`, `site_title`, `username`,
-/// `csrf_token`, `is_superuser`, `logout_url`, `site_url`) and the status code.
-pub(crate) fn page(
-    staff: &Staff,
-    name: &str,
-    status: StatusCode,
-    ctx: Value,
-) -> Result<Response, AdminError> {
-    let full = context! {
-        base => &staff.base,
-        site_title => &staff.site.title,
-        logout_url => &staff.site.logout_url,
-        site_url => &staff.site.site_url,
-        username => &staff.user.username,
-        is_superuser => staff.is_superuser(),
-        csrf_token => staff.csrf(),
-        ..ctx
-    };
-    let html = staff.site.renderer.render(name, full)?;
-    let mut response = Html(html).into_response();
-    *response.status_mut() = status;
-    Ok(response)
-}
-
-/// A `303 See Other` to `url` (after a successful POST).
-pub(crate) fn redirect(url: &str) -> Response {
-    match http::HeaderValue::from_str(url) {
-        Ok(v) => (StatusCode::SEE_OTHER, [(http::header::LOCATION, v)]).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

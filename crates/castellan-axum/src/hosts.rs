@@ -1,6 +1,8 @@
 //! Allowed hosts (Django's `ALLOWED_HOSTS`): which `Host` headers the application answers, and
 //! the default list for a server bound to an address.
 
+use http::header;
+
 /// Splits a `Host` value into its lower-cased domain (without a trailing dot) and port (`""` when
 /// none), or `None` when it is not a valid host (Django's `split_domain_port` plus its host regex).
 fn split_host(host: &str) -> Option<(String, String)> {
@@ -106,6 +108,25 @@ pub fn default_allowed_hosts(bind: &str) -> Vec<String> {
         }
     }
     hosts
+}
+
+/// The request's `Host` header (else the URI authority, as in HTTP/2), `None` when it has neither.
+pub(crate) fn request_host(parts: &http::request::Parts) -> Option<String> {
+    match parts.headers.get(header::HOST) {
+        Some(h) => Some(String::from_utf8_lossy(h.as_bytes()).into_owned()),
+        None => parts.uri.authority().map(|a| a.as_str().to_owned()),
+    }
+}
+
+/// The request's host (`Host` header, else the URI authority).
+pub(crate) fn host(parts: &http::request::Parts) -> String {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_owned()))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,33 +11,25 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use castellan_core::{AuthnBackend, PermIndex, Principal, SessionStore};
-use http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use castellan_core::{AuthnBackend, Principal, SessionStore};
+use http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::backend::{Sessions, Users};
+use crate::backend::Users;
 use crate::config::{AuthConfig, MODEL_BACKEND};
 use crate::csrf::{self, CsrfFailure};
 use crate::error::{Error, Result};
-use crate::form::{self, FormError, FormLimits};
-use crate::hosts::host_allowed;
+use crate::form;
+use crate::headers::{cookie, cookie_attrs, security_headers, set_cookie, vary_on_cookie};
+use crate::hosts::{host, host_allowed, request_host};
+use crate::input::check_input;
 use crate::require::{Require, RequireLayer};
 use crate::session::{self, AuthSession, State};
+use crate::shared::Shared;
 use crate::signing;
 use crate::throttle::Throttle;
-
-/// What every request of one application shares.
-pub(crate) struct Shared {
-    pub(crate) config: AuthConfig,
-    pub(crate) users: Users,
-    pub(crate) sessions: Sessions,
-    pub(crate) index: Arc<PermIndex>,
-    pub(crate) throttle: Throttle,
-    /// The configured trusted group names plus every group guard's names (see [`AuthLayer::check`]).
-    pub(crate) trusted: std::sync::RwLock<castellan_core::TrustedGroups>,
-}
 
 /// The tower layer that authenticates requests from Django sessions. Build it once at start-up with
 /// [`AuthLayer::new`], add it with `Router::layer`, and make guards with [`AuthLayer::require`].
@@ -162,24 +154,6 @@ impl AuthLayer {
             }
         }
         Ok(())
-    }
-}
-
-impl Shared {
-    /// A copy of the trusted group names.
-    pub(crate) fn trusted_groups(&self) -> castellan_core::TrustedGroups {
-        self.trusted
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Whether `name` is a trusted group name.
-    pub(crate) fn is_trusted_group(&self, name: &str) -> bool {
-        self.trusted
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_trusted(name)
     }
 }
 
@@ -321,164 +295,6 @@ where
     Ok((response, logged_in))
 }
 
-/// Whether the request has an urlencoded body.
-fn is_urlencoded(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-/// Checks the query string and an urlencoded body against the configured limits. The body is
-/// read (at most the limit) and handed back with its parsed fields; other bodies pass untouched.
-async fn check_input(
-    config: &AuthConfig,
-    parts: &http::request::Parts,
-    body: Body,
-) -> std::result::Result<(Body, Option<Vec<(String, String)>>), FormError> {
-    let limits = config.form_limits;
-    if let Some(query) = parts.uri.query() {
-        let query_limits = FormLimits {
-            max_body_bytes: None,
-            ..limits
-        };
-        form::parse_urlencoded(query.as_bytes(), &query_limits)?;
-    }
-    if !is_urlencoded(&parts.headers) {
-        return Ok((body, None));
-    }
-    let too_large = |limit| FormError::TooLarge { limit };
-    if let Some(limit) = limits.max_body_bytes {
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
-            return Err(too_large(limit));
-        }
-    }
-    let bytes = read_at_most(body, limits.max_body_bytes).await?;
-    let fields = form::parse_urlencoded(&bytes, &limits)?;
-    Ok((Body::from(bytes), Some(fields)))
-}
-
-/// Reads the body, refusing it as soon as it exceeds `limit` (so at most `limit` bytes plus one
-/// frame are ever held).
-async fn read_at_most(
-    body: Body,
-    limit: Option<usize>,
-) -> std::result::Result<axum::body::Bytes, FormError> {
-    use http_body_util::BodyExt;
-    let limit_or_max = limit.unwrap_or(usize::MAX);
-    let mut body = body;
-    let mut buf = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else {
-            return Err(FormError::Unreadable);
-        };
-        if let Ok(data) = frame.into_data() {
-            if buf.len().saturating_add(data.len()) > limit_or_max {
-                return Err(FormError::TooLarge {
-                    limit: limit_or_max,
-                });
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    Ok(buf.into())
-}
-
-/// Django's SecurityMiddleware and XFrameOptionsMiddleware headers (a header the application set
-/// is kept), HSTS in HTTPS mode, and for logged-in users `Cache-Control: private` and
-/// `Vary: Cookie`.
-fn security_headers(config: &AuthConfig, response: &mut Response, logged_in: bool) {
-    let headers = response.headers_mut();
-    let fixed = [
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (
-            http::HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-    ];
-    for (name, value) in fixed {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-    }
-    if config.https
-        && config.hsts_seconds > 0
-        && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY)
-    {
-        let mut value = format!("max-age={}", config.hsts_seconds);
-        if config.hsts_include_subdomains {
-            value.push_str("; includeSubDomains");
-        }
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(header::STRICT_TRANSPORT_SECURITY, v);
-        }
-    }
-    if logged_in {
-        if !headers.contains_key(header::CACHE_CONTROL) {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
-        }
-        vary_on_cookie(headers);
-    }
-}
-
-/// Appends `Cookie` to `Vary` unless it is already listed (or `Vary: *`).
-fn vary_on_cookie(headers: &mut HeaderMap) {
-    let listed = headers
-        .get_all(header::VARY)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| {
-            let v = v.trim();
-            v == "*" || v.eq_ignore_ascii_case("cookie")
-        });
-    if !listed {
-        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
-    }
-}
-
-/// The request's `Host` header (else the URI authority, as in HTTP/2), `None` when it has neither.
-fn request_host(parts: &http::request::Parts) -> Option<String> {
-    match parts.headers.get(header::HOST) {
-        Some(h) => Some(String::from_utf8_lossy(h.as_bytes()).into_owned()),
-        None => parts.uri.authority().map(|a| a.as_str().to_owned()),
-    }
-}
-
-/// The request's host (`Host` header, else the URI authority).
-pub(crate) fn host(parts: &http::request::Parts) -> String {
-    parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_owned()))
-        .unwrap_or_default()
-}
-
-/// The first cookie called `name` (a duplicate later in the header is ignored).
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim_matches('"').to_owned())
-}
-
 async fn load(
     shared: &Shared,
     session_key: Option<&str>,
@@ -589,33 +405,6 @@ fn check_csrf(
     } else {
         Err(CsrfFailure::BadToken)
     }
-}
-
-fn set_cookie(response: &mut Response, value: String) {
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-}
-
-fn cookie_attrs(config: &AuthConfig, max_age: u64, http_only: bool) -> String {
-    let expires = chrono::Utc::now()
-        + chrono::Duration::seconds(
-            i64::try_from(max_age)
-                .unwrap_or(i64::MAX / 2)
-                .min(400 * 86400),
-        );
-    let mut s = format!(
-        "; expires={}; Max-Age={max_age}; Path=/; SameSite={}",
-        expires.format("%a, %d %b %Y %H:%M:%S GMT"),
-        config.same_site
-    );
-    if http_only {
-        s.push_str("; HttpOnly");
-    }
-    if config.secure_cookies() {
-        s.push_str("; Secure");
-    }
-    s
 }
 
 /// Writes the session: deletes replaced rows, saves modified data under its (possibly new) key,

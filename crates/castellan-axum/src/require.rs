@@ -228,7 +228,7 @@ impl Require {
         }
         let login_url = self.login_url.as_deref().unwrap_or(&config.login_url);
         let scheme = if config.https { "https" } else { "http" };
-        let host = crate::layer::host(parts);
+        let host = crate::hosts::host(parts);
         // The URI before `Router::nest` stripped its prefix.
         let uri = parts
             .extensions

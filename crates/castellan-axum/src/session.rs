@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::config::MODEL_BACKEND;
 use crate::csrf;
 use crate::error::{Error, Result};
-use crate::layer::Shared;
+use crate::shared::Shared;
 use crate::signing;
 
 /// Session keys Django uses for authentication.

@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::on_pool;
-use crate::pool::{ts_from_text, ts_to_text, Dialect, RowExt};
+use crate::sql::{Arg, Db, Dialect, Sql, SqlText, Tx};
 use crate::Store;
 
 /// Who makes a change.
@@ -104,40 +103,77 @@ pub(crate) fn create_table_sql(d: Dialect) -> &'static str {
     }
 }
 
-/// The insert statement for an entry (columns quoted for MariaDB, where `before`/`after` are keywords).
-pub(crate) fn insert_sql(d: Dialect) -> &'static str {
-    match d {
-        Dialect::MySql => {
-            "INSERT INTO castellan_audit (at, actor, action, object_type, object, `before`, `after`) VALUES (?ts, ?, ?, ?, ?, ?, ?)"
-        }
-        _ => {
-            "INSERT INTO castellan_audit (at, actor, action, object_type, object, before, after) VALUES (?ts, ?, ?, ?, ?, ?, ?)"
-        }
-    }
+/// Inserts an entry (columns quoted on MariaDB, where `before`/`after` are keywords).
+const INSERT: Sql = Sql::per_dialect(
+    "INSERT INTO castellan_audit (at, actor, action, object_type, object, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    "INSERT INTO castellan_audit (at, actor, action, object_type, object, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    "INSERT INTO castellan_audit (at, actor, action, object_type, object, `before`, `after`) VALUES (?, ?, ?, ?, ?, ?, ?)",
+);
+
+/// The statements of this module that run once the audit table exists.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[INSERT];
+
+/// Writes one entry through `db` or inside `tx`.
+async fn insert(
+    target: Target<'_>,
+    actor: &Actor,
+    action: &str,
+    object_type: &str,
+    object: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<()> {
+    let label = actor.label();
+    let object = clip(object);
+    let args = [
+        Utc::now().into(),
+        label.as_str().into(),
+        action.into(),
+        object_type.into(),
+        object.as_str().into(),
+        before.into(),
+        after.into(),
+    ];
+    match target {
+        Target::Db(db) => db.execute(&INSERT, &args).await?,
+        Target::Tx(tx) => tx.execute(&INSERT, &args).await?,
+    };
+    Ok(())
 }
 
-/// Records an audit entry inside the current transaction (when the audit table is installed):
-/// `audit!(&mut *tx, store, action, object_type, object, before: Option<String>, after: Option<String>)`.
-macro_rules! audit {
-    ($conn:expr, $store:expr, $action:expr, $object_type:expr, $object:expr, $before:expr, $after:expr) => {
-        if $store.auditing() {
-            let d = $store.dialect();
-            let before: Option<String> = $before;
-            let after: Option<String> = $after;
-            sqlx::query(&d.sql(crate::audit::insert_sql(d)))
-                .bind(crate::pool::ts_to_text(chrono::Utc::now()))
-                .bind($store.actor().label())
-                .bind($action)
-                .bind($object_type)
-                .bind(crate::audit::clip(AsRef::<str>::as_ref(&$object)))
-                .bind(before)
-                .bind(after)
-                .execute($conn)
-                .await?;
-        }
-    };
+enum Target<'a> {
+    Db(&'a Db),
+    Tx(&'a mut Tx),
 }
-pub(crate) use audit;
+
+impl Store {
+    /// Records an audit entry inside the transaction of the change it describes (when the audit
+    /// table is installed).
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut Tx,
+        action: &str,
+        object_type: &str,
+        object: &str,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<()> {
+        if !self.auditing() {
+            return Ok(());
+        }
+        insert(
+            Target::Tx(tx),
+            self.actor(),
+            action,
+            object_type,
+            object,
+            before.as_deref(),
+            after.as_deref(),
+        )
+        .await
+    }
+}
 
 /// Object names longer than the column are cut (the full value is in `before`/`after`).
 pub(crate) fn clip(s: &str) -> String {
@@ -167,22 +203,18 @@ impl Store {
         if !self.auditing() {
             return Ok(());
         }
-        let d = self.dialect();
         let action: String = action.chars().take(64).collect();
         let object_type: String = object_type.chars().take(32).collect();
-        on_pool!(&self.pool, p => {
-            sqlx::query(&d.sql(insert_sql(d)))
-                .bind(ts_to_text(Utc::now()))
-                .bind(self.actor().label())
-                .bind(action)
-                .bind(object_type)
-                .bind(clip(object))
-                .bind(before)
-                .bind(after)
-                .execute(p)
-                .await?;
-        });
-        Ok(())
+        insert(
+            Target::Db(&self.db),
+            self.actor(),
+            &action,
+            &object_type,
+            object,
+            before.as_deref(),
+            after.as_deref(),
+        )
+        .await
     }
 
     /// The audit trail, newest first.
@@ -191,49 +223,50 @@ impl Store {
             return Ok(Vec::new());
         }
         let d = self.dialect();
-        let (before, after) = match d {
-            Dialect::MySql => ("`before`", "`after`"),
-            _ => ("before", "after"),
-        };
-        let mut sql = format!(
-            "SELECT id, {} AS at, actor, action, object_type, object, {before} AS before_json, {after} AS after_json FROM castellan_audit WHERE 1 = 1",
-            d.ts_text("at")
-        );
-        if filter.since.is_some() {
-            sql.push_str(" AND at >= ?ts");
+        let mut sql = SqlText::new(d);
+        sql.push(&format!(
+            "SELECT id, at, actor, action, object_type, object, {} AS before_json, {} AS after_json \
+             FROM castellan_audit WHERE 1 = 1",
+            d.quote("before"),
+            d.quote("after")
+        ));
+        let user_label = filter.user.as_ref().map(|u| format!("user:{u}"));
+        let mut args: Vec<Arg<'_>> = Vec::new();
+        if let Some(since) = filter.since {
+            sql.push(" AND at >= ").param();
+            args.push(since.into());
         }
-        if filter.user.is_some() {
-            sql.push_str(" AND ((object_type = 'user' AND object = ?) OR actor = ?)");
+        if let (Some(user), Some(label)) = (&filter.user, &user_label) {
+            sql.push(" AND ((object_type = 'user' AND object = ")
+                .param()
+                .push(") OR actor = ")
+                .param()
+                .push(")");
+            args.push(user.into());
+            args.push(label.into());
         }
-        sql.push_str(" ORDER BY id DESC");
+        sql.push(" ORDER BY id DESC");
         if let Some(limit) = filter.limit {
-            sql.push_str(&format!(" LIMIT {limit}"));
+            sql.push(&format!(" LIMIT {limit}"));
         }
-        let entries = on_pool!(&self.pool, p => {
-            let sql = d.sql(&sql);
-            let mut q = sqlx::query(&sql);
-            if let Some(since) = filter.since {
-                q = q.bind(ts_to_text(since));
-            }
-            if let Some(user) = &filter.user {
-                q = q.bind(user.clone()).bind(format!("user:{user}"));
-            }
-            let rows = q.fetch_all(p).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(AuditEntry {
-                        id: r.int("id")?,
-                        at: ts_from_text(&r.text("at")?).unwrap_or_default(),
-                        actor: r.text("actor")?,
-                        action: r.text("action")?,
-                        object_type: r.text("object_type")?,
-                        object: r.text("object")?,
-                        before: r.opt_text("before_json")?,
-                        after: r.opt_text("after_json")?,
-                    })
+        let entries = self
+            .db
+            .fetch_all(&sql, &args)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.int("id")?,
+                    at: r.ts("at")?,
+                    actor: r.text("actor")?,
+                    action: r.text("action")?,
+                    object_type: r.text("object_type")?,
+                    object: r.text("object")?,
+                    before: r.opt_text("before_json")?,
+                    after: r.opt_text("after_json")?,
                 })
-                .collect::<Result<Vec<_>>>()?
-        });
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(entries)
     }
 }

@@ -5,9 +5,18 @@ use castellan_core::User;
 use rand_core::OsRng;
 
 use crate::error::{Error, Result};
-use crate::on_pool;
-use crate::sqlm::exec;
+use crate::sql::Sql;
 use crate::Store;
+
+/// Replaces a password hash, only if it is still the one that was checked.
+const UPGRADE_HASH: Sql =
+    crate::sql!("UPDATE auth_user SET password = $1 WHERE id = $2 AND password = $3");
+/// Django's `update_last_login`.
+const TOUCH_LAST_LOGIN: Sql = crate::sql!("UPDATE auth_user SET last_login = $1 WHERE id = $2");
+
+/// The statements of this module, for the test that prepares every statement on each database.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[UPGRADE_HASH, TOUCH_LAST_LOGIN];
 
 impl Store {
     /// Runs CPU-heavy hasher work on the blocking pool, at most one job per core at a time.
@@ -62,12 +71,13 @@ impl Store {
             })
             .await?;
         if let Some(new_hash) = upgraded {
-            let d = self.dialect();
-            let old = user.password.clone();
             // Only replace the hash that was checked (a concurrent password change wins).
-            on_pool!(&self.pool, p => {
-                exec!(p, d, "UPDATE auth_user SET password = ? WHERE id = ? AND password = ?", &new_hash, user.id, &old);
-            });
+            self.db
+                .execute(
+                    &UPGRADE_HASH,
+                    &[(&new_hash).into(), user.id.into(), (&user.password).into()],
+                )
+                .await?;
             user.password = new_hash;
         }
         Ok((check.valid && user.is_active).then_some(user))
@@ -75,11 +85,12 @@ impl Store {
 
     /// Records a successful login (Django's `update_last_login`).
     pub async fn touch_last_login(&self, user_id: i64) -> Result<()> {
-        let d = self.dialect();
-        let now = crate::pool::ts_to_text(chrono::Utc::now());
-        on_pool!(&self.pool, p => {
-            exec!(p, d, "UPDATE auth_user SET last_login = ?ts WHERE id = ?", now, user_id);
-        });
+        self.db
+            .execute(
+                &TOUCH_LAST_LOGIN,
+                &[chrono::Utc::now().into(), user_id.into()],
+            )
+            .await?;
         Ok(())
     }
 }

@@ -48,6 +48,18 @@ pub enum Error {
     /// The object changed since the caller read it (a stale version); nothing was changed.
     #[error("{0}")]
     Conflict(String),
+    /// A statement was run with the wrong number of arguments, or on a database it was not
+    /// written for: a bug in Castellan, reported instead of running the statement.
+    #[error("internal error in a database statement: {0}")]
+    Statement(String),
+    /// The URL names a database whose driver was not compiled in.
+    #[error("{url:?} needs the `{feature}` driver, which this build of castellan-store leaves out: enable its `{feature}` feature")]
+    DriverMissing {
+        /// The URL given.
+        url: String,
+        /// The cargo feature that adds the driver.
+        feature: &'static str,
+    },
     /// A background task (password hashing) failed.
     #[error("internal task failed: {0}")]
     Task(String),
@@ -63,6 +75,12 @@ impl Error {
     /// ([`Error::Busy`]): trying again may succeed.
     pub fn is_busy(&self) -> bool {
         matches!(self, Self::Busy(_))
+    }
+
+    /// Whether a statement broke a unique constraint (an application's own insert of a taken
+    /// value, reported rather than raised).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
     }
 
     /// Whether the error is the caller's input (exit 2, nothing changed).
@@ -110,11 +128,13 @@ enum DbErrorKind {
 
 impl DbErrorKind {
     fn of(db: &dyn sqlx::error::DatabaseError) -> Self {
+        #[cfg(feature = "sqlite")]
         if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
             // The code is SQLite's extended result code; its low byte is the primary code.
             let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
             return Self::of_sqlite(code);
         }
+        #[cfg(feature = "mysql")]
         if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
             return Self::of_mysql(my.number());
         }

@@ -4,13 +4,41 @@ use castellan_core::validators::validate_group_name;
 use castellan_core::Group;
 use serde::Serialize;
 
-use crate::audit::audit;
 use crate::error::{Error, Result};
+use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
-use crate::on_pool;
-use crate::pool::RowExt;
-use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, PermHolder};
+use crate::lookup::{find_group_id, group_id};
+use crate::sql::Sql;
 use crate::Store;
+
+const GROUPS: Sql = crate::sql!("SELECT id, name FROM auth_group");
+const INSERT_GROUP: Sql = crate::sql!("INSERT INTO auth_group (name) VALUES ($1)");
+const GROUP_PERMISSIONS: Sql = crate::sql!(
+    "SELECT ct.app_label AS app_label, p.codename AS codename FROM auth_group_permissions gp \
+     JOIN auth_permission p ON p.id = gp.permission_id \
+     JOIN django_content_type ct ON ct.id = p.content_type_id WHERE gp.group_id = $1"
+);
+const GROUP_MEMBERS: Sql = crate::sql!(
+    "SELECT u.username AS username FROM auth_user u \
+     JOIN auth_user_groups ug ON ug.user_id = u.id WHERE ug.group_id = $1"
+);
+
+const GROUPS_WITH_PERMISSIONS: Sql = crate::sql!(
+    "SELECT g.name AS name, ct.app_label AS app_label, p.codename AS codename FROM auth_group g \
+     LEFT JOIN auth_group_permissions gp ON gp.group_id = g.id \
+     LEFT JOIN auth_permission p ON p.id = gp.permission_id \
+     LEFT JOIN django_content_type ct ON ct.id = p.content_type_id"
+);
+
+/// The statements of this module.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[
+    GROUPS,
+    INSERT_GROUP,
+    GROUP_PERMISSIONS,
+    GROUP_MEMBERS,
+    GROUPS_WITH_PERMISSIONS,
+];
 
 /// A group with its permissions and members (`castellan group show`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,12 +54,18 @@ pub struct GroupDetail {
 impl Store {
     /// Every group, sorted by name.
     pub async fn groups(&self) -> Result<Vec<Group>> {
-        let mut groups = on_pool!(&self.pool, p => {
-            let rows = sqlx::query("SELECT id, name FROM auth_group").fetch_all(p).await?;
-            rows.iter()
-                .map(|r| Ok(Group { id: r.int("id")?, name: r.text("name")? }))
-                .collect::<Result<Vec<_>>>()?
-        });
+        let mut groups = self
+            .db
+            .fetch_all(&GROUPS, &[])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Group {
+                    id: r.int("id")?,
+                    name: r.text("name")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         groups.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(groups)
     }
@@ -40,22 +74,19 @@ impl Store {
     /// [`castellan_core::lookalike`]) is refused with [`Error::AlreadyExists`] naming that group.
     pub async fn create_group(&self, name: &str) -> Result<Group> {
         validate_group_name(name)?;
-        let d = self.dialect();
-        let id = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            if exact_id!(&mut *tx, d, "SELECT id, name FROM auth_group WHERE name = ?", name).is_some() {
-                return Err(Error::AlreadyExists {
-                    what: "group",
-                    message: format!("Group with this Name already exists: {name:?}."),
-                });
-            }
-            refuse_lookalike!(&mut *tx, d, Names::Groups, name, None);
-            exec!(&mut *tx, d, "INSERT INTO auth_group (name) VALUES (?)", name);
-            let id = group_id!(&mut *tx, d, name);
-            audit!(&mut *tx, self, "group.create", "group", name, None, None);
-            tx.commit().await?;
-            id
-        });
+        let mut tx = self.db.begin().await?;
+        if find_group_id(&mut tx, name).await?.is_some() {
+            return Err(Error::AlreadyExists {
+                what: "group",
+                message: format!("Group with this Name already exists: {name:?}."),
+            });
+        }
+        refuse_lookalike(&mut tx, Names::Groups, name, None).await?;
+        tx.execute(&INSERT_GROUP, &[name.into()]).await?;
+        let id = group_id(&mut tx, name).await?;
+        self.audit(&mut tx, "group.create", "group", name, None, None)
+            .await?;
+        tx.commit().await?;
         self.after_write();
         Ok(Group {
             id,
@@ -76,32 +107,21 @@ impl Store {
 
     /// A group's permissions and members.
     pub async fn group_detail(&self, name: &str) -> Result<GroupDetail> {
-        let d = self.dialect();
-        let (mut permissions, mut members) = on_pool!(&self.pool, p => {
-            let mut conn = p.acquire().await?;
-            let id = group_id!(&mut *conn, d, name);
-            let perms = sqlx::query(&d.sql(
-                "SELECT ct.app_label AS app_label, p.codename AS codename FROM auth_group_permissions gp \
-                 JOIN auth_permission p ON p.id = gp.permission_id \
-                 JOIN django_content_type ct ON ct.id = p.content_type_id WHERE gp.group_id = ?",
-            ))
-            .bind(id)
-            .fetch_all(&mut *conn)
+        let mut tx = self.db.begin().await?;
+        let id = group_id(&mut tx, name).await?;
+        let mut permissions = tx
+            .fetch_all(&GROUP_PERMISSIONS, &[id.into()])
             .await?
             .iter()
             .map(|r| Ok(format!("{}.{}", r.text("app_label")?, r.text("codename")?)))
             .collect::<Result<Vec<_>>>()?;
-            let members = sqlx::query(&d.sql(
-                "SELECT u.username AS username FROM auth_user u JOIN auth_user_groups ug ON ug.user_id = u.id WHERE ug.group_id = ?",
-            ))
-            .bind(id)
-            .fetch_all(&mut *conn)
+        let mut members = tx
+            .fetch_all(&GROUP_MEMBERS, &[id.into()])
             .await?
             .iter()
             .map(|r| r.text("username"))
             .collect::<Result<Vec<_>>>()?;
-            (perms, members)
-        });
+        tx.commit().await?;
         permissions.sort();
         permissions.dedup();
         members.sort();
@@ -135,16 +155,56 @@ impl Store {
     }
 
     async fn change_group_perms(&self, name: &str, perms: &[String], grant: bool) -> Result<usize> {
-        let d = self.dialect();
-        let n = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let gid = group_id!(&mut *tx, d, name);
-            let (grant, revoke) = if grant { (perms, &[][..]) } else { (&[][..], perms) };
-            let n = change_perms!(tx, d, self, PermHolder::Group, gid, name, grant, revoke);
-            tx.commit().await?;
-            n
-        });
+        let mut tx = self.db.begin().await?;
+        let gid = group_id(&mut tx, name).await?;
+        let (grant, revoke) = if grant {
+            (perms, &[][..])
+        } else {
+            (&[][..], perms)
+        };
+        let change = PermChange {
+            holder: PermHolder::Group,
+            id: gid,
+            name,
+            grant,
+            revoke,
+        };
+        let n = self.change_perms(&mut tx, change).await?;
+        tx.commit().await?;
         self.after_write();
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Every group with its permission names, sorted by group name (for the "group ⊆ what you hold"
+    /// check and the user page's provenance). Two queries.
+    pub async fn groups_with_permissions(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let rows: Vec<(String, Option<String>)> = self
+            .db
+            .fetch_all(&GROUPS_WITH_PERMISSIONS, &[])
+            .await?
+            .iter()
+            .map(|r| {
+                let perm = match (r.opt_text("app_label")?, r.opt_text("codename")?) {
+                    (Some(a), Some(c)) => Some(format!("{a}.{c}")),
+                    _ => None,
+                };
+                Ok((r.text("name")?, perm))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (g, perm) in rows {
+            let entry = out.entry(g).or_default();
+            if let Some(p) = perm {
+                entry.push(p);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(g, mut perms)| {
+                perms.sort();
+                perms.dedup();
+                (g, perms)
+            })
+            .collect())
     }
 }

@@ -14,6 +14,22 @@
 //!   revocation is visible on the very next check, in every process.
 //! * Users, groups and permissions are managed with methods that validate everything first and write
 //!   in one transaction.
+//! * [`sql`] is the SQL layer underneath, open to applications for their own tables in the same
+//!   database ([`Store::db`]): statements are written once in the placeholder syntax SQLite and
+//!   PostgreSQL share (`$1`, `$2`, …), MariaDB's text is derived at compile time by a lexer that
+//!   knows literals and comments, nothing is rewritten at run time, and a statement with
+//!   placeholders out of order does not compile.
+//!
+//! ## Features
+//!
+//! | feature | default | database |
+//! |---|---|---|
+//! | `sqlite` | yes | SQLite (embedded; Django's default) |
+//! | `postgres` | no | PostgreSQL |
+//! | `mysql` | no | MariaDB and MySQL |
+//!
+//! A URL whose driver is not compiled in is refused with [`Error::DriverMissing`], which names the
+//! feature to turn on.
 //!
 //! ```no_run
 //! # async fn demo() -> castellan_store::Result<()> {
@@ -30,25 +46,34 @@
 //! # Ok(()) }
 //! ```
 
-mod admin_queries;
 mod audit;
 mod authn;
 mod backend;
+mod bulk;
 mod cache;
 mod error;
 mod explain;
+mod grants;
+mod group_edits;
 mod groups;
 mod lookalike;
+mod lookup;
 mod matrix;
 mod migrate;
 mod perms;
-pub mod pool;
 mod principal;
+mod retry;
 mod sessions;
-mod sqlm;
+pub mod sql;
+#[cfg(test)]
+mod statements;
 mod sync;
 mod transfer;
+mod user_edits;
+mod user_list;
 mod users;
+mod versions;
+mod who_has;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -57,32 +82,34 @@ use castellan_core::hashers::Hashers;
 use castellan_core::Registry;
 use tokio::sync::Semaphore;
 
-pub use admin_queries::{GroupState, UserEdit, UserPage, UserQuery, UserState, USER_COUNT_CAP};
 pub use audit::{Actor, AuditEntry, AuditFilter};
 pub use castellan_core::sync_plan::{
     GroupChange, PlannedPermission, ReboundGroup, RenamedPermission, SyncPlan,
 };
 pub use error::{Error, Result};
-pub use explain::WhoHasPage;
 pub use groups::GroupDetail;
 pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
-pub use pool::Dialect;
+pub use sql::Dialect;
 pub use sync::{SyncError, SyncOptions};
 pub use transfer::{
     Export, ExportedGroup, ExportedPermission, ExportedUser, ImportReport, Progress, EXPORT_FORMAT,
 };
+pub use user_edits::UserEdit;
+pub use user_list::{UserPage, UserQuery, USER_COUNT_CAP};
 pub use users::{NewUser, UserChanges};
+pub use versions::{GroupState, UserState};
+pub use who_has::WhoHasPage;
 
 use cache::PermCache;
-use pool::Pool;
+use sql::Db;
 
 /// A connection to a Django-compatible database, with Castellan's permission cache.
 ///
 /// Cloning is cheap and shares the pool and the cache.
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool,
+    db: Db,
     cache: Arc<PermCache>,
     caching: Arc<AtomicBool>,
     auditing: Arc<AtomicBool>,
@@ -127,10 +154,10 @@ impl Store {
 
     /// Opens `url` with options.
     pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self> {
-        let pool = Pool::connect(url, options.max_connections).await?;
+        let db = Db::connect(url, options.max_connections).await?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let store = Self {
-            pool,
+            db,
             cache: Arc::default(),
             caching: Arc::new(AtomicBool::new(false)),
             auditing: Arc::new(AtomicBool::new(false)),
@@ -142,9 +169,15 @@ impl Store {
         Ok(store)
     }
 
+    /// The open database, for an application's own tables in the same database (one pool for
+    /// both): statements through [`sql::Db`] are written once per dialect, never rewritten.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// The database kind.
     pub fn dialect(&self) -> Dialect {
-        self.pool.dialect()
+        self.db.dialect()
     }
 
     /// The password hashers in use.
@@ -176,10 +209,10 @@ impl Store {
     }
 
     async fn refresh_caching(&self) -> Result<()> {
-        let audit = migrate::table_exists(&self.pool, "castellan_audit").await?;
+        let audit = self.db.table_exists("castellan_audit").await?;
         self.auditing.store(audit, Ordering::Release);
-        let intact = migrate::castellan_objects_intact(&self.pool).await?;
-        if !intact && migrate::table_exists(&self.pool, "castellan_generation").await? {
+        let intact = migrate::castellan_objects_intact(&self.db).await?;
+        if !intact && self.db.table_exists("castellan_generation").await? {
             tracing::warn!(
                 "Castellan's generation triggers are missing or incomplete (a Django migration may have rebuilt an auth table); \
                  permission caching is off until `castellan migrate` repairs them"
@@ -196,7 +229,7 @@ impl Store {
     /// generation table and triggers, and creates the missing content types and permissions of
     /// `registry` (at least [`Registry::django`]).
     pub async fn migrate(&self, registry: &Registry) -> Result<MigrateReport> {
-        let report = migrate::migrate(&self.pool, registry).await?;
+        let report = migrate::migrate(&self.db, registry).await?;
         self.refresh_caching().await?;
         self.cache.clear();
         Ok(report)
@@ -205,7 +238,7 @@ impl Store {
     /// Whether the database holds Django's auth schema (made by Django or by [`Store::migrate`]).
     pub async fn is_migrated(&self) -> Result<bool> {
         Ok(matches!(
-            migrate::django_state(&self.pool).await,
+            migrate::django_state(&self.db).await,
             Ok(migrate::DjangoState::Complete)
         ))
     }
@@ -213,12 +246,12 @@ impl Store {
     /// Executes one raw SQL statement (no parameters) and returns the rows affected. For tests,
     /// tooling and administration (e.g. `CREATE DATABASE`); application code uses the typed methods.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
-        Ok(on_pool!(&self.pool, p => sqlx::raw_sql(sql).execute(p).await?.rows_affected()))
+        self.db.execute_raw(sql).await
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.close().await;
     }
 
     /// Called after this process wrote: the triggers moved the generation anyway; dropping the cache

@@ -9,8 +9,8 @@
 
 use castellan_core::lookalike::lookalike_key;
 
-use crate::error::Error;
-use crate::pool::Dialect;
+use crate::error::{Error, Result};
+use crate::sql::{Dialect, Sql, Tx};
 
 /// The table whose names are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,46 +21,51 @@ pub(crate) enum Names {
     Groups,
 }
 
+/// PostgreSQL: a transaction-scoped advisory lock per table ('cstl' and a table number), taken
+/// before the scan. (SQLite allows one writer at a time; on MariaDB the scan locks with
+/// `FOR UPDATE`.)
+const LOCK_USERS: Sql = crate::sql!("SELECT pg_advisory_xact_lock(1668510828, 1)");
+const LOCK_GROUPS: Sql = crate::sql!("SELECT pg_advisory_xact_lock(1668510828, 2)");
+
+/// Every row that may look like a name whose key is the argument: the names whose lowercase is
+/// that key (an ASCII name's key is its ASCII lowercase) and every name with a non-ASCII
+/// character. A superset: the caller compares the keys.
+const USER_CANDIDATES: Sql = Sql::per_dialect(
+    "SELECT id, username AS name FROM auth_user \
+     WHERE lower(username) = $1 OR length(CAST(username AS BLOB)) <> length(username)",
+    "SELECT id, username AS name FROM auth_user \
+     WHERE lower(username) = $1 OR octet_length(username) <> char_length(username)",
+    "SELECT id, username AS name FROM auth_user \
+     WHERE LOWER(username) = ? OR LENGTH(username) <> CHAR_LENGTH(username) FOR UPDATE",
+);
+const GROUP_CANDIDATES: Sql = Sql::per_dialect(
+    "SELECT id, name FROM auth_group \
+     WHERE lower(name) = $1 OR length(CAST(name AS BLOB)) <> length(name)",
+    "SELECT id, name FROM auth_group \
+     WHERE lower(name) = $1 OR octet_length(name) <> char_length(name)",
+    "SELECT id, name FROM auth_group \
+     WHERE LOWER(name) = ? OR LENGTH(name) <> CHAR_LENGTH(name) FOR UPDATE",
+);
+
+/// The statements of this module (the PostgreSQL locks only prepare there).
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[USER_CANDIDATES, GROUP_CANDIDATES];
+/// PostgreSQL-only statements.
+#[cfg(test)]
+pub(crate) const POSTGRES_STATEMENTS: &[Sql] = &[LOCK_USERS, LOCK_GROUPS];
+
 impl Names {
-    /// PostgreSQL: a transaction-scoped advisory lock per table, taken before the scan. (SQLite
-    /// allows one writer at a time; on MariaDB the scan itself locks with `FOR UPDATE`.)
-    pub(crate) fn pg_lock_sql(self) -> &'static str {
+    fn lock(self) -> &'static Sql {
         match self {
-            // 'cstl' and a table number.
-            Self::Users => "SELECT pg_advisory_xact_lock(1668510828, 1)",
-            Self::Groups => "SELECT pg_advisory_xact_lock(1668510828, 2)",
+            Self::Users => &LOCK_USERS,
+            Self::Groups => &LOCK_GROUPS,
         }
     }
 
-    /// Every row that may look like a name whose key is the one `?`: the names whose lowercase is
-    /// that key (an ASCII name's key is its ASCII lowercase) and every name with a non-ASCII
-    /// character. A superset: the caller compares the keys.
-    pub(crate) fn candidates_sql(self, d: Dialect) -> &'static str {
-        match (self, d) {
-            (Self::Users, Dialect::Sqlite) => {
-                "SELECT id, username AS name FROM auth_user \
-                 WHERE lower(username) = ? OR length(CAST(username AS BLOB)) <> length(username)"
-            }
-            (Self::Users, Dialect::Postgres) => {
-                "SELECT id, username AS name FROM auth_user \
-                 WHERE lower(username) = ? OR octet_length(username) <> char_length(username)"
-            }
-            (Self::Users, Dialect::MySql) => {
-                "SELECT id, username AS name FROM auth_user \
-                 WHERE LOWER(username) = ? OR LENGTH(username) <> CHAR_LENGTH(username) FOR UPDATE"
-            }
-            (Self::Groups, Dialect::Sqlite) => {
-                "SELECT id, name FROM auth_group \
-                 WHERE lower(name) = ? OR length(CAST(name AS BLOB)) <> length(name)"
-            }
-            (Self::Groups, Dialect::Postgres) => {
-                "SELECT id, name FROM auth_group \
-                 WHERE lower(name) = ? OR octet_length(name) <> char_length(name)"
-            }
-            (Self::Groups, Dialect::MySql) => {
-                "SELECT id, name FROM auth_group \
-                 WHERE LOWER(name) = ? OR LENGTH(name) <> CHAR_LENGTH(name) FOR UPDATE"
-            }
+    fn candidates(self) -> &'static Sql {
+        match self {
+            Self::Users => &USER_CANDIDATES,
+            Self::Groups => &GROUP_CANDIDATES,
         }
     }
 
@@ -83,34 +88,27 @@ impl Names {
     }
 }
 
-/// The key bound to [`Names::candidates_sql`], and compared with each candidate's.
-pub(crate) fn key(name: &str) -> String {
-    lookalike_key(name)
-}
-
-/// Refuses `$name` when another row (not `$except`, an `Option<i64>` id) of `$names` has a
-/// look-alike name. Runs inside the caller's transaction `$conn` (`&mut *tx`).
-macro_rules! refuse_lookalike {
-    ($conn:expr, $d:expr, $names:expr, $name:expr, $except:expr) => {{
-        let names: crate::lookalike::Names = $names;
-        let new: &str = AsRef::<str>::as_ref($name);
-        let except: Option<i64> = $except;
-        if $d == crate::pool::Dialect::Postgres {
-            sqlx::query(names.pg_lock_sql()).execute($conn).await?;
+/// Refuses `new` when another row of `names` (not the one whose id is `except`) has a look-alike
+/// name. Runs inside the caller's transaction.
+pub(crate) async fn refuse_lookalike(
+    tx: &mut Tx,
+    names: Names,
+    new: &str,
+    except: Option<i64>,
+) -> Result<()> {
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute(names.lock(), &[]).await?;
+    }
+    let key = lookalike_key(new);
+    for r in tx
+        .fetch_all(names.candidates(), &[key.as_str().into()])
+        .await?
+    {
+        let id = r.int("id")?;
+        let existing = r.text("name")?;
+        if Some(id) != except && existing != new && lookalike_key(&existing) == key {
+            return Err(names.error(new, &existing));
         }
-        let key = crate::lookalike::key(new);
-        let rows = sqlx::query(&$d.sql(names.candidates_sql($d)))
-            .bind(&key)
-            .fetch_all($conn)
-            .await?;
-        for r in &rows {
-            let id = crate::pool::RowExt::int(r, "id")?;
-            let existing = crate::pool::RowExt::text(r, "name")?;
-            if Some(id) != except && existing != new && crate::lookalike::key(&existing) == key {
-                return Err(names.error(new, &existing));
-            }
-        }
-    }};
+    }
+    Ok(())
 }
-
-pub(crate) use refuse_lookalike;

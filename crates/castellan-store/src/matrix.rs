@@ -9,9 +9,18 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::on_pool;
-use crate::pool::RowExt;
+use crate::sql::Sql;
 use crate::Store;
+
+/// Every group's grants, by group name.
+const GROUP_GRANTS: Sql = crate::sql!(
+    "SELECT g.name AS name, gp.permission_id AS permission_id FROM auth_group g \
+     JOIN auth_group_permissions gp ON gp.group_id = g.id"
+);
+
+/// The statements of this module.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[GROUP_GRANTS];
 
 /// One permission column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,17 +78,13 @@ impl Store {
         let perms = self.permissions(app_label).await?;
         let mut groups: Vec<String> = self.groups().await?.into_iter().map(|g| g.name).collect();
         groups.sort();
-        let grants: Vec<(String, i64)> = on_pool!(&self.pool, p => {
-            sqlx::query(
-                "SELECT g.name AS name, gp.permission_id AS permission_id FROM auth_group g \
-                 JOIN auth_group_permissions gp ON gp.group_id = g.id",
-            )
-            .fetch_all(p)
+        let grants: Vec<(String, i64)> = self
+            .db
+            .fetch_all(&GROUP_GRANTS, &[])
             .await?
             .iter()
             .map(|r| Ok((r.text("name")?, r.int("permission_id")?)))
-            .collect::<Result<Vec<_>>>()?
-        });
+            .collect::<Result<Vec<_>>>()?;
         let mut by_group: HashMap<String, HashSet<i64>> = HashMap::new();
         for (group, perm) in grants {
             by_group.entry(group).or_default().insert(perm);

@@ -6,8 +6,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::on_pool;
-use crate::pool::{ts_to_text, Dialect, Pool, RowExt};
+use crate::sql::{Db, Dialect, Sql, Tx};
 
 /// The Django migrations whose end state Castellan creates, in order (spec §1.1).
 pub const DJANGO_MIGRATIONS: [(&str, &str); 14] = [
@@ -145,55 +144,48 @@ impl SuspendedTriggers {
     }
 }
 
-/// Inside a write transaction on SQLite (`$d`), drops Castellan's generation triggers on `$tables`
-/// and returns them as a [`SuspendedTriggers`]; on other databases does nothing (PostgreSQL's
+const SQLITE_BUMP_TRIGGERS: Sql = crate::sql!(
+    "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'"
+);
+
+/// Inside a write transaction on SQLite, drops Castellan's generation triggers on `tables` and
+/// returns them as a [`SuspendedTriggers`]; on other databases does nothing (PostgreSQL's
 /// triggers fire once per statement; MariaDB's DDL would commit the transaction). Must be the
 /// transaction's first write, or follow one, so that it holds the write lock.
-macro_rules! suspend_row_triggers {
-    ($conn:expr, $d:expr, $tables:expr) => {{
-        let mut suspended = crate::migrate::SuspendedTriggers::default();
-        if $d == crate::pool::Dialect::Sqlite {
-            let tables: &[&str] = &$tables;
-            let rows = sqlx::query(
-                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'",
-            )
-            .fetch_all(&mut *$conn)
+pub(crate) async fn suspend_row_triggers(
+    tx: &mut Tx,
+    tables: &[&str],
+) -> Result<SuspendedTriggers> {
+    let mut suspended = SuspendedTriggers::default();
+    if tx.dialect() != Dialect::Sqlite {
+        return Ok(suspended);
+    }
+    let mut names = Vec::new();
+    for r in tx.fetch_all(&SQLITE_BUMP_TRIGGERS, &[]).await? {
+        let table = r.text("tbl_name")?;
+        if tables.contains(&table.as_str()) {
+            names.push(r.text("name")?);
+            suspended.saved.push((table, r.text("sql")?));
+        }
+    }
+    for name in &names {
+        tx.execute_once(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))
             .await?;
-            let mut names = Vec::new();
-            for r in &rows {
-                let table = crate::pool::RowExt::text(r, "tbl_name")?;
-                if tables.contains(&table.as_str()) {
-                    names.push(crate::pool::RowExt::text(r, "name")?);
-                    suspended.saved.push((table, crate::pool::RowExt::text(r, "sql")?));
-                }
-            }
-            for name in &names {
-                let sql = format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\""));
-                sqlx::query(&sql).persistent(false).execute(&mut *$conn).await?;
-            }
-        }
-        suspended
-    }};
+    }
+    Ok(suspended)
 }
 
-/// Bumps the generations once for the writes made while `$suspended` was in force, and recreates
+/// Bumps the generations once for the writes made while `suspended` was in force, and recreates
 /// the triggers, in the same transaction (see [`SuspendedTriggers`]).
-macro_rules! restore_row_triggers {
-    ($conn:expr, $suspended:expr) => {{
-        let suspended: crate::migrate::SuspendedTriggers = $suspended;
-        if let Some(bump) = suspended.bump_sql() {
-            sqlx::query(bump).execute(&mut *$conn).await?;
-        }
-        for (_, sql) in &suspended.saved {
-            sqlx::query(sql)
-                .persistent(false)
-                .execute(&mut *$conn)
-                .await?;
-        }
-    }};
+pub(crate) async fn restore_row_triggers(tx: &mut Tx, suspended: SuspendedTriggers) -> Result<()> {
+    if let Some(bump) = suspended.bump_sql() {
+        tx.execute_once(bump).await?;
+    }
+    for (_, sql) in &suspended.saved {
+        tx.execute_once(sql).await?;
+    }
+    Ok(())
 }
-
-pub(crate) use {restore_row_triggers, suspend_row_triggers};
 
 const SQLITE_SCHEMA: &str = include_str!("schema/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("schema/postgres.sql");
@@ -224,30 +216,45 @@ pub(crate) enum DjangoState {
     Complete,
 }
 
-pub(crate) async fn table_exists(pool: &Pool, table: &str) -> Result<bool> {
-    let d = pool.dialect();
-    let sql = match d {
-        Dialect::Sqlite => "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
-        Dialect::Postgres => {
-            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
-        }
-        Dialect::MySql => {
-            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
-        }
-    };
-    let n = on_pool!(pool, p => {
-        let row = sqlx::query(&d.sql(sql)).bind(table).fetch_one(p).await?;
-        row.int("n")?
-    });
-    Ok(n > 0)
-}
+const APPLIED_MIGRATIONS: Sql =
+    crate::sql!("SELECT app, name FROM django_migrations WHERE app IN ('auth', 'contenttypes')");
+const RECORD_MIGRATION: Sql =
+    crate::sql!("INSERT INTO django_migrations (app, name, applied) VALUES ($1, $2, $3)");
+const GENERATION_ROW_COUNT: Sql =
+    crate::sql!("SELECT count(*) AS n FROM castellan_generation WHERE id = $1");
+const INSERT_GENERATION_ROW: Sql =
+    crate::sql!("INSERT INTO castellan_generation (id, value) VALUES ($1, 1)");
+const NEW_GENERATIONS: Sql = crate::sql!("UPDATE castellan_generation SET value = value + 1");
+const GENERATION_ROWS: Sql =
+    crate::sql!("SELECT count(*) AS n FROM castellan_generation WHERE id IN (1, 2)");
+const BUMP_TRIGGER_COUNT: Sql = Sql::per_dialect(
+    "SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'",
+    "SELECT count(*) AS n FROM pg_trigger WHERE tgname = 'castellan_bump' AND NOT tgisinternal",
+    "SELECT count(*) AS n FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name LIKE 'castellan_bump_%'",
+);
 
-pub(crate) async fn django_state(pool: &Pool) -> Result<DjangoState> {
-    let d = pool.dialect();
+/// The statements of this module that run before Django's tables exist.
+#[cfg(test)]
+pub(crate) const SCHEMA_FREE_STATEMENTS: &[Sql] = &[BUMP_TRIGGER_COUNT];
+/// The statements of this module that need Django's and Castellan's tables.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[
+    APPLIED_MIGRATIONS,
+    RECORD_MIGRATION,
+    GENERATION_ROW_COUNT,
+    INSERT_GENERATION_ROW,
+    NEW_GENERATIONS,
+    GENERATION_ROWS,
+];
+/// SQLite-only statements.
+#[cfg(test)]
+pub(crate) const SQLITE_STATEMENTS: &[Sql] = &[SQLITE_BUMP_TRIGGERS];
+
+pub(crate) async fn django_state(pool: &Db) -> Result<DjangoState> {
     let has_auth =
-        table_exists(pool, "auth_user").await? || table_exists(pool, "auth_permission").await?;
-    let has_ct = table_exists(pool, "django_content_type").await?;
-    let has_migrations = table_exists(pool, "django_migrations").await?;
+        pool.table_exists("auth_user").await? || pool.table_exists("auth_permission").await?;
+    let has_ct = pool.table_exists("django_content_type").await?;
+    let has_migrations = pool.table_exists("django_migrations").await?;
     if !has_auth && !has_ct {
         return Ok(DjangoState::Empty);
     }
@@ -256,14 +263,12 @@ pub(crate) async fn django_state(pool: &Pool) -> Result<DjangoState> {
             "the database has auth tables but no django_migrations table; Castellan cannot tell which Django version made it".into(),
         ));
     }
-    let applied: Vec<(String, String)> = on_pool!(pool, p => {
-        let rows = sqlx::query(&d.sql("SELECT app, name FROM django_migrations WHERE app IN ('auth', 'contenttypes')"))
-            .fetch_all(p)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.text("app")?, r.text("name")?)))
-            .collect::<Result<Vec<_>>>()?
-    });
+    let applied: Vec<(String, String)> = pool
+        .fetch_all(&APPLIED_MIGRATIONS, &[])
+        .await?
+        .iter()
+        .map(|r| Ok((r.text("app")?, r.text("name")?)))
+        .collect::<Result<Vec<_>>>()?;
     let missing: Vec<String> = DJANGO_MIGRATIONS
         .iter()
         .filter(|(app, name)| !applied.iter().any(|(a, n)| a == app && n == name))
@@ -292,39 +297,33 @@ fn statements(schema: &str) -> Vec<String> {
         .collect()
 }
 
-pub(crate) async fn migrate(pool: &Pool, registry: &Registry) -> Result<MigrateReport> {
+pub(crate) async fn migrate(pool: &Db, registry: &Registry) -> Result<MigrateReport> {
     let d = pool.dialect();
     let mut report = MigrateReport::default();
     match django_state(pool).await? {
         DjangoState::Complete => report.adopted = true,
         DjangoState::Empty => {
-            let has_migrations_table = table_exists(pool, "django_migrations").await?;
+            let has_migrations_table = pool.table_exists("django_migrations").await?;
             let schema = match d {
                 Dialect::Sqlite => SQLITE_SCHEMA,
                 Dialect::Postgres => POSTGRES_SCHEMA,
                 Dialect::MySql => MYSQL_SCHEMA,
             };
-            let now = ts_to_text(Utc::now());
-            on_pool!(pool, p => {
-                // PostgreSQL and SQLite run DDL in the transaction: all or nothing.
-                // (MariaDB commits DDL implicitly; a failure there leaves tables that a re-run adopts.)
-                let mut tx = p.begin().await?;
-                for stmt in statements(schema) {
-                    if has_migrations_table && stmt.contains("django_migrations") {
-                        continue;
-                    }
-                    sqlx::query(&stmt).execute(&mut *tx).await?;
+            let now = Utc::now();
+            // PostgreSQL and SQLite run DDL in the transaction: all or nothing.
+            // (MariaDB commits DDL implicitly; a failure there leaves tables that a re-run adopts.)
+            let mut tx = pool.begin().await?;
+            for stmt in statements(schema) {
+                if has_migrations_table && stmt.contains("django_migrations") {
+                    continue;
                 }
-                for (app, name) in DJANGO_MIGRATIONS {
-                    sqlx::query(&d.sql("INSERT INTO django_migrations (app, name, applied) VALUES (?, ?, ?ts)"))
-                        .bind(app)
-                        .bind(name)
-                        .bind(&now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            });
+                tx.execute_once(&stmt).await?;
+            }
+            for (app, name) in DJANGO_MIGRATIONS {
+                tx.execute(&RECORD_MIGRATION, &[app.into(), name.into(), now.into()])
+                    .await?;
+            }
+            tx.commit().await?;
             report.created_schema = true;
         }
     }
@@ -342,7 +341,7 @@ pub(crate) async fn migrate(pool: &Pool, registry: &Registry) -> Result<MigrateR
 }
 
 /// Creates (or repairs) `castellan_generation`, the triggers that bump it, and the [`UserFlagIndex`]es.
-pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
+pub(crate) async fn install_castellan_objects(pool: &Db) -> Result<()> {
     let d = pool.dialect();
     let mut stmts: Vec<String> = vec![
         "CREATE TABLE IF NOT EXISTS castellan_generation (id integer NOT NULL PRIMARY KEY, value bigint NOT NULL)".into(),
@@ -399,58 +398,38 @@ pub(crate) async fn install_castellan_objects(pool: &Pool) -> Result<()> {
         }
     }
     stmts.extend(UserFlagIndex::ALL.map(|i| i.create_sql(d)));
-    on_pool!(pool, p => {
-        let mut tx = p.begin().await?;
-        for stmt in &stmts {
-            sqlx::query(stmt).execute(&mut *tx).await?;
+    let mut tx = pool.begin().await?;
+    for stmt in &stmts {
+        tx.execute_once(stmt).await?;
+    }
+    for id in [1i64, 2] {
+        let n = tx
+            .fetch_one(&GENERATION_ROW_COUNT, &[id.into()])
+            .await?
+            .int("n")?;
+        if n == 0 {
+            tx.execute(&INSERT_GENERATION_ROW, &[id.into()]).await?;
         }
-        for id in [1, 2] {
-            let n = sqlx::query(&d.sql("SELECT count(*) AS n FROM castellan_generation WHERE id = ?"))
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?
-                .int("n")?;
-            if n == 0 {
-                sqlx::query(&d.sql("INSERT INTO castellan_generation (id, value) VALUES (?, 1)"))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        // Re-installed triggers may have missed writes: start new generations.
-        sqlx::query("UPDATE castellan_generation SET value = value + 1")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-    });
+    }
+    // Re-installed triggers may have missed writes: start new generations.
+    tx.execute(&NEW_GENERATIONS, &[]).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Whether the generation table and all its triggers are in place (a Django migration that rebuilds
 /// an auth table on SQLite drops its triggers; then caching must stay off until `migrate` repairs them).
-pub(crate) async fn castellan_objects_intact(pool: &Pool) -> Result<bool> {
-    if !table_exists(pool, "castellan_generation").await? {
+pub(crate) async fn castellan_objects_intact(pool: &Db) -> Result<bool> {
+    if !pool.table_exists("castellan_generation").await? {
         return Ok(false);
     }
-    let d = pool.dialect();
-    let rows = on_pool!(pool, p => sqlx::query("SELECT count(*) AS n FROM castellan_generation WHERE id IN (1, 2)").fetch_one(p).await?.int("n")?);
-    if rows != 2 {
+    if pool.fetch_one(&GENERATION_ROWS, &[]).await?.int("n")? != 2 {
         return Ok(false);
     }
-    let (sql, expected) = match d {
-        Dialect::Sqlite => (
-            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'castellan_bump_%'",
-            WATCHED_TABLES.len() * 3,
-        ),
-        Dialect::Postgres => (
-            "SELECT count(*) AS n FROM pg_trigger WHERE tgname = 'castellan_bump' AND NOT tgisinternal",
-            WATCHED_TABLES.len(),
-        ),
-        Dialect::MySql => (
-            "SELECT count(*) AS n FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name LIKE 'castellan_bump_%'",
-            WATCHED_TABLES.len() * 3,
-        ),
+    let expected = match pool.dialect() {
+        Dialect::Sqlite | Dialect::MySql => WATCHED_TABLES.len() * 3,
+        Dialect::Postgres => WATCHED_TABLES.len(),
     };
-    let n = on_pool!(pool, p => sqlx::query(sql).fetch_one(p).await?.int("n")?);
+    let n = pool.fetch_one(&BUMP_TRIGGER_COUNT, &[]).await?.int("n")?;
     Ok(usize::try_from(n).unwrap_or(0) == expected)
 }

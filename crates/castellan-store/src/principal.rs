@@ -1,16 +1,13 @@
-//! Loading a user's effective permissions (one query), the generation-checked cache, and `with_perm`.
+//! Loading a user's effective permissions (one query) and the generation-checked cache.
 
 use std::sync::Arc;
 
-use castellan_core::{
-    Backends, Identity, PermIndex, PermObject, Principal, User, UserFlags, UserPerms, WithPerm,
-};
+use castellan_core::{Identity, PermIndex, Principal, User, UserFlags, UserPerms};
 
 use crate::error::Result;
-use crate::on_pool;
-use crate::pool::{Dialect, RowExt};
-use crate::sqlm::permission_rows;
-use crate::users::{user_columns, user_from_row};
+use crate::lookup::permission_rows;
+use crate::sql::{Row, Sql};
+use crate::users::{user_columns, user_from_row, USER_BY_ID};
 use crate::Store;
 
 /// The generations a cached entry is valid for: `grants` moves on any write to the permission tables,
@@ -21,35 +18,121 @@ pub(crate) struct Gen {
     pub(crate) catalog: i64,
 }
 
-pub(crate) const GENERATIONS: &str =
-    "(SELECT value FROM castellan_generation WHERE id = 1) AS grants_generation, \
-(SELECT value FROM castellan_generation WHERE id = 2) AS catalog_generation";
-
-/// The one query that loads a user's permissions: one row holding the generations and the direct and
-/// group permission row ids as comma-separated lists (one row, not one per permission, keeps the cold
-/// path short).
-fn load_perms_sql(d: Dialect, caching: bool) -> String {
-    let agg = |col: &str| match d {
-        Dialect::Sqlite => format!("group_concat({col})"),
-        Dialect::Postgres => format!("string_agg(CAST({col} AS text), ',')"),
-        Dialect::MySql => format!("CAST(GROUP_CONCAT({col}) AS CHAR)"),
+/// The two generations as columns `grants_generation` and `catalog_generation`, as a literal for
+/// `concat!`.
+macro_rules! generations {
+    () => {
+        "(SELECT value FROM castellan_generation WHERE id = 1) AS grants_generation, \
+         (SELECT value FROM castellan_generation WHERE id = 2) AS catalog_generation"
     };
-    format!(
-        "SELECT {}(SELECT {} FROM auth_user_user_permissions up WHERE up.user_id = ?) AS direct, \
-         (SELECT {} FROM auth_user_groups ug JOIN auth_group_permissions gp ON gp.group_id = ug.group_id \
-         WHERE ug.user_id = ?) AS via_groups",
-        if caching { format!("{GENERATIONS}, ") } else { String::new() },
-        agg("up.permission_id"),
-        agg("gp.permission_id"),
-    )
 }
+pub(crate) use generations;
+
+/// The current generations.
+pub(crate) const GENERATIONS: Sql = crate::sql!(concat!("SELECT ", generations!()));
+const CATALOG_GENERATION: Sql = crate::sql!("SELECT value FROM castellan_generation WHERE id = 2");
+
+/// The one query that loads a user's permissions: one row holding the direct and group permission
+/// row ids as comma-separated lists (one row, not one per permission, keeps the cold path short),
+/// written with each database's string aggregate and placeholders. Arguments: the user's id,
+/// twice.
+macro_rules! load_perms {
+    ($generations:expr, $agg:literal, $end:literal, $p1:literal, $p2:literal) => {
+        concat!(
+            "SELECT ",
+            $generations,
+            $agg,
+            "up.permission_id",
+            $end,
+            " FROM auth_user_user_permissions up WHERE up.user_id = ",
+            $p1,
+            ") AS direct, ",
+            $agg,
+            "gp.permission_id",
+            $end,
+            " FROM auth_user_groups ug JOIN auth_group_permissions gp ON gp.group_id = ug.group_id \
+             WHERE ug.user_id = ",
+            $p2,
+            ") AS via_groups"
+        )
+    };
+}
+
+const LOAD_PERMS: Sql = Sql::per_dialect(
+    load_perms!("", "(SELECT group_concat(", ")", "$1", "$2"),
+    load_perms!(
+        "",
+        "(SELECT string_agg(CAST(",
+        " AS text), ',')",
+        "$1",
+        "$2"
+    ),
+    load_perms!("", "(SELECT CAST(GROUP_CONCAT(", ") AS CHAR)", "?", "?"),
+);
+/// [`LOAD_PERMS`] with the generations the result is valid for.
+const LOAD_PERMS_WITH_GENERATIONS: Sql = Sql::per_dialect(
+    load_perms!(
+        concat!(generations!(), ", "),
+        "(SELECT group_concat(",
+        ")",
+        "$1",
+        "$2"
+    ),
+    load_perms!(
+        concat!(generations!(), ", "),
+        "(SELECT string_agg(CAST(",
+        " AS text), ',')",
+        "$1",
+        "$2"
+    ),
+    load_perms!(
+        concat!(generations!(), ", "),
+        "(SELECT CAST(GROUP_CONCAT(",
+        ") AS CHAR)",
+        "?",
+        "?"
+    ),
+);
+
+const USER_NAMED: Sql = crate::sql!(concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM auth_user u WHERE u.username = $1"
+));
+const USER_NAMED_WITH_GENERATIONS: Sql = crate::sql!(concat!(
+    "SELECT ",
+    user_columns!(),
+    ", ",
+    generations!(),
+    " FROM auth_user u WHERE u.username = $1"
+));
+const USER_WITH_GENERATIONS: Sql = crate::sql!(concat!(
+    "SELECT ",
+    user_columns!(),
+    ", ",
+    generations!(),
+    " FROM auth_user u WHERE u.id = $1"
+));
+
+/// The statements of this module that need Castellan's generation table.
+#[cfg(test)]
+pub(crate) const GENERATION_STATEMENTS: &[Sql] = &[
+    GENERATIONS,
+    CATALOG_GENERATION,
+    LOAD_PERMS_WITH_GENERATIONS,
+    USER_NAMED_WITH_GENERATIONS,
+    USER_WITH_GENERATIONS,
+];
+/// The other statements of this module.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[LOAD_PERMS, USER_NAMED];
 
 fn parse_ids(list: Option<String>) -> Vec<i64> {
     list.map(|l| l.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_default()
 }
 
-pub(crate) fn read_gen(r: &impl RowExt) -> Result<Gen> {
+pub(crate) fn read_gen(r: &Row) -> Result<Gen> {
     Ok(Gen {
         grants: r.int("grants_generation")?,
         catalog: r.int("catalog_generation")?,
@@ -68,10 +151,7 @@ impl Store {
     /// One query reads the user row with the current generations; when the cache holds this user's
     /// permissions for them, that is all. Otherwise one more query loads them.
     pub async fn principal(&self, username: &str) -> Result<Option<Principal>> {
-        let Some((user, generation)) = self
-            .user_with_generation("u.username = ?", Key::Name(username))
-            .await?
-        else {
+        let Some((user, generation)) = self.user_with_generation(Key::Name(username)).await? else {
             return Ok(None);
         };
         self.principal_for(&user, generation).await.map(Some)
@@ -79,8 +159,7 @@ impl Store {
 
     /// The subject for permission checks by user id.
     pub async fn principal_by_id(&self, id: i64) -> Result<Option<Principal>> {
-        let Some((user, generation)) = self.user_with_generation("u.id = ?", Key::Id(id)).await?
-        else {
+        let Some((user, generation)) = self.user_with_generation(Key::Id(id)).await? else {
             return Ok(None);
         };
         self.principal_for(&user, generation).await.map(Some)
@@ -145,17 +224,14 @@ impl Store {
             }
         }
         let caching = self.caching();
-        let (rows, catalog) = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let rows = permission_rows!(&mut *tx);
-            let c = if caching {
-                Some(sqlx::query("SELECT value FROM castellan_generation WHERE id = 2").fetch_one(&mut *tx).await?.int("value")?)
-            } else {
-                None
-            };
-            tx.commit().await?;
-            (rows, c)
-        });
+        let mut tx = self.db.begin().await?;
+        let rows = permission_rows(&mut tx).await?;
+        let catalog = if caching {
+            Some(tx.fetch_one(&CATALOG_GENERATION, &[]).await?.int("value")?)
+        } else {
+            None
+        };
+        tx.commit().await?;
         let index = Arc::new(PermIndex::new(rows));
         if let Some(c) = catalog {
             self.cache.put_index(c, Arc::clone(&index));
@@ -164,16 +240,20 @@ impl Store {
     }
 
     async fn load_perms(&self, user_id: i64) -> Result<Loaded> {
-        let d = self.dialect();
         let caching = self.caching();
-        let sql = load_perms_sql(d, caching);
-        on_pool!(&self.pool, p => {
-            let row = sqlx::query(&d.sql(&sql)).bind(user_id).bind(user_id).fetch_one(p).await?;
-            Ok(Loaded {
-                generation: if caching { Some(read_gen(&row)?) } else { None },
-                user: parse_ids(row.opt_text("direct")?),
-                group: parse_ids(row.opt_text("via_groups")?),
-            })
+        let sql = if caching {
+            &LOAD_PERMS_WITH_GENERATIONS
+        } else {
+            &LOAD_PERMS
+        };
+        let row = self
+            .db
+            .fetch_one(sql, &[user_id.into(), user_id.into()])
+            .await?;
+        Ok(Loaded {
+            generation: if caching { Some(read_gen(&row)?) } else { None },
+            user: parse_ids(row.opt_text("direct")?),
+            group: parse_ids(row.opt_text("via_groups")?),
         })
     }
 
@@ -187,109 +267,31 @@ impl Store {
         if !self.caching() {
             return Ok(None);
         }
-        let g = on_pool!(&self.pool, p => {
-            let row = sqlx::query(&format!("SELECT {GENERATIONS}")).fetch_one(p).await?;
-            read_gen(&row)?
-        });
+        let g = read_gen(&self.db.fetch_one(&GENERATIONS, &[]).await?)?;
         Ok(Some(g))
     }
 
-    async fn user_with_generation(
-        &self,
-        filter: &str,
-        key: Key<'_>,
-    ) -> Result<Option<(User, Option<Gen>)>> {
-        let d = self.dialect();
-        let generation = if self.caching() {
-            format!(", {GENERATIONS}")
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT {}{generation} FROM auth_user u WHERE {filter}",
-            user_columns(d)
-        );
+    async fn user_with_generation(&self, key: Key<'_>) -> Result<Option<(User, Option<Gen>)>> {
         let caching = self.caching();
-        let found = on_pool!(&self.pool, p => {
-            let sql = d.sql(&sql);
-            let q = sqlx::query(&sql);
-            let q = match key {
-                Key::Name(name) => q.bind(name),
-                Key::Id(id) => q.bind(id),
-            };
-            let rows = q.fetch_all(p).await?;
-            let mut found = None;
-            for r in &rows {
-                let user = user_from_row(r)?;
-                let exact = match key {
-                    Key::Name(name) => user.username == name,
-                    Key::Id(_) => true,
-                };
-                if exact {
-                    let g = if caching { Some(read_gen(r)?) } else { None };
-                    found = Some((user, g));
-                }
-            }
-            found
-        });
-        Ok(found)
-    }
-
-    /// `User.objects.with_perm(...)` with the model backend: the usernames (sorted) of users holding the
-    /// permission directly or through a group, plus superusers when asked, filtered on `is_active`.
-    pub async fn with_perm(&self, args: &WithPerm) -> Result<Vec<String>> {
-        let d = self.dialect();
-        let held = format!(
-            "EXISTS (SELECT 1 FROM auth_user_user_permissions up JOIN auth_permission p ON p.id = up.permission_id \
-             JOIN django_content_type ct ON ct.id = p.content_type_id WHERE up.user_id = u.id AND {} AND {}) \
-             OR EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group_permissions gp ON gp.group_id = ug.group_id \
-             JOIN auth_permission p ON p.id = gp.permission_id JOIN django_content_type ct ON ct.id = p.content_type_id \
-             WHERE ug.user_id = u.id AND {} AND {})",
-            d.exact("p.codename"),
-            d.exact("ct.app_label"),
-            d.exact("p.codename"),
-            d.exact("ct.app_label"),
-        );
-        let mut cond = if args.include_superusers {
-            format!("({held} OR u.is_superuser = {})", d.true_lit())
-        } else {
-            format!("({held})")
+        let (sql, arg) = match (key, caching) {
+            (Key::Name(name), true) => (&USER_NAMED_WITH_GENERATIONS, name.into()),
+            (Key::Name(name), false) => (&USER_NAMED, name.into()),
+            (Key::Id(id), true) => (&USER_WITH_GENERATIONS, id.into()),
+            (Key::Id(id), false) => (&USER_BY_ID, id.into()),
         };
-        if args.is_active.is_some() {
-            cond.push_str(" AND u.is_active = ?");
-        }
-        let sql = format!("SELECT u.username AS username FROM auth_user u WHERE {cond}");
-        let mut names = on_pool!(&self.pool, p => {
-            let sql = d.sql(&sql);
-            let mut q = sqlx::query(&sql)
-                .bind(&args.codename)
-                .bind(&args.app_label)
-                .bind(&args.codename)
-                .bind(&args.app_label);
-            if let Some(active) = args.is_active {
-                q = q.bind(active);
+        let mut found = None;
+        for r in self.db.fetch_all(sql, &[arg]).await? {
+            let user = user_from_row(&r)?;
+            let exact = match key {
+                Key::Name(name) => user.username == name,
+                Key::Id(_) => true,
+            };
+            if exact {
+                let g = if caching { Some(read_gen(&r)?) } else { None };
+                found = Some((user, g));
             }
-            q.fetch_all(p).await?.iter().map(|r| r.text("username")).collect::<Result<Vec<_>>>()?
-        });
-        names.sort();
-        Ok(names)
-    }
-
-    /// `User.objects.with_perm(perm, is_active, include_superusers, backend, obj)` through a backend
-    /// chain, with Django's rules for choosing the backend: the named one, or the only one (several and
-    /// none named is an error). A backend without `with_perm`, or an object argument with the model
-    /// backend, gives no users.
-    pub async fn with_perm_in(
-        &self,
-        backends: &Backends,
-        backend: Option<&str>,
-        args: &WithPerm,
-        obj: Option<&dyn PermObject>,
-    ) -> Result<Vec<String>> {
-        match backends.with_perm_backend(backend)? {
-            Some(_) if obj.is_none() => self.with_perm(args).await,
-            _ => Ok(Vec::new()),
         }
+        Ok(found)
     }
 
     /// Number of users whose permissions are cached in this process.

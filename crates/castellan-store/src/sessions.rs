@@ -6,11 +6,39 @@ use castellan_core::User;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
-use crate::migrate::table_exists;
-use crate::on_pool;
-use crate::pool::{ts_to_text, Dialect, Pool, RowExt};
-use crate::users::{user_columns, user_from_row};
+use crate::sql::{Db, Dialect, Sql};
+use crate::users::{user_from_row, USER_BY_ID};
 use crate::Store;
+
+const SESSIONS_RECORDED: Sql = crate::sql!(
+    "SELECT 1 AS one FROM django_migrations WHERE app = 'sessions' AND name = '0001_initial'"
+);
+const RECORD_SESSIONS: Sql = crate::sql!(
+    "INSERT INTO django_migrations (app, name, applied) VALUES ('sessions', '0001_initial', $1)"
+);
+const SESSION_DATA: Sql = crate::sql!(
+    "SELECT session_data FROM django_session WHERE session_key = $1 AND expire_date > $2"
+);
+const UPDATE_SESSION: Sql = crate::sql!(
+    "UPDATE django_session SET session_data = $1, expire_date = $2 WHERE session_key = $3"
+);
+const INSERT_SESSION: Sql = crate::sql!(
+    "INSERT INTO django_session (session_key, session_data, expire_date) VALUES ($1, $2, $3)"
+);
+const DELETE_SESSION: Sql = crate::sql!("DELETE FROM django_session WHERE session_key = $1");
+const DELETE_EXPIRED: Sql = crate::sql!("DELETE FROM django_session WHERE expire_date <= $1");
+
+/// The statements of this module.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[
+    SESSIONS_RECORDED,
+    RECORD_SESSIONS,
+    SESSION_DATA,
+    UPDATE_SESSION,
+    INSERT_SESSION,
+    DELETE_SESSION,
+    DELETE_EXPIRED,
+];
 
 /// Django's `sessions.0001_initial` DDL for each database, as `sqlmigrate sessions 0001` prints it.
 fn session_table_ddl(d: Dialect) -> &'static [&'static str] {
@@ -32,29 +60,19 @@ fn session_table_ddl(d: Dialect) -> &'static [&'static str] {
 }
 
 /// Creates `django_session` (and records `sessions.0001_initial`) when the table is missing.
-pub(crate) async fn ensure_session_table(pool: &Pool) -> Result<bool> {
-    if table_exists(pool, "django_session").await? {
+pub(crate) async fn ensure_session_table(db: &Db) -> Result<bool> {
+    if db.table_exists("django_session").await? {
         return Ok(false);
     }
-    let d = pool.dialect();
-    let now = ts_to_text(Utc::now());
-    on_pool!(pool, p => {
-        let mut tx = p.begin().await?;
-        for stmt in session_table_ddl(d) {
-            sqlx::query(stmt).execute(&mut *tx).await?;
-        }
-        let recorded = sqlx::query(&d.sql("SELECT 1 AS one FROM django_migrations WHERE app = 'sessions' AND name = '0001_initial'"))
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if !recorded {
-            sqlx::query(&d.sql("INSERT INTO django_migrations (app, name, applied) VALUES ('sessions', '0001_initial', ?ts)"))
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    });
+    let mut tx = db.begin().await?;
+    for stmt in session_table_ddl(db.dialect()) {
+        tx.execute_once(stmt).await?;
+    }
+    let recorded = tx.fetch_optional(&SESSIONS_RECORDED, &[]).await?.is_some();
+    if !recorded {
+        tx.execute(&RECORD_SESSIONS, &[Utc::now().into()]).await?;
+    }
+    tx.commit().await?;
     Ok(true)
 }
 
@@ -63,27 +81,16 @@ impl Store {
     /// as Django's `migrate` of `django.contrib.sessions` would. Returns whether it was created.
     /// `migrate` does this on databases it creates; the web layer calls it for adopted ones.
     pub async fn ensure_sessions(&self) -> Result<bool> {
-        ensure_session_table(&self.pool).await
+        ensure_session_table(&self.db).await
     }
 
     /// The `session_data` of an unexpired session row, or `None` (unknown or expired key).
     pub async fn session_data(&self, session_key: &str) -> Result<Option<String>> {
-        let d = self.dialect();
-        let now = ts_to_text(Utc::now());
-        let data = on_pool!(&self.pool, p => {
-            let row = sqlx::query(&d.sql(
-                "SELECT session_data FROM django_session WHERE session_key = ? AND expire_date > ?ts",
-            ))
-            .bind(session_key)
-            .bind(&now)
-            .fetch_optional(p)
+        let row = self
+            .db
+            .fetch_optional(&SESSION_DATA, &[session_key.into(), Utc::now().into()])
             .await?;
-            match row {
-                Some(r) => Some(r.text("session_data")?),
-                None => None,
-            }
-        });
-        Ok(data)
+        row.map(|r| r.text("session_data")).transpose()
     }
 
     /// Writes a session row (insert or replace) with its expiry.
@@ -93,68 +100,43 @@ impl Store {
         session_data: &str,
         expire_date: DateTime<Utc>,
     ) -> Result<()> {
-        let d = self.dialect();
-        let expire = ts_to_text(expire_date);
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let updated = sqlx::query(&d.sql(
-                "UPDATE django_session SET session_data = ?, expire_date = ?ts WHERE session_key = ?",
-            ))
-            .bind(session_data)
-            .bind(&expire)
-            .bind(session_key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                sqlx::query(&d.sql(
-                    "INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?ts)",
-                ))
-                .bind(session_key)
-                .bind(session_data)
-                .bind(&expire)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-        });
+        let mut tx = self.db.begin().await?;
+        let updated = tx
+            .execute(
+                &UPDATE_SESSION,
+                &[session_data.into(), expire_date.into(), session_key.into()],
+            )
+            .await?;
+        if updated == 0 {
+            tx.execute(
+                &INSERT_SESSION,
+                &[session_key.into(), session_data.into(), expire_date.into()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
     /// Deletes a session row (no error when it does not exist).
     pub async fn delete_session(&self, session_key: &str) -> Result<()> {
-        let d = self.dialect();
-        on_pool!(&self.pool, p => {
-            sqlx::query(&d.sql("DELETE FROM django_session WHERE session_key = ?"))
-                .bind(session_key)
-                .execute(p)
-                .await?;
-        });
+        self.db
+            .execute(&DELETE_SESSION, &[session_key.into()])
+            .await?;
         Ok(())
     }
 
     /// Deletes expired session rows (Django's `clearsessions`); returns how many.
     pub async fn clear_expired_sessions(&self) -> Result<u64> {
-        let d = self.dialect();
-        let now = ts_to_text(Utc::now());
-        Ok(on_pool!(&self.pool, p => {
-            sqlx::query(&d.sql("DELETE FROM django_session WHERE expire_date <= ?ts"))
-                .bind(&now)
-                .execute(p)
-                .await?
-                .rows_affected()
-        }))
+        self.db.execute(&DELETE_EXPIRED, &[Utc::now().into()]).await
     }
 
     /// The user with this primary key (with its password hash, for the session auth hash), or `None`.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let d = self.dialect();
-        let sql = format!("SELECT {} FROM auth_user u WHERE u.id = ?", user_columns(d));
-        Ok(on_pool!(&self.pool, p => {
-            match sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(p).await? {
-                Some(r) => Some(user_from_row(&r)?),
-                None => None,
-            }
-        }))
+        self.db
+            .fetch_optional(&USER_BY_ID, &[id.into()])
+            .await?
+            .map(|r| user_from_row(&r))
+            .transpose()
     }
 }

@@ -13,49 +13,76 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use castellan_core::validators::{validate_group_name, validate_username};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{audit, json};
+use crate::audit::json;
+use crate::bulk::{insert_rows, tuples, tuples_sql};
 use crate::error::{Error, Result};
 use crate::migrate::{restore_row_triggers, suspend_row_triggers, BULK_ROWS, CATALOG_TABLES};
-use crate::on_pool;
-use crate::pool::{ts_from_text, ts_to_text, Dialect, RowExt};
-use crate::sqlm::exec;
+use crate::sql::{ts_from_text, ts_to_text, Arg, Dialect, Sql, Tx};
 use crate::users::{user_columns, user_from_row};
 use crate::Store;
 
-/// Reads `(a, b)` integer pairs from `SELECT x AS a, y AS b FROM …` (`$cols` is `x, y`, `$from` the
-/// rest). On SQLite as one row holding a JSON array (sqlx hands SQLite rows over one at a time, at
-/// 1–2 µs each, which dominates reads of 100 000 rows); elsewhere row by row.
-macro_rules! pairs {
-    ($conn:expr, $d:expr, $cols:expr, $from:expr) => {
-        if $d == Dialect::Sqlite {
-            let sql = format!(
-                "SELECT json_group_array(json_array({})) AS j {}",
-                $cols, $from
-            );
-            let text = sqlx::query(&sql).fetch_one($conn).await?.opt_text("j")?;
-            from_json::<Vec<(i64, i64)>>(text)?
-        } else {
-            let (a, b) = $cols.split_once(", ").unwrap_or(($cols, $cols));
-            sqlx::query(&format!("SELECT {a} AS a, {b} AS b {}", $from))
-                .fetch_all($conn)
-                .await?
-                .iter()
-                .map(|r| Ok((r.int("a")?, r.int("b")?)))
-                .collect::<Result<Vec<(i64, i64)>>>()?
-        }
-    };
+const PERMISSIONS: Sql = crate::sql!(
+    "SELECT p.id AS id, ct.app_label AS app_label, ct.model AS model, p.codename AS codename, p.name AS name \
+     FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id"
+);
+const GROUPS: Sql = crate::sql!("SELECT id, name FROM auth_group");
+const USERS: Sql = crate::sql!(concat!("SELECT ", user_columns!(), " FROM auth_user u"));
+const GROUP_GRANTS: Sql = tuples_sql!("group_id, permission_id", "FROM auth_group_permissions");
+const MEMBERSHIPS: Sql = tuples_sql!("user_id, group_id", "FROM auth_user_groups");
+const USER_GRANTS: Sql = tuples_sql!("user_id, permission_id", "FROM auth_user_user_permissions");
+const CONTENT_TYPES: Sql = crate::sql!("SELECT id, app_label, model FROM django_content_type");
+const INSERT_CONTENT_TYPE: Sql =
+    crate::sql!("INSERT INTO django_content_type (app_label, model) VALUES ($1, $2)");
+const CONTENT_TYPE_ID: Sql =
+    crate::sql!("SELECT id FROM django_content_type WHERE app_label = $1 AND model = $2");
+const PERMISSION_KEYS: Sql = crate::sql!("SELECT content_type_id, codename FROM auth_permission");
+const PERMISSION_IDS: Sql = crate::sql!(
+    "SELECT p.id AS id, ct.app_label AS app_label, p.codename AS codename FROM auth_permission p \
+     JOIN django_content_type ct ON ct.id = p.content_type_id ORDER BY p.id"
+);
+const INSERT_GROUP: Sql = crate::sql!("INSERT INTO auth_group (name) VALUES ($1)");
+const MAX_USER_ID: Sql = crate::sql!("SELECT COALESCE(MAX(id), 0) AS m FROM auth_user");
+const UPDATE_USER: Sql = crate::sql!(
+    "UPDATE auth_user SET password = $1, last_login = $2, is_superuser = $3, first_name = $4, \
+     last_name = $5, email = $6, is_staff = $7, is_active = $8, date_joined = $9 WHERE id = $10"
+);
+const USERS_AFTER: Sql = Sql::per_dialect(
+    "SELECT json_group_array(json_array(id, username)) AS j FROM auth_user WHERE id > $1",
+    "SELECT id, username FROM auth_user WHERE id > $1",
+    "SELECT id, username FROM auth_user WHERE id > ?",
+);
+const USER_IDS: Sql = crate::sql!("SELECT id, username FROM auth_user");
+
+/// The statements of this module.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[
+    PERMISSIONS,
+    GROUPS,
+    USERS,
+    GROUP_GRANTS,
+    MEMBERSHIPS,
+    USER_GRANTS,
+    CONTENT_TYPES,
+    INSERT_CONTENT_TYPE,
+    CONTENT_TYPE_ID,
+    PERMISSION_KEYS,
+    PERMISSION_IDS,
+    INSERT_GROUP,
+    MAX_USER_ID,
+    UPDATE_USER,
+    USERS_AFTER,
+    USER_IDS,
+];
+
+/// `(a, b)` integer pairs of a [`tuples_sql!`] statement.
+async fn pairs(tx: &mut Tx, sql: &Sql, a: &str, b: &str) -> Result<Vec<(i64, i64)>> {
+    tuples(tx, sql, &[], |r| Ok((r.int(a)?, r.int(b)?))).await
 }
 
-/// Parses the JSON array a `json_group_array` query returned (`NULL`: no rows).
-fn from_json<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> Result<T> {
-    match text {
-        Some(text) => serde_json::from_str(&text).map_err(|e| {
-            Error::Schema(format!(
-                "SQLite returned rows that are not a JSON array: {e}"
-            ))
-        }),
-        None => Ok(T::default()),
-    }
+/// A timestamp of a validated export.
+fn ts(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    ts_from_text(text)
+        .ok_or_else(|| Error::Refused(format!("invalid export: {text:?} is not a timestamp")))
 }
 
 /// The document's `format` field.
@@ -164,49 +191,42 @@ const fn chunk(columns: usize) -> usize {
     MAX_PARAMS / columns
 }
 
-fn placeholders(rows: usize, row: &str) -> String {
-    vec![row; rows].join(", ")
-}
-
 impl Store {
     /// Exports every user, group, permission, membership and grant.
     pub async fn export(&self) -> Result<Export> {
-        let d = self.dialect();
-        let user_sql = format!("SELECT {} FROM auth_user u", user_columns(d));
-        let (perms, groups, group_perms, users, memberships, user_perms) = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let perms = sqlx::query(
-                "SELECT p.id AS id, ct.app_label AS app_label, ct.model AS model, p.codename AS codename, p.name AS name \
-                 FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id",
-            )
-            .fetch_all(&mut *tx)
+        let mut tx = self.db.begin().await?;
+        let perms = tx
+            .fetch_all(&PERMISSIONS, &[])
             .await?
             .iter()
-            .map(|r| Ok((r.int("id")?, ExportedPermission {
-                app_label: r.text("app_label")?,
-                model: r.text("model")?,
-                codename: r.text("codename")?,
-                name: r.text("name")?,
-            })))
+            .map(|r| {
+                Ok((
+                    r.int("id")?,
+                    ExportedPermission {
+                        app_label: r.text("app_label")?,
+                        model: r.text("model")?,
+                        codename: r.text("codename")?,
+                        name: r.text("name")?,
+                    },
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
-            let groups = sqlx::query("SELECT id, name FROM auth_group")
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.int("id")?, r.text("name")?)))
-                .collect::<Result<Vec<_>>>()?;
-            let group_perms = pairs!(&mut *tx, d, "group_id, permission_id", "FROM auth_group_permissions");
-            let users = sqlx::query(&user_sql)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| user_from_row(r).map(|u| (u.id, exported(u))))
-                .collect::<Result<Vec<_>>>()?;
-            let memberships = pairs!(&mut *tx, d, "user_id, group_id", "FROM auth_user_groups");
-            let user_perms = pairs!(&mut *tx, d, "user_id, permission_id", "FROM auth_user_user_permissions");
-            tx.commit().await?;
-            (perms, groups, group_perms, users, memberships, user_perms)
-        });
+        let groups = tx
+            .fetch_all(&GROUPS, &[])
+            .await?
+            .iter()
+            .map(|r| Ok((r.int("id")?, r.text("name")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let group_perms = pairs(&mut tx, &GROUP_GRANTS, "group_id", "permission_id").await?;
+        let users = tx
+            .fetch_all(&USERS, &[])
+            .await?
+            .iter()
+            .map(|r| user_from_row(r).map(|u| (u.id, exported(u))))
+            .collect::<Result<Vec<_>>>()?;
+        let memberships = pairs(&mut tx, &MEMBERSHIPS, "user_id", "group_id").await?;
+        let user_perms = pairs(&mut tx, &USER_GRANTS, "user_id", "permission_id").await?;
+        tx.commit().await?;
         let perm_name: HashMap<i64, String> = perms
             .iter()
             .map(|(id, p)| (*id, format!("{}.{}", p.app_label, p.codename)))
@@ -269,7 +289,6 @@ impl Store {
     /// Everything is validated before the first write; bad input changes nothing.
     pub async fn import(&self, data: &Export, progress: Progress<'_>) -> Result<ImportReport> {
         validate(data)?;
-        let d = self.dialect();
         let mut report = ImportReport::default();
         // A large import replaces SQLite's per-row generation triggers by one bump (see
         // `SuspendedTriggers`): the suspension is the transaction's first statement, so it holds the
@@ -294,238 +313,327 @@ impl Store {
             tables.extend(CATALOG_TABLES);
         }
         let bulk = links >= BULK_ROWS;
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let suspended = if bulk { Some(suspend_row_triggers!(tx, d, tables)) } else { None };
-            // Content types and permissions.
-            let mut cts: HashMap<(String, String), i64> = HashMap::new();
-            for r in sqlx::query("SELECT id, app_label, model FROM django_content_type").fetch_all(&mut *tx).await? {
-                cts.insert((r.text("app_label")?, r.text("model")?), r.int("id")?);
-            }
-            for perm in &data.permissions {
-                let key = (perm.app_label.clone(), perm.model.clone());
-                if let std::collections::hash_map::Entry::Vacant(slot) = cts.entry(key) {
-                    exec!(&mut *tx, d, "INSERT INTO django_content_type (app_label, model) VALUES (?, ?)", &perm.app_label, &perm.model);
-                    let id = sqlx::query(&d.sql("SELECT id FROM django_content_type WHERE app_label = ? AND model = ?"))
-                        .bind(&perm.app_label)
-                        .bind(&perm.model)
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .int("id")?;
-                    slot.insert(id);
-                    report.content_types_created += 1;
-                }
-            }
-            let mut have_perms: HashSet<(i64, String)> = HashSet::new();
-            for r in sqlx::query("SELECT content_type_id, codename FROM auth_permission").fetch_all(&mut *tx).await? {
-                have_perms.insert((r.int("content_type_id")?, r.text("codename")?));
-            }
-            let missing: Vec<(i64, &ExportedPermission)> = data
-                .permissions
-                .iter()
-                .filter_map(|p| cts.get(&(p.app_label.clone(), p.model.clone())).map(|ct| (*ct, p)))
-                .filter(|(ct, p)| !have_perms.contains(&(*ct, p.codename.clone())))
-                .collect();
-            for chunk in missing.chunks(chunk(3)) {
-                let sql = format!("INSERT INTO auth_permission (name, content_type_id, codename) VALUES {}", placeholders(chunk.len(), "(?, ?, ?)"));
-                let sql = d.sql(&sql);
-                let mut q = sqlx::query(&sql);
-                for (ct, p) in chunk {
-                    q = q.bind(&p.name).bind(*ct).bind(&p.codename);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            report.permissions_created = missing.len();
-            let mut perm_ids: HashMap<String, i64> = HashMap::new();
-            for r in sqlx::query(
-                "SELECT p.id AS id, ct.app_label AS app_label, p.codename AS codename FROM auth_permission p \
-                 JOIN django_content_type ct ON ct.id = p.content_type_id ORDER BY p.id",
-            )
-            .fetch_all(&mut *tx)
-            .await?
-            {
-                perm_ids.entry(format!("{}.{}", r.text("app_label")?, r.text("codename")?)).or_insert(r.int("id")?);
-            }
-            let perm_id = |name: &str| -> Result<i64> {
-                perm_ids.get(name).copied().ok_or_else(|| Error::NotFound { what: "permission", name: name.to_owned() })
-            };
-
-            // Groups and their permissions.
-            let mut group_ids: HashMap<String, i64> = HashMap::new();
-            for r in sqlx::query("SELECT id, name FROM auth_group").fetch_all(&mut *tx).await? {
-                group_ids.insert(r.text("name")?, r.int("id")?);
-            }
-            for g in &data.groups {
-                if !group_ids.contains_key(&g.name) {
-                    exec!(&mut *tx, d, "INSERT INTO auth_group (name) VALUES (?)", &g.name);
-                    report.groups_created += 1;
-                }
-            }
-            if report.groups_created > 0 {
-                for r in sqlx::query("SELECT id, name FROM auth_group").fetch_all(&mut *tx).await? {
-                    group_ids.insert(r.text("name")?, r.int("id")?);
-                }
-            }
-            let existing_gp: HashSet<(i64, i64)> = pairs!(&mut *tx, d, "group_id, permission_id", "FROM auth_group_permissions").into_iter().collect();
-            let mut new_gp = Vec::new();
-            for g in &data.groups {
-                let gid = group_ids.get(&g.name).copied().ok_or_else(|| Error::Schema(format!("group {:?} vanished during import", g.name)))?;
-                for perm in &g.permissions {
-                    let pid = perm_id(perm)?;
-                    if !existing_gp.contains(&(gid, pid)) && !new_gp.contains(&(gid, pid)) {
-                        new_gp.push((gid, pid));
-                    }
-                }
-            }
-            for chunk in new_gp.chunks(chunk(2)) {
-                let sql = format!("INSERT INTO auth_group_permissions (group_id, permission_id) VALUES {}", placeholders(chunk.len(), "(?, ?)"));
-                let sql = d.sql(&sql);
-                let mut q = sqlx::query(&sql);
-                for (g, p) in chunk {
-                    q = q.bind(*g).bind(*p);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            report.grants_added += new_gp.len();
-
-            // Users.
-            let total = data.users.len() as u64;
-            let existing_sql = format!("SELECT {} FROM auth_user u", user_columns(d));
-            let mut existing: HashMap<String, (i64, ExportedUser)> = HashMap::new();
-            for r in sqlx::query(&existing_sql).fetch_all(&mut *tx).await? {
-                let u = exported(user_from_row(&r)?);
-                existing.insert(u.username.clone(), (r.int("id")?, u));
-            }
-            let new_users: Vec<&ExportedUser> = data.users.iter().filter(|u| !existing.contains_key(&u.username)).collect();
-            let max_user_id = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM auth_user")
-                .fetch_one(&mut *tx)
-                .await?
-                .int("m")?;
-            let mut done = 0u64;
-            for chunk in new_users.chunks(chunk(10)) {
-                let sql = format!(
-                    "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) VALUES {}",
-                    placeholders(chunk.len(), "(?, ?ts, ?, ?, ?, ?, ?, ?, ?, ?ts)")
-                );
-                let sql = d.sql(&sql);
-                let mut q = sqlx::query(&sql);
-                for u in chunk {
-                    q = q
-                        .bind(&u.password)
-                        .bind(u.last_login.as_deref())
-                        .bind(u.is_superuser)
-                        .bind(&u.username)
-                        .bind(&u.first_name)
-                        .bind(&u.last_name)
-                        .bind(&u.email)
-                        .bind(u.is_staff)
-                        .bind(u.is_active)
-                        .bind(&u.date_joined);
-                }
-                q.execute(&mut *tx).await?;
-                done += chunk.len() as u64;
-                progress("users", done, total);
-            }
-            report.users_created = new_users.len();
-            for u in &data.users {
-                let Some((id, old)) = existing.get(&u.username) else { continue };
-                let same = old.password == u.password && old.email == u.email && old.first_name == u.first_name
-                    && old.last_name == u.last_name && old.is_active == u.is_active && old.is_staff == u.is_staff
-                    && old.is_superuser == u.is_superuser && old.date_joined == u.date_joined && old.last_login == u.last_login;
-                if !same {
-                    exec!(
-                        &mut *tx, d,
-                        "UPDATE auth_user SET password = ?, last_login = ?ts, is_superuser = ?, first_name = ?, last_name = ?, email = ?, \
-                         is_staff = ?, is_active = ?, date_joined = ?ts WHERE id = ?",
-                        &u.password, u.last_login.as_deref(), u.is_superuser, &u.first_name, &u.last_name, &u.email,
-                        u.is_staff, u.is_active, &u.date_joined, *id
-                    );
-                    report.users_updated += 1;
-                }
-                done += 1;
-                if done % 1000 == 0 {
-                    progress("users", done, total);
-                }
-            }
-            progress("users", total, total);
-            let mut user_ids: HashMap<String, i64> = existing.into_iter().map(|(name, (id, _))| (name, id)).collect();
-            if !new_users.is_empty() {
-                // On SQLite only the rows just inserted (AUTOINCREMENT ids grow), as one JSON row (see
-                // `pairs!`).
-                if d == Dialect::Sqlite {
-                    let text = sqlx::query("SELECT json_group_array(json_array(id, username)) AS j FROM auth_user WHERE id > ?")
-                        .bind(max_user_id)
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .opt_text("j")?;
-                    for (id, name) in from_json::<Vec<(i64, String)>>(text)? {
-                        user_ids.insert(name, id);
-                    }
-                } else {
-                    // Every row: a sequence may hand out ids below an explicitly inserted maximum.
-                    for r in sqlx::query("SELECT id, username FROM auth_user").fetch_all(&mut *tx).await? {
-                        user_ids.insert(r.text("username")?, r.int("id")?);
-                    }
-                }
-            }
-            let uid = |name: &str| -> Result<i64> {
-                user_ids.get(name).copied().ok_or_else(|| Error::Schema(format!("user {name:?} vanished during import")))
-            };
-
-            // Memberships and direct grants.
-            let existing_ug: HashSet<(i64, i64)> = pairs!(&mut *tx, d, "user_id, group_id", "FROM auth_user_groups").into_iter().collect();
-            let existing_up: HashSet<(i64, i64)> = pairs!(&mut *tx, d, "user_id, permission_id", "FROM auth_user_user_permissions").into_iter().collect();
-            let mut new_ug = Vec::new();
-            let mut new_up = Vec::new();
-            for u in &data.users {
-                let id = uid(&u.username)?;
-                for g in &u.groups {
-                    let gid = group_ids.get(g).copied().ok_or_else(|| Error::NotFound { what: "group", name: g.clone() })?;
-                    if !existing_ug.contains(&(id, gid)) {
-                        new_ug.push((id, gid));
-                    }
-                }
-                for perm in &u.permissions {
-                    let pid = perm_id(perm)?;
-                    if !existing_up.contains(&(id, pid)) {
-                        new_up.push((id, pid));
-                    }
-                }
-            }
-            new_ug.sort_unstable();
-            new_ug.dedup();
-            new_up.sort_unstable();
-            new_up.dedup();
-            for (table, cols, rows) in [
-                ("auth_user_groups", "(user_id, group_id)", &new_ug),
-                ("auth_user_user_permissions", "(user_id, permission_id)", &new_up),
-            ] {
-                for chunk in rows.chunks(chunk(2)) {
-                    let sql = format!("INSERT INTO {table} {cols} VALUES {}", placeholders(chunk.len(), "(?, ?)"));
-                    let sql = d.sql(&sql);
-                    let mut q = sqlx::query(&sql);
-                    for (a, b) in chunk {
-                        q = q.bind(*a).bind(*b);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-            }
-            report.memberships_added = new_ug.len();
-            report.grants_added += new_up.len();
-            if !report.is_noop() {
-                audit!(&mut *tx, self, "import", "database", "import", None, json(&report));
-            }
-            if let Some(suspended) = suspended {
-                restore_row_triggers!(tx, suspended);
-            }
-            tx.commit().await?;
-            Ok::<(), Error>(())
-        })?;
+        let mut tx = self.db.begin().await?;
+        let suspended = if bulk {
+            Some(suspend_row_triggers(&mut tx, &tables).await?)
+        } else {
+            None
+        };
+        let perm_ids = import_permissions(&mut tx, data, &mut report).await?;
+        let perm_id = |name: &str| -> Result<i64> {
+            perm_ids.get(name).copied().ok_or_else(|| Error::NotFound {
+                what: "permission",
+                name: name.to_owned(),
+            })
+        };
+        let group_ids = import_groups(&mut tx, data, &perm_id, &mut report).await?;
+        let user_ids = import_users(&mut tx, data, progress, &mut report).await?;
+        import_links(&mut tx, data, &user_ids, &group_ids, &perm_id, &mut report).await?;
+        if !report.is_noop() {
+            self.audit(&mut tx, "import", "database", "import", None, json(&report))
+                .await?;
+        }
+        if let Some(suspended) = suspended {
+            restore_row_triggers(&mut tx, suspended).await?;
+        }
+        tx.commit().await?;
         if !report.is_noop() {
             self.after_write();
         }
         Ok(report)
     }
+}
+
+/// Import step 1: the missing content types and permissions. Returns every permission's id by
+/// `app_label.codename` (the smallest id of a name).
+async fn import_permissions(
+    tx: &mut Tx,
+    data: &Export,
+    report: &mut ImportReport,
+) -> Result<HashMap<String, i64>> {
+    let mut cts: HashMap<(String, String), i64> = HashMap::new();
+    for r in tx.fetch_all(&CONTENT_TYPES, &[]).await? {
+        cts.insert((r.text("app_label")?, r.text("model")?), r.int("id")?);
+    }
+    for perm in &data.permissions {
+        let key = (perm.app_label.clone(), perm.model.clone());
+        if let std::collections::hash_map::Entry::Vacant(slot) = cts.entry(key) {
+            let args = [perm.app_label.as_str().into(), perm.model.as_str().into()];
+            tx.execute(&INSERT_CONTENT_TYPE, &args).await?;
+            let id = tx.fetch_one(&CONTENT_TYPE_ID, &args).await?.int("id")?;
+            slot.insert(id);
+            report.content_types_created += 1;
+        }
+    }
+    let mut have_perms: HashSet<(i64, String)> = HashSet::new();
+    for r in tx.fetch_all(&PERMISSION_KEYS, &[]).await? {
+        have_perms.insert((r.int("content_type_id")?, r.text("codename")?));
+    }
+    let missing: Vec<(i64, &ExportedPermission)> = data
+        .permissions
+        .iter()
+        .filter_map(|p| {
+            cts.get(&(p.app_label.clone(), p.model.clone()))
+                .map(|ct| (*ct, p))
+        })
+        .filter(|(ct, p)| !have_perms.contains(&(*ct, p.codename.clone())))
+        .collect();
+    let args: Vec<Arg<'_>> = missing
+        .iter()
+        .flat_map(|(ct, p)| {
+            [
+                p.name.as_str().into(),
+                (*ct).into(),
+                p.codename.as_str().into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO auth_permission (name, content_type_id, codename)",
+        3,
+        chunk(3),
+        &args,
+    )
+    .await?;
+    report.permissions_created = missing.len();
+    let mut perm_ids: HashMap<String, i64> = HashMap::new();
+    for r in tx.fetch_all(&PERMISSION_IDS, &[]).await? {
+        perm_ids
+            .entry(format!("{}.{}", r.text("app_label")?, r.text("codename")?))
+            .or_insert(r.int("id")?);
+    }
+    Ok(perm_ids)
+}
+
+/// Import step 2: the missing groups and group grants. Returns every group's id by name.
+async fn import_groups(
+    tx: &mut Tx,
+    data: &Export,
+    perm_id: &impl Fn(&str) -> Result<i64>,
+    report: &mut ImportReport,
+) -> Result<HashMap<String, i64>> {
+    let mut group_ids: HashMap<String, i64> = HashMap::new();
+    for r in tx.fetch_all(&GROUPS, &[]).await? {
+        group_ids.insert(r.text("name")?, r.int("id")?);
+    }
+    for g in &data.groups {
+        if !group_ids.contains_key(&g.name) {
+            tx.execute(&INSERT_GROUP, &[g.name.as_str().into()]).await?;
+            report.groups_created += 1;
+        }
+    }
+    if report.groups_created > 0 {
+        for r in tx.fetch_all(&GROUPS, &[]).await? {
+            group_ids.insert(r.text("name")?, r.int("id")?);
+        }
+    }
+    let existing: HashSet<(i64, i64)> = pairs(tx, &GROUP_GRANTS, "group_id", "permission_id")
+        .await?
+        .into_iter()
+        .collect();
+    let mut new_gp = Vec::new();
+    for g in &data.groups {
+        let gid = group_ids
+            .get(&g.name)
+            .copied()
+            .ok_or_else(|| Error::Schema(format!("group {:?} vanished during import", g.name)))?;
+        for perm in &g.permissions {
+            let pid = perm_id(perm)?;
+            if !existing.contains(&(gid, pid)) && !new_gp.contains(&(gid, pid)) {
+                new_gp.push((gid, pid));
+            }
+        }
+    }
+    let args: Vec<Arg<'_>> = new_gp
+        .iter()
+        .flat_map(|&(g, p)| [g.into(), p.into()])
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO auth_group_permissions (group_id, permission_id)",
+        2,
+        chunk(2),
+        &args,
+    )
+    .await?;
+    report.grants_added += new_gp.len();
+    Ok(group_ids)
+}
+
+/// Import step 3: new users inserted, existing users' fields updated. Returns every user's id by
+/// username.
+async fn import_users(
+    tx: &mut Tx,
+    data: &Export,
+    progress: Progress<'_>,
+    report: &mut ImportReport,
+) -> Result<HashMap<String, i64>> {
+    let total = data.users.len() as u64;
+    let mut existing: HashMap<String, (i64, ExportedUser)> = HashMap::new();
+    for r in tx.fetch_all(&USERS, &[]).await? {
+        let u = exported(user_from_row(&r)?);
+        existing.insert(u.username.clone(), (r.int("id")?, u));
+    }
+    let new_users: Vec<&ExportedUser> = data
+        .users
+        .iter()
+        .filter(|u| !existing.contains_key(&u.username))
+        .collect();
+    let max_user_id = tx.fetch_one(&MAX_USER_ID, &[]).await?.int("m")?;
+    let mut done = 0u64;
+    for chunk_users in new_users.chunks(chunk(10)) {
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk_users.len() * 10);
+        for u in chunk_users {
+            let last_login = u.last_login.as_deref().map(ts).transpose()?;
+            args.extend::<[Arg<'_>; 10]>([
+                u.password.as_str().into(),
+                last_login.into(),
+                u.is_superuser.into(),
+                u.username.as_str().into(),
+                u.first_name.as_str().into(),
+                u.last_name.as_str().into(),
+                u.email.as_str().into(),
+                u.is_staff.into(),
+                u.is_active.into(),
+                ts(&u.date_joined)?.into(),
+            ]);
+        }
+        insert_rows(
+            tx,
+            "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, \
+             last_name, email, is_staff, is_active, date_joined)",
+            10,
+            chunk(10),
+            &args,
+        )
+        .await?;
+        done += chunk_users.len() as u64;
+        progress("users", done, total);
+    }
+    report.users_created = new_users.len();
+    for u in &data.users {
+        let Some((id, old)) = existing.get(&u.username) else {
+            continue;
+        };
+        let same = old.password == u.password
+            && old.email == u.email
+            && old.first_name == u.first_name
+            && old.last_name == u.last_name
+            && old.is_active == u.is_active
+            && old.is_staff == u.is_staff
+            && old.is_superuser == u.is_superuser
+            && old.date_joined == u.date_joined
+            && old.last_login == u.last_login;
+        if !same {
+            let last_login = u.last_login.as_deref().map(ts).transpose()?;
+            tx.execute(
+                &UPDATE_USER,
+                &[
+                    u.password.as_str().into(),
+                    last_login.into(),
+                    u.is_superuser.into(),
+                    u.first_name.as_str().into(),
+                    u.last_name.as_str().into(),
+                    u.email.as_str().into(),
+                    u.is_staff.into(),
+                    u.is_active.into(),
+                    ts(&u.date_joined)?.into(),
+                    (*id).into(),
+                ],
+            )
+            .await?;
+            report.users_updated += 1;
+        }
+        done += 1;
+        if done % 1000 == 0 {
+            progress("users", done, total);
+        }
+    }
+    progress("users", total, total);
+    let mut user_ids: HashMap<String, i64> = existing
+        .into_iter()
+        .map(|(name, (id, _))| (name, id))
+        .collect();
+    if !new_users.is_empty() {
+        if tx.dialect() == Dialect::Sqlite {
+            // Only the rows just inserted (AUTOINCREMENT ids grow), as one JSON row.
+            let rows: Vec<(i64, String)> = tuples(tx, &USERS_AFTER, &[max_user_id.into()], |r| {
+                Ok((r.int("id")?, r.text("username")?))
+            })
+            .await?;
+            for (id, name) in rows {
+                user_ids.insert(name, id);
+            }
+        } else {
+            // Every row: a sequence may hand out ids below an explicitly inserted maximum.
+            for r in tx.fetch_all(&USER_IDS, &[]).await? {
+                user_ids.insert(r.text("username")?, r.int("id")?);
+            }
+        }
+    }
+    Ok(user_ids)
+}
+
+/// Import step 4: the missing memberships and direct grants.
+async fn import_links(
+    tx: &mut Tx,
+    data: &Export,
+    user_ids: &HashMap<String, i64>,
+    group_ids: &HashMap<String, i64>,
+    perm_id: &impl Fn(&str) -> Result<i64>,
+    report: &mut ImportReport,
+) -> Result<()> {
+    let existing_ug: HashSet<(i64, i64)> = pairs(tx, &MEMBERSHIPS, "user_id", "group_id")
+        .await?
+        .into_iter()
+        .collect();
+    let existing_up: HashSet<(i64, i64)> = pairs(tx, &USER_GRANTS, "user_id", "permission_id")
+        .await?
+        .into_iter()
+        .collect();
+    let mut new_ug = Vec::new();
+    let mut new_up = Vec::new();
+    for u in &data.users {
+        let id = user_ids.get(&u.username).copied().ok_or_else(|| {
+            Error::Schema(format!("user {:?} vanished during import", u.username))
+        })?;
+        for g in &u.groups {
+            let gid = group_ids.get(g).copied().ok_or_else(|| Error::NotFound {
+                what: "group",
+                name: g.clone(),
+            })?;
+            if !existing_ug.contains(&(id, gid)) {
+                new_ug.push((id, gid));
+            }
+        }
+        for perm in &u.permissions {
+            let pid = perm_id(perm)?;
+            if !existing_up.contains(&(id, pid)) {
+                new_up.push((id, pid));
+            }
+        }
+    }
+    new_ug.sort_unstable();
+    new_ug.dedup();
+    new_up.sort_unstable();
+    new_up.dedup();
+    for (head, rows) in [
+        ("INSERT INTO auth_user_groups (user_id, group_id)", &new_ug),
+        (
+            "INSERT INTO auth_user_user_permissions (user_id, permission_id)",
+            &new_up,
+        ),
+    ] {
+        let args: Vec<Arg<'_>> = rows
+            .iter()
+            .flat_map(|&(a, b)| [a.into(), b.into()])
+            .collect();
+        insert_rows(tx, head, 2, chunk(2), &args).await?;
+    }
+    report.memberships_added = new_ug.len();
+    report.grants_added += new_up.len();
+    Ok(())
 }
 
 /// A user row in the export's shape (no groups or permissions yet).

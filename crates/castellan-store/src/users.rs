@@ -9,12 +9,12 @@ use castellan_core::User;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{audit, json};
+use crate::audit::json;
 use crate::error::{Error, Result};
+use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
-use crate::on_pool;
-use crate::pool::{ts_from_text, ts_to_text, Dialect, RowExt};
-use crate::sqlm::{change_perms, exact_id, exec, group_id, permission_rows, user_id, PermHolder};
+use crate::lookup::{find_user_id, group_id, user_id};
+use crate::sql::{Row, Sql};
 use crate::Store;
 
 /// A user to create (Django's `create_user` / `create_superuser` arguments).
@@ -74,22 +74,23 @@ fn flags_json(u: &User) -> String {
     .to_string()
 }
 
-pub(crate) fn user_columns(d: Dialect) -> String {
-    format!(
-        "u.id AS id, u.password AS password, {} AS last_login, u.is_superuser AS is_superuser, \
-         u.username AS username, u.first_name AS first_name, u.last_name AS last_name, u.email AS email, \
-         u.is_staff AS is_staff, u.is_active AS is_active, {} AS date_joined",
-        d.ts_text("u.last_login"),
-        d.ts_text("u.date_joined")
-    )
+/// The columns of `auth_user u` that make a [`User`], as a literal for `concat!`.
+macro_rules! user_columns {
+    () => {
+        "u.id AS id, u.password AS password, u.last_login AS last_login, \
+         u.is_superuser AS is_superuser, u.username AS username, u.first_name AS first_name, \
+         u.last_name AS last_name, u.email AS email, u.is_staff AS is_staff, \
+         u.is_active AS is_active, u.date_joined AS date_joined"
+    };
 }
+pub(crate) use user_columns;
 
-pub(crate) fn user_from_row(r: &impl RowExt) -> Result<User> {
-    let date_joined = r.text("date_joined")?;
+/// A [`User`] from a row selected with [`user_columns!`].
+pub(crate) fn user_from_row(r: &Row) -> Result<User> {
     Ok(User {
         id: r.int("id")?,
         password: r.text("password")?,
-        last_login: r.opt_text("last_login")?.as_deref().and_then(ts_from_text),
+        last_login: r.opt_ts("last_login")?,
         is_superuser: r.flag("is_superuser")?,
         username: r.text("username")?,
         first_name: r.text("first_name")?,
@@ -97,37 +98,91 @@ pub(crate) fn user_from_row(r: &impl RowExt) -> Result<User> {
         email: r.text("email")?,
         is_staff: r.flag("is_staff")?,
         is_active: r.flag("is_active")?,
-        date_joined: ts_from_text(&date_joined).ok_or_else(|| {
-            Error::Schema(format!(
-                "auth_user.date_joined holds {date_joined:?}, which is not a timestamp"
-            ))
-        })?,
+        date_joined: r.ts("date_joined")?,
     })
 }
+
+const USERS_NAMED: Sql = crate::sql!(concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM auth_user u WHERE u.username = $1"
+));
+const USERS: Sql = crate::sql!(concat!("SELECT ", user_columns!(), " FROM auth_user u"));
+pub(crate) const USER_BY_ID: Sql = crate::sql!(concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM auth_user u WHERE u.id = $1"
+));
+const INSERT_USER: Sql = crate::sql!(
+    "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, \
+     email, is_staff, is_active, date_joined) VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9)"
+);
+const SET_EMAIL: Sql = crate::sql!("UPDATE auth_user SET email = $1 WHERE id = $2");
+const SET_FIRST_NAME: Sql = crate::sql!("UPDATE auth_user SET first_name = $1 WHERE id = $2");
+const SET_LAST_NAME: Sql = crate::sql!("UPDATE auth_user SET last_name = $1 WHERE id = $2");
+const SET_STAFF: Sql = crate::sql!("UPDATE auth_user SET is_staff = $1 WHERE id = $2");
+const SET_SUPERUSER: Sql = crate::sql!("UPDATE auth_user SET is_superuser = $1 WHERE id = $2");
+const SET_ACTIVE: Sql = crate::sql!("UPDATE auth_user SET is_active = $1 WHERE id = $2");
+const SET_PASSWORD: Sql = crate::sql!("UPDATE auth_user SET password = $1 WHERE id = $2");
+const DELETE_MEMBERSHIPS: Sql = crate::sql!("DELETE FROM auth_user_groups WHERE user_id = $1");
+const DELETE_DIRECT_GRANTS: Sql =
+    crate::sql!("DELETE FROM auth_user_user_permissions WHERE user_id = $1");
+const DELETE_USER: Sql = crate::sql!("DELETE FROM auth_user WHERE id = $1");
+const USER_GROUP_NAMES: Sql = crate::sql!(
+    "SELECT g.name AS name FROM auth_group g \
+     JOIN auth_user_groups ug ON ug.group_id = g.id WHERE ug.user_id = $1"
+);
+const MEMBERSHIP_COUNT: Sql =
+    crate::sql!("SELECT count(*) AS n FROM auth_user_groups WHERE user_id = $1 AND group_id = $2");
+const INSERT_MEMBERSHIP: Sql =
+    crate::sql!("INSERT INTO auth_user_groups (user_id, group_id) VALUES ($1, $2)");
+const DELETE_MEMBERSHIP: Sql =
+    crate::sql!("DELETE FROM auth_user_groups WHERE user_id = $1 AND group_id = $2");
+
+/// The statements of this module.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[
+    USERS_NAMED,
+    USERS,
+    USER_BY_ID,
+    INSERT_USER,
+    SET_EMAIL,
+    SET_FIRST_NAME,
+    SET_LAST_NAME,
+    SET_STAFF,
+    SET_SUPERUSER,
+    SET_ACTIVE,
+    SET_PASSWORD,
+    DELETE_MEMBERSHIPS,
+    DELETE_DIRECT_GRANTS,
+    DELETE_USER,
+    USER_GROUP_NAMES,
+    MEMBERSHIP_COUNT,
+    INSERT_MEMBERSHIP,
+    DELETE_MEMBERSHIP,
+];
 
 impl Store {
     /// The user with exactly this username (case-sensitive, as Django's `get_by_natural_key`).
     pub async fn user(&self, username: &str) -> Result<Option<User>> {
-        let d = self.dialect();
-        let sql = format!(
-            "SELECT {} FROM auth_user u WHERE u.username = ?",
-            user_columns(d)
-        );
-        let users = on_pool!(&self.pool, p => {
-            let rows = sqlx::query(&d.sql(&sql)).bind(username).fetch_all(p).await?;
-            rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?
-        });
-        Ok(users.into_iter().find(|u| u.username == username))
+        for r in self.db.fetch_all(&USERS_NAMED, &[username.into()]).await? {
+            let user = user_from_row(&r)?;
+            if user.username == username {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
     }
 
     /// Every user, sorted by username.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let d = self.dialect();
-        let sql = format!("SELECT {} FROM auth_user u", user_columns(d));
-        let mut users = on_pool!(&self.pool, p => {
-            let rows = sqlx::query(&sql).fetch_all(p).await?;
-            rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?
-        });
+        let mut users = self
+            .db
+            .fetch_all(&USERS, &[])
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>>>()?;
         users.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(users)
     }
@@ -145,41 +200,38 @@ impl Store {
         validate_person_name("last name", &new.last_name)?;
         let password = self.hash_password(new.password.clone()).await?;
         let now = Utc::now();
-        let d = self.dialect();
-        let id = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let taken = exact_id!(&mut *tx, d, "SELECT id, username AS name FROM auth_user WHERE username = ?", &username);
-            if taken.is_some() {
-                return Err(Error::AlreadyExists {
-                    what: "user",
-                    message: format!("A user with that username already exists: {username:?}."),
-                });
-            }
-            refuse_lookalike!(&mut *tx, d, Names::Users, &username, None);
-            exec!(
-                &mut *tx,
-                d,
-                "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) \
-                 VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?ts)",
-                &password,
-                new.is_superuser,
-                &username,
-                &new.first_name,
-                &new.last_name,
-                &email,
-                new.is_staff,
-                new.is_active,
-                ts_to_text(now)
-            );
-            let id = user_id!(&mut *tx, d, &username);
-            audit!(&mut *tx, self, "user.create", "user", &username, None, json(&serde_json::json!({
-                "email": &email, "first_name": &new.first_name, "last_name": &new.last_name,
-                "is_staff": new.is_staff, "is_superuser": new.is_superuser, "is_active": new.is_active,
-                "has_usable_password": new.password.is_some(),
-            })));
-            tx.commit().await?;
-            id
-        });
+        let mut tx = self.db.begin().await?;
+        if find_user_id(&mut tx, &username).await?.is_some() {
+            return Err(Error::AlreadyExists {
+                what: "user",
+                message: format!("A user with that username already exists: {username:?}."),
+            });
+        }
+        refuse_lookalike(&mut tx, Names::Users, &username, None).await?;
+        tx.execute(
+            &INSERT_USER,
+            &[
+                password.as_str().into(),
+                new.is_superuser.into(),
+                username.as_str().into(),
+                new.first_name.as_str().into(),
+                new.last_name.as_str().into(),
+                email.as_str().into(),
+                new.is_staff.into(),
+                new.is_active.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        let id = user_id(&mut tx, &username).await?;
+        let after = json(&serde_json::json!({
+            "email": &email, "first_name": &new.first_name, "last_name": &new.last_name,
+            "is_staff": new.is_staff, "is_superuser": new.is_superuser, "is_active": new.is_active,
+            "has_usable_password": new.password.is_some(),
+        }));
+        self.audit(&mut tx, "user.create", "user", &username, None, after)
+            .await?;
+        tx.commit().await?;
         Ok(User {
             id,
             password,
@@ -207,36 +259,43 @@ impl Store {
         if let Some(v) = &changes.last_name {
             validate_person_name("last name", v)?;
         }
-        let d = self.dialect();
         let before = self.user(username).await?.map(|u| flags_json(&u));
         let after = serde_json::json!({
             "email": &email, "first_name": &changes.first_name, "last_name": &changes.last_name,
             "is_staff": changes.is_staff, "is_superuser": changes.is_superuser, "is_active": changes.is_active,
         });
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let id = user_id!(&mut *tx, d, username);
-            audit!(&mut *tx, self, "user.update", "user", username, before.clone(), json(&after));
-            if let Some(v) = &email {
-                exec!(&mut *tx, d, "UPDATE auth_user SET email = ? WHERE id = ?", v, id);
+        let mut tx = self.db.begin().await?;
+        let id = user_id(&mut tx, username).await?;
+        self.audit(
+            &mut tx,
+            "user.update",
+            "user",
+            username,
+            before,
+            json(&after),
+        )
+        .await?;
+        let texts = [
+            (&SET_EMAIL, email.as_deref()),
+            (&SET_FIRST_NAME, changes.first_name.as_deref()),
+            (&SET_LAST_NAME, changes.last_name.as_deref()),
+        ];
+        for (sql, value) in texts {
+            if let Some(v) = value {
+                tx.execute(sql, &[v.into(), id.into()]).await?;
             }
-            if let Some(v) = &changes.first_name {
-                exec!(&mut *tx, d, "UPDATE auth_user SET first_name = ? WHERE id = ?", v, id);
+        }
+        let flags = [
+            (&SET_STAFF, changes.is_staff),
+            (&SET_SUPERUSER, changes.is_superuser),
+            (&SET_ACTIVE, changes.is_active),
+        ];
+        for (sql, value) in flags {
+            if let Some(v) = value {
+                tx.execute(sql, &[v.into(), id.into()]).await?;
             }
-            if let Some(v) = &changes.last_name {
-                exec!(&mut *tx, d, "UPDATE auth_user SET last_name = ? WHERE id = ?", v, id);
-            }
-            if let Some(v) = changes.is_staff {
-                exec!(&mut *tx, d, "UPDATE auth_user SET is_staff = ? WHERE id = ?", v, id);
-            }
-            if let Some(v) = changes.is_superuser {
-                exec!(&mut *tx, d, "UPDATE auth_user SET is_superuser = ? WHERE id = ?", v, id);
-            }
-            if let Some(v) = changes.is_active {
-                exec!(&mut *tx, d, "UPDATE auth_user SET is_active = ? WHERE id = ?", v, id);
-            }
-            tx.commit().await?;
-        });
+        }
+        tx.commit().await?;
         self.user(username).await?.ok_or_else(|| Error::NotFound {
             what: "user",
             name: username.to_owned(),
@@ -245,17 +304,15 @@ impl Store {
 
     /// Deletes a user with its group memberships and direct permissions (Django's cascade).
     pub async fn delete_user(&self, username: &str) -> Result<()> {
-        let d = self.dialect();
         let before = self.user(username).await?.map(|u| flags_json(&u));
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let id = user_id!(&mut *tx, d, username);
-            audit!(&mut *tx, self, "user.delete", "user", username, before.clone(), None);
-            exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE user_id = ?", id);
-            exec!(&mut *tx, d, "DELETE FROM auth_user_user_permissions WHERE user_id = ?", id);
-            exec!(&mut *tx, d, "DELETE FROM auth_user WHERE id = ?", id);
-            tx.commit().await?;
-        });
+        let mut tx = self.db.begin().await?;
+        let id = user_id(&mut tx, username).await?;
+        self.audit(&mut tx, "user.delete", "user", username, before, None)
+            .await?;
+        for sql in [&DELETE_MEMBERSHIPS, &DELETE_DIRECT_GRANTS, &DELETE_USER] {
+            tx.execute(sql, &[id.into()]).await?;
+        }
+        tx.commit().await?;
         self.after_write();
         Ok(())
     }
@@ -263,16 +320,15 @@ impl Store {
     /// Sets (or, with `None`, makes unusable) a user's password, hashed with the preferred hasher.
     pub async fn set_password(&self, username: &str, raw: Option<&str>) -> Result<()> {
         let encoded = self.hash_password(raw.map(str::to_owned)).await?;
-        let d = self.dialect();
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let id = user_id!(&mut *tx, d, username);
-            exec!(&mut *tx, d, "UPDATE auth_user SET password = ? WHERE id = ?", &encoded, id);
-            // The hash itself never goes into the audit trail.
-            audit!(&mut *tx, self, "user.set_password", "user", username, None,
-                json(&serde_json::json!({ "has_usable_password": raw.is_some() })));
-            tx.commit().await?;
-        });
+        let mut tx = self.db.begin().await?;
+        let id = user_id(&mut tx, username).await?;
+        tx.execute(&SET_PASSWORD, &[encoded.as_str().into(), id.into()])
+            .await?;
+        // The hash itself never goes into the audit trail.
+        let after = json(&serde_json::json!({ "has_usable_password": raw.is_some() }));
+        self.audit(&mut tx, "user.set_password", "user", username, None, after)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -281,38 +337,38 @@ impl Store {
     /// user and writing cannot redirect the change to another account, as a username could).
     pub async fn set_password_by_id(&self, id: i64, raw: Option<&str>) -> Result<Option<User>> {
         let encoded = self.hash_password(raw.map(str::to_owned)).await?;
-        let d = self.dialect();
-        let select = format!("SELECT {} FROM auth_user u WHERE u.id = ?", user_columns(d));
-        let user = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let Some(row) = sqlx::query(&d.sql(&select)).bind(id).fetch_optional(&mut *tx).await? else {
-                return Ok(None);
-            };
-            let mut user = user_from_row(&row)?;
-            exec!(&mut *tx, d, "UPDATE auth_user SET password = ? WHERE id = ?", &encoded, id);
-            audit!(&mut *tx, self, "user.set_password", "user", user.username, None,
-                json(&serde_json::json!({ "has_usable_password": raw.is_some() })));
-            tx.commit().await?;
-            user.password.clone_from(&encoded);
-            user
-        });
+        let mut tx = self.db.begin().await?;
+        let Some(row) = tx.fetch_optional(&USER_BY_ID, &[id.into()]).await? else {
+            return Ok(None);
+        };
+        let mut user = user_from_row(&row)?;
+        tx.execute(&SET_PASSWORD, &[encoded.as_str().into(), id.into()])
+            .await?;
+        let after = json(&serde_json::json!({ "has_usable_password": raw.is_some() }));
+        self.audit(
+            &mut tx,
+            "user.set_password",
+            "user",
+            &user.username,
+            None,
+            after,
+        )
+        .await?;
+        tx.commit().await?;
+        user.password = encoded;
         Ok(Some(user))
     }
 
     /// The names of a user's groups, sorted.
     pub async fn user_groups(&self, username: &str) -> Result<Vec<String>> {
-        let d = self.dialect();
-        let mut names = on_pool!(&self.pool, p => {
-            let mut conn = p.acquire().await?;
-            let id = user_id!(&mut *conn, d, username);
-            let rows = sqlx::query(&d.sql(
-                "SELECT g.name AS name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id WHERE ug.user_id = ?",
-            ))
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-            rows.iter().map(|r| r.text("name")).collect::<Result<Vec<_>>>()?
-        });
+        let id = user_id(&mut &self.db, username).await?;
+        let mut names = self
+            .db
+            .fetch_all(&USER_GROUP_NAMES, &[id.into()])
+            .await?
+            .iter()
+            .map(|r| r.text("name"))
+            .collect::<Result<Vec<_>>>()?;
         names.sort();
         Ok(names)
     }
@@ -340,40 +396,33 @@ impl Store {
         groups: &[String],
         add: bool,
     ) -> Result<usize> {
-        let d = self.dialect();
-        let n = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let mut user_ids = Vec::with_capacity(usernames.len());
-            for u in usernames {
-                user_ids.push(user_id!(&mut *tx, d, u.as_str()));
-            }
-            let mut group_ids = Vec::with_capacity(groups.len());
-            for g in groups {
-                group_ids.push(group_id!(&mut *tx, d, g.as_str()));
-            }
-            let mut n = 0;
-            for (ui, &uid) in user_ids.iter().enumerate() {
-                for (gi, &gid) in group_ids.iter().enumerate() {
-                    let present = sqlx::query(&d.sql("SELECT count(*) AS n FROM auth_user_groups WHERE user_id = ? AND group_id = ?"))
-                        .bind(uid)
-                        .bind(gid)
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .int("n")?
-                        > 0;
-                    let (u, g) = (&usernames[ui], &groups[gi]);
-                    if add && !present {
-                        n += exec!(&mut *tx, d, "INSERT INTO auth_user_groups (user_id, group_id) VALUES (?, ?)", uid, gid);
-                        audit!(&mut *tx, self, "user.add_group", "user", u, None, json(&serde_json::json!({ "group": g })));
-                    } else if !add && present {
-                        n += exec!(&mut *tx, d, "DELETE FROM auth_user_groups WHERE user_id = ? AND group_id = ?", uid, gid);
-                        audit!(&mut *tx, self, "user.remove_group", "user", u, json(&serde_json::json!({ "group": g })), None);
-                    }
+        let mut tx = self.db.begin().await?;
+        let mut user_ids = Vec::with_capacity(usernames.len());
+        for u in usernames {
+            user_ids.push(user_id(&mut tx, u).await?);
+        }
+        let mut group_ids = Vec::with_capacity(groups.len());
+        for g in groups {
+            group_ids.push(group_id(&mut tx, g).await?);
+        }
+        let mut n = 0;
+        for (u, &uid) in usernames.iter().zip(&user_ids) {
+            for (g, &gid) in groups.iter().zip(&group_ids) {
+                let pair = [uid.into(), gid.into()];
+                let present = tx.fetch_one(&MEMBERSHIP_COUNT, &pair).await?.int("n")? > 0;
+                let change = json(&serde_json::json!({ "group": g }));
+                if add && !present {
+                    n += tx.execute(&INSERT_MEMBERSHIP, &pair).await?;
+                    self.audit(&mut tx, "user.add_group", "user", u, None, change)
+                        .await?;
+                } else if !add && present {
+                    n += tx.execute(&DELETE_MEMBERSHIP, &pair).await?;
+                    self.audit(&mut tx, "user.remove_group", "user", u, change, None)
+                        .await?;
                 }
             }
-            tx.commit().await?;
-            n
-        });
+        }
+        tx.commit().await?;
         self.after_write();
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
@@ -394,15 +443,22 @@ impl Store {
         perms: &[String],
         grant: bool,
     ) -> Result<usize> {
-        let d = self.dialect();
-        let n = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let uid = user_id!(&mut *tx, d, username);
-            let (grant, revoke) = if grant { (perms, &[][..]) } else { (&[][..], perms) };
-            let n = change_perms!(tx, d, self, PermHolder::User, uid, username, grant, revoke);
-            tx.commit().await?;
-            n
-        });
+        let mut tx = self.db.begin().await?;
+        let uid = user_id(&mut tx, username).await?;
+        let (grant, revoke) = if grant {
+            (perms, &[][..])
+        } else {
+            (&[][..], perms)
+        };
+        let change = PermChange {
+            holder: PermHolder::User,
+            id: uid,
+            name: username,
+            grant,
+            revoke,
+        };
+        let n = self.change_perms(&mut tx, change).await?;
+        tx.commit().await?;
         self.after_write();
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }

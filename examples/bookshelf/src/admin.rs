@@ -25,11 +25,12 @@ use castellan_admin::{
     AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
     Values,
 };
+use castellan_store::sql::{Arg, Row, SqlText};
 use castellan_store::Store;
 
-use crate::articles::{article_from_row, Article, ArticleFields, Edited, Status, ARTICLE_SELECT};
-use crate::books::{book_from_row, Book, BookFields, Saved, BOOK_COLUMNS};
-use crate::db::{on_db, Col, Db};
+use crate::articles::{article_from_row, article_select, Article, ArticleFields, Edited, Status};
+use crate::books::{book_columns, book_from_row, Book, BookFields, Saved};
+use crate::db::Db;
 use crate::web::parse_id;
 
 /// A search text as a `LIKE` pattern (`%text%`, lower-case, with `!` escaping `%`, `_` and `!`).
@@ -45,23 +46,21 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
-/// The columns a book search matches (one `LIKE ?` each).
+/// The columns a book search matches (one `LIKE` each).
 const BOOK_SEARCH_COLUMNS: [&str; 3] = ["title", "author", "isbn"];
-/// The columns an article search matches (one `LIKE ?` each).
+/// The columns an article search matches (one `LIKE` each).
 const ARTICLE_SEARCH_COLUMNS: [&str; 2] = ["a.title", "u.username"];
 
-/// ` WHERE lower(a) LIKE ? ESCAPE '!' OR …` for `columns`, or "" without a search.
-fn search_clause(columns: &[&str], search: Option<&str>) -> String {
-    match search {
-        None => String::new(),
-        Some(_) => format!(
-            " WHERE {}",
-            columns
-                .iter()
-                .map(|c| format!("lower({c}) LIKE ? ESCAPE '!'"))
-                .collect::<Vec<_>>()
-                .join(" OR ")
-        ),
+/// Appends ` WHERE lower(a) LIKE <p> ESCAPE '!' OR …` for `columns`, nothing without a search.
+fn push_search(sql: &mut SqlText, columns: &[&str], search: Option<&str>) {
+    if search.is_none() {
+        return;
+    }
+    for (i, c) in columns.iter().enumerate() {
+        sql.push(if i == 0 { " WHERE " } else { " OR " })
+            .push(&format!("lower({c}) LIKE "))
+            .param()
+            .push(" ESCAPE '!'");
     }
 }
 
@@ -86,41 +85,50 @@ fn page_of(mut objects: Vec<Object>, query: &ListQuery, total: i64) -> ListPage 
 }
 
 /// One page of a model's admin list: `{count}{filter}` for the total and
-/// `{select}{filter} ORDER BY {order} LIMIT ? OFFSET ?` for the rows, where `{filter}` matches the
-/// search text on `columns` (one `LIKE ?` bind each); `object` makes each row an admin object.
+/// `{select}{filter} ORDER BY {order} LIMIT … OFFSET …` for the rows, where `{filter}` matches
+/// the search text on `columns`; `object` makes each row an admin object.
 async fn list_page(
     db: &Db,
     query: &ListQuery,
     columns: &[&str],
     (count, select, order): (&str, &str, &str),
-    object: impl Fn(&dyn Col) -> Result<Object, sqlx::Error>,
+    object: impl Fn(&Row) -> castellan_store::Result<Object>,
 ) -> Result<ListPage, ModelError> {
     let search = query.search.as_deref();
-    let filter = search_clause(columns, search);
     let pattern = search.map(like_pattern).unwrap_or_default();
-    let count = db.sql(&format!("{count}{filter}"));
-    let select = db.sql(&format!(
-        "{select}{filter} ORDER BY {order} LIMIT ? OFFSET ?"
-    ));
+    let d = db.dialect();
+    let mut count_sql = SqlText::new(d);
+    count_sql.push(count);
+    push_search(&mut count_sql, columns, search);
+    let mut rows_sql = SqlText::new(d);
+    rows_sql.push(select);
+    push_search(&mut rows_sql, columns, search);
+    rows_sql
+        .push(&format!(" ORDER BY {order} LIMIT "))
+        .param()
+        .push(" OFFSET ")
+        .param();
+    let mut args: Vec<Arg<'_>> = Vec::new();
+    if search.is_some() {
+        args.extend(columns.iter().map(|_| Arg::from(pattern.as_str())));
+    }
+    let total = db
+        .sql()
+        .fetch_one(&count_sql, &args)
+        .await
+        .and_then(|r| r.int("n"))
+        .map_err(failed)?;
     let (limit, offset) = limits(query);
-    let (total, objects) = on_db!(db, p => {
-        let mut q = sqlx::query(&count);
-        let mut rows = sqlx::query(&select);
-        if search.is_some() {
-            for _ in columns {
-                q = q.bind(pattern.clone());
-                rows = rows.bind(pattern.clone());
-            }
-        }
-        let total = q.fetch_one(p).await.map_err(failed)?.int("n").map_err(failed)?;
-        let rows = rows.bind(limit).bind(offset).fetch_all(p).await.map_err(failed)?;
-        let objects = rows
-            .iter()
-            .map(|r| object(r))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(failed)?;
-        (total, objects)
-    });
+    args.extend([Arg::from(limit), Arg::from(offset)]);
+    let objects = db
+        .sql()
+        .fetch_all(&rows_sql, &args)
+        .await
+        .map_err(failed)?
+        .iter()
+        .map(object)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed)?;
     Ok(page_of(objects, query, total))
 }
 
@@ -329,14 +337,13 @@ impl ModelAdmin for BookAdmin {
     }
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
-            let select = format!("SELECT {BOOK_COLUMNS} FROM bookshelf_book");
             list_page(
                 &self.db,
                 query,
                 &BOOK_SEARCH_COLUMNS,
                 (
                     "SELECT COUNT(*) AS n FROM bookshelf_book",
-                    &select,
+                    concat!("SELECT ", book_columns!(), " FROM bookshelf_book"),
                     "title, id",
                 ),
                 |r| Ok(Self::object(&book_from_row(r)?)),
@@ -583,7 +590,7 @@ impl ModelAdmin for ArticleAdmin {
             &ARTICLE_SEARCH_COLUMNS,
             (
                 "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id",
-                ARTICLE_SELECT,
+                article_select!(),
                 "a.id DESC",
             ),
             |r| Ok(Self::object(&article_from_row(r)?)),

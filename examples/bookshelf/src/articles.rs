@@ -15,7 +15,10 @@
 
 use serde::Serialize;
 
-use crate::db::{on_db, Col, Db};
+use castellan_store::sql::{Row, Sql};
+use castellan_store::Result;
+
+use crate::db::Db;
 
 /// An article's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,12 +130,18 @@ impl ArticleFields {
 }
 
 /// The select of an article row with its author's and approver's usernames, as
-/// [`article_from_row`] reads it.
-pub(crate) const ARTICLE_SELECT: &str = "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, r.username AS approved_by \
-     FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id LEFT JOIN auth_user r ON r.id = a.approved_by_id";
+/// [`article_from_row`] reads it (a literal for `concat!`).
+macro_rules! article_select {
+    () => {
+        "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, \
+         r.username AS approved_by FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id \
+         LEFT JOIN auth_user r ON r.id = a.approved_by_id"
+    };
+}
+pub(crate) use article_select;
 
-/// An article from a row selected with [`ARTICLE_SELECT`].
-pub(crate) fn article_from_row(r: &(impl Col + ?Sized)) -> Result<Article, sqlx::Error> {
+/// An article from a row selected with [`article_select!`].
+pub(crate) fn article_from_row(r: &Row) -> Result<Article> {
     Ok(Article {
         id: r.int("id")?,
         title: r.text("title")?,
@@ -145,60 +154,85 @@ pub(crate) fn article_from_row(r: &(impl Col + ?Sized)) -> Result<Article, sqlx:
     })
 }
 
+const ALL_ARTICLES: Sql = castellan_store::sql!(concat!(article_select!(), " ORDER BY a.id DESC"));
+const PUBLISHED_ARTICLES: Sql = castellan_store::sql!(concat!(
+    article_select!(),
+    " WHERE a.status = 'published' ORDER BY a.id DESC"
+));
+const ARTICLE: Sql = castellan_store::sql!(concat!(article_select!(), " WHERE a.id = $1"));
+const INSERT_ARTICLE: Sql = castellan_store::sql!(
+    "INSERT INTO bookshelf_article (title, content, author_id, status, is_featured, approved_by_id) \
+     VALUES ($1, $2, $3, 'draft', $4, NULL)"
+);
+const LAST_ARTICLE_OF: Sql =
+    castellan_store::sql!("SELECT MAX(id) AS id FROM bookshelf_article WHERE author_id = $1");
+const EDIT_ARTICLE: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_article SET title = $1, content = $2, author_id = $3, \
+     status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'review' END, approved_by_id = NULL \
+     WHERE id = $4"
+);
+const DELETE_ARTICLE: Sql = castellan_store::sql!("DELETE FROM bookshelf_article WHERE id = $1");
+const SUBMIT: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_article SET status = 'review', approved_by_id = NULL WHERE id = $1 AND status = 'draft'"
+);
+const APPROVE: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_article SET approved_by_id = $1 \
+     WHERE id = $2 AND status = 'review' AND approved_by_id IS NULL AND author_id <> $3"
+);
+const PUBLISH: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_article SET status = 'published' \
+     WHERE id = $1 AND status = 'review' AND approved_by_id IS NOT NULL AND author_id <> $2"
+);
+const TOGGLE_FEATURED: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_article SET is_featured = NOT is_featured WHERE id = $1"
+);
+const FEATURED: Sql =
+    castellan_store::sql!("SELECT is_featured FROM bookshelf_article WHERE id = $1");
+
 impl Db {
     /// Articles, newest first: all of them, or only the published ones.
-    pub async fn articles(&self, include_unpublished: bool) -> Result<Vec<Article>, sqlx::Error> {
-        let filter = if include_unpublished {
-            ""
+    pub async fn articles(&self, include_unpublished: bool) -> Result<Vec<Article>> {
+        let sql = if include_unpublished {
+            &ALL_ARTICLES
         } else {
-            " WHERE a.status = 'published'"
+            &PUBLISHED_ARTICLES
         };
-        let sql = format!("{ARTICLE_SELECT}{filter} ORDER BY a.id DESC");
-        Ok(on_db!(self, p => {
-            let rows = sqlx::query(&sql).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                out.push(article_from_row(r)?);
-            }
-            out
-        }))
+        self.sql()
+            .fetch_all(sql, &[])
+            .await?
+            .iter()
+            .map(article_from_row)
+            .collect()
     }
 
     /// One article.
-    pub async fn article(&self, id: i64) -> Result<Option<Article>, sqlx::Error> {
-        let sql = self.sql(&format!("{ARTICLE_SELECT} WHERE a.id = ?"));
-        Ok(on_db!(self, p => {
-            match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
-                Some(r) => Some(article_from_row(&r)?),
-                None => None,
-            }
-        }))
+    pub async fn article(&self, id: i64) -> Result<Option<Article>> {
+        self.sql()
+            .fetch_optional(&ARTICLE, &[id.into()])
+            .await?
+            .map(|r| article_from_row(&r))
+            .transpose()
     }
 
     /// Creates a draft by `author_id`; returns its id.
-    pub async fn create_article(
-        &self,
-        f: &ArticleFields,
-        author_id: i64,
-    ) -> Result<i64, sqlx::Error> {
-        let insert = self.sql(
-            "INSERT INTO bookshelf_article (title, content, author_id, status, is_featured, approved_by_id) VALUES (?, ?, ?, 'draft', ?, NULL)",
-        );
-        let last = self.sql("SELECT MAX(id) AS id FROM bookshelf_article WHERE author_id = ?");
-        Ok(on_db!(self, p => {
-            let mut tx = p.begin().await?;
-            sqlx::query(&insert)
-                .bind(f.title.trim())
-                .bind(&f.content)
-                .bind(author_id)
-                .bind(false)
-                .execute(&mut *tx)
-                .await?;
-            let row = sqlx::query(&last).bind(author_id).fetch_one(&mut *tx).await?;
-            let id = row.int("id")?;
-            tx.commit().await?;
-            id
-        }))
+    pub async fn create_article(&self, f: &ArticleFields, author_id: i64) -> Result<i64> {
+        let mut tx = self.sql().begin().await?;
+        tx.execute(
+            &INSERT_ARTICLE,
+            &[
+                f.title.trim().into(),
+                f.content.as_str().into(),
+                author_id.into(),
+                false.into(),
+            ],
+        )
+        .await?;
+        let id = tx
+            .fetch_one(&LAST_ARTICLE_OF, &[author_id.into()])
+            .await?
+            .int("id")?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Saves an edit of title, content and author (the status is moved only by
@@ -215,26 +249,20 @@ impl Db {
         current: &Article,
         f: &ArticleFields,
         author_id: i64,
-    ) -> Result<Edited, sqlx::Error> {
+    ) -> Result<Edited> {
         if f.title.trim() == current.title
             && f.content == current.content
             && author_id == current.author_id
         {
             return Ok(Edited::Unchanged);
         }
-        let sql = self.sql(
-            "UPDATE bookshelf_article SET title = ?, content = ?, author_id = ?, \
-             status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'review' END, approved_by_id = NULL \
-             WHERE id = ?",
-        );
-        let n = on_db!(self, p => sqlx::query(&sql)
-            .bind(f.title.trim())
-            .bind(&f.content)
-            .bind(author_id)
-            .bind(current.id)
-            .execute(p)
-            .await?
-            .rows_affected());
+        let args = [
+            f.title.trim().into(),
+            f.content.as_str().into(),
+            author_id.into(),
+            current.id.into(),
+        ];
+        let n = self.sql().execute(&EDIT_ARTICLE, &args).await?;
         Ok(match (n, current.status) {
             (0, _) => Edited::Missing,
             (_, Status::Draft) => Edited::Saved,
@@ -243,63 +271,42 @@ impl Db {
     }
 
     /// Deletes an article. Whether it existed.
-    pub async fn delete_article(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let sql = self.sql("DELETE FROM bookshelf_article WHERE id = ?");
-        Ok(on_db!(self, p => sqlx::query(&sql).bind(id).execute(p).await?.rows_affected() == 1))
+    pub async fn delete_article(&self, id: i64) -> Result<bool> {
+        Ok(self.sql().execute(&DELETE_ARTICLE, &[id.into()]).await? == 1)
     }
 
     /// Applies one workflow step as `user_id` if the article is in the state the step starts
     /// from (publish needs an approval) and, for approve and publish, `user_id` is not its author
     /// (nobody approves or publishes their own article, superusers included). Whether it applied.
-    pub async fn article_step(
-        &self,
-        id: i64,
-        step: Step,
-        user_id: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let (sql, binds_user) = match step {
-            Step::Submit => (
-                "UPDATE bookshelf_article SET status = 'review', approved_by_id = NULL WHERE id = ? AND status = 'draft'",
-                false,
-            ),
-            Step::Approve => (
-                "UPDATE bookshelf_article SET approved_by_id = ? WHERE id = ? AND status = 'review' AND approved_by_id IS NULL AND author_id <> ?",
-                true,
-            ),
-            Step::Publish => (
-                "UPDATE bookshelf_article SET status = 'published' WHERE id = ? AND status = 'review' AND approved_by_id IS NOT NULL AND author_id <> ?",
-                false,
-            ),
+    pub async fn article_step(&self, id: i64, step: Step, user_id: i64) -> Result<bool> {
+        let n = match step {
+            Step::Submit => self.sql().execute(&SUBMIT, &[id.into()]).await?,
+            Step::Approve => {
+                let args = [user_id.into(), id.into(), user_id.into()];
+                self.sql().execute(&APPROVE, &args).await?
+            }
+            Step::Publish => {
+                self.sql()
+                    .execute(&PUBLISH, &[id.into(), user_id.into()])
+                    .await?
+            }
         };
-        let sql = self.sql(sql);
-        Ok(on_db!(self, p => {
-            let mut q = sqlx::query(&sql);
-            if binds_user {
-                q = q.bind(user_id);
-            }
-            q = q.bind(id);
-            if step != Step::Submit {
-                q = q.bind(user_id);
-            }
-            q.execute(p).await?.rows_affected() == 1
-        }))
+        Ok(n == 1)
     }
 
     /// Flips `is_featured`; the new value (`None`: no such article).
-    pub async fn toggle_article_featured(&self, id: i64) -> Result<Option<bool>, sqlx::Error> {
-        let update =
-            self.sql("UPDATE bookshelf_article SET is_featured = NOT is_featured WHERE id = ?");
-        let select = self.sql("SELECT is_featured FROM bookshelf_article WHERE id = ?");
-        Ok(on_db!(self, p => {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(&update).bind(id).execute(&mut *tx).await?.rows_affected();
-            let value = if n == 1 {
-                Some(sqlx::query(&select).bind(id).fetch_one(&mut *tx).await?.flag("is_featured")?)
-            } else {
-                None
-            };
-            tx.commit().await?;
-            value
-        }))
+    pub async fn toggle_article_featured(&self, id: i64) -> Result<Option<bool>> {
+        let mut tx = self.sql().begin().await?;
+        let value = if tx.execute(&TOGGLE_FEATURED, &[id.into()]).await? == 1 {
+            Some(
+                tx.fetch_one(&FEATURED, &[id.into()])
+                    .await?
+                    .flag("is_featured")?,
+            )
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(value)
     }
 }

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
-use crate::db::{now_text, on_db, Col, Db};
+use castellan_store::sql::{Row, Sql, SqlText};
+use castellan_store::Result;
+
+use crate::db::Db;
 
 /// A book (`bookshelf_book`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,11 +163,16 @@ impl BookFields {
     }
 }
 
-/// The columns of a book row, as [`book_from_row`] reads them.
-pub(crate) const BOOK_COLUMNS: &str = "id, title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium";
+/// The columns of a book row, as [`book_from_row`] reads them (a literal for `concat!`).
+macro_rules! book_columns {
+    () => {
+        "id, title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium"
+    };
+}
+pub(crate) use book_columns;
 
-/// A book from a row selected with [`BOOK_COLUMNS`].
-pub(crate) fn book_from_row(r: &(impl Col + ?Sized)) -> Result<Book, sqlx::Error> {
+/// A book from a row selected with [`book_columns!`].
+pub(crate) fn book_from_row(r: &Row) -> Result<Book> {
     Ok(Book {
         id: r.int("id")?,
         title: r.text("title")?,
@@ -180,129 +188,167 @@ pub(crate) fn book_from_row(r: &(impl Col + ?Sized)) -> Result<Book, sqlx::Error
     })
 }
 
+const ALL_BOOKS: Sql = castellan_store::sql!(concat!(
+    "SELECT ",
+    book_columns!(),
+    " FROM bookshelf_book ORDER BY title, id"
+));
+const PUBLIC_BOOKS: Sql = castellan_store::sql!(concat!(
+    "SELECT ",
+    book_columns!(),
+    " FROM bookshelf_book WHERE is_published = $1 AND is_archived = $2 ORDER BY title, id"
+));
+const BOOK: Sql = castellan_store::sql!(concat!(
+    "SELECT ",
+    book_columns!(),
+    " FROM bookshelf_book WHERE id = $1"
+));
+const ISBN_TAKEN: Sql =
+    castellan_store::sql!("SELECT id FROM bookshelf_book WHERE isbn = $1 AND id <> $2");
+const INSERT_BOOK: Sql = castellan_store::sql!(
+    "INSERT INTO bookshelf_book (title, author, isbn, publication_year, copies_total, copies_available, \
+     is_published, is_archived, is_featured, is_premium) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+);
+const BOOK_BY_ISBN: Sql = castellan_store::sql!("SELECT id FROM bookshelf_book WHERE isbn = $1");
+/// One conditional UPDATE: the lent-out count (total - available) is read and kept atomically.
+const UPDATE_BOOK: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_book SET title = $1, author = $2, isbn = $3, publication_year = $4, \
+     copies_available = copies_available + ($5 - copies_total), copies_total = $6 \
+     WHERE id = $7 AND copies_total - copies_available <= $8"
+);
+const SET_BOOK: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_book SET title = $1, author = $2, isbn = $3, publication_year = $4, \
+     copies_total = $5, copies_available = $6 \
+     WHERE id = $7 AND $8 >= 0 AND $9 <= $10 AND $11 - $12 >= \
+     (SELECT COUNT(*) FROM bookshelf_borrow WHERE book_id = $13 AND returned_at IS NULL)"
+);
+const SET_STOCK: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_book SET copies_available = copies_available + ($1 - copies_total), \
+     copies_total = $2 WHERE id = $3 AND copies_total - copies_available <= $4"
+);
+const LENT_OUT: Sql = castellan_store::sql!(
+    "SELECT COUNT(*) AS n FROM bookshelf_borrow WHERE book_id = $1 AND returned_at IS NULL"
+);
+const DELETE_BORROWS: Sql =
+    castellan_store::sql!("DELETE FROM bookshelf_borrow WHERE book_id = $1");
+const DELETE_BOOK: Sql = castellan_store::sql!("DELETE FROM bookshelf_book WHERE id = $1");
+const TAKE_COPY: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_book SET copies_available = copies_available - 1 \
+     WHERE id = $1 AND copies_available > 0"
+);
+const RECORD_BORROW: Sql = castellan_store::sql!(
+    "INSERT INTO bookshelf_borrow (book_id, user_id, borrowed_at, returned_at) VALUES ($1, $2, $3, NULL)"
+);
+/// The derived table lets MariaDB read the table it updates; each engine re-checks
+/// `returned_at IS NULL` on the locked row, so two concurrent returns close one borrow once.
+const CLOSE_BORROW: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_borrow SET returned_at = $1 WHERE returned_at IS NULL AND id = \
+     (SELECT id FROM (SELECT MIN(id) AS id FROM bookshelf_borrow \
+      WHERE book_id = $2 AND user_id = $3 AND returned_at IS NULL) AS oldest)"
+);
+const PUT_BACK: Sql = castellan_store::sql!(
+    "UPDATE bookshelf_book SET copies_available = copies_available + 1 \
+     WHERE id = $1 AND copies_available < copies_total"
+);
+const OPEN_BORROWS: Sql = castellan_store::sql!(
+    "SELECT COUNT(*) AS n FROM bookshelf_borrow WHERE book_id = $1 AND user_id = $2 AND returned_at IS NULL"
+);
+const BORROWS: Sql = castellan_store::sql!(
+    "SELECT b.id, b.book_id, k.title, u.username, b.borrowed_at, b.returned_at \
+     FROM bookshelf_borrow b JOIN bookshelf_book k ON k.id = b.book_id \
+     JOIN auth_user u ON u.id = b.user_id ORDER BY b.id DESC"
+);
+
+/// Now, as stored in the application's timestamp columns (UTC).
+fn now_text() -> String {
+    castellan_store::sql::ts_to_text(chrono::Utc::now())
+}
+
 impl Db {
     /// Books ordered by title: all of them, or only the published, unarchived ones.
-    pub async fn books(&self, include_drafts: bool) -> Result<Vec<Book>, sqlx::Error> {
-        let filter = if include_drafts {
-            ""
+    pub async fn books(&self, include_drafts: bool) -> Result<Vec<Book>> {
+        let rows = if include_drafts {
+            self.sql().fetch_all(&ALL_BOOKS, &[]).await?
         } else {
-            " WHERE is_published = ? AND is_archived = ?"
+            self.sql()
+                .fetch_all(&PUBLIC_BOOKS, &[true.into(), false.into()])
+                .await?
         };
-        let sql = self.sql(&format!(
-            "SELECT {BOOK_COLUMNS} FROM bookshelf_book{filter} ORDER BY title, id"
-        ));
-        let books = on_db!(self, p => {
-            let mut q = sqlx::query(&sql);
-            if !include_drafts {
-                q = q.bind(true).bind(false);
-            }
-            let rows = q.fetch_all(p).await?;
-            let mut books = Vec::with_capacity(rows.len());
-            for r in &rows {
-                books.push(book_from_row(r)?);
-            }
-            books
-        });
-        Ok(books)
+        rows.iter().map(book_from_row).collect()
     }
 
     /// One book.
-    pub async fn book(&self, id: i64) -> Result<Option<Book>, sqlx::Error> {
-        let sql = self.sql(&format!(
-            "SELECT {BOOK_COLUMNS} FROM bookshelf_book WHERE id = ?"
-        ));
-        Ok(on_db!(self, p => {
-            match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
-                Some(r) => Some(book_from_row(&r)?),
-                None => None,
-            }
-        }))
+    pub async fn book(&self, id: i64) -> Result<Option<Book>> {
+        self.sql()
+            .fetch_optional(&BOOK, &[id.into()])
+            .await?
+            .map(|r| book_from_row(&r))
+            .transpose()
     }
 
     /// Whether another book (not `except`) has this ISBN.
-    pub async fn isbn_taken(&self, isbn: &str, except: Option<i64>) -> Result<bool, sqlx::Error> {
-        let sql = self.sql("SELECT id FROM bookshelf_book WHERE isbn = ? AND id <> ?");
-        Ok(on_db!(self, p => sqlx::query(&sql)
-            .bind(isbn)
-            .bind(except.unwrap_or(-1))
-            .fetch_optional(p)
+    pub async fn isbn_taken(&self, isbn: &str, except: Option<i64>) -> Result<bool> {
+        let args = [isbn.into(), except.unwrap_or(-1).into()];
+        Ok(self
+            .sql()
+            .fetch_optional(&ISBN_TAKEN, &args)
             .await?
-            .is_some()))
+            .is_some())
     }
 
     /// Creates a book (unpublished, all copies on the shelf) and returns its id. `Ok(None)` when the
     /// ISBN is taken (a unique violation is reported, not raised).
-    pub async fn create_book(&self, f: &BookFields) -> Result<Option<i64>, sqlx::Error> {
+    pub async fn create_book(&self, f: &BookFields) -> Result<Option<i64>> {
         self.insert_book(f, f.copies_total).await
     }
 
     /// Creates an unpublished book with `copies_available` of its copies on the shelf (the caller
     /// validated `0 <= copies_available <= copies_total`; the table's CHECK refuses anything else).
     /// `Ok(None)` when the ISBN is taken.
-    pub async fn insert_book(
-        &self,
-        f: &BookFields,
-        copies_available: i64,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        let sql = self.sql(
-            "INSERT INTO bookshelf_book (title, author, isbn, publication_year, copies_total, copies_available, is_published, is_archived, is_featured, is_premium) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        );
-        let inserted = on_db!(self, p => {
-            let mut tx = p.begin().await?;
-            let done = sqlx::query(&sql)
-                .bind(f.title.trim())
-                .bind(f.author.trim())
-                .bind(&f.isbn)
-                .bind(f.publication_year)
-                .bind(f.copies_total)
-                .bind(copies_available)
-                .bind(false)
-                .bind(false)
-                .bind(false)
-                .bind(false)
-                .execute(&mut *tx)
-                .await;
-            match done {
-                Ok(_) => {
-                    let id_sql = self.sql("SELECT id FROM bookshelf_book WHERE isbn = ?");
-                    let row = sqlx::query(&id_sql).bind(&f.isbn).fetch_one(&mut *tx).await?;
-                    let id = row.int("id")?;
-                    tx.commit().await?;
-                    Some(id)
-                }
-                Err(e) if is_unique_violation(&e) => None,
-                Err(e) => return Err(e),
+    pub async fn insert_book(&self, f: &BookFields, copies_available: i64) -> Result<Option<i64>> {
+        let mut tx = self.sql().begin().await?;
+        let args = [
+            f.title.trim().into(),
+            f.author.trim().into(),
+            f.isbn.as_str().into(),
+            f.publication_year.into(),
+            f.copies_total.into(),
+            copies_available.into(),
+            false.into(),
+            false.into(),
+            false.into(),
+            false.into(),
+        ];
+        match tx.execute(&INSERT_BOOK, &args).await {
+            Ok(_) => {
+                let row = tx
+                    .fetch_one(&BOOK_BY_ISBN, &[f.isbn.as_str().into()])
+                    .await?;
+                let id = row.int("id")?;
+                tx.commit().await?;
+                Ok(Some(id))
             }
-        });
-        Ok(inserted)
+            Err(e) if e.is_unique_violation() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Updates a book's fields. Changing the stock moves the copies on the shelf by the same amount;
     /// a stock below the copies lent out is refused (`Ok(false)`), as is a taken ISBN.
-    pub async fn update_book(&self, id: i64, f: &BookFields) -> Result<bool, sqlx::Error> {
-        // One conditional UPDATE: the lent-out count (total - available) is read and kept atomically.
-        let sql = self.sql(
-            "UPDATE bookshelf_book SET title = ?, author = ?, isbn = ?, publication_year = ?, \
-             copies_available = copies_available + (? - copies_total), copies_total = ? \
-             WHERE id = ? AND copies_total - copies_available <= ?",
-        );
-        let done = on_db!(self, p => {
-            sqlx::query(&sql)
-                .bind(f.title.trim())
-                .bind(f.author.trim())
-                .bind(&f.isbn)
-                .bind(f.publication_year)
-                .bind(f.copies_total)
-                .bind(f.copies_total)
-                .bind(id)
-                .bind(f.copies_total)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        });
-        match done {
+    pub async fn update_book(&self, id: i64, f: &BookFields) -> Result<bool> {
+        let args = [
+            f.title.trim().into(),
+            f.author.trim().into(),
+            f.isbn.as_str().into(),
+            f.publication_year.into(),
+            f.copies_total.into(),
+            f.copies_total.into(),
+            id.into(),
+            f.copies_total.into(),
+        ];
+        match self.sql().execute(&UPDATE_BOOK, &args).await {
             Ok(n) => Ok(n == 1),
-            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) if e.is_unique_violation() => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -311,41 +357,26 @@ impl Db {
     /// conditional UPDATE: refused ([`Saved::Refused`]) when the book is gone or when the copies
     /// not on the shelf (`copies_total - copies_available`) would be fewer than the copies members
     /// have borrowed and not returned; the table's CHECK keeps `0 <= copies_available <= copies_total`.
-    pub async fn set_book(
-        &self,
-        id: i64,
-        f: &BookFields,
-        copies_available: i64,
-    ) -> Result<Saved, sqlx::Error> {
-        let sql = self.sql(
-            "UPDATE bookshelf_book SET title = ?, author = ?, isbn = ?, publication_year = ?, \
-             copies_total = ?, copies_available = ? \
-             WHERE id = ? AND ? >= 0 AND ? <= ? AND ? - ? >= \
-             (SELECT COUNT(*) FROM bookshelf_borrow WHERE book_id = ? AND returned_at IS NULL)",
-        );
-        let done = on_db!(self, p => {
-            sqlx::query(&sql)
-                .bind(f.title.trim())
-                .bind(f.author.trim())
-                .bind(&f.isbn)
-                .bind(f.publication_year)
-                .bind(f.copies_total)
-                .bind(copies_available)
-                .bind(id)
-                .bind(copies_available)
-                .bind(copies_available)
-                .bind(f.copies_total)
-                .bind(f.copies_total)
-                .bind(copies_available)
-                .bind(id)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        });
-        match done {
+    pub async fn set_book(&self, id: i64, f: &BookFields, copies_available: i64) -> Result<Saved> {
+        let args = [
+            f.title.trim().into(),
+            f.author.trim().into(),
+            f.isbn.as_str().into(),
+            f.publication_year.into(),
+            f.copies_total.into(),
+            copies_available.into(),
+            id.into(),
+            copies_available.into(),
+            copies_available.into(),
+            f.copies_total.into(),
+            f.copies_total.into(),
+            copies_available.into(),
+            id.into(),
+        ];
+        match self.sql().execute(&SET_BOOK, &args).await {
             Ok(1) => Ok(Saved::Done),
             Ok(_) => Ok(Saved::Refused),
-            Err(e) if is_unique_violation(&e) => Ok(Saved::IsbnTaken),
+            Err(e) if e.is_unique_violation() => Ok(Saved::IsbnTaken),
             Err(e) => Err(e),
         }
     }
@@ -353,101 +384,74 @@ impl Db {
     /// Sets a book's stock; the copies on the shelf move by the same amount. One conditional
     /// UPDATE, so a borrow or return running at the same time is never lost: refused (`Ok(false)`)
     /// when the book is gone or the new stock is below the copies lent out.
-    pub async fn set_stock(&self, id: i64, copies_total: i64) -> Result<bool, sqlx::Error> {
-        let sql = self.sql(
-            "UPDATE bookshelf_book SET copies_available = copies_available + (? - copies_total), \
-             copies_total = ? WHERE id = ? AND copies_total - copies_available <= ?",
-        );
-        let n = on_db!(self, p => sqlx::query(&sql)
-            .bind(copies_total)
-            .bind(copies_total)
-            .bind(id)
-            .bind(copies_total)
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(n == 1)
+    pub async fn set_stock(&self, id: i64, copies_total: i64) -> Result<bool> {
+        let args = [
+            copies_total.into(),
+            copies_total.into(),
+            id.into(),
+            copies_total.into(),
+        ];
+        Ok(self.sql().execute(&SET_STOCK, &args).await? == 1)
     }
 
     /// How many copies of the book are borrowed and not returned, by anyone.
-    pub async fn lent_out(&self, book_id: i64) -> Result<i64, sqlx::Error> {
-        let sql = self.sql(
-            "SELECT COUNT(*) AS n FROM bookshelf_borrow WHERE book_id = ? AND returned_at IS NULL",
-        );
-        Ok(on_db!(self, p => {
-            let row = sqlx::query(&sql).bind(book_id).fetch_one(p).await?;
-            row.int("n")?
-        }))
+    pub async fn lent_out(&self, book_id: i64) -> Result<i64> {
+        self.sql()
+            .fetch_one(&LENT_OUT, &[book_id.into()])
+            .await?
+            .int("n")
     }
 
     /// Deletes a book (and its borrow records). Whether it existed.
-    pub async fn delete_book(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let borrows = self.sql("DELETE FROM bookshelf_borrow WHERE book_id = ?");
-        let book = self.sql("DELETE FROM bookshelf_book WHERE id = ?");
-        Ok(on_db!(self, p => {
-            let mut tx = p.begin().await?;
-            sqlx::query(&borrows).bind(id).execute(&mut *tx).await?;
-            let n = sqlx::query(&book).bind(id).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            n == 1
-        }))
+    pub async fn delete_book(&self, id: i64) -> Result<bool> {
+        let mut tx = self.sql().begin().await?;
+        tx.execute(&DELETE_BORROWS, &[id.into()]).await?;
+        let n = tx.execute(&DELETE_BOOK, &[id.into()]).await?;
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// Flips one flag; returns the new value (`None`: no such book).
-    pub async fn toggle_book(&self, id: i64, flag: Flag) -> Result<Option<bool>, sqlx::Error> {
+    pub async fn toggle_book(&self, id: i64, flag: Flag) -> Result<Option<bool>> {
         let col = flag.column();
-        let update = self.sql(&format!(
-            "UPDATE bookshelf_book SET {col} = NOT {col} WHERE id = ?"
-        ));
-        let select = self.sql(&format!("SELECT {col} FROM bookshelf_book WHERE id = ?"));
-        Ok(on_db!(self, p => {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(&update)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let value = if n == 1 {
-                let row = sqlx::query(&select).bind(id).fetch_one(&mut *tx).await?;
-                Some(row.flag(col)?)
-            } else {
-                None
-            };
-            tx.commit().await?;
-            value
-        }))
+        let d = self.dialect();
+        let mut update = SqlText::new(d);
+        update
+            .push(&format!(
+                "UPDATE bookshelf_book SET {col} = NOT {col} WHERE id = "
+            ))
+            .param();
+        let mut select = SqlText::new(d);
+        select
+            .push(&format!("SELECT {col} FROM bookshelf_book WHERE id = "))
+            .param();
+        let mut tx = self.sql().begin().await?;
+        let value = if tx.execute(&update, &[id.into()]).await? == 1 {
+            Some(tx.fetch_one(&select, &[id.into()]).await?.flag(col)?)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(value)
     }
 
     /// Lends one copy to `user_id`: one conditional UPDATE (never below 0, whatever runs
     /// concurrently) and the borrow record, in one transaction.
-    pub async fn borrow_book(&self, book_id: i64, user_id: i64) -> Result<Lending, sqlx::Error> {
-        let take = self.sql(
-            "UPDATE bookshelf_book SET copies_available = copies_available - 1 \
-             WHERE id = ? AND copies_available > 0",
-        );
-        let record = self.sql(
-            "INSERT INTO bookshelf_borrow (book_id, user_id, borrowed_at, returned_at) VALUES (?, ?, ?, NULL)",
-        );
-        let taken = on_db!(self, p => {
-            // The write comes first: on SQLite the transaction takes the write lock at once.
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(&take).bind(book_id).execute(&mut *tx).await?.rows_affected();
-            if n == 1 {
-                sqlx::query(&record)
-                    .bind(book_id)
-                    .bind(user_id)
-                    .bind(now_text())
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            } else {
-                tx.rollback().await?;
-            }
-            n == 1
-        });
+    pub async fn borrow_book(&self, book_id: i64, user_id: i64) -> Result<Lending> {
+        // The write comes first: on SQLite the transaction takes the write lock at once.
+        let mut tx = self.sql().begin().await?;
+        let taken = tx.execute(&TAKE_COPY, &[book_id.into()]).await? == 1;
         if taken {
+            let now = now_text();
+            tx.execute(
+                &RECORD_BORROW,
+                &[book_id.into(), user_id.into(), now.as_str().into()],
+            )
+            .await?;
+            tx.commit().await?;
             return Ok(Lending::Done);
         }
+        drop(tx);
         Ok(match self.book(book_id).await? {
             Some(_) => Lending::Refused,
             None => Lending::NoBook,
@@ -456,44 +460,23 @@ impl Db {
 
     /// Takes back one copy from `user_id`: closes the user's oldest open borrow of the book and puts
     /// the copy back (never above the stock), in one transaction; nothing changes otherwise.
-    pub async fn return_book(&self, book_id: i64, user_id: i64) -> Result<Lending, sqlx::Error> {
-        // The derived table lets MariaDB read the table it updates; each engine re-checks
-        // `returned_at IS NULL` on the locked row, so two concurrent returns close one borrow once.
-        let close = self.sql(
-            "UPDATE bookshelf_borrow SET returned_at = ? WHERE returned_at IS NULL AND id = \
-             (SELECT id FROM (SELECT MIN(id) AS id FROM bookshelf_borrow \
-              WHERE book_id = ? AND user_id = ? AND returned_at IS NULL) AS oldest)",
-        );
-        let put_back = self.sql(
-            "UPDATE bookshelf_book SET copies_available = copies_available + 1 \
-             WHERE id = ? AND copies_available < copies_total",
-        );
-        let outcome = on_db!(self, p => {
-            let mut tx = p.begin().await?;
-            let closed = sqlx::query(&close)
-                .bind(now_text())
-                .bind(book_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if closed != 1 {
-                tx.rollback().await?;
-                None
-            } else {
-                let n = sqlx::query(&put_back).bind(book_id).execute(&mut *tx).await?.rows_affected();
-                if n == 1 {
-                    tx.commit().await?;
-                    Some(Lending::Done)
-                } else {
-                    tx.rollback().await?;
-                    Some(Lending::Refused)
-                }
+    pub async fn return_book(&self, book_id: i64, user_id: i64) -> Result<Lending> {
+        let mut tx = self.sql().begin().await?;
+        let now = now_text();
+        let closed = tx
+            .execute(
+                &CLOSE_BORROW,
+                &[now.as_str().into(), book_id.into(), user_id.into()],
+            )
+            .await?;
+        if closed == 1 {
+            if tx.execute(&PUT_BACK, &[book_id.into()]).await? == 1 {
+                tx.commit().await?;
+                return Ok(Lending::Done);
             }
-        });
-        if let Some(outcome) = outcome {
-            return Ok(outcome);
+            return Ok(Lending::Refused);
         }
+        drop(tx);
         Ok(match self.book(book_id).await? {
             Some(_) => Lending::NotBorrowed,
             None => Lending::NoBook,
@@ -501,40 +484,29 @@ impl Db {
     }
 
     /// How many copies of the book `user_id` has borrowed and not returned.
-    pub async fn open_borrows(&self, book_id: i64, user_id: i64) -> Result<i64, sqlx::Error> {
-        let sql = self.sql(
-            "SELECT COUNT(*) AS n FROM bookshelf_borrow WHERE book_id = ? AND user_id = ? AND returned_at IS NULL",
-        );
-        Ok(on_db!(self, p => {
-            let row = sqlx::query(&sql).bind(book_id).bind(user_id).fetch_one(p).await?;
-            row.int("n")?
-        }))
+    pub async fn open_borrows(&self, book_id: i64, user_id: i64) -> Result<i64> {
+        self.sql()
+            .fetch_one(&OPEN_BORROWS, &[book_id.into(), user_id.into()])
+            .await?
+            .int("n")
     }
 
     /// Every borrow record, newest first (for the inventory page).
-    pub async fn borrows(&self) -> Result<Vec<Borrow>, sqlx::Error> {
-        let sql = "SELECT b.id, b.book_id, k.title, u.username, b.borrowed_at, b.returned_at \
-                   FROM bookshelf_borrow b JOIN bookshelf_book k ON k.id = b.book_id \
-                   JOIN auth_user u ON u.id = b.user_id ORDER BY b.id DESC";
-        Ok(on_db!(self, p => {
-            let rows = sqlx::query(sql).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                out.push(Borrow {
+    pub async fn borrows(&self) -> Result<Vec<Borrow>> {
+        self.sql()
+            .fetch_all(&BORROWS, &[])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Borrow {
                     id: r.int("id")?,
                     book_id: r.int("book_id")?,
                     title: r.text("title")?,
                     username: r.text("username")?,
                     borrowed_at: r.text("borrowed_at")?,
                     returned_at: r.opt_text("returned_at")?,
-                });
-            }
-            out
-        }))
+                })
+            })
+            .collect()
     }
-}
-
-/// Whether a database error is a unique-constraint violation.
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

@@ -138,7 +138,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await
     .context("the server failed")?;
     app.store.close().await;
-    app.db.close().await;
     Ok(())
 }
 

@@ -1,40 +1,14 @@
-//! The application's own database access: one sqlx pool of the database's kind (the same database
-//! as Castellan's auth tables), the three dialects' DDL for the Bookshelf tables, and typed column
-//! reading that tolerates each database's integer widths and boolean encodings.
+//! The application's own tables, in the same database as Castellan's auth tables and through the
+//! same pool ([`castellan_store::Store::db`]): their DDL for each database, and the handle the
+//! application's queries run on. Statements are written per database with
+//! [`castellan_store::sql`], as Castellan's own are.
 
-use std::str::FromStr;
-use std::time::Duration;
+use castellan_store::sql::{self, Dialect};
+use castellan_store::Result;
 
-use castellan_store::Dialect;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
-use sqlx::Row;
-
-/// An open pool on the application's database.
+/// The application's handle on its tables: the store's pool.
 #[derive(Debug, Clone)]
-pub enum Db {
-    /// SQLite.
-    Sqlite(SqlitePool),
-    /// PostgreSQL.
-    Postgres(PgPool),
-    /// MariaDB or MySQL.
-    MySql(MySqlPool),
-}
-
-/// Runs `$body` with `$p` bound to the open pool, whatever its kind.
-macro_rules! on_db {
-    ($db:expr, $p:ident => $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite($p) => $body,
-            $crate::db::Db::Postgres($p) => $body,
-            $crate::db::Db::MySql($p) => $body,
-        }
-    };
-}
-pub(crate) use on_db;
+pub struct Db(sql::Db);
 
 const SQLITE_DDL: &[&str] = &[
     r#"CREATE TABLE IF NOT EXISTS "bookshelf_book" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "title" varchar(200) NOT NULL, "author" varchar(100) NOT NULL, "isbn" varchar(13) NOT NULL UNIQUE, "publication_year" integer NULL, "copies_total" integer NOT NULL, "copies_available" integer NOT NULL, "is_published" bool NOT NULL, "is_archived" bool NOT NULL, "is_featured" bool NOT NULL, "is_premium" bool NOT NULL, CHECK ("copies_available" >= 0 AND "copies_available" <= "copies_total"))"#,
@@ -57,132 +31,38 @@ const MYSQL_DDL: &[&str] = &[
 ];
 
 impl Db {
-    /// Opens a pool on `url` (`sqlite://PATH`, `postgres://…`, `mysql://…` or `mariadb://…`).
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
-        let acquire = Duration::from_secs(10);
-        if url.starts_with("sqlite:") {
-            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            let mut opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30));
-            if !in_memory {
-                // Readers do not block the writer; concurrent writers wait their turn.
-                opts = opts.journal_mode(SqliteJournalMode::Wal);
-            }
-            let pool = SqlitePoolOptions::new()
-                .max_connections(if in_memory { 1 } else { max_connections })
-                .acquire_timeout(acquire)
-                .connect_with(opts)
-                .await?;
-            Ok(Self::Sqlite(pool))
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(acquire)
-                .connect_with(PgConnectOptions::from_str(url)?)
-                .await?;
-            Ok(Self::Postgres(pool))
-        } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
-            let url = url.replacen("mariadb:", "mysql:", 1);
-            let pool = MySqlPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(acquire)
-                .connect_with(MySqlConnectOptions::from_str(&url)?.charset("utf8mb4"))
-                .await?;
-            Ok(Self::MySql(pool))
-        } else {
-            Err(sqlx::Error::Configuration(
-                format!(
-                    "unsupported database URL {url:?}: use sqlite://PATH, postgres://… or mysql://…"
-                )
-                .into(),
-            ))
-        }
+    /// The application's tables on the store's pool.
+    pub fn new(db: sql::Db) -> Self {
+        Self(db)
+    }
+
+    /// The pool.
+    pub(crate) fn sql(&self) -> &sql::Db {
+        &self.0
     }
 
     /// The database kind.
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Self::Sqlite(_) => Dialect::Sqlite,
-            Self::Postgres(_) => Dialect::Postgres,
-            Self::MySql(_) => Dialect::MySql,
-        }
-    }
-
-    /// `sql` with `?` placeholders rewritten for this database.
-    pub(crate) fn sql(&self, sql: &str) -> String {
-        self.dialect().sql(sql).into_owned()
+        self.0.dialect()
     }
 
     /// Creates the Bookshelf tables when they are missing (the auth tables must exist: the articles
-    /// and borrows reference `auth_user`). Safe to run at every start.
-    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
-        let ddl = match self {
-            Self::Sqlite(_) => SQLITE_DDL,
-            Self::Postgres(_) => POSTGRES_DDL,
-            Self::MySql(_) => MYSQL_DDL,
+    /// and borrows reference `auth_user`). Safe to run at every start. On SQLite the database is
+    /// switched to write-ahead logging: readers no longer block the writer.
+    pub async fn migrate(&self) -> Result<()> {
+        let ddl = match self.dialect() {
+            Dialect::Sqlite => {
+                // A property of the file: every connection, of every process, uses it from now on
+                // (an in-memory database stays in memory).
+                self.0.execute_raw("PRAGMA journal_mode = WAL").await?;
+                SQLITE_DDL
+            }
+            Dialect::Postgres => POSTGRES_DDL,
+            Dialect::MySql => MYSQL_DDL,
         };
         for statement in ddl {
-            on_db!(self, p => {
-                sqlx::query(statement).execute(p).await?;
-            });
+            self.0.execute_raw(statement).await?;
         }
         Ok(())
     }
-
-    /// Closes the pool.
-    pub async fn close(&self) {
-        on_db!(self, p => p.close().await)
-    }
-}
-
-/// Column access that works on every database (PostgreSQL `integer` is 32-bit; SQLite and MariaDB
-/// booleans are integers).
-pub(crate) trait Col {
-    fn int(&self, col: &str) -> Result<i64, sqlx::Error>;
-    fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error>;
-    fn text(&self, col: &str) -> Result<String, sqlx::Error>;
-    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error>;
-    fn flag(&self, col: &str) -> Result<bool, sqlx::Error>;
-}
-
-macro_rules! col {
-    ($row:ty) => {
-        impl Col for $row {
-            fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
-                match self.try_get::<i64, _>(col) {
-                    Ok(v) => Ok(v),
-                    Err(_) => Ok(i64::from(self.try_get::<i32, _>(col)?)),
-                }
-            }
-            fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
-                match self.try_get::<Option<i64>, _>(col) {
-                    Ok(v) => Ok(v),
-                    Err(_) => Ok(self.try_get::<Option<i32>, _>(col)?.map(i64::from)),
-                }
-            }
-            fn text(&self, col: &str) -> Result<String, sqlx::Error> {
-                self.try_get::<String, _>(col)
-            }
-            fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
-                self.try_get::<Option<String>, _>(col)
-            }
-            fn flag(&self, col: &str) -> Result<bool, sqlx::Error> {
-                match self.try_get::<bool, _>(col) {
-                    Ok(v) => Ok(v),
-                    Err(_) => Ok(self.int(col)? != 0),
-                }
-            }
-        }
-    };
-}
-
-col!(SqliteRow);
-col!(PgRow);
-col!(MySqlRow);
-
-/// Now, as stored in the application's timestamp columns (UTC).
-pub(crate) fn now_text() -> String {
-    castellan_store::pool::ts_to_text(chrono::Utc::now())
 }

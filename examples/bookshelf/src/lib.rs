@@ -41,7 +41,7 @@ use crate::db::Db;
 use crate::web::render::{BookshelfPages, Templates};
 use crate::web::AppState;
 
-/// The application: Castellan's store and the application's own pool, on one database.
+/// The application: Castellan's store and the application's own tables, on one database and one pool.
 #[derive(Debug, Clone)]
 pub struct Bookshelf {
     /// Castellan's store (auth tables, sessions).
@@ -51,15 +51,12 @@ pub struct Bookshelf {
 }
 
 impl Bookshelf {
-    /// Opens both pools on `url`.
+    /// Opens the database at `url`: one pool, shared by the store and the Bookshelf tables.
     pub async fn connect(url: &str, options: StoreOptions) -> anyhow::Result<Self> {
-        let max = options.max_connections;
         let store = Store::connect_with(url, options)
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
-        let db = Db::connect(url, max)
-            .await
-            .with_context(|| format!("cannot open the database {url}"))?;
+        let db = Db::new(store.db().clone());
         Ok(Self { store, db })
     }
 

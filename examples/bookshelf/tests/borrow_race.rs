@@ -86,7 +86,6 @@ async fn last_copy_race(db: TestDb) {
     assert_eq!(book.copies_available, 1, "{kind:?}");
     assert!(env.app.db.borrows().await.unwrap()[0].returned_at.is_some());
     env.app.store.close().await;
-    env.app.db.close().await;
 }
 
 per_db!(worker_threads = 4; last_copy_race);

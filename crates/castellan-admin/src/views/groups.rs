@@ -13,7 +13,7 @@ use minijinja::{context, Value};
 use crate::access::{segment, Staff};
 use crate::error::AdminError;
 use crate::forms::FormData;
-use crate::render::{page, redirect};
+use crate::respond::{page, redirect};
 use crate::views::picker::{picker, submitted_change, PickerFilter};
 
 fn group_url(staff: &Staff, name: &str, action: &str) -> String {

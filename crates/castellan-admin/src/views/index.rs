@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::access::Staff;
 use crate::error::AdminError;
-use crate::render::{page, CSS};
+use crate::respond::page;
+use crate::style::CSS;
 
 #[derive(Serialize)]
 struct Link {

@@ -21,7 +21,7 @@ use crate::forms::FormData;
 use crate::model_admin::{
     AdminRequest, FieldKind, ListQuery, ModelAdmin, ModelError, Object, Values,
 };
-use crate::render::{page, redirect};
+use crate::respond::{page, redirect};
 
 fn model(staff: &Staff, app: &str, name: &str) -> Result<Arc<dyn ModelAdmin>, AdminError> {
     staff.site.model(app, name).cloned().ok_or_else(|| {

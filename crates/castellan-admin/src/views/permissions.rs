@@ -10,7 +10,7 @@ use minijinja::{context, Value};
 use crate::access::Staff;
 use crate::error::AdminError;
 use crate::forms::FormData;
-use crate::render::{page, redirect};
+use crate::respond::{page, redirect};
 use crate::views::picker::{picker, PickerFilter};
 
 /// `GET /auth/permission/` (filters `app`, `model`, `q`).

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::access::Staff;
 use crate::error::AdminError;
-use crate::render::page;
+use crate::respond::page;
 
 /// The matrix's query parameters.
 #[derive(Debug, Default, Deserialize)]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{segment, Staff};
 use crate::error::AdminError;
 use crate::forms::FormData;
-use crate::render::{page, redirect};
+use crate::respond::{page, redirect};
 use crate::views::picker::{picker, submitted_change, PickerFilter};
 
 /// The list's query parameters.

@@ -104,7 +104,7 @@ fn sees_unpublished(auth: &AuthSession) -> bool {
     auth.principal().has_perm("bookshelf.change_article")
 }
 
-async fn existing(state: &AppState, raw: &str) -> Result<Option<Article>, sqlx::Error> {
+async fn existing(state: &AppState, raw: &str) -> Result<Option<Article>, castellan_store::Error> {
     match parse_id(raw) {
         Some(id) => state.db.article(id).await,
         None => Ok(None),

@@ -72,7 +72,7 @@ async fn visible(
     state: &AppState,
     auth: &AuthSession,
     raw: &str,
-) -> Result<Option<Book>, sqlx::Error> {
+) -> Result<Option<Book>, castellan_store::Error> {
     let Some(id) = parse_id(raw) else {
         return Ok(None);
     };
@@ -84,7 +84,7 @@ async fn visible(
 }
 
 /// An existing book (for guarded actions: the guard already ran).
-async fn existing(state: &AppState, raw: &str) -> Result<Option<Book>, sqlx::Error> {
+async fn existing(state: &AppState, raw: &str) -> Result<Option<Book>, castellan_store::Error> {
     match parse_id(raw) {
         Some(id) => state.db.book(id).await,
         None => Ok(None),

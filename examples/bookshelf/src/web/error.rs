@@ -8,10 +8,7 @@ use http::{header, HeaderValue, StatusCode};
 /// A request that could not be completed.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The application's own queries failed.
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    /// A Castellan store call failed.
+    /// A Castellan store call, or one of the application's own queries, failed.
     #[error("store error: {0}")]
     Store(#[from] castellan_store::Error),
     /// The web layer's user backend failed.
@@ -25,10 +22,6 @@ pub enum AppError {
 impl AppError {
     fn unavailable(&self) -> bool {
         match self {
-            Self::Db(e) => matches!(
-                e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-            ),
             Self::Store(e) => e.is_unavailable(),
             Self::Backend(e) => e.is_unavailable(),
             Self::Render(_) => false,

@@ -36,10 +36,10 @@ pub fn cheap_options() -> StoreOptions {
 }
 
 impl Env {
-    /// Closes the application's pools (the store's and its own) before the database is dropped.
+    /// Closes the application's pool (shared by the store and the Bookshelf tables) before the
+    /// database is dropped.
     pub async fn close(&self) {
         self.app.store.close().await;
-        self.app.db.close().await;
     }
 }
 
