@@ -75,6 +75,7 @@ mod pages;
 mod render;
 mod respond;
 mod site;
+mod sql_list;
 mod style;
 mod views;
 
@@ -86,3 +87,4 @@ pub use model_admin::{
     Values,
 };
 pub use pages::AdminPages;
+pub use sql_list::SqlList;

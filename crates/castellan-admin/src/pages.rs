@@ -3,7 +3,10 @@
 //! shell the admin's own error pages use when no admin page context is at hand.
 
 use axum::response::{Html, IntoResponse, Response};
-use castellan_axum::{LoginPage, Pages, PasswordChangePage};
+use std::future::Future;
+use std::pin::Pin;
+
+use castellan_axum::{Denial, LoginPage, Pages, PasswordChangePage};
 use http::StatusCode;
 
 use crate::defaults::{DEFAULT_LOGIN_URL, DEFAULT_TITLE};
@@ -139,7 +142,14 @@ impl Pages for AdminPages {
         Html(self.page("Password change", &content))
     }
 
-    fn forbidden(&self, message: &str) -> Response {
+    fn forbidden(&self, denial: Denial) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(async move { self.forbidden_page(&denial.message) })
+    }
+}
+
+impl AdminPages {
+    /// The admin's 403 page with the guard's message (or Django's sentence).
+    fn forbidden_page(&self, message: &str) -> Response {
         let message = if message.is_empty() {
             "You do not have permission to view this page."
         } else {

@@ -1,7 +1,9 @@
 //! [`AuthConfig`]: Django's auth, session and CSRF settings as a builder, plus the [`Pages`] hook
 //! that renders the login form, the password-change form and the 403 page.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use http::StatusCode;
 use castellan_core::{PasswordValidators, TrustedGroups};
 
 use crate::form::FormLimits;
+use crate::session::AuthSession;
 use crate::throttle::ThrottleConfig;
 
 /// Django's `ModelBackend` path, stored in the session's `_auth_user_backend`.
@@ -348,18 +351,55 @@ pub trait Pages: Send + Sync + 'static {
         ))
     }
 
-    /// The 403 page (`message` is the guard's denial message, possibly empty).
-    fn forbidden(&self, message: &str) -> Response {
-        let body = if message.is_empty() {
-            "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n".to_owned()
-        } else {
-            format!(
-                "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n<p>{}</p>\n",
-                escape(message)
-            )
-        };
-        (StatusCode::FORBIDDEN, Html(body)).into_response()
+    /// The 403 page for a refused request: `denial` says who was refused (the request's session,
+    /// with the user, the principal, the CSRF token and the backend) and why (the missing
+    /// permissions, the groups a group guard asks for, the guard's message). Asynchronous, so a
+    /// page can load more (the user's groups, say) before rendering. The default shows the message
+    /// only: which permissions are missing is for the application to reveal or not.
+    fn forbidden(&self, denial: Denial) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(async move { default_forbidden(&denial.message) })
     }
+}
+
+/// Why a guard refused a request, for [`Pages::forbidden`] and [`Require::with_no_permission`](crate::Require::with_no_permission).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Denial {
+    /// The request's session: the user, the principal, the CSRF token, the backend.
+    pub session: AuthSession,
+    /// The permissions the guard requires that the user does not hold, in the guard's order
+    /// (for an any-of guard: all of them; empty for login, group and test guards).
+    pub missing: Vec<String>,
+    /// The groups a group guard asks for (membership of one is enough); empty otherwise.
+    pub groups: Vec<String>,
+    /// The guard's message (Django's `permission_denied_message`), possibly empty.
+    pub message: String,
+}
+
+impl Denial {
+    /// A denial of `session` with nothing missing and no message (a refusal that is not a guard's,
+    /// such as the [`LoggedIn`](crate::LoggedIn) extractor's).
+    pub fn new(session: AuthSession) -> Self {
+        Self {
+            session,
+            missing: Vec::new(),
+            groups: Vec::new(),
+            message: String::new(),
+        }
+    }
+}
+
+/// The built-in 403 page.
+fn default_forbidden(message: &str) -> Response {
+    let body = if message.is_empty() {
+        "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n".to_owned()
+    } else {
+        format!(
+            "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n<p>{}</p>\n",
+            escape(message)
+        )
+    };
+    (StatusCode::FORBIDDEN, Html(body)).into_response()
 }
 
 /// The built-in pages.

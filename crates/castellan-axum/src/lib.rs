@@ -11,8 +11,10 @@
 //! It sits on `castellan-core` only: users and sessions come from any
 //! [`AuthnBackend`](castellan_core::AuthnBackend) and [`SessionStore`](castellan_core::SessionStore).
 //! With the default `sqlx` feature, [`Store`] (from `castellan-store`) is the one on Django's
-//! tables; [`MemoryBackend`](castellan_core::MemoryBackend) keeps everything in memory. It renders
-//! only minimal HTML, through the overridable [`Pages`].
+//! tables — on SQLite; the `postgres` and `mysql` features add the store's other drivers —
+//! and [`MemoryBackend`](castellan_core::MemoryBackend) keeps everything in memory. It renders
+//! only minimal HTML, through the overridable [`Pages`]; a refused request reaches
+//! [`Pages::forbidden`] with a [`Denial`]: the session, and the permissions that are missing.
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
@@ -126,7 +128,7 @@ pub use backend::Users;
 #[cfg(feature = "sqlx")]
 pub use castellan_store::Store;
 pub use config::{
-    escape, AuthConfig, DefaultPages, LoginPage, Pages, PasswordChangePage, MODEL_BACKEND,
+    escape, AuthConfig, DefaultPages, Denial, LoginPage, Pages, PasswordChangePage, MODEL_BACKEND,
 };
 pub use csrf::CsrfFailure;
 pub use error::{Error, Result};

@@ -23,6 +23,7 @@ use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::config::Denial;
 use crate::error::Error;
 use crate::next::{login_redirect_url, next_for_request};
 use crate::rejection::{Denied, MissingAuthLayer};
@@ -31,7 +32,7 @@ use crate::session::AuthSession;
 /// A test over the request's user (Django's `user_passes_test` function).
 pub type TestFn = Arc<dyn Fn(&AuthSession) -> bool + Send + Sync>;
 /// A custom `handle_no_permission` for authenticated users (or all, with `raise_exception`).
-pub type NoPermissionFn = Arc<dyn Fn(&Principal) -> Response + Send + Sync>;
+pub type NoPermissionFn = Arc<dyn Fn(&Denial) -> Response + Send + Sync>;
 
 #[derive(Clone)]
 enum Rule {
@@ -142,10 +143,11 @@ impl Require {
         self
     }
 
-    /// A custom response instead of the 403 page (`handle_no_permission`).
+    /// A custom response instead of the configured 403 page ([`Pages::forbidden`](crate::Pages::forbidden);
+    /// Django's `handle_no_permission`), given who was refused and why.
     pub fn with_no_permission(
         mut self,
-        handler: impl Fn(&Principal) -> Response + Send + Sync + 'static,
+        handler: impl Fn(&Denial) -> Response + Send + Sync + 'static,
     ) -> Self {
         self.no_permission = Some(Arc::new(handler));
         self
@@ -212,18 +214,37 @@ impl Require {
     pub async fn check(&self, auth: &AuthSession, parts: &Parts) -> Result<(), Denied> {
         match self.passes(auth).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(self.handle_no_permission(auth, parts)),
+            Ok(false) => Err(self.handle_no_permission(auth, parts).await),
             Err(e) => Err(Denied::Error(e)),
         }
     }
 
-    fn handle_no_permission(&self, auth: &AuthSession, parts: &Parts) -> Denied {
+    /// Why this guard refuses `auth`.
+    fn denial(&self, auth: &AuthSession, principal: &Principal) -> Denial {
+        let mut denial = Denial::new(auth.clone());
+        denial.message.clone_from(&self.message);
+        match &self.rule {
+            Rule::AllPerms(perms) | Rule::AnyPerm(perms) => {
+                denial.missing = perms
+                    .iter()
+                    .filter(|p| !principal.has_perm(p))
+                    .cloned()
+                    .collect();
+            }
+            Rule::AnyGroup(groups) => denial.groups.clone_from(groups),
+            Rule::Login | Rule::Test(_) => {}
+        }
+        denial
+    }
+
+    async fn handle_no_permission(&self, auth: &AuthSession, parts: &Parts) -> Denied {
         let principal = auth.principal();
         let config = &auth.shared.config;
         if self.raise_exception || principal.identity().is_authenticated() {
+            let denial = self.denial(auth, &principal);
             return Denied::Forbidden(match &self.no_permission {
-                Some(handler) => handler(&principal),
-                None => config.pages.forbidden(&self.message),
+                Some(handler) => handler(&denial),
+                None => config.pages.forbidden(denial).await,
             });
         }
         let login_url = self.login_url.as_deref().unwrap_or(&config.login_url);
@@ -352,8 +373,14 @@ impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
             .cloned()
             .ok_or(Denied::MissingLayer(MissingAuthLayer))?;
         Require::login().check(&auth, parts).await?;
-        auth.user()
-            .map(Self)
-            .ok_or_else(|| Denied::Forbidden(auth.shared.config.pages.forbidden("")))
+        match auth.user() {
+            Some(user) => Ok(Self(user)),
+            None => {
+                let denial = Denial::new(auth.clone());
+                Err(Denied::Forbidden(
+                    auth.shared.config.pages.forbidden(denial).await,
+                ))
+            }
+        }
     }
 }

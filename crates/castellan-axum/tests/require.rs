@@ -130,6 +130,25 @@ async fn denial_message_and_custom_handler() {
 }
 
 #[tokio::test]
+async fn the_403_hook_learns_who_was_refused_and_what_is_missing() {
+    let env = env().await;
+    // dora holds auth.view_user and auth.change_user: two of the three required are missing, in
+    // the guard's order.
+    let mut dora = client_as(&env, "dora").await;
+    let r = dora.get("/denial").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        body(r).await,
+        "dora|auth.delete_user,auth.add_user|staff only"
+    );
+    let mut alice = client_as(&env, "alice").await;
+    assert_eq!(
+        body(alice.get("/denial").await).await,
+        "alice|auth.view_user,auth.delete_user,auth.add_user|staff only"
+    );
+}
+
+#[tokio::test]
 async fn unmatched_paths_stay_404() {
     let env = env().await;
     let mut c = client(&env);

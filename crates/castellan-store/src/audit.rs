@@ -105,7 +105,7 @@ pub(crate) fn create_table_sql(d: Dialect) -> &'static str {
 
 /// Inserts an entry (columns quoted on MariaDB, where `before`/`after` are keywords).
 const INSERT: Sql = Sql::per_dialect(
-    "INSERT INTO castellan_audit (at, actor, action, object_type, object, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    "INSERT INTO castellan_audit (at, actor, action, object_type, object, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO castellan_audit (at, actor, action, object_type, object, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     "INSERT INTO castellan_audit (at, actor, action, object_type, object, `before`, `after`) VALUES (?, ?, ?, ?, ?, ?, ?)",
 );

@@ -14,11 +14,11 @@
 //!   revocation is visible on the very next check, in every process.
 //! * Users, groups and permissions are managed with methods that validate everything first and write
 //!   in one transaction.
-//! * [`sql`] is the SQL layer underneath, open to applications for their own tables in the same
-//!   database ([`Store::db`]): statements are written once in the placeholder syntax SQLite and
-//!   PostgreSQL share (`$1`, `$2`, …), MariaDB's text is derived at compile time by a lexer that
-//!   knows literals and comments, nothing is rewritten at run time, and a statement with
-//!   placeholders out of order does not compile.
+//! * [`sql`](mod@sql) is the SQL layer underneath, open to applications for their own tables in the same
+//!   database ([`Store::db`]): statements are written once with PostgreSQL's placeholders (`$1`,
+//!   `$2`, …), the `?` text of SQLite and MariaDB is derived at compile time by a lexer that knows
+//!   literals and comments, nothing is rewritten at run time, and a statement with placeholders
+//!   out of order does not compile.
 //!
 //! ## Features
 //!

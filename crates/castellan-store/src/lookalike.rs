@@ -32,7 +32,7 @@ const LOCK_GROUPS: Sql = crate::sql!("SELECT pg_advisory_xact_lock(1668510828, 2
 /// character. A superset: the caller compares the keys.
 const USER_CANDIDATES: Sql = Sql::per_dialect(
     "SELECT id, username AS name FROM auth_user \
-     WHERE lower(username) = $1 OR length(CAST(username AS BLOB)) <> length(username)",
+     WHERE lower(username) = ? OR length(CAST(username AS BLOB)) <> length(username)",
     "SELECT id, username AS name FROM auth_user \
      WHERE lower(username) = $1 OR octet_length(username) <> char_length(username)",
     "SELECT id, username AS name FROM auth_user \
@@ -40,7 +40,7 @@ const USER_CANDIDATES: Sql = Sql::per_dialect(
 );
 const GROUP_CANDIDATES: Sql = Sql::per_dialect(
     "SELECT id, name FROM auth_group \
-     WHERE lower(name) = $1 OR length(CAST(name AS BLOB)) <> length(name)",
+     WHERE lower(name) = ? OR length(CAST(name AS BLOB)) <> length(name)",
     "SELECT id, name FROM auth_group \
      WHERE lower(name) = $1 OR octet_length(name) <> char_length(name)",
     "SELECT id, name FROM auth_group \

@@ -59,7 +59,7 @@ macro_rules! load_perms {
 }
 
 const LOAD_PERMS: Sql = Sql::per_dialect(
-    load_perms!("", "(SELECT group_concat(", ")", "$1", "$2"),
+    load_perms!("", "(SELECT group_concat(", ")", "?", "?"),
     load_perms!(
         "",
         "(SELECT string_agg(CAST(",
@@ -75,8 +75,8 @@ const LOAD_PERMS_WITH_GENERATIONS: Sql = Sql::per_dialect(
         concat!(generations!(), ", "),
         "(SELECT group_concat(",
         ")",
-        "$1",
-        "$2"
+        "?",
+        "?"
     ),
     load_perms!(
         concat!(generations!(), ", "),

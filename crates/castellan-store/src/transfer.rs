@@ -47,7 +47,7 @@ const UPDATE_USER: Sql = crate::sql!(
      last_name = $5, email = $6, is_staff = $7, is_active = $8, date_joined = $9 WHERE id = $10"
 );
 const USERS_AFTER: Sql = Sql::per_dialect(
-    "SELECT json_group_array(json_array(id, username)) AS j FROM auth_user WHERE id > $1",
+    "SELECT json_group_array(json_array(id, username)) AS j FROM auth_user WHERE id > ?",
     "SELECT id, username FROM auth_user WHERE id > $1",
     "SELECT id, username FROM auth_user WHERE id > ?",
 );

@@ -113,7 +113,7 @@ pub(crate) const LOCK_USER: Sql = Sql::per_dialect(
     concat!(
         "SELECT ",
         user_columns!(),
-        " FROM auth_user u WHERE u.id = $1"
+        " FROM auth_user u WHERE u.id = ?"
     ),
     concat!(
         "SELECT ",
@@ -128,7 +128,7 @@ pub(crate) const LOCK_USER: Sql = Sql::per_dialect(
 );
 /// A group row, locked for the rest of the transaction.
 pub(crate) const LOCK_GROUP: Sql = Sql::per_dialect(
-    "SELECT id FROM auth_group WHERE id = $1",
+    "SELECT id FROM auth_group WHERE id = ?",
     "SELECT id FROM auth_group WHERE id = $1 FOR UPDATE",
     "SELECT id FROM auth_group WHERE id = ? FOR UPDATE",
 );

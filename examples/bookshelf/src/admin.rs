@@ -23,9 +23,8 @@
 
 use castellan_admin::{
     AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
-    Values,
+    SqlList, Values,
 };
-use castellan_store::sql::{Arg, Row, SqlText};
 use castellan_store::Store;
 
 use crate::articles::{article_from_row, article_select, Article, ArticleFields, Edited, Status};
@@ -33,104 +32,10 @@ use crate::books::{book_columns, book_from_row, Book, BookFields, Saved};
 use crate::db::Db;
 use crate::web::parse_id;
 
-/// A search text as a `LIKE` pattern (`%text%`, lower-case, with `!` escaping `%`, `_` and `!`).
-fn like_pattern(search: &str) -> String {
-    let mut p = String::from("%");
-    for c in search.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '!') {
-            p.push('!');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// The columns a book search matches (one `LIKE` each).
 const BOOK_SEARCH_COLUMNS: [&str; 3] = ["title", "author", "isbn"];
 /// The columns an article search matches (one `LIKE` each).
 const ARTICLE_SEARCH_COLUMNS: [&str; 2] = ["a.title", "u.username"];
-
-/// Appends ` WHERE lower(a) LIKE <p> ESCAPE '!' OR …` for `columns`, nothing without a search.
-fn push_search(sql: &mut SqlText, columns: &[&str], search: Option<&str>) {
-    if search.is_none() {
-        return;
-    }
-    for (i, c) in columns.iter().enumerate() {
-        sql.push(if i == 0 { " WHERE " } else { " OR " })
-            .push(&format!("lower({c}) LIKE "))
-            .param()
-            .push(" ESCAPE '!'");
-    }
-}
-
-/// `LIMIT`/`OFFSET` values as SQL integers (a page past `i64::MAX` is simply empty).
-fn limits(query: &ListQuery) -> (i64, i64) {
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX - 1);
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    // One row more than the page tells whether another page follows.
-    (limit.saturating_add(1), offset)
-}
-
-/// Cuts the extra row off a fetched page.
-fn page_of(mut objects: Vec<Object>, query: &ListQuery, total: i64) -> ListPage {
-    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-    let more = objects.len() > limit;
-    objects.truncate(limit);
-    ListPage {
-        objects,
-        more,
-        total: u64::try_from(total).ok(),
-    }
-}
-
-/// One page of a model's admin list: `{count}{filter}` for the total and
-/// `{select}{filter} ORDER BY {order} LIMIT … OFFSET …` for the rows, where `{filter}` matches
-/// the search text on `columns`; `object` makes each row an admin object.
-async fn list_page(
-    db: &Db,
-    query: &ListQuery,
-    columns: &[&str],
-    (count, select, order): (&str, &str, &str),
-    object: impl Fn(&Row) -> castellan_store::Result<Object>,
-) -> Result<ListPage, ModelError> {
-    let search = query.search.as_deref();
-    let pattern = search.map(like_pattern).unwrap_or_default();
-    let d = db.dialect();
-    let mut count_sql = SqlText::new(d);
-    count_sql.push(count);
-    push_search(&mut count_sql, columns, search);
-    let mut rows_sql = SqlText::new(d);
-    rows_sql.push(select);
-    push_search(&mut rows_sql, columns, search);
-    rows_sql
-        .push(&format!(" ORDER BY {order} LIMIT "))
-        .param()
-        .push(" OFFSET ")
-        .param();
-    let mut args: Vec<Arg<'_>> = Vec::new();
-    if search.is_some() {
-        args.extend(columns.iter().map(|_| Arg::from(pattern.as_str())));
-    }
-    let total = db
-        .sql()
-        .fetch_one(&count_sql, &args)
-        .await
-        .and_then(|r| r.int("n"))
-        .map_err(failed)?;
-    let (limit, offset) = limits(query);
-    args.extend([Arg::from(limit), Arg::from(offset)]);
-    let objects = db
-        .sql()
-        .fetch_all(&rows_sql, &args)
-        .await
-        .map_err(failed)?
-        .iter()
-        .map(object)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(failed)?;
-    Ok(page_of(objects, query, total))
-}
 
 fn failed(e: impl std::error::Error + Send + Sync + 'static) -> ModelError {
     ModelError::Failed(Box::new(e))
@@ -337,17 +242,15 @@ impl ModelAdmin for BookAdmin {
     }
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
-            list_page(
-                &self.db,
-                query,
-                &BOOK_SEARCH_COLUMNS,
-                (
-                    "SELECT COUNT(*) AS n FROM bookshelf_book",
-                    concat!("SELECT ", book_columns!(), " FROM bookshelf_book"),
-                    "title, id",
-                ),
-                |r| Ok(Self::object(&book_from_row(r)?)),
-            )
+            SqlList {
+                count: "SELECT COUNT(*) AS n FROM bookshelf_book",
+                select: concat!("SELECT ", book_columns!(), " FROM bookshelf_book"),
+                search: &BOOK_SEARCH_COLUMNS,
+                order: "title, id",
+            }
+            .page(self.db.sql(), query, |r| {
+                Ok(Self::object(&book_from_row(r)?))
+            })
             .await
         })
     }
@@ -584,17 +487,16 @@ impl ModelAdmin for ArticleAdmin {
         self.per_page
     }
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
-        Box::pin(list_page(
-            &self.db,
-            query,
-            &ARTICLE_SEARCH_COLUMNS,
-            (
-                "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id",
-                article_select!(),
-                "a.id DESC",
-            ),
-            |r| Ok(Self::object(&article_from_row(r)?)),
-        ))
+        Box::pin(async move {
+            SqlList {
+                count: "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id",
+                select: article_select!(),
+                search: &ARTICLE_SEARCH_COLUMNS,
+                order: "a.id DESC",
+            }
+            .page(self.db.sql(), query, |r| Ok(Self::object(&article_from_row(r)?)))
+            .await
+        })
     }
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Object>, ModelError>> {
         Box::pin(async move {

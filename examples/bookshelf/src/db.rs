@@ -1,7 +1,7 @@
 //! The application's own tables, in the same database as Castellan's auth tables and through the
 //! same pool ([`castellan_store::Store::db`]): their DDL for each database, and the handle the
 //! application's queries run on. Statements are written per database with
-//! [`castellan_store::sql`], as Castellan's own are.
+//! [`castellan_store::sql`](mod@castellan_store::sql), as Castellan's own are.
 
 use castellan_store::sql::{self, Dialect};
 use castellan_store::Result;

@@ -117,12 +117,6 @@ impl Bookshelf {
                 self.store.clone(),
             ))
             .router_at("/admin");
-        Ok(routes
-            .merge(admin)
-            .layer(axum::middleware::from_fn_with_state(
-                templates,
-                web::render::complete_forbidden,
-            ))
-            .layer(auth))
+        Ok(routes.merge(admin).layer(auth))
     }
 }

@@ -167,6 +167,17 @@ pub fn app(env: &Env) -> Router {
                 (StatusCode::IM_A_TEAPOT, "custom").into_response()
             }),
         ))
+        .merge(route(
+            "/denial",
+            Require::all_perms(["auth.view_user", "auth.delete_user", "auth.add_user"])
+                .with_message("staff only")
+                .with_no_permission(|d| {
+                    use axum::response::IntoResponse;
+                    let who = d.session.user().map(|u| u.username).unwrap_or_default();
+                    let text = format!("{who}|{}|{}", d.missing.join(","), d.message);
+                    (StatusCode::FORBIDDEN, text).into_response()
+                }),
+        ))
         .route(
             "/x/perm",
             get(

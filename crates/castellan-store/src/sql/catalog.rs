@@ -5,7 +5,7 @@ use crate::error::Result;
 
 /// Counts the tables named by the argument, in the current schema or database.
 const TABLE_EXISTS: Sql = Sql::per_dialect(
-    "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1",
+    "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
     "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
     "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
 );

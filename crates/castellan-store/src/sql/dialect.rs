@@ -12,12 +12,12 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// The `n`-th placeholder (from 1) in this database's syntax: `$n` on SQLite and PostgreSQL,
-    /// `?` on MariaDB.
+    /// The `n`-th placeholder (from 1) in this database's syntax: `$n` on PostgreSQL, `?` on
+    /// SQLite and MariaDB (positional: SQLite looks named ones up one by one).
     pub fn placeholder(self, n: usize) -> String {
         match self {
-            Self::MySql => "?".to_owned(),
-            Self::Sqlite | Self::Postgres => format!("${n}"),
+            Self::Postgres => format!("${n}"),
+            Self::Sqlite | Self::MySql => "?".to_owned(),
         }
     }
 
@@ -26,7 +26,8 @@ impl Dialect {
     pub fn exact(self, column: &str, n: usize) -> String {
         match self {
             Self::MySql => format!("{column} = BINARY ?"),
-            Self::Sqlite | Self::Postgres => format!("{column} = ${n}"),
+            Self::Sqlite => format!("{column} = ?"),
+            Self::Postgres => format!("{column} = ${n}"),
         }
     }
 

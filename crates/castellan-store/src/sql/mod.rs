@@ -1,10 +1,4 @@
-//! The SQL layer: a pool of the kind the URL names ([`Db`]), transactions on it ([`Tx`]),
-//! statements in each database's own placeholder syntax ([`Sql`], [`sql!`](crate::sql!),
-//! [`SqlText`]), their arguments ([`Arg`]) and rows ([`Row`]).
-//!
-//! Each driver sits in its own module behind a cargo feature: `sqlite` (the default), `postgres`
-//! and `mysql` (MariaDB and MySQL). A build without a driver refuses its URLs with
-//! [`Error::DriverMissing`](crate::Error::DriverMissing) naming the feature to turn on.
+#![doc = include_str!("../docs/sql.md")]
 
 mod args;
 mod catalog;

@@ -1,7 +1,11 @@
-//! Statements written once in the placeholder syntax SQLite and PostgreSQL share (`$1`, `$2`, …),
-//! with MariaDB's text (`?`) derived **at compile time** by a lexer that knows string literals,
-//! quoted identifiers and comments. Nothing is rewritten at run time; a statement whose
-//! placeholders are out of order, repeated, or mixed with a bare `?` does not compile.
+//! Statements written once with PostgreSQL's numbered placeholders (`$1`, `$2`, …), with the
+//! positional text SQLite and MariaDB take (`?`) derived **at compile time** by a lexer that knows
+//! string literals, quoted identifiers and comments. Nothing is rewritten at run time; a statement
+//! whose placeholders are out of order, repeated, or mixed with a bare `?` does not compile.
+//!
+//! SQLite gets `?`, not `$n`, although it accepts both: SQLite looks a named parameter up by a
+//! linear scan, when preparing and again for each bind, so a multi-row insert of thousands of
+//! `$n` parameters costs quadratic time (a 50,000-permission sync took five times as long).
 
 use super::Dialect;
 
@@ -18,31 +22,33 @@ pub struct Sql {
 }
 
 impl Sql {
-    /// Used by [`sql!`](crate::sql!): `native` in `$n` form, `mysql` its compile-time translation.
+    /// Used by [`sql!`](crate::sql!): `native` in `$n` form, `positional` its compile-time
+    /// translation to `?`.
     #[doc(hidden)]
-    pub const fn from_translation(native: &'static str, mysql: &'static [u8]) -> Self {
-        let mysql = match core::str::from_utf8(mysql) {
+    pub const fn from_translation(native: &'static str, positional: &'static [u8]) -> Self {
+        let positional = match core::str::from_utf8(positional) {
             Ok(text) => text,
-            Err(_) => panic!("the MariaDB translation of a statement is not UTF-8"),
+            Err(_) => panic!("the positional translation of a statement is not UTF-8"),
         };
         Self {
-            sqlite: native,
+            sqlite: positional,
             postgres: native,
-            mysql,
+            mysql: positional,
             binds: dollar_placeholders(native),
         }
     }
 
-    /// A statement written separately for each database: `sqlite` and `postgres` with `$1…$n`,
-    /// `mysql` with `?`. All three must bind the same number of arguments (checked when the constant
-    /// is evaluated, so a mismatch does not compile).
+    /// A statement written separately for each database: `postgres` with `$1…$n`, `sqlite` and
+    /// `mysql` with `?` (SQLite also takes `$n`, which costs it a lookup per parameter). All three
+    /// must bind the same number of arguments (checked when the constant is evaluated, so a
+    /// mismatch does not compile).
     pub const fn per_dialect(
         sqlite: &'static str,
         postgres: &'static str,
         mysql: &'static str,
     ) -> Self {
-        let binds = dollar_placeholders(sqlite);
-        if dollar_placeholders(postgres) != binds || question_placeholders(mysql) != binds {
+        let binds = dollar_placeholders(postgres);
+        if any_placeholders(sqlite) != binds || question_placeholders(mysql) != binds {
             panic!("the three texts of a statement bind different numbers of arguments");
         }
         Self {
@@ -68,8 +74,9 @@ impl Sql {
     }
 }
 
-/// A portable statement: SQLite's and PostgreSQL's text as written (`$1`, `$2`, … in order, each
-/// once), MariaDB's translated at compile time. Evaluates to a [`Sql`](crate::sql::Sql) constant.
+/// A portable statement: PostgreSQL's text as written (`$1`, `$2`, … in order, each once), SQLite's
+/// and MariaDB's translated to `?` at compile time. Evaluates to a [`Sql`](crate::sql::Sql)
+/// constant.
 ///
 /// ```
 /// use castellan_store::sql::{Dialect, Sql};
@@ -209,6 +216,16 @@ pub const fn dollar_placeholders(text: &str) -> usize {
     seen
 }
 
+/// The number of placeholders in a SQLite text, which may use `?` or `$n` (not both).
+const fn any_placeholders(text: &str) -> usize {
+    let questions = question_placeholders(text);
+    if questions > 0 {
+        questions
+    } else {
+        dollar_placeholders(text)
+    }
+}
+
 /// The number of `?` placeholders outside literals, quoted names and comments.
 pub const fn question_placeholders(text: &str) -> usize {
     let text = text.as_bytes();
@@ -277,10 +294,10 @@ mod tests {
             "SELECT id FROM t WHERE a = ?  AND b = '$2 ?' AND \"c?\" = ?  -- $9 ?\n AND d = ?  /* ? */"
         );
         assert_eq!(
-            PORTABLE.text(Dialect::Postgres),
-            PORTABLE.text(Dialect::Sqlite)
+            PORTABLE.text(Dialect::Sqlite),
+            PORTABLE.text(Dialect::MySql)
         );
-        assert!(PORTABLE.text(Dialect::Sqlite).contains("a = $1 AND"));
+        assert!(PORTABLE.text(Dialect::Postgres).contains("a = $1 AND"));
     }
 
     #[test]
@@ -292,7 +309,7 @@ mod tests {
 
     #[test]
     fn per_dialect_texts_agree_on_their_binds() {
-        const S: Sql = Sql::per_dialect("x = $1", "x = $1::int", "x = BINARY ?");
+        const S: Sql = Sql::per_dialect("x = ?", "x = $1::int", "x = BINARY ?");
         assert_eq!(S.binds(), 1);
         assert_eq!(S.text(Dialect::MySql), "x = BINARY ?");
     }

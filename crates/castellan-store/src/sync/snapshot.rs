@@ -16,7 +16,7 @@ const GROUPS: Sql = tuples_sql!("id, name", "FROM auth_group");
 const GRANTS: Sql = tuples_sql!("group_id, permission_id", "FROM auth_group_permissions");
 const BINDINGS: Sql = tuples_sql!("name, group_id", "FROM castellan_policy_group");
 const PERMISSION_KEYS_AFTER: Sql = Sql::per_dialect(
-    "SELECT json_group_array(json_array(id, content_type_id, codename)) AS j FROM auth_permission WHERE id > $1",
+    "SELECT json_group_array(json_array(id, content_type_id, codename)) AS j FROM auth_permission WHERE id > ?",
     "SELECT id, content_type_id, codename FROM auth_permission WHERE id > $1",
     "SELECT id, content_type_id, codename FROM auth_permission WHERE id > ?",
 );

@@ -41,10 +41,10 @@ pub(crate) fn redirect(to: &str) -> Response {
     }
 }
 
-/// Builds guards for one router, checking every permission name against the database.
+/// Builds guards for one router, checking every permission name against the database. Refusals
+/// render through [`render::BookshelfPages`], which is told who was refused and what is missing.
 struct Guards<'a> {
     auth: &'a AuthLayer,
-    templates: &'a Arc<Templates>,
 }
 
 impl Guards<'_> {
@@ -68,20 +68,9 @@ impl Guards<'_> {
         message: &str,
         handler: MethodRouter<AppState>,
     ) -> Result<MethodRouter<AppState>, castellan_axum::Error> {
-        let message = message.to_owned();
-        let names: Vec<String> = perms.iter().map(|p| (*p).to_owned()).collect();
-        let templates = Arc::clone(self.templates);
-        let required = names.clone();
-        let require = Require::all_perms(names)
+        let require = Require::all_perms(perms.iter().copied())
             .with_raise_exception(raise)
-            .with_no_permission(move |principal| {
-                let missing: Vec<String> = required
-                    .iter()
-                    .filter(|p| !principal.has_perm(p))
-                    .cloned()
-                    .collect();
-                templates.forbidden(principal, &missing, &message)
-            });
+            .with_message(message);
         Ok(handler.route_layer(self.auth.require(route, require)?))
     }
 
@@ -93,22 +82,16 @@ impl Guards<'_> {
         group: &str,
         handler: MethodRouter<AppState>,
     ) -> Result<MethodRouter<AppState>, castellan_axum::Error> {
-        let templates = Arc::clone(self.templates);
-        let message = format!("You must be in the {group} group.");
         let require = Require::any_group([group])
             .with_raise_exception(true)
-            .with_no_permission(move |principal| templates.forbidden(principal, &[], &message));
+            .with_message(format!("You must be in the {group} group."));
         Ok(handler.route_layer(self.auth.require(route, require)?))
     }
 }
 
 /// The application's routes (without the auth layer; see [`crate::Bookshelf::router`]).
 pub fn routes(state: AppState, auth: &AuthLayer) -> Result<Router, castellan_axum::Error> {
-    let templates = Arc::clone(&state.templates);
-    let g = Guards {
-        auth,
-        templates: &templates,
-    };
+    let g = Guards { auth };
     let router = Router::new()
         .route("/", get(|| async { redirect("/books/") }))
         .route("/static/style.css", get(style))

@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use axum::response::{Html, IntoResponse, Response};
-use castellan_axum::{AuthSession, LoginPage, Pages};
-use castellan_core::Principal;
+use std::future::Future;
+use std::pin::Pin;
+
+use castellan_axum::{AuthSession, Denial, LoginPage, Pages};
 use http::StatusCode;
 use minijinja::{context, Environment, Value};
 
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::AppResult;
 use crate::web::messages;
 
 /// The application's templates: (name, source).
@@ -88,61 +90,6 @@ impl Templates {
     pub fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         self.env.get_template(name)?.render(ctx)
     }
-
-    /// The 403 page for `principal`, naming what is missing (`missing` permissions, else `message`).
-    ///
-    /// A guard's handler sees only the principal, so this page has no CSRF token (hence no logout
-    /// form) and no groups; it carries a [`ForbiddenPage`] extension from which
-    /// [`complete_forbidden`] renders it again with the request's session.
-    pub fn forbidden(&self, principal: &Principal, missing: &[String], message: &str) -> Response {
-        let auth = castellan_templates::auth_context(principal, Vec::new(), None);
-        let ctx = context! { permissions => missing.to_vec(), message => message, ..auth };
-        match self.render("403.html", ctx) {
-            Ok(html) => {
-                let mut response = (StatusCode::FORBIDDEN, Html(html)).into_response();
-                response.extensions_mut().insert(ForbiddenPage {
-                    missing: missing.to_vec(),
-                    message: message.to_owned(),
-                });
-                response
-            }
-            Err(e) => AppError::from(e).into_response(),
-        }
-    }
-}
-
-/// What a 403 page rendered without the request said (see [`Templates::forbidden`]).
-#[derive(Debug, Clone)]
-pub struct ForbiddenPage {
-    /// The missing permissions.
-    pub missing: Vec<String>,
-    /// The guard's sentence.
-    pub message: String,
-}
-
-/// Middleware (inside the `AuthLayer`): a response carrying [`ForbiddenPage`] is rendered again as
-/// a full page for the request's session: the header then shows the user's groups and the logout
-/// form (it needs the CSRF token, which only the session has). When that fails, the plain 403 page
-/// stays (it links to the login page).
-pub async fn complete_forbidden(
-    axum::extract::State(templates): axum::extract::State<Arc<Templates>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let auth = request.extensions().get::<AuthSession>().cloned();
-    let mut response = next.run(request).await;
-    let (Some(auth), Some(forbidden)) = (auth, response.extensions_mut().remove::<ForbiddenPage>())
-    else {
-        return response;
-    };
-    let ctx = context! { permissions => forbidden.missing, message => forbidden.message };
-    match page(&templates, &auth, StatusCode::FORBIDDEN, "403.html", ctx).await {
-        Ok(full) => full,
-        Err(e) => {
-            tracing::warn!(error = %e, "the full 403 page failed; answering the plain one");
-            response
-        }
-    }
 }
 
 /// Renders a page for this request with status `status`.
@@ -186,7 +133,7 @@ pub async fn not_found(templates: &Templates, auth: &AuthSession) -> AppResult {
     .await
 }
 
-/// castellan-axum's pages (login form, plain 403) in the Bookshelf look.
+/// castellan-axum's pages (login form, 403) in the Bookshelf look.
 #[derive(Debug, Clone)]
 pub struct BookshelfPages {
     templates: Arc<Templates>,
@@ -219,18 +166,20 @@ impl Pages for BookshelfPages {
         }
     }
 
-    fn forbidden(&self, message: &str) -> Response {
-        let ctx = context! { message => message };
-        match self.templates.render("403.html", ctx) {
-            Ok(html) => {
-                let mut response = (StatusCode::FORBIDDEN, Html(html)).into_response();
-                response.extensions_mut().insert(ForbiddenPage {
-                    missing: Vec::new(),
-                    message: message.to_owned(),
-                });
-                response
-            }
-            Err(e) => AppError::from(e).into_response(),
-        }
+    /// The full 403 page for the refused request: the header shows the user's groups and the
+    /// logout form, the body what is missing (the permissions, else the guard's sentence).
+    fn forbidden(&self, denial: Denial) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(async move {
+            let ctx = context! { permissions => denial.missing, message => denial.message };
+            page(
+                &self.templates,
+                &denial.session,
+                StatusCode::FORBIDDEN,
+                "403.html",
+                ctx,
+            )
+            .await
+            .unwrap_or_else(IntoResponse::into_response)
+        })
     }
 }
