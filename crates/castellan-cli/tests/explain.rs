@@ -262,7 +262,7 @@ fn matrix_snapshots() {
     insta::assert_snapshot!("matrix_csv", out("csv"));
     insta::assert_snapshot!("matrix_json", out("json"));
     let html = out("html");
-    assert!(html.contains("&lt;script&gt;&amp;&quot;&#39;"));
+    assert!(html.contains("&lt;script&gt;&amp;&quot;&#x27;"));
     assert_eq!(html.matches("<script>").count(), 1);
     insta::assert_snapshot!("matrix_html", html);
     // Without --app every app is there; an unknown user is an input error.

@@ -144,6 +144,7 @@ impl DbErrorKind {
     /// SQLite: SQLITE_CANTOPEN (14) is unavailable; SQLITE_BUSY (5: another connection writes,
     /// including the immediate "deadlock" and stale-snapshot cases the busy timeout does not wait
     /// out) and SQLITE_LOCKED (6) are collisions, in all their extended forms.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     fn of_sqlite(extended: i32) -> Self {
         match extended & 0xff {
             14 => Self::Unavailable,
@@ -155,6 +156,7 @@ impl DbErrorKind {
     /// MariaDB/MySQL error numbers: unknown database (1049), too many connections (1040),
     /// server shutdown (1053) are unavailable; deadlock (1213) and lock wait timeout (1205) are
     /// collisions.
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     fn of_mysql(number: u16) -> Self {
         match number {
             1049 | 1040 | 1053 => Self::Unavailable,

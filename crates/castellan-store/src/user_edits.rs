@@ -51,7 +51,6 @@ const SET_SUPERUSER: Sql = crate::sql!("UPDATE auth_user SET is_superuser = $1 W
 const SET_EMAIL: Sql = crate::sql!("UPDATE auth_user SET email = $1 WHERE id = $2");
 const SET_FIRST_NAME: Sql = crate::sql!("UPDATE auth_user SET first_name = $1 WHERE id = $2");
 const SET_LAST_NAME: Sql = crate::sql!("UPDATE auth_user SET last_name = $1 WHERE id = $2");
-const SET_PASSWORD: Sql = crate::sql!("UPDATE auth_user SET password = $1 WHERE id = $2");
 pub(crate) const INSERT_MEMBERSHIP: Sql =
     crate::sql!("INSERT INTO auth_user_groups (user_id, group_id) VALUES ($1, $2)");
 pub(crate) const DELETE_MEMBERSHIP: Sql =
@@ -71,7 +70,6 @@ pub(crate) const STATEMENTS: &[Sql] = &[
     SET_EMAIL,
     SET_FIRST_NAME,
     SET_LAST_NAME,
-    SET_PASSWORD,
     INSERT_MEMBERSHIP,
     DELETE_MEMBERSHIP,
     DELETE_MEMBERSHIPS,
@@ -283,10 +281,7 @@ impl Store {
                 "User {username:?} was changed by someone else since you opened it; the password was not changed. Review the user and try again."
             )));
         }
-        tx.execute(&SET_PASSWORD, &[encoded.as_str().into(), uid.into()])
-            .await?;
-        let after = json(&serde_json::json!({ "has_usable_password": raw.is_some() }));
-        self.audit(&mut tx, "user.set_password", "user", username, None, after)
+        self.write_password(&mut tx, uid, username, &encoded, raw.is_some())
             .await?;
         tx.commit().await?;
         Ok(())

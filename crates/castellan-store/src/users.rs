@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
 use crate::lookup::{find_user_id, group_id, user_id};
-use crate::sql::{Row, Sql};
+use crate::sql::{Row, Sql, Tx};
 use crate::Store;
 
 /// A user to create (Django's `create_user` / `create_superuser` arguments).
@@ -322,14 +322,29 @@ impl Store {
         let encoded = self.hash_password(raw.map(str::to_owned)).await?;
         let mut tx = self.db.begin().await?;
         let id = user_id(&mut tx, username).await?;
-        tx.execute(&SET_PASSWORD, &[encoded.as_str().into(), id.into()])
-            .await?;
-        // The hash itself never goes into the audit trail.
-        let after = json(&serde_json::json!({ "has_usable_password": raw.is_some() }));
-        self.audit(&mut tx, "user.set_password", "user", username, None, after)
+        self.write_password(&mut tx, id, username, &encoded, raw.is_some())
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Inside `tx`: stores the already hashed password of user `id` and audits the change (without
+    /// the hash). The one write behind [`Store::set_password`], [`Store::set_password_by_id`] and
+    /// [`Store::set_password_at_version`].
+    pub(crate) async fn write_password(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        username: &str,
+        encoded: &str,
+        usable: bool,
+    ) -> Result<()> {
+        tx.execute(&SET_PASSWORD, &[encoded.into(), id.into()])
+            .await?;
+        // The hash itself never goes into the audit trail.
+        let after = json(&serde_json::json!({ "has_usable_password": usable }));
+        self.audit(tx, "user.set_password", "user", username, None, after)
+            .await
     }
 
     /// Sets (or, with `None`, makes unusable) the password of the user with primary key `id` and
@@ -342,18 +357,8 @@ impl Store {
             return Ok(None);
         };
         let mut user = user_from_row(&row)?;
-        tx.execute(&SET_PASSWORD, &[encoded.as_str().into(), id.into()])
+        self.write_password(&mut tx, id, &user.username, &encoded, raw.is_some())
             .await?;
-        let after = json(&serde_json::json!({ "has_usable_password": raw.is_some() }));
-        self.audit(
-            &mut tx,
-            "user.set_password",
-            "user",
-            &user.username,
-            None,
-            after,
-        )
-        .await?;
         tx.commit().await?;
         user.password = encoded;
         Ok(Some(user))

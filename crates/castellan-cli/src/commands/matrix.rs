@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use castellan_axum::escape;
 use castellan_store::{Error, Matrix, MatrixColumn, RowKind, Store};
 use serde_json::json;
 
@@ -164,22 +165,6 @@ pub(crate) fn to_json(m: &Matrix) -> serde_json::Value {
     json!({ "columns": m.columns, "rows": rows })
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 const CSS: &str = r#"
 :root { --y: #1a7f37; --y-bg: #dafbe1; --n: #9a6767; --n-bg: #fbf3f3; --line: #d0d7de; --head: #f6f8fa; }
 * { box-sizing: border-box; }
@@ -270,7 +255,7 @@ pub(crate) fn html(m: &Matrix) -> String {
         let _ = write!(
             out,
             "<th colspan=\"{len}\" data-start=\"{start}\" data-span=\"{len}\">{}</th>",
-            esc(app)
+            escape(app)
         );
     }
     out.push_str("</tr>\n<tr class=\"models\">");
@@ -278,7 +263,7 @@ pub(crate) fn html(m: &Matrix) -> String {
         let _ = write!(
             out,
             "<th colspan=\"{len}\" data-start=\"{start}\" data-span=\"{len}\">{}</th>",
-            esc(model)
+            escape(model)
         );
     }
     out.push_str("</tr>\n<tr class=\"perms\">");
@@ -287,10 +272,10 @@ pub(crate) fn html(m: &Matrix) -> String {
         let _ = write!(
             out,
             "<th data-f=\"{}\" title=\"{} — {}\"><div>{}</div></th>",
-            esc(&f),
-            esc(&c.permission),
-            esc(&c.name),
-            esc(&c.codename)
+            escape(&f),
+            escape(&c.permission),
+            escape(&c.name),
+            escape(&c.codename)
         );
     }
     out.push_str("</tr>\n</thead>\n<tbody>\n");
@@ -300,17 +285,17 @@ pub(crate) fn html(m: &Matrix) -> String {
         let _ = write!(
             out,
             "<tr data-f=\"{}\"{}><th><span class=\"kind\">{kind}</span>{}</th>",
-            esc(&format!("{} {kind}", row.name).to_lowercase()),
+            escape(&format!("{} {kind}", row.name).to_lowercase()),
             if special { " class=\"special\"" } else { "" },
-            esc(&row.name)
+            escape(&row.name)
         );
         for (c, g) in m.columns.iter().zip(&row.granted) {
             let _ = write!(
                 out,
                 "<td class=\"{}\" title=\"{} · {}\">{}</td>",
                 if *g { "y" } else { "n" },
-                esc(&row.name),
-                esc(&c.permission),
+                escape(&row.name),
+                escape(&c.permission),
                 if *g { YES } else { NO }
             );
         }
@@ -349,7 +334,7 @@ mod tests {
     fn html_escapes_every_database_text() {
         let page = html(&sample("<script>&\"'"));
         assert!(!page.contains("<script>&"));
-        assert!(page.contains("&lt;script&gt;&amp;&quot;&#39;"));
+        assert!(page.contains("&lt;script&gt;&amp;&quot;&#x27;"));
         assert!(page.contains("Can add &lt;x&gt;"));
         assert_eq!(
             page.matches("<script>").count(),
