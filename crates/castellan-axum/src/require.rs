@@ -44,6 +44,8 @@ enum Rule {
 }
 
 /// What a guard requires, and how it answers when the requirement is not met.
+///
+#[doc = include_str!("docs/guards.md")]
 #[derive(Clone)]
 pub struct Require {
     rule: Rule,

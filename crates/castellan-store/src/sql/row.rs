@@ -79,6 +79,7 @@ where
 }
 
 /// A timestamp column: the database's timestamp type where it has one, else Django's text.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn ts<'r, R>(row: &'r R, col: &str) -> Result<Option<DateTime<Utc>>>
 where
     R: sqlx::Row,
