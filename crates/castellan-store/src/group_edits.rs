@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
 use crate::lookup::{find_group_id, group_id, user_id};
-use crate::sql::Sql;
+use crate::sql::{Sql, Tx};
 use crate::user_edits::{DELETE_MEMBERSHIP, INSERT_MEMBERSHIP};
 use crate::users::user_from_row;
 use crate::versions::{
@@ -31,6 +31,21 @@ pub(crate) const STATEMENTS: &[Sql] = &[
     DELETE_GROUP,
 ];
 
+/// The id of group `name`, its row locked for the rest of the transaction.
+async fn lock_group(tx: &mut Tx, name: &str) -> Result<i64> {
+    let gid = group_id(tx, name).await?;
+    tx.fetch_all(&LOCK_GROUP, &[gid.into()]).await?;
+    Ok(gid)
+}
+
+/// Fails with [`group_stale`] when group `gid` (named `name`) no longer has `version`.
+async fn check_group_version(tx: &mut Tx, gid: i64, name: &str, version: &str) -> Result<()> {
+    if group_version(name, &group_perms(tx, gid).await?) != version {
+        return Err(group_stale(name));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Grants and revokes group permissions in one transaction if the group still has `version`
     /// ([`Error::Conflict`] otherwise). Audited; on any error nothing is written.
@@ -42,8 +57,7 @@ impl Store {
         revoke: &[String],
     ) -> Result<GroupState> {
         let mut tx = self.db.begin_write().await?;
-        let gid = group_id(&mut tx, name).await?;
-        tx.fetch_all(&LOCK_GROUP, &[gid.into()]).await?;
+        let gid = lock_group(&mut tx, name).await?;
         let perms = group_perms(&mut tx, gid).await?;
         if group_version(name, &perms) != version {
             return Err(Error::Conflict(format!(
@@ -88,8 +102,7 @@ impl Store {
             ))
         };
         let mut tx = self.db.begin_write().await?;
-        let gid = group_id(&mut tx, name).await?;
-        tx.fetch_all(&LOCK_GROUP, &[gid.into()]).await?;
+        let gid = lock_group(&mut tx, name).await?;
         let perms = group_perms(&mut tx, gid).await?;
         if group_version(name, &perms) != version {
             return Err(stale(format!("Group {name:?}")));
@@ -155,13 +168,9 @@ impl Store {
     ) -> Result<()> {
         castellan_core::validators::validate_group_name(new)?;
         let mut tx = self.db.begin_write().await?;
-        let gid = group_id(&mut tx, old).await?;
-        tx.fetch_all(&LOCK_GROUP, &[gid.into()]).await?;
+        let gid = lock_group(&mut tx, old).await?;
         if let Some(version) = version {
-            let perms = group_perms(&mut tx, gid).await?;
-            if group_version(old, &perms) != version {
-                return Err(group_stale(old));
-            }
+            check_group_version(&mut tx, gid, old, version).await?;
         }
         if old != new && find_group_id(&mut tx, new).await?.is_some() {
             return Err(Error::AlreadyExists {
@@ -195,13 +204,9 @@ impl Store {
     ) -> Result<()> {
         let before = self.group_detail(name).await.ok().and_then(|g| json(&g));
         let mut tx = self.db.begin_write().await?;
-        let gid = group_id(&mut tx, name).await?;
-        tx.fetch_all(&LOCK_GROUP, &[gid.into()]).await?;
+        let gid = lock_group(&mut tx, name).await?;
         if let Some(version) = version {
-            let perms = group_perms(&mut tx, gid).await?;
-            if group_version(name, &perms) != version {
-                return Err(group_stale(name));
-            }
+            check_group_version(&mut tx, gid, name, version).await?;
         }
         self.audit(&mut tx, "group.delete", "group", name, before, None)
             .await?;

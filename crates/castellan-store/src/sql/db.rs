@@ -171,10 +171,39 @@ impl Db {
         &self,
         sql: &(impl Statement + ?Sized),
         args: &[Arg<'_>],
-        each: impl FnMut(Row) -> Result<bool>,
+        mut each: impl FnMut(Row) -> Result<bool>,
     ) -> Result<()> {
         let text = checked(sql, self.dialect(), args)?;
-        self.exec().fetch_each(text, args, each).await
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => {
+                let mut rows = super::sqlite::bind(text.query(), args).fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    if !each(Row::Sqlite(r))? {
+                        break;
+                    }
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => {
+                let mut rows = super::postgres::bind(text.query(), args).fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    if !each(Row::Postgres(r))? {
+                        break;
+                    }
+                }
+            }
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => {
+                let mut rows = super::mysql::bind(text.query(), args).fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    if !each(Row::MySql(r))? {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Begins a transaction.
@@ -481,53 +510,6 @@ impl Exec<'_> {
                 .await?
                 .map(Row::MySql),
         })
-    }
-
-    async fn fetch_each(
-        self,
-        text: Text<'_>,
-        args: &[Arg<'_>],
-        mut each: impl FnMut(Row) -> Result<bool>,
-    ) -> Result<()> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::SqlitePool(p) => {
-                let mut rows = super::sqlite::bind(text.query(), args).fetch(p);
-                while let Some(r) = rows.try_next().await? {
-                    if !each(Row::Sqlite(r))? {
-                        break;
-                    }
-                }
-            }
-            #[cfg(feature = "postgres")]
-            Self::PostgresPool(p) => {
-                let mut rows = super::postgres::bind(text.query(), args).fetch(p);
-                while let Some(r) = rows.try_next().await? {
-                    if !each(Row::Postgres(r))? {
-                        break;
-                    }
-                }
-            }
-            #[cfg(feature = "mysql")]
-            Self::MySqlPool(p) => {
-                let mut rows = super::mysql::bind(text.query(), args).fetch(p);
-                while let Some(r) = rows.try_next().await? {
-                    if !each(Row::MySql(r))? {
-                        break;
-                    }
-                }
-            }
-            // Inside a transaction the rows are read at once.
-            #[allow(unreachable_patterns)]
-            other => {
-                for r in other.fetch_all(text, args).await? {
-                    if !each(r)? {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 
