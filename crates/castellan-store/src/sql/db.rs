@@ -220,11 +220,25 @@ impl Db {
 
     /// Begins a transaction that is going to write after reading: on SQLite it takes the write
     /// lock first (`BEGIN IMMEDIATE`), so two such transactions queue instead of deadlocking on
-    /// the upgrade from read to write. Elsewhere it is [`Db::begin`].
+    /// the upgrade from read to write; on MariaDB it runs at `READ COMMITTED`, so a read after a
+    /// lock wait sees what the lock was waiting for (see `versions.rs`). Elsewhere it is
+    /// [`Db::begin`]. Other transactions keep InnoDB's `REPEATABLE READ`, whose gap locks the
+    /// look-alike check relies on.
     pub async fn begin_write(&self) -> Result<Tx> {
         match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(p) => Ok(Tx(TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?))),
+            #[cfg(feature = "mysql")]
+            Self::MySql(p) => {
+                let mut conn = p.acquire().await?;
+                // Applies to the next transaction on this connection only.
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(Tx(TxInner::MySql(
+                    sqlx::Transaction::begin(conn, None).await?,
+                )))
+            }
             #[allow(unreachable_patterns)]
             _ => self.begin().await,
         }

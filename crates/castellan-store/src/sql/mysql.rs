@@ -1,5 +1,5 @@
-//! MariaDB/MySQL: opening the pool (utf8mb4, the session in UTC as Django's `USE_TZ` expects, at
-//! `READ COMMITTED` as Django sets it) and binding arguments.
+//! MariaDB/MySQL: opening the pool (utf8mb4, the session in UTC as Django's `USE_TZ` expects) and
+//! binding arguments.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,13 +25,8 @@ pub(super) async fn connect(
         .acquire_timeout(acquire)
         .after_connect(|conn, _| {
             Box::pin(async move {
-                // Timestamps are exchanged in UTC, as Django does with USE_TZ; transactions run
-                // at READ COMMITTED, Django's MySQL default: a read after a lock wait sees what
-                // the lock was waiting for (see `versions.rs`).
+                // Timestamps are exchanged in UTC, as Django does with USE_TZ.
                 sqlx::query("SET time_zone = '+00:00'")
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
                     .execute(&mut *conn)
                     .await?;
                 Ok(())
