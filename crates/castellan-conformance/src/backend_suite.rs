@@ -1,6 +1,6 @@
 //! One behavioural suite for every [`AuthnBackend`] + [`SessionStore`]: the in-memory backend and
 //! the store on each database kind must answer alike. A [`Fixture`] sets data up the backend's own
-//! way; [`backend_suite!`](macro@crate::backend_suite) instantiates each test for
+//! way; `castellan_testkit::per_db!(memory = memory_backend(); …)` instantiates each test for
 //! [`MemoryBackend`] and for [`Store`] on SQLite, PostgreSQL and MariaDB.
 
 use std::future::Future;
@@ -167,36 +167,4 @@ impl Fixture for MemoryBackend {
         };
         done.unwrap_or_else(|e| panic!("{perm} for group {group}: {e}"));
     }
-}
-
-/// Instantiates each named suite test (`async fn name<B: Fixture>(backend: &B)`) four times:
-/// `memory::name`, `sqlite::name`, `postgres::name` and `mysql::name`.
-#[macro_export]
-macro_rules! backend_suite {
-    ($($test:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let backend = $crate::backend_suite::memory_backend();
-                    super::$test(&backend).await;
-                }
-            )*
-        }
-        $crate::backend_suite!(@store sqlite, $crate::Kind::Sqlite, $($test),*);
-        $crate::backend_suite!(@store postgres, $crate::Kind::Postgres, $($test),*);
-        $crate::backend_suite!(@store mysql, $crate::Kind::MySql, $($test),*);
-    };
-    (@store $modname:ident, $kind:expr, $($test:ident),*) => {
-        mod $modname {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some((_db, store)) = $crate::TestDb::migrated($kind).await else { return };
-                    super::$test(&store).await;
-                    store.close().await;
-                }
-            )*
-        }
-    };
 }

@@ -1,8 +1,9 @@
 //! # castellan-conformance
 //!
-//! Castellan's behavioural suites: [`store_conformance!`] instantiates one suite of store tests per
-//! database kind, and [`backend_suite!`](macro@crate::backend_suite) one suite of seam tests for the
-//! in-memory backend and the store on every database kind.
+//! Castellan's behavioural suites: store tests run once per database kind with
+//! `castellan_testkit::per_db!(migrated; …)`, and the seam tests of [`backend_suite`] for the
+//! in-memory backend and the store on every database kind with
+//! `per_db!(memory = backend_suite::memory_backend(); …)`.
 //!
 //! Which servers are used is decided by environment variables:
 //!
@@ -20,28 +21,3 @@
 pub mod backend_suite;
 
 pub use castellan_testkit::{Kind, TestDb};
-
-/// Instantiates a behavioural suite once per database kind.
-///
-/// `$suite` is a path to a module-level macro-free set of `async fn name(store: &Store)` tests given as
-/// a list; each becomes `#[tokio::test]`s named `sqlite::name`, `postgres::name`, `mysql::name`.
-#[macro_export]
-macro_rules! store_conformance {
-    ($($test:ident),* $(,)?) => {
-        $crate::store_conformance!(@kind sqlite, $crate::Kind::Sqlite, $($test),*);
-        $crate::store_conformance!(@kind postgres, $crate::Kind::Postgres, $($test),*);
-        $crate::store_conformance!(@kind mysql, $crate::Kind::MySql, $($test),*);
-    };
-    (@kind $modname:ident, $kind:expr, $($test:ident),*) => {
-        mod $modname {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some((db, store)) = $crate::TestDb::migrated($kind).await else { return };
-                    super::$test(&db, &store).await;
-                    store.close().await;
-                }
-            )*
-        }
-    };
-}

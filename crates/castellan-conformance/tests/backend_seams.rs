@@ -1,10 +1,10 @@
 //! The seams' contract: [`AuthnBackend`] and [`SessionStore`] answer alike whether users live in
 //! memory ([`castellan_core::MemoryBackend`]) or in Django's tables on SQLite, PostgreSQL or
-//! MariaDB ([`castellan_store::Store`]). Every test runs four times (see `backend_suite!`).
+//! MariaDB ([`castellan_store::Store`]). Every test runs four times (see `castellan_testkit::per_db!`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests panic on failed set-up.
 
-use castellan_conformance::backend_suite;
 use castellan_conformance::backend_suite::Fixture;
+use castellan_testkit::per_db;
 use chrono::{Duration, Utc};
 
 async fn authenticate_follows_django<B: Fixture>(b: &B) {
@@ -214,7 +214,8 @@ async fn cycling_moves_a_session<B: Fixture>(b: &B) {
     );
 }
 
-backend_suite!(
+per_db!(
+    memory = castellan_conformance::backend_suite::memory_backend();
     authenticate_follows_django,
     session_ids_find_users,
     principals_combine_direct_and_group_permissions,

@@ -4,11 +4,12 @@
 //! nothing behind — no rows, no missing trigger, no generation change.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests panic on failed set-up.
 
-use castellan_conformance::{store_conformance, Kind, TestDb};
+use castellan_conformance::{Kind, TestDb};
 use castellan_core::policy::Policy;
 use castellan_store::{
     Export, ExportedGroup, ExportedPermission, ExportedUser, NewUser, Store, EXPORT_FORMAT,
 };
+use castellan_testkit::per_db;
 
 /// Runs `sql` on a connection of its own and returns the integers it selects (one column).
 async fn ints(db: &TestDb, sql: &str) -> Vec<i64> {
@@ -265,7 +266,8 @@ async fn large_import_bumps_and_restores_triggers(db: &TestDb, store: &Store) {
     assert!(generation(db).await[0] > g[0]);
 }
 
-store_conformance!(
+per_db!(
+    migrated;
     large_sync_bumps_and_restores_triggers,
     failed_large_sync_leaves_nothing,
     large_import_bumps_and_restores_triggers,

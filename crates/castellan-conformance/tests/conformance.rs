@@ -4,10 +4,11 @@
 //! Each `async fn` below runs on a fresh, migrated SQLite, PostgreSQL and MariaDB database
 //! (see `castellan_conformance` for the environment variables).
 
-use castellan_conformance::{store_conformance, TestDb};
+use castellan_conformance::TestDb;
 use castellan_core::hashers::{CountingHasher, Hashers, Md5Hasher, PasswordHasher, Pbkdf2Hasher};
 use castellan_core::{Backends, ModelSpec, PermObject, Registry, WithPerm};
 use castellan_store::{Error, NewUser, Store, StoreOptions, UserChanges};
+use castellan_testkit::per_db;
 
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| (*x).to_owned()).collect()
@@ -881,7 +882,8 @@ async fn migrate_twice_adopts(_db: &TestDb, store: &Store) {
     assert!(store.caching());
 }
 
-store_conformance!(
+per_db!(
+    migrated;
     flags_truth_table,
     user_and_group_permissions,
     anonymous_has_nothing,

@@ -3,10 +3,11 @@
 //!
 //! Each `async fn` below runs on a fresh, migrated SQLite, PostgreSQL and MariaDB database.
 
-use castellan_conformance::{store_conformance, TestDb};
+use castellan_conformance::TestDb;
 use castellan_core::explain::Reason;
 use castellan_core::WithPerm;
 use castellan_store::{NewUser, Store, UserChanges};
+use castellan_testkit::per_db;
 
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| (*x).to_owned()).collect()
@@ -389,7 +390,8 @@ async fn who_has_every_argument_combination(db: &TestDb, store: &Store) {
         .unwrap_or_else(|e| panic!("not recreated by migrate: {e}"));
 }
 
-store_conformance!(
+per_db!(
+    migrated;
     explain_every_reason,
     who_has_pages_concatenate,
     who_has_every_argument_combination

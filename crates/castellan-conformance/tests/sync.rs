@@ -1,9 +1,10 @@
 //! `Store::sync`: the declarative policy file applied to every database kind.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests panic on failed set-up.
 
-use castellan_conformance::{store_conformance, Kind, TestDb};
+use castellan_conformance::{Kind, TestDb};
 use castellan_core::policy::Policy;
 use castellan_store::{AuditFilter, Store, SyncError};
+use castellan_testkit::per_db;
 
 const CONTENT: &str = include_str!("../../../examples/policies/content.toml");
 const LIBRARY: &str = include_str!("../../../examples/policies/library.toml");
@@ -282,7 +283,8 @@ async fn fast_noop_only_while_nothing_changed(_db: &TestDb, store: &Store) {
     assert!(store.sync(&policy, false).await.unwrap().is_empty());
 }
 
-store_conformance!(
+per_db!(
+    migrated;
     fast_noop_only_while_nothing_changed,
     plan_dry_run_apply_idempotent,
     second_file_adds_and_prune_removes,

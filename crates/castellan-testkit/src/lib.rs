@@ -159,14 +159,22 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
         .finish()
 }
 
-/// Runs each listed `async fn name(db: TestDb)` once per database kind, as the tests
+/// The one per-database test macro: runs each listed test once per database kind, as the tests
 /// `sqlite::name`, `postgres::name` and `mysql::name`, each on a fresh database of its own
 /// ([`TestDb::create`]: a new SQLite file, or a new database on the server, dropped afterwards).
+/// What a test receives depends on the form:
+///
+/// | form | each test is | receives |
+/// |---|---|---|
+/// | `per_db!(a, b)` | `async fn a(db: TestDb)` | the empty database |
+/// | `per_db!(migrated; a, b)` | `async fn a(db: &TestDb, store: &Store)` | a migrated store on it (closed afterwards) |
+/// | `per_db!(memory = EXPR; a, b)` | `async fn a<B>(backend: &B)` | also `memory::a` with the backend `EXPR` builds; on the databases, a migrated `&Store` |
+///
+/// `worker_threads = N;` in front of any form sets the tokio runtime's workers (default 2).
 ///
 /// A server test whose variable (`CASTELLAN_TEST_POSTGRES`, `CASTELLAN_TEST_MYSQL`) is unset is
-/// skipped, or fails when `CASTELLAN_REQUIRE_SERVERS=1`. Tests run on tokio's multi-threaded
-/// runtime with 2 workers, or as many as `worker_threads = N;` asks. The calling crate needs `tokio`
-/// (with `macros` and `rt-multi-thread`).
+/// skipped, or fails when `CASTELLAN_REQUIRE_SERVERS=1`. The calling crate needs `tokio` (with
+/// `macros` and `rt-multi-thread`) and `castellan-testkit`.
 ///
 /// ```ignore
 /// use castellan_testkit::{per_db, store, TestDb};
@@ -176,10 +184,37 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
 ///     store.create_group("Editors").await.unwrap();
 /// }
 ///
+/// async fn lists_no_users(_db: &TestDb, store: &castellan_store::Store) {
+///     assert!(store.list_users().await.unwrap().is_empty());
+/// }
+///
 /// per_db!(creates_a_group);
+/// mod migrated {
+///     use super::*;
+///     per_db!(migrated; lists_no_users);
+/// }
 /// ```
 #[macro_export]
 macro_rules! per_db {
+    (worker_threads = $n:tt; migrated; $($test:ident),* $(,)?) => {
+        $crate::per_db!(@migrated $n, sqlite, Sqlite, $($test),*);
+        $crate::per_db!(@migrated $n, postgres, Postgres, $($test),*);
+        $crate::per_db!(@migrated $n, mysql, MySql, $($test),*);
+    };
+    (worker_threads = $n:tt; memory = $memory:expr; $($test:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $n)]
+                async fn $test() {
+                    let backend = $memory;
+                    super::$test(&backend).await;
+                }
+            )*
+        }
+        $crate::per_db!(@store $n, sqlite, Sqlite, $($test),*);
+        $crate::per_db!(@store $n, postgres, Postgres, $($test),*);
+        $crate::per_db!(@store $n, mysql, MySql, $($test),*);
+    };
     (worker_threads = $n:tt; $($test:ident),* $(,)?) => {
         $crate::per_db!(@kind $n, sqlite, Sqlite, $($test),*);
         $crate::per_db!(@kind $n, postgres, Postgres, $($test),*);
@@ -197,6 +232,40 @@ macro_rules! per_db {
                 }
             )*
         }
+    };
+    (@migrated $n:tt, $modname:ident, $kind:ident, $($test:ident),*) => {
+        mod $modname {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $n)]
+                async fn $test() {
+                    let Some((db, store)) = $crate::TestDb::migrated($crate::Kind::$kind).await else {
+                        return;
+                    };
+                    super::$test(&db, &store).await;
+                    store.close().await;
+                }
+            )*
+        }
+    };
+    (@store $n:tt, $modname:ident, $kind:ident, $($test:ident),*) => {
+        mod $modname {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $n)]
+                async fn $test() {
+                    let Some((_db, store)) = $crate::TestDb::migrated($crate::Kind::$kind).await else {
+                        return;
+                    };
+                    super::$test(&store).await;
+                    store.close().await;
+                }
+            )*
+        }
+    };
+    (migrated; $($test:ident),* $(,)?) => {
+        $crate::per_db!(worker_threads = 2; migrated; $($test),*);
+    };
+    (memory = $memory:expr; $($test:ident),* $(,)?) => {
+        $crate::per_db!(worker_threads = 2; memory = $memory; $($test),*);
     };
     ($($test:ident),* $(,)?) => {
         $crate::per_db!(worker_threads = 2; $($test),*);
