@@ -3,8 +3,13 @@
 //! every database kind; existing data is left as it is.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests panic on failed set-up.
 
-use castellan_conformance::{store_conformance, TestDb};
+use std::future::Future;
+use std::sync::Arc;
+
+use castellan_conformance::TestDb;
+use castellan_core::lookalike::lookalike_key;
 use castellan_store::{Error, NewUser, Store};
+use castellan_testkit::per_db;
 
 async fn group_names(store: &Store) -> Vec<String> {
     store
@@ -155,10 +160,120 @@ async fn concurrent_lookalikes_end_with_one(_db: &TestDb, store: &Store) {
     assert_eq!(group_names(store).await.len(), 1);
 }
 
-store_conformance!(
+/// How many times each race below is run: a database that lets both writers through does so
+/// within a few rounds.
+const ROUNDS: usize = 25;
+
+/// The look-alike pairs the races use, in turn: fullwidth and mixed forms (which MariaDB's
+/// case-insensitive unique index does not catch) and a case-only pair (which it does, but the loser
+/// must still get the look-alike refusal, not a duplicate-key error).
+const PAIRS: [(&str, &str); 3] = [
+    ("Editors", "ＥＤＩＴＯＲＳ"),
+    ("ｅｄｉｔｏｒｓ", "Ｅditors"),
+    ("Editors", "editors"),
+];
+
+/// The two names of `round`: a pair of [`PAIRS`], suffixed with the round, swapped on odd rounds.
+fn race_names(round: usize) -> (String, String) {
+    let (a, b) = PAIRS[round % PAIRS.len()];
+    let (a, b) = (format!("{a} {round}"), format!("{b} {round}"));
+    if round % 2 == 0 {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Runs `a` and `b` at once, each on its own task, released together.
+async fn race(
+    a: impl Future<Output = Result<(), Error>> + Send + 'static,
+    b: impl Future<Output = Result<(), Error>> + Send + 'static,
+) -> [Result<(), Error>; 2] {
+    let start = Arc::new(tokio::sync::Barrier::new(2));
+    let (sa, sb) = (start.clone(), start);
+    let a = tokio::spawn(async move {
+        sa.wait().await;
+        a.await
+    });
+    let b = tokio::spawn(async move {
+        sb.wait().await;
+        b.await
+    });
+    [a.await.unwrap(), b.await.unwrap()]
+}
+
+/// Asserts that in `round` exactly one of the two writers won, the other was refused as a
+/// look-alike, and the database holds exactly one group that looks like `name`.
+async fn assert_one_won(store: &Store, round: usize, name: &str, results: [Result<(), Error>; 2]) {
+    let key = lookalike_key(name);
+    let alike: Vec<String> = group_names(store)
+        .await
+        .into_iter()
+        .filter(|n| lookalike_key(n) == key)
+        .collect();
+    assert_eq!(
+        alike.len(),
+        1,
+        "round {round}: look-alike groups {alike:?} after {results:?}"
+    );
+    for r in &results {
+        if let Err(e) = r {
+            assert!(
+                matches!(e, Error::AlreadyExists { .. })
+                    && e.to_string().contains("looks the same as the existing"),
+                "round {round}: expected a look-alike refusal, got {e:?} ({results:?})"
+            );
+        }
+    }
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "round {round}: {results:?}");
+}
+
+/// Two different groups renamed at once to look-alike names: one rename wins, the other is refused
+/// as a look-alike (the admin's versioned rename and the plain rename share one body).
+async fn concurrent_lookalike_renames_end_with_one(_db: &TestDb, store: &Store) {
+    for round in 0..ROUNDS {
+        let (a, b) = race_names(round);
+        let (viewers, authors) = (format!("Viewers {round}"), format!("Authors {round}"));
+        store.create_group(&viewers).await.unwrap();
+        store.create_group(&authors).await.unwrap();
+        let version = store.group_state(&authors).await.unwrap().unwrap().version;
+        let (s1, s2) = (store.clone(), store.clone());
+        let (a2, b2) = (a.clone(), b.clone());
+        let results = race(
+            async move { s1.rename_group(&viewers, &a2).await },
+            async move { s2.rename_group_at_version(&authors, &b2, &version).await },
+        )
+        .await;
+        assert_one_won(store, round, &a, results).await;
+    }
+}
+
+/// A group renamed to a name while another group with a look-alike name is created: one wins, the
+/// other is refused as a look-alike.
+async fn lookalike_rename_racing_a_creation_ends_with_one(_db: &TestDb, store: &Store) {
+    for round in 0..ROUNDS {
+        let (a, b) = race_names(round);
+        let viewers = format!("Viewers {round}");
+        store.create_group(&viewers).await.unwrap();
+        let (s1, s2) = (store.clone(), store.clone());
+        let (a2, b2) = (a.clone(), b.clone());
+        let results = race(
+            async move { s1.rename_group(&viewers, &a2).await },
+            async move { s2.create_group(&b2).await.map(drop) },
+        )
+        .await;
+        assert_one_won(store, round, &a, results).await;
+    }
+}
+
+per_db!(
+    migrated;
     new_groups_that_look_alike_are_refused,
     new_usernames_that_look_alike_are_refused,
     renames_to_a_lookalike_are_refused,
     existing_lookalikes_are_left_alone,
     concurrent_lookalikes_end_with_one,
+    concurrent_lookalike_renames_end_with_one,
+    lookalike_rename_racing_a_creation_ends_with_one,
 );

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
 use crate::lookup::{find_group_id, group_id, user_id};
+use crate::retry::retry_busy;
 use crate::sql::{Sql, Tx};
 use crate::user_edits::{DELETE_MEMBERSHIP, INSERT_MEMBERSHIP};
 use crate::users::user_from_row;
@@ -160,6 +161,11 @@ impl Store {
 
     /// Renames group `old` to `new`, if given only when the group still has `version`: the one
     /// body of [`Store::rename_group`] and [`Store::rename_group_at_version`].
+    ///
+    /// A transaction that collides with concurrent writers is tried again a few times
+    /// ([`Error::Busy`] when every try collided): the loser of a race to look-alike names (a
+    /// MariaDB deadlock, see `lookalike.rs`) then gets the look-alike refusal. The group's row is
+    /// locked before the look-alike check, which MariaDB's serialisation at `READ COMMITTED` needs.
     pub(crate) async fn rename_group_checked(
         &self,
         old: &str,
@@ -167,6 +173,11 @@ impl Store {
         version: Option<&str>,
     ) -> Result<()> {
         castellan_core::validators::validate_group_name(new)?;
+        retry_busy(|| self.rename_group_once(old, new, version)).await
+    }
+
+    /// One try of [`Store::rename_group_checked`].
+    async fn rename_group_once(&self, old: &str, new: &str, version: Option<&str>) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
         let gid = lock_group(&mut tx, old).await?;
         if let Some(version) = version {

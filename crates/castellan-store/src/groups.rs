@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
 use crate::lookup::{find_group_id, group_id};
+use crate::retry::retry_busy;
 use crate::sql::Sql;
 use crate::Store;
 
@@ -72,8 +73,16 @@ impl Store {
 
     /// Creates a group. A name that looks the same as another group's (see
     /// [`castellan_core::lookalike`]) is refused with [`Error::AlreadyExists`] naming that group.
+    /// A transaction that collides with concurrent writers (a MariaDB deadlock with a rename, SQLite
+    /// busy) is tried again a few times, so the loser of a race to a look-alike name gets that
+    /// refusal ([`Error::Busy`] when every try collided).
     pub async fn create_group(&self, name: &str) -> Result<Group> {
         validate_group_name(name)?;
+        retry_busy(|| self.create_group_once(name)).await
+    }
+
+    /// One try of [`Store::create_group`].
+    async fn create_group_once(&self, name: &str) -> Result<Group> {
         let mut tx = self.db.begin().await?;
         if find_group_id(&mut tx, name).await?.is_some() {
             return Err(Error::AlreadyExists {

@@ -24,6 +24,16 @@ pub(crate) enum Names {
 /// PostgreSQL: a transaction-scoped advisory lock per table ('cstl' and a table number), taken
 /// before the scan. (SQLite allows one writer at a time; on MariaDB the scan locks with
 /// `FOR UPDATE`.)
+///
+/// MariaDB: the scan reads and locks every row of the table (no index serves it). A creation runs
+/// at `REPEATABLE READ`, so it also holds the gaps until it commits. A rename
+/// ([`crate::sql::Db::begin_write`]) runs at `READ COMMITTED`, where InnoDB takes no gap locks. It is
+/// serialised anyway because it locks its own group's row before the scan: any other writer's scan
+/// must lock that row too and waits for the rename's commit, then reads the committed name. A
+/// rename's own scan waits for a row a creation has inserted or scanned. Two writers that each
+/// wait for the other deadlock. InnoDB rolls one back, and `create_group` and the renames retry
+/// it ([`crate::retry::retry_busy`]), so the retry sees the winner's name and is refused as a
+/// look-alike.
 const LOCK_USERS: Sql = crate::sql!("SELECT pg_advisory_xact_lock(1668510828, 1)");
 const LOCK_GROUPS: Sql = crate::sql!("SELECT pg_advisory_xact_lock(1668510828, 2)");
 
