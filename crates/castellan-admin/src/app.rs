@@ -24,6 +24,7 @@ pub struct Admin {
     logout_url: String,
     site_url: Option<String>,
     app_names: Vec<(String, String)>,
+    renderer: Renderer,
 }
 
 impl std::fmt::Debug for Admin {
@@ -49,7 +50,29 @@ impl Admin {
             logout_url: DEFAULT_LOGOUT_URL.to_owned(),
             site_url: None,
             app_names: Vec::new(),
+            renderer: Renderer::defaults().clone(),
         }
+    }
+
+    /// Takes templates from `loader` before the embedded `castellan/admin/…` ones: an
+    /// application replaces one of the admin's pages by serving a template of the same name
+    /// (e.g. `castellan/admin/index.html`, or `castellan/admin/base.html` for every page), the way
+    /// a Django project overrides `admin/…` templates. A replacement gets the same variables as
+    /// the embedded template (read it for the names).
+    ///
+    /// ```no_run
+    /// # async fn demo(store: castellan_store::Store) {
+    /// let admin = castellan_admin::Admin::new(store)
+    ///     .with_template_loader(minijinja::path_loader("templates"));
+    /// # let _ = admin; }
+    /// ```
+    pub fn with_template_loader<F, R>(mut self, loader: F) -> Self
+    where
+        F: Fn(&str) -> Result<Option<R>, minijinja::Error> + Send + Sync + 'static,
+        R: Into<minijinja::TemplateSource>,
+    {
+        self.renderer = Renderer::with_loader(loader);
+        self
     }
 
     /// Adds a "View site" link to the header (Django's `AdminSite.site_url`; default none).
@@ -124,7 +147,7 @@ impl Admin {
             logout_url: self.logout_url,
             site_url: self.site_url,
             app_names: self.app_names,
-            renderer: Renderer::new(),
+            renderer: self.renderer,
             prefix: prefix.clone(),
         });
         let p = |path: &str| format!("{prefix}{path}");

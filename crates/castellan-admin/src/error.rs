@@ -1,7 +1,6 @@
 //! [`AdminError`]: every way an admin request can fail, with its status code.
 
 use axum::response::{Html, IntoResponse, Response};
-use castellan_axum::escape;
 use http::StatusCode;
 
 /// An admin page's refusal or failure. Internal errors are logged and masked.
@@ -80,22 +79,23 @@ impl IntoResponse for AdminError {
         if status.is_server_error() {
             tracing::error!("castellan-admin: {self}");
         }
-        let content = format!(
-            "<p id=\"error-message\" data-testid=\"error-message\">{}</p>\n",
-            escape(&self.public_message())
-        );
         let heading = format!(
             "{} {}",
             status.as_str(),
             status.canonical_reason().unwrap_or("Error")
         );
-        let mut response = Html(crate::pages::standalone(
-            "Administration",
-            None,
-            &heading,
-            &content,
-        ))
-        .into_response();
+        let ctx = minijinja::context! {
+            site_title => "Administration",
+            heading => &heading,
+            message => self.public_message(),
+        };
+        let html = crate::render::Renderer::defaults()
+            .render_raw("error.html", ctx)
+            .unwrap_or_else(|e| {
+                tracing::error!("castellan-admin: the error page failed to render: {e:#}");
+                format!("{heading}\n")
+            });
+        let mut response = Html(html).into_response();
         *response.status_mut() = status;
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(

@@ -61,8 +61,15 @@
 //!
 //! [`Admin::with_title`] names the site, [`Admin::with_app_name`] heads an app's section
 //! ("Authentication and Authorization" for `auth`), [`Admin::with_site_url`] adds a "View site"
-//! link. [`AdminPages`] gives castellan-axum's login, password-change and 403 pages the admin's
-//! look (`AuthConfig::with_pages`); `castellan serve` uses it.
+//! link. [`AdminPages`] gives castellan-axum's login, password-change, 403 and 404 pages the
+//! admin's look (`AuthConfig::with_pages`); `castellan serve` uses it.
+//!
+//! Every page is a template named `castellan/admin/…` (HTML auto-escaped), embedded at build time:
+//! [`Admin::with_template_loader`] and [`AdminPages::with_template_loader`] put an application's
+//! own templates in front, so serving `castellan/admin/base.html` (say) restyles every page, as
+//! overriding `admin/base_site.html` does in Django. [`matrix_document`] renders the permission
+//! matrix as a standalone page with the table the admin's matrix page shows (`castellan matrix
+//! --format html` prints it).
 
 mod access;
 mod app;
@@ -70,6 +77,7 @@ mod defaults;
 mod error;
 mod forms;
 mod grants;
+mod matrix;
 mod model_admin;
 mod pages;
 mod render;
@@ -82,9 +90,17 @@ mod views;
 pub use app::Admin;
 pub use defaults::{DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
 pub use error::AdminError;
+pub use matrix::matrix_document;
 pub use model_admin::{
     AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
     Values,
 };
 pub use pages::AdminPages;
+pub use render::{admin_template, ADMIN_PREFIX};
 pub use sql_list::SqlList;
+
+/// Guides: longer walk-throughs than the API documentation.
+pub mod guide {
+    #[doc = include_str!("docs/admin.md")]
+    pub mod admin {}
+}

@@ -162,7 +162,7 @@ async fn mount_prefix_is_used_in_links(db: TestDb) {
     let mut c = Client::as_user(&env, "root").await;
     let (_, html) = c.page("/admin/auth/group/").await;
     assert!(
-        html.contains("href=\"&#x2f;admin&#x2f;auth&#x2f;group&#x2f;Viewers&#x2f;change&#x2f;\"")
+        html.contains("href=\"/admin/auth/group/Viewers/change/\"")
             || html.contains("href=\"/admin/auth/group/Viewers/change/\""),
         "{html}"
     );
@@ -190,8 +190,7 @@ async fn the_router_also_works_nested(db: TestDb) {
     let (s, html) = c.page("/backoffice").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        html.contains("&#x2f;backoffice&#x2f;auth&#x2f;user&#x2f;")
-            || html.contains("/backoffice/auth/user/"),
+        html.contains("/backoffice/auth/user/") || html.contains("/backoffice/auth/user/"),
         "{html}"
     );
     assert_eq!(
@@ -227,18 +226,14 @@ async fn login_and_logout_urls_are_configurable(db: TestDb) {
         .and_then(|s| s.split("action=\"").nth(1))
         .and_then(|s| s.split('"').next())
         .unwrap()
-        .replace("&#x2f;", "/");
+        .to_owned();
     assert_eq!(action, "/staff/logout/");
     // The default is Django's.
     let (_, html) = Client::as_user(&env_with_defaults(&env).await, "root")
         .await
         .page("/admin/")
         .await;
-    assert!(
-        html.contains("action=\"/accounts/logout/\"")
-            || html.contains("action=\"&#x2f;accounts&#x2f;logout&#x2f;\""),
-        "{html}"
-    );
+    assert!(html.contains("action=\"/accounts/logout/\""), "{html}");
 }
 
 /// The same store with a default `Admin`.

@@ -1,19 +1,13 @@
-//! [`AuthConfig`]: Django's auth, session and CSRF settings as a builder, plus the [`Pages`] hook
-//! that renders the login form, the password-change form and the 403 page.
+//! [`AuthConfig`]: Django's auth, session and CSRF settings as a builder.
 
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-
-use axum::response::{Html, IntoResponse, Response};
-use http::StatusCode;
 
 use castellan_core::{PasswordValidators, TrustedGroups};
 
 use crate::form::FormLimits;
-use crate::session::AuthSession;
+use crate::pages::{DefaultPages, Pages};
 use crate::throttle::ThrottleConfig;
 
 /// Django's `ModelBackend` path, stored in the session's `_auth_user_backend`.
@@ -275,7 +269,9 @@ impl AuthConfig {
         self
     }
 
-    /// Replaces the built-in HTML of the login form, the password-change form and the 403 page.
+    /// Replaces the pages this crate renders (login, password change, 403, 404): a
+    /// [`TemplatePages`](crate::TemplatePages) over the application's templates, or a [`Pages`] of
+    /// its own.
     pub fn with_pages(mut self, pages: impl Pages) -> Self {
         self.pages = Arc::new(pages);
         self
@@ -283,158 +279,5 @@ impl AuthConfig {
 
     pub(crate) fn secure_cookies(&self) -> bool {
         self.cookie_secure.unwrap_or(self.https)
-    }
-}
-
-/// What the login form shows.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct LoginPage {
-    /// A masked CSRF token for the `csrfmiddlewaretoken` hidden field.
-    pub csrf_token: String,
-    /// The *sanitised* `next` (empty when it was unsafe).
-    pub next: String,
-    /// The username typed, to fill the field again.
-    pub username: String,
-    /// Django's form error, when the attempt failed.
-    pub error: Option<String>,
-}
-
-/// What the password-change form shows.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct PasswordChangePage {
-    /// A masked CSRF token for the `csrfmiddlewaretoken` hidden field.
-    pub csrf_token: String,
-    /// Errors to show (empty on first display).
-    pub errors: Vec<String>,
-}
-
-/// Renders the few pages this crate produces. Every method has a minimal HTML default; implement
-/// the ones you want to replace (e.g. with `castellan-templates`).
-pub trait Pages: Send + Sync + 'static {
-    /// The login form (`GET`, or a failed `POST` with `page.error` set; the status is chosen by the caller).
-    fn login(&self, page: &LoginPage) -> Html<String> {
-        let error = page
-            .error
-            .as_deref()
-            .map(|e| format!("<p class=\"errornote\">{}</p>\n", escape(e)))
-            .unwrap_or_default();
-        Html(format!(
-            "<!doctype html>\n<title>Log in</title>\n{error}<form method=\"post\">\n\
-             <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{}\">\n\
-             <label>Username <input name=\"username\" value=\"{}\" autofocus required></label>\n\
-             <label>Password <input type=\"password\" name=\"password\" required></label>\n\
-             <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
-             <button type=\"submit\">Log in</button>\n</form>\n",
-            escape(&page.csrf_token),
-            escape(&page.username),
-            escape(&page.next)
-        ))
-    }
-
-    /// The password-change form.
-    fn password_change(&self, page: &PasswordChangePage) -> Html<String> {
-        let errors: String = page
-            .errors
-            .iter()
-            .map(|e| format!("<p class=\"errornote\">{}</p>\n", escape(e)))
-            .collect();
-        Html(format!(
-            "<!doctype html>\n<title>Password change</title>\n{errors}<form method=\"post\">\n\
-             <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{}\">\n\
-             <label>Old password <input type=\"password\" name=\"old_password\" required></label>\n\
-             <label>New password <input type=\"password\" name=\"new_password1\" required></label>\n\
-             <label>New password confirmation <input type=\"password\" name=\"new_password2\" required></label>\n\
-             <button type=\"submit\">Change my password</button>\n</form>\n",
-            escape(&page.csrf_token)
-        ))
-    }
-
-    /// The 403 page for a refused request: `denial` says who was refused (the request's session,
-    /// with the user, the principal, the CSRF token and the backend) and why (the missing
-    /// permissions, the groups a group guard asks for, the guard's message). Asynchronous, so a
-    /// page can load more (the user's groups, say) before rendering. The default shows the message
-    /// only: which permissions are missing is for the application to reveal or not.
-    fn forbidden(&self, denial: Denial) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
-        Box::pin(async move { default_forbidden(&denial.message) })
-    }
-}
-
-/// Why a guard refused a request, for [`Pages::forbidden`] and [`Require::with_no_permission`](crate::Require::with_no_permission).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Denial {
-    /// The request's session: the user, the principal, the CSRF token, the backend.
-    pub session: AuthSession,
-    /// The permissions the guard requires that the user does not hold, in the guard's order
-    /// (for an any-of guard: all of them; empty for login, group and test guards).
-    pub missing: Vec<String>,
-    /// The groups a group guard asks for (membership of one is enough); empty otherwise.
-    pub groups: Vec<String>,
-    /// The guard's message (Django's `permission_denied_message`), possibly empty.
-    pub message: String,
-}
-
-impl Denial {
-    /// A denial of `session` with nothing missing and no message (a refusal that is not a guard's,
-    /// such as the [`LoggedIn`](crate::LoggedIn) extractor's).
-    pub fn new(session: AuthSession) -> Self {
-        Self {
-            session,
-            missing: Vec::new(),
-            groups: Vec::new(),
-            message: String::new(),
-        }
-    }
-}
-
-/// The built-in 403 page.
-fn default_forbidden(message: &str) -> Response {
-    let body = if message.is_empty() {
-        "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n".to_owned()
-    } else {
-        format!(
-            "<!doctype html>\n<title>403 Forbidden</title>\n<h1>403 Forbidden</h1>\n<p>{}</p>\n",
-            escape(message)
-        )
-    };
-    (StatusCode::FORBIDDEN, Html(body)).into_response()
-}
-
-/// The built-in pages.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultPages;
-
-impl Pages for DefaultPages {}
-
-/// HTML-escapes text (Django's `escape`): `&`, `<`, `>`, `"` and `'`. For [`Pages`] written by
-/// hand, as the built-in ones are.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escape_covers_django_characters() {
-        assert_eq!(
-            escape(r#"<a href="x">Tom & Jerry's</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/a&gt;"
-        );
-        assert_eq!(escape("plain ü"), "plain ü");
     }
 }

@@ -27,6 +27,14 @@ pub enum Error {
     /// A configuration mistake found when the router is built (unknown permission, empty secret key).
     #[error("{0}")]
     Config(String),
+    /// A template failed to render: 500 (the details go to the log only).
+    #[error("template {template} failed to render: {message}")]
+    Render {
+        /// The template's name.
+        template: String,
+        /// minijinja's error, with its chain.
+        message: String,
+    },
 }
 
 impl Error {
@@ -46,7 +54,9 @@ impl Error {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Backend(_) | Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Backend(_) | Self::Config(_) | Self::Render { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }

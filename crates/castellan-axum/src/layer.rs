@@ -124,6 +124,32 @@ impl AuthLayer {
         Ok(RequireLayer::new(require))
     }
 
+    /// `handler` (the methods of one route) behind `require`: [`AuthLayer::require`] applied with
+    /// `MethodRouter::route_layer`, so guarding a route reads as one step.
+    ///
+    /// ```no_run
+    /// # async fn demo(auth: castellan_axum::AuthLayer) -> castellan_axum::Result<()> {
+    /// use axum::routing::get;
+    /// use castellan_axum::Require;
+    ///
+    /// let app: axum::Router = axum::Router::new().route(
+    ///     "/books/add/",
+    ///     auth.guard("/books/add/", Require::perm("library.add_book"), get(|| async { "form" }))?,
+    /// );
+    /// # let _ = app; Ok(()) }
+    /// ```
+    pub fn guard<S>(
+        &self,
+        route: &str,
+        require: Require,
+        handler: axum::routing::MethodRouter<S>,
+    ) -> Result<axum::routing::MethodRouter<S>>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        Ok(handler.route_layer(self.require(route, require)?))
+    }
+
     /// Validates a guard's permission names without building a layer (for [`Authorized`](crate::Authorized)
     /// extractors: call it once per guard type at start-up). A group guard's names become trusted
     /// group names ([`AuthLayer::trusted_groups`]): a group guard whose names were never checked

@@ -12,9 +12,12 @@
 //! [`AuthnBackend`](castellan_core::AuthnBackend) and [`SessionStore`](castellan_core::SessionStore).
 //! With the default `sqlx` feature, [`Store`] (from `castellan-store`) is the one on Django's
 //! tables — on SQLite; the `postgres` and `mysql` features add the store's other drivers —
-//! and [`MemoryBackend`](castellan_core::MemoryBackend) keeps everything in memory. It renders
-//! only minimal HTML, through the overridable [`Pages`]; a refused request reaches
-//! [`Pages::forbidden`] with a [`Denial`]: the session, and the permissions that are missing.
+//! and [`MemoryBackend`](castellan_core::MemoryBackend) keeps everything in memory. Its pages
+//! (login, password change, 403, 404) are `castellan-templates` templates rendered through
+//! [`Pages`]: [`TemplatePages`] renders an application's own `castellan/…` templates, and a
+//! refused request reaches [`Pages::forbidden`] with a [`Denial`]: the session, and the
+//! permissions that are missing. [`render_page`] renders any page of the application with the
+//! request's `user`, `perms`, `csrf_token` and [`messages`].
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
@@ -114,8 +117,11 @@ mod headers;
 mod hosts;
 mod input;
 mod layer;
+pub mod messages;
 mod next;
+mod pages;
 mod rejection;
+mod render;
 mod require;
 mod routes;
 mod session;
@@ -127,9 +133,7 @@ pub mod views;
 pub use backend::Users;
 #[cfg(feature = "sqlx")]
 pub use castellan_store::Store;
-pub use config::{
-    escape, AuthConfig, DefaultPages, Denial, LoginPage, Pages, PasswordChangePage, MODEL_BACKEND,
-};
+pub use config::{AuthConfig, MODEL_BACKEND};
 pub use csrf::CsrfFailure;
 pub use error::{Error, Result};
 pub use extract::CurrentUser;
@@ -137,11 +141,15 @@ pub use form::{parse_urlencoded, FormError, FormLimits};
 pub use hosts::default_allowed_hosts;
 pub use layer::{AuthLayer, AuthService};
 pub use next::{login_redirect_url, next_for_request, url_has_allowed_host_and_scheme};
+pub use pages::{
+    DefaultPages, Denial, LoginPage, NotFound, PageFuture, Pages, PasswordChangePage, TemplatePages,
+};
 pub use rejection::{Denied, MissingAuthLayer};
+pub use render::{page_context, render_page, try_render_page};
 pub use require::{
     Authorized, Guard, LoggedIn, NoPermissionFn, Require, RequireLayer, RequireService, TestFn,
 };
-pub use routes::router;
+pub use routes::{not_found, router};
 pub use session::AuthSession;
 pub use throttle::ThrottleConfig;
 
@@ -192,4 +200,13 @@ pub mod __fuzz {
     pub fn csrf_new_secret() -> String {
         crate::csrf::new_secret()
     }
+}
+
+/// Guides: longer walk-throughs than the API documentation. The guards guide is on [`Require`].
+pub mod guide {
+    #[doc = include_str!("docs/getting_started.md")]
+    pub mod getting_started {}
+
+    #[doc = include_str!("docs/templates.md")]
+    pub mod templates {}
 }

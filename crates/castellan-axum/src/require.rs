@@ -23,9 +23,9 @@ use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::config::Denial;
 use crate::error::Error;
 use crate::next::{login_redirect_url, next_for_request};
+use crate::pages::Denial;
 use crate::rejection::{Denied, MissingAuthLayer};
 use crate::session::AuthSession;
 

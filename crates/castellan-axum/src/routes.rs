@@ -1,8 +1,12 @@
 //! [`router`]: the auth views at Django's paths, to nest under e.g. `/accounts`.
 
+use axum::extract::OriginalUri;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
+use crate::pages::NotFound;
+use crate::session::AuthSession;
 use crate::views::{login, logout, password_change};
 
 /// `login/` (GET form, POST login), `logout/` (POST), `password_change/` (GET form, POST change).
@@ -15,4 +19,24 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/password_change/",
             get(password_change::password_change_form).post(password_change::password_change),
         )
+}
+
+/// The 404 page for a request no route matched, rendered by [`Pages::not_found`](crate::Pages::not_found)
+/// (`castellan/404.html`): give it to `Router::fallback`, inside the [`AuthLayer`](crate::AuthLayer)
+/// so the page knows the user.
+///
+/// ```no_run
+/// # async fn demo(auth: castellan_axum::AuthLayer) {
+/// let app: axum::Router = axum::Router::new()
+///     .nest("/accounts", castellan_axum::router())
+///     .fallback(castellan_axum::not_found)
+///     .layer(auth);
+/// # }
+/// ```
+pub async fn not_found(auth: AuthSession, uri: OriginalUri) -> Response {
+    let request = NotFound {
+        session: auth.clone(),
+        path: uri.0.path().to_owned(),
+    };
+    auth.shared.config.pages.not_found(request).await
 }

@@ -260,3 +260,10 @@ impl Store {
         self.cache.clear();
     }
 }
+
+/// Guides: longer walk-throughs than the API documentation. The SQL layer's guide is on
+/// [`sql`](mod@crate::sql).
+pub mod guide {
+    #[doc = include_str!("docs/django.md")]
+    pub mod django {}
+}

@@ -1,7 +1,8 @@
 //! `csrf_token`: the hidden form field Django's `{% csrf_token %}` tag writes.
 
 use minijinja::value::Value;
-use minijinja::HtmlEscape;
+
+use crate::escape::escape_html;
 
 /// The name of the form field that carries the token (Django's `csrfmiddlewaretoken`).
 pub const CSRF_FIELD_NAME: &str = "csrfmiddlewaretoken";
@@ -11,6 +12,6 @@ pub const CSRF_FIELD_NAME: &str = "csrfmiddlewaretoken";
 pub fn csrf_input(token: &str) -> Value {
     Value::from_safe_string(format!(
         r#"<input type="hidden" name="{CSRF_FIELD_NAME}" value="{}">"#,
-        HtmlEscape(token)
+        escape_html(token)
     ))
 }

@@ -2,8 +2,9 @@
 //!
 //! Django's template-side auth for [minijinja]: the `user` and `perms` variables of Django's `auth`
 //! context processor, the guide's `has_group` / `has_any_group` filters, `csrf_token`, and default
-//! templates (`castellan/base.html`, `castellan/registration/login.html`, `castellan/403.html`) that
-//! applications override.
+//! templates (`castellan/base.html`, the login and password-change forms, `castellan/403.html`,
+//! `castellan/404.html`) that applications override, and the `messages` of Django's messages
+//! framework; [`Templates`] is the environment with all of it installed.
 //!
 //! It depends on `castellan-core` only (no axum, no database): the web layer loads the
 //! [`Principal`](castellan_core::Principal) and the user's group names, then calls
@@ -74,10 +75,20 @@
 //! |------|-------|
 //! | `castellan/base.html` | `user`; blocks `title`, `userbar`, `content` |
 //! | `castellan/registration/login.html` | `csrf_token`, `error`, `username`, `next`, `action`; posts Django's field names `username`, `password`, `next`, `csrfmiddlewaretoken` |
-//! | `castellan/403.html` | `permission` (one missing permission) or `permissions` (a list) |
+//! | `castellan/registration/password_change_form.html` | `csrf_token`, `errors`, `action`; posts `old_password`, `new_password1`, `new_password2` |
+//! | `castellan/registration/password_change_done.html` | — |
+//! | `castellan/403.html` | `permission` (one missing permission) or `permissions` (a list), `message` |
+//! | `castellan/404.html` | `request_path` |
 //!
-//! An application overrides one by providing a template of the same name, in either way:
+//! `castellan/base.html` also shows `messages` ([`Message`]s, Django's messages framework) in its
+//! `messages` block. castellan-axum renders its login, password-change, 403 and 404 pages with
+//! these names and castellan-admin its pages as `castellan/admin/…`: give both the same
+//! [`Templates`] and one override changes the page everywhere.
 //!
+//! An application overrides one by providing a template of the same name, in any of these ways:
+//!
+//! * build a [`Templates`] with [`Templates::with_loader`] (the app's loader first, the defaults
+//!   after it) or add one with [`Templates::add_template`];
 //! * give [`install_with_loader`] (or [`loader_with_defaults`]) its own loader: the app's loader is
 //!   consulted **first**, the embedded defaults only when it returns `None`;
 //! * or `env.add_template("castellan/403.html", …)`: templates added explicitly are found before any
@@ -117,18 +128,24 @@
 
 mod context;
 mod csrf;
+mod escape;
 mod filters;
 mod loader;
+mod messages;
 mod perms;
+mod templates;
 mod user;
 
 pub use context::{auth_context, AuthContext};
 pub use csrf::{csrf_input, CSRF_FIELD_NAME};
+pub use escape::{django_formatter, escape_html};
 pub use filters::{has_any_group, has_group};
 pub use loader::{
     default_loader, default_template, loader_with_defaults, DEFAULT_TEMPLATES, PREFIX,
 };
+pub use messages::{messages_value, Level, Message};
 pub use perms::{PermLookupDict, PermWrapper};
+pub use templates::Templates;
 pub use user::TemplateUser;
 
 use minijinja::{Environment, Error, TemplateSource};
@@ -139,12 +156,14 @@ pub fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("has_any_group", has_any_group);
 }
 
-/// Registers the filters and a loader serving the embedded `castellan/` defaults.
+/// Registers the filters, Django's escaping ([`django_formatter`]) and a loader serving the
+/// embedded `castellan/` defaults.
 ///
 /// This sets the environment's loader; an application with its own loader calls
 /// [`install_with_loader`] instead, or overrides single templates with `env.add_template`.
 pub fn install(env: &mut Environment<'_>) {
     add_filters(env);
+    env.set_formatter(django_formatter);
     env.set_loader(default_loader);
 }
 
@@ -164,5 +183,6 @@ where
     R: Into<TemplateSource>,
 {
     add_filters(env);
+    env.set_formatter(django_formatter);
     env.set_loader(loader_with_defaults(app_loader));
 }

@@ -17,8 +17,20 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/registration/login.html"),
     ),
     (
+        "castellan/registration/password_change_form.html",
+        include_str!("../templates/castellan/registration/password_change_form.html"),
+    ),
+    (
+        "castellan/registration/password_change_done.html",
+        include_str!("../templates/castellan/registration/password_change_done.html"),
+    ),
+    (
         "castellan/403.html",
         include_str!("../templates/castellan/403.html"),
+    ),
+    (
+        "castellan/404.html",
+        include_str!("../templates/castellan/404.html"),
     ),
 ];
 

@@ -334,8 +334,8 @@ fn html_escaping() {
     );
     assert_eq!(
         out,
-        "&lt;b&gt;bob&lt;&#x2f;b&gt;&amp;&quot;&#x27;|&lt;b&gt;bob&lt;&#x2f;b&gt;&amp;&quot;&#x27;|\
-         &lt;script&gt;x&lt;&#x2f;script&gt;"
+        "&lt;b&gt;bob&lt;/b&gt;&amp;&quot;&#x27;|&lt;b&gt;bob&lt;/b&gt;&amp;&quot;&#x27;|\
+         &lt;script&gt;x&lt;/script&gt;"
     );
 }
 

@@ -12,7 +12,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::demo::DemoPassword;
-use crate::web::render::Templates;
+use crate::web::render::{self, Templates};
 use crate::Bookshelf;
 
 /// Bookshelf: the guide's library and content-management application on Castellan.
@@ -105,7 +105,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let report = app.seed_demo(password.as_deref()).await?;
         print_demo(&report);
     }
-    let templates = Arc::new(Templates::new().context("a built-in template is invalid")?);
+    let templates = Arc::new(render::templates().context("a built-in template is invalid")?);
     let config = auth_config(&args, secret, Arc::clone(&templates));
     let router = app.router_with(config, templates).await?.layer(
         TraceLayer::new_for_http()
@@ -159,7 +159,7 @@ mod tests {
 
     fn config(args: &[&str]) -> String {
         let args = Args::try_parse_from(args).unwrap();
-        let templates = Arc::new(Templates::new().unwrap());
+        let templates = Arc::new(crate::web::render::templates().unwrap());
         format!("{:?}", auth_config(&args, b"k".to_vec(), templates))
     }
 

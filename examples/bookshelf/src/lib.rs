@@ -38,7 +38,7 @@ use castellan_axum::{AuthConfig, AuthLayer};
 use castellan_store::{Store, StoreOptions};
 
 use crate::db::Db;
-use crate::web::render::{BookshelfPages, Templates};
+use crate::web::render::{self, Templates};
 use crate::web::AppState;
 
 /// The application: Castellan's store and the application's own tables, on one database and one pool.
@@ -78,13 +78,13 @@ impl Bookshelf {
         AuthConfig::new(secret_key)
             .with_login_redirect_url("/books/")
             .with_logout_redirect_url("/books/")
-            .with_pages(BookshelfPages::new(templates))
+            .with_pages(render::pages(templates))
     }
 
     /// The complete router: the application's routes behind Castellan's [`AuthLayer`]. Call after
     /// [`Bookshelf::setup`]: every guard's permission is checked against the database now.
     pub async fn router(&self, secret_key: Vec<u8>) -> anyhow::Result<Router> {
-        let templates = Arc::new(Templates::new().context("a built-in template is invalid")?);
+        let templates = Arc::new(render::templates().context("a built-in template is invalid")?);
         let config = Self::auth_config(secret_key, Arc::clone(&templates));
         self.router_with(config, templates).await
     }

@@ -2,7 +2,7 @@
 
 use axum::extract::Query;
 use axum::response::Response;
-use castellan_store::{AuditFilter, RowKind};
+use castellan_store::AuditFilter;
 use chrono::{DateTime, NaiveDate, Utc};
 use http::StatusCode;
 use minijinja::context;
@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::access::Staff;
 use crate::error::AdminError;
+use crate::matrix::matrix_value;
 use crate::respond::page;
 
 /// The matrix's query parameters.
@@ -40,29 +41,11 @@ pub(crate) async fn matrix(
     }
     let app = Some(q.app.as_str()).filter(|s| !s.is_empty());
     let m = staff.site.store.matrix(&users, app).await?;
-    let columns: Vec<_> = m
-        .columns
-        .iter()
-        .map(|c| context! { permission => &c.permission, app => &c.app_label, model => &c.model, codename => &c.codename, name => &c.name })
-        .collect();
-    let rows: Vec<_> = m
-        .rows
-        .iter()
-        .map(|r| {
-            let kind = match r.kind {
-                RowKind::Anonymous => "anonymous",
-                RowKind::Group => "group",
-                RowKind::Superuser => "superuser",
-                RowKind::User => "user",
-            };
-            context! { kind, name => &r.name, granted => &r.granted }
-        })
-        .collect();
     page(
         &staff,
         "matrix.html",
         StatusCode::OK,
-        context! { columns, rows, app => &q.app, users => &q.users },
+        context! { matrix => matrix_value(&m), app => &q.app, users => &q.users },
     )
 }
 

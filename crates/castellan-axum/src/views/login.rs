@@ -11,8 +11,8 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
 
 use crate::client::client_ip;
-use crate::config::LoginPage;
 use crate::error::Error;
+use crate::pages::LoginPage;
 use crate::rejection::found;
 use crate::session::AuthSession;
 use crate::throttle::Verdict;

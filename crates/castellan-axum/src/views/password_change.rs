@@ -3,14 +3,14 @@
 //! (`AuthConfig::with_password_validators`, Django's four by default). This session stays valid,
 //! every other session of the user is logged out on its next request.
 
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use castellan_core::UserAttributes;
 use http::{header, HeaderValue, StatusCode};
 use serde::Deserialize;
 
-use crate::config::PasswordChangePage;
 use crate::error::Error;
+use crate::pages::PasswordChangePage;
 use crate::require::LoggedIn;
 use crate::session::AuthSession;
 use crate::throttle::Verdict;
@@ -106,6 +106,9 @@ pub async fn password_change(
         Ok(None) => auth.logout(),
         Err(e) => return Error::backend(e, retry).into_response(),
     }
-    Html("<!doctype html>\n<title>Password change successful</title>\n<p>Your password was changed.</p>\n")
+    auth.shared
+        .config
+        .pages
+        .password_change_done()
         .into_response()
 }

@@ -83,7 +83,7 @@ async fn chosen_author(
             &state.templates,
             auth,
             StatusCode::FORBIDDEN,
-            "403.html",
+            "castellan/403.html",
             context! { message => AUTHOR_REFUSED },
         )
         .await?;
@@ -264,7 +264,7 @@ async fn step(
             &state.templates,
             auth,
             StatusCode::FORBIDDEN,
-            "403.html",
+            "castellan/403.html",
             context! { message },
         )
         .await;
