@@ -11,7 +11,7 @@ mod fields;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use castellan_axum::django::{decode_session, encode_session, session_auth_hash};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};

@@ -3,8 +3,9 @@
 //! unmasked and compared in constant time. Unsafe methods also pass an Origin check (or, on HTTPS
 //! without Origin, a strict Referer check) first, as Django's `CsrfViewMiddleware` does.
 
+use getrandom::SysRng;
 use http::{HeaderMap, Method};
-use rand_core::{OsRng, RngCore};
+use rand_core::{Rng, UnwrapErr};
 
 use crate::signing::constant_time_eq;
 
@@ -57,7 +58,7 @@ fn random_chars(n: usize) -> String {
     let mut out = String::with_capacity(n);
     while out.len() < n {
         let mut buf = [0u8; 64];
-        OsRng.fill_bytes(&mut buf);
+        UnwrapErr(SysRng).fill_bytes(&mut buf);
         // Rejection sampling: 62 * 4 = 248, so bytes ≥ 248 are dropped (no modulo bias).
         for b in buf {
             if b < 248 && out.len() < n {

@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use castellan_core::{Principal, User};
-use rand_core::{OsRng, RngCore};
+use getrandom::SysRng;
+use rand_core::{Rng, UnwrapErr};
 use serde_json::{Map, Value};
 
 use crate::config::MODEL_BACKEND;
@@ -27,7 +28,7 @@ pub(crate) fn new_session_key() -> String {
     let mut out = String::with_capacity(32);
     while out.len() < 32 {
         let mut buf = [0u8; 64];
-        OsRng.fill_bytes(&mut buf);
+        UnwrapErr(SysRng).fill_bytes(&mut buf);
         for b in buf {
             // 36 * 7 = 252: reject the top 4 values to avoid modulo bias.
             if b < 252 && out.len() < 32 {

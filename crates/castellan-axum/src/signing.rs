@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -34,7 +34,7 @@ pub(crate) fn salted_hmac(key_salt: &str, value: &[u8], secret: &[u8]) -> [u8; 3
 #[cold]
 fn unreachable_key() -> HmacSha256 {
     // `Hmac::new_from_slice` only fails for fixed-size keys; SHA-256 HMAC takes any length.
-    <HmacSha256 as Mac>::new(&Default::default())
+    <HmacSha256 as KeyInit>::new(&Default::default())
 }
 
 fn hex(bytes: &[u8]) -> String {

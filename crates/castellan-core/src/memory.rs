@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use rand_core::OsRng;
+use getrandom::SysRng;
+use rand_core::UnwrapErr;
 
 use crate::authn::{AuthnBackend, BackendError, BackendResult};
 use crate::hashers::{unusable_password, Hashers};
@@ -157,8 +158,10 @@ impl MemoryBackend {
     pub fn create_user(&self, username: &str, password: Option<&str>) -> Result<User, Error> {
         crate::validators::validate_username(username)?;
         let encoded = match password {
-            Some(raw) => self.hashers.make_password(raw.as_bytes(), &mut OsRng)?,
-            None => unusable_password(&mut OsRng),
+            Some(raw) => self
+                .hashers
+                .make_password(raw.as_bytes(), &mut UnwrapErr(SysRng))?,
+            None => unusable_password(&mut UnwrapErr(SysRng)),
         };
         let mut state = self.lock();
         if state.users.values().any(|u| u.username == username) {
@@ -310,17 +313,19 @@ impl MemoryBackend {
 impl AuthnBackend for MemoryBackend {
     async fn authenticate(&self, username: &str, password: &str) -> BackendResult<Option<User>> {
         let Some(user) = self.user(username) else {
-            self.hashers.fake_hash(&mut OsRng);
+            self.hashers.fake_hash(&mut UnwrapErr(SysRng));
             return Ok(None);
         };
-        let check =
-            self.hashers
-                .check_password(Some(password.as_bytes()), &user.password, &mut OsRng);
+        let check = self.hashers.check_password(
+            Some(password.as_bytes()),
+            &user.password,
+            &mut UnwrapErr(SysRng),
+        );
         let mut user = user;
         if check.valid && check.needs_upgrade() {
             let upgraded = self
                 .hashers
-                .make_password(password.as_bytes(), &mut OsRng)
+                .make_password(password.as_bytes(), &mut UnwrapErr(SysRng))
                 .map_err(BackendError::other)?;
             let mut state = self.lock();
             if let Some(stored) = state.users.get_mut(&user.id) {
@@ -388,7 +393,7 @@ impl AuthnBackend for MemoryBackend {
     async fn set_password(&self, user: &User, raw: &str) -> BackendResult<Option<User>> {
         let encoded = self
             .hashers
-            .make_password(raw.as_bytes(), &mut OsRng)
+            .make_password(raw.as_bytes(), &mut UnwrapErr(SysRng))
             .map_err(BackendError::other)?;
         let mut state = self.lock();
         Ok(state.users.get_mut(&user.id).map(|stored| {

@@ -2,7 +2,8 @@
 
 use castellan_core::hashers::unusable_password;
 use castellan_core::User;
-use rand_core::OsRng;
+use getrandom::SysRng;
+use rand_core::UnwrapErr;
 
 use crate::error::{Error, Result};
 use crate::sql::Sql;
@@ -38,9 +39,9 @@ impl Store {
     /// Hashes a raw password with the preferred hasher, or makes an unusable one for `None`.
     pub(crate) async fn hash_password(&self, raw: Option<String>) -> Result<String> {
         match raw {
-            None => Ok(unusable_password(&mut OsRng)),
+            None => Ok(unusable_password(&mut UnwrapErr(SysRng))),
             Some(raw) => Ok(self
-                .hashing(move |h| h.make_password(raw.as_bytes(), &mut OsRng))
+                .hashing(move |h| h.make_password(raw.as_bytes(), &mut UnwrapErr(SysRng)))
                 .await?
                 .map_err(castellan_core::Error::from)?),
         }
@@ -56,16 +57,18 @@ impl Store {
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<User>> {
         let user = self.user(username).await?;
         let Some(mut user) = user else {
-            self.hashing(|h| h.fake_hash(&mut OsRng)).await?;
+            self.hashing(|h| h.fake_hash(&mut UnwrapErr(SysRng)))
+                .await?;
             return Ok(None);
         };
         let (encoded, raw) = (user.password.clone(), password.to_owned());
         let (check, upgraded) = self
             .hashing(move |h| {
-                let check = h.check_password(Some(raw.as_bytes()), &encoded, &mut OsRng);
+                let check =
+                    h.check_password(Some(raw.as_bytes()), &encoded, &mut UnwrapErr(SysRng));
                 let upgraded = check
                     .needs_upgrade()
-                    .then(|| h.make_password(raw.as_bytes(), &mut OsRng).ok())
+                    .then(|| h.make_password(raw.as_bytes(), &mut UnwrapErr(SysRng)).ok())
                     .flatten();
                 (check, upgraded)
             })

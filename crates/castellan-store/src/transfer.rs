@@ -546,7 +546,7 @@ async fn import_users(
             report.users_updated += 1;
         }
         done += 1;
-        if done % 1000 == 0 {
+        if done.is_multiple_of(1000) {
             progress("users", done, total);
         }
     }

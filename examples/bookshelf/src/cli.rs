@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use castellan_store::StoreOptions;
 use clap::Parser;
-use rand_core::{OsRng, RngCore};
+use getrandom::SysRng;
+use rand_core::{Rng, UnwrapErr};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -75,7 +76,7 @@ pub fn auth_config(
 /// A random key for a demo run (sessions do not survive a restart).
 fn random_key() -> Vec<u8> {
     let mut key = [0u8; 48];
-    OsRng.fill_bytes(&mut key);
+    UnwrapErr(SysRng).fill_bytes(&mut key);
     key.iter()
         .map(|b| format!("{b:02x}"))
         .collect::<String>()

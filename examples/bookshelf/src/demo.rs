@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use castellan_store::{NewUser, Store, UserChanges};
-use rand_core::{OsRng, RngCore};
+use getrandom::SysRng;
+use rand_core::{Rng, UnwrapErr};
 
 use crate::articles::{ArticleFields, Step};
 use crate::books::{BookFields, Flag};
@@ -44,7 +45,7 @@ fn random_password() -> String {
     let mut out = String::with_capacity(16);
     while out.len() < 16 {
         let mut buf = [0u8; 32];
-        OsRng.fill_bytes(&mut buf);
+        UnwrapErr(SysRng).fill_bytes(&mut buf);
         for b in buf {
             // 56 * 4 = 224: drop the top values, no modulo bias.
             if b < 224 && out.len() < 16 {

@@ -1,6 +1,7 @@
 //! `cargo run -p minimal`, then open http://127.0.0.1:8000/.
 
-use rand_core::{OsRng, RngCore};
+use getrandom::SysRng;
+use rand_core::{Rng, UnwrapErr};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -11,7 +12,7 @@ async fn main() -> anyhow::Result<()> {
         Ok(key) => key.into_bytes(),
         Err(_) => {
             let mut key = [0u8; 32];
-            OsRng.fill_bytes(&mut key);
+            UnwrapErr(SysRng).fill_bytes(&mut key);
             key.to_vec()
         }
     };

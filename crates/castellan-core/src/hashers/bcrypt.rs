@@ -4,7 +4,7 @@ use base64::alphabet::BCRYPT;
 use base64::engine::general_purpose::NO_PAD;
 use base64::engine::GeneralPurpose;
 use base64::Engine as _;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use sha2::{Digest as _, Sha256};
 
 use super::{constant_time_eq, HashError, PasswordHasher};
@@ -207,7 +207,7 @@ impl PasswordHasher for BcryptHasher {
     }
 
     /// `$2b$<rounds>$` followed by 22 characters encoding 16 random bytes.
-    fn salt(&self, rng: &mut dyn CryptoRngCore) -> String {
+    fn salt(&self, rng: &mut dyn CryptoRng) -> String {
         let mut bytes = [0u8; 16];
         rng.fill_bytes(&mut bytes);
         format!("$2b${:02}${}", self.rounds, BCRYPT_B64.encode(bytes))
@@ -276,7 +276,8 @@ impl PasswordHasher for BcryptHasher {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use rand_core::OsRng;
+    use getrandom::SysRng;
+    use rand_core::UnwrapErr;
 
     const DJANGO_4: &str =
         "bcrypt_sha256$$2b$04$LqWmVGaUo3DytiDV9ZBQ0u5.twOuDsVX1kfQGVb0rB5jpwBLJLo/q";
@@ -310,7 +311,7 @@ mod tests {
     #[test]
     fn salt_shape_and_round_trip() {
         let h = BcryptHasher::sha256().with_rounds(5).unwrap();
-        let s = h.salt(&mut OsRng);
+        let s = h.salt(&mut UnwrapErr(SysRng));
         assert_eq!(s.len(), 29);
         assert!(s.starts_with("$2b$05$"));
         let e = h.encode(b"pw", &s).unwrap();

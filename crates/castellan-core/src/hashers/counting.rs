@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 
 use super::{HashError, PasswordHasher};
 
@@ -55,12 +55,13 @@ impl HashCounter {
 ///
 /// ```
 /// use castellan_core::hashers::{CountingHasher, Hashers, Md5Hasher};
-/// use rand_core::OsRng;
+/// use getrandom::SysRng;
+/// use rand_core::UnwrapErr;
 ///
 /// let counting = CountingHasher::new(Md5Hasher::new());
 /// let counter = counting.counter();
 /// let hashers = Hashers::new(vec![Box::new(counting)]).unwrap();
-/// let check = hashers.check_password(Some(b"pw"), "!unusable", &mut OsRng);
+/// let check = hashers.check_password(Some(b"pw"), "!unusable", &mut UnwrapErr(SysRng));
 /// assert!(!check.valid);
 /// assert_eq!(counter.hash_calls(), 1); // the timing equaliser ran once
 /// ```
@@ -103,7 +104,7 @@ impl PasswordHasher for CountingHasher {
         self.inner.algorithm()
     }
 
-    fn salt(&self, rng: &mut dyn CryptoRngCore) -> String {
+    fn salt(&self, rng: &mut dyn CryptoRng) -> String {
         self.inner.salt(rng)
     }
 

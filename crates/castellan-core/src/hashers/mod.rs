@@ -25,8 +25,8 @@
 //!   accepted for verification (and trigger an upgrade on a successful login).
 //!   [`Hashers::django_default`] reproduces Django's default list.
 //! * There is no I/O and no global state: randomness (salts, unusable passwords, the
-//!   timing equaliser) comes from a `&mut dyn rand_core::CryptoRngCore` argument,
-//!   for example `&mut rand_core::OsRng`.
+//!   timing equaliser) comes from a `&mut dyn rand_core::CryptoRng` argument,
+//!   for example `&mut rand_core::UnwrapErr(getrandom::SysRng)`.
 //! * Stored values come from a database and may be garbage: nothing here panics on
 //!   them. Unparseable or unknown values simply fail to verify.
 //! * Work factors read from a stored value are capped (PBKDF2 iterations, bcrypt rounds,
@@ -59,13 +59,14 @@
 //!
 //! ```
 //! use castellan_core::hashers::Hashers;
-//! use rand_core::OsRng;
+//! use getrandom::SysRng;
+//! use rand_core::UnwrapErr;
 //!
 //! // Django's default list, with the PBKDF2 count pinned to Django 5.2's.
 //! let hashers = Hashers::django_default_with_iterations(1_000).unwrap();
-//! let encoded = hashers.make_password("lètmein", &mut OsRng).unwrap();
+//! let encoded = hashers.make_password("lètmein", &mut UnwrapErr(SysRng)).unwrap();
 //! assert!(encoded.starts_with("pbkdf2_sha256$1000$"));
-//! let check = hashers.check_password(Some("lètmein".as_bytes()), &encoded, &mut OsRng);
+//! let check = hashers.check_password(Some("lètmein".as_bytes()), &encoded, &mut UnwrapErr(SysRng));
 //! assert!(check.valid && !check.must_update);
 //! ```
 //!
@@ -89,7 +90,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 
 pub mod argon2;
@@ -167,7 +168,7 @@ pub trait PasswordHasher: Send + Sync {
     /// A fresh salt suitable for [`encode`](Self::encode).
     ///
     /// The default is 22 characters from `[a-zA-Z0-9]` (128+ bits of entropy).
-    fn salt(&self, rng: &mut dyn CryptoRngCore) -> String {
+    fn salt(&self, rng: &mut dyn CryptoRng) -> String {
         salt::generate_salt(rng)
     }
 
@@ -353,7 +354,7 @@ impl Hashers {
     pub fn make_password(
         &self,
         password: impl AsRef<[u8]>,
-        rng: &mut dyn CryptoRngCore,
+        rng: &mut dyn CryptoRng,
     ) -> Result<String, HashError> {
         let hasher = self.preferred();
         let salt = hasher.salt(rng);
@@ -388,7 +389,7 @@ impl Hashers {
         &self,
         password: Option<&[u8]>,
         encoded: &str,
-        rng: &mut dyn CryptoRngCore,
+        rng: &mut dyn CryptoRng,
     ) -> PasswordCheck {
         let identified = match password {
             Some(password) if is_password_usable(encoded) => {
@@ -419,7 +420,7 @@ impl Hashers {
     /// Authentication calls this when the user does not exist, so that the failure
     /// costs as much as checking a real user's password (Django hashes the submitted
     /// password with `User().set_password`; the cost is the same).
-    pub fn fake_hash(&self, rng: &mut dyn CryptoRngCore) {
+    pub fn fake_hash(&self, rng: &mut dyn CryptoRng) {
         let password = salt::random_string(rng, salt::UNUSABLE_PASSWORD_SUFFIX_LENGTH);
         let result = self.make_password(password, rng);
         std::hint::black_box(result).ok();
@@ -448,7 +449,7 @@ pub fn is_password_usable(encoded: &str) -> bool {
 
 /// A fresh unusable password: `!` followed by 40 random characters from `[a-zA-Z0-9]`
 /// (Django's `make_password(None)`).
-pub fn unusable_password(rng: &mut dyn CryptoRngCore) -> String {
+pub fn unusable_password(rng: &mut dyn CryptoRng) -> String {
     let mut s = String::with_capacity(1 + salt::UNUSABLE_PASSWORD_SUFFIX_LENGTH);
     s.push_str(UNUSABLE_PASSWORD_PREFIX);
     s.push_str(&salt::random_string(
@@ -476,7 +477,8 @@ pub(crate) fn parse_digits_u32(s: &str) -> Option<u32> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use rand_core::OsRng;
+    use getrandom::SysRng;
+    use rand_core::UnwrapErr;
 
     fn md5_only() -> Hashers {
         Hashers::new(vec![Box::new(Md5Hasher::new())]).unwrap()
@@ -534,7 +536,7 @@ mod tests {
         assert_eq!(parse_digits_u32("+1"), None);
         assert_eq!(parse_digits_u32(""), None);
         assert_eq!(parse_digits_u32("4294967296"), None);
-        let u = unusable_password(&mut OsRng);
+        let u = unusable_password(&mut UnwrapErr(SysRng));
         assert_eq!(u.len(), 41);
         assert!(!is_password_usable(&u));
         assert_eq!(

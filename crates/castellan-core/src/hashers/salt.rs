@@ -1,6 +1,6 @@
 //! Random strings and salts, drawn from a caller-supplied CSPRNG.
 
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 
 /// The 62 characters Django's `get_random_string` uses by default: `[a-zA-Z0-9]`.
 pub const RANDOM_STRING_CHARS: &str =
@@ -16,18 +16,14 @@ pub const SALT_LENGTH: usize = 22;
 pub const UNUSABLE_PASSWORD_SUFFIX_LENGTH: usize = 40;
 
 /// Returns `length` characters drawn uniformly from `[a-zA-Z0-9]`.
-pub fn random_string(rng: &mut dyn CryptoRngCore, length: usize) -> String {
+pub fn random_string(rng: &mut dyn CryptoRng, length: usize) -> String {
     random_string_from(rng, length, RANDOM_STRING_CHARS)
 }
 
 /// Returns `length` characters drawn uniformly (by rejection sampling) from `allowed_chars`.
 ///
 /// An empty `allowed_chars` yields an empty string.
-pub fn random_string_from(
-    rng: &mut dyn CryptoRngCore,
-    length: usize,
-    allowed_chars: &str,
-) -> String {
+pub fn random_string_from(rng: &mut dyn CryptoRng, length: usize, allowed_chars: &str) -> String {
     let alphabet: Vec<char> = allowed_chars.chars().collect();
     let Ok(n) = u32::try_from(alphabet.len()) else {
         return String::new();
@@ -57,7 +53,7 @@ pub fn random_string_from(
 }
 
 /// A fresh 22-character salt from `[a-zA-Z0-9]` (about 131 bits of entropy).
-pub fn generate_salt(rng: &mut dyn CryptoRngCore) -> String {
+pub fn generate_salt(rng: &mut dyn CryptoRng) -> String {
     random_string(rng, SALT_LENGTH)
 }
 
@@ -77,14 +73,15 @@ pub fn is_weak_salt(salt: &str) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use rand_core::OsRng;
+    use getrandom::SysRng;
+    use rand_core::UnwrapErr;
 
     #[test]
     fn salt_shape() {
-        let s = generate_salt(&mut OsRng);
+        let s = generate_salt(&mut UnwrapErr(SysRng));
         assert_eq!(s.len(), 22);
         assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert_ne!(s, generate_salt(&mut OsRng));
+        assert_ne!(s, generate_salt(&mut UnwrapErr(SysRng)));
         assert!(!is_weak_salt(&s));
     }
 
@@ -105,18 +102,18 @@ mod tests {
 
     #[test]
     fn custom_alphabet_and_edge_cases() {
-        let s = random_string_from(&mut OsRng, 50, "ab");
+        let s = random_string_from(&mut UnwrapErr(SysRng), 50, "ab");
         assert_eq!(s.len(), 50);
         assert!(s.chars().all(|c| c == 'a' || c == 'b'));
-        assert_eq!(random_string_from(&mut OsRng, 5, ""), "");
-        assert_eq!(random_string(&mut OsRng, 0), "");
-        let u = random_string_from(&mut OsRng, 10, "é🔑");
+        assert_eq!(random_string_from(&mut UnwrapErr(SysRng), 5, ""), "");
+        assert_eq!(random_string(&mut UnwrapErr(SysRng), 0), "");
+        let u = random_string_from(&mut UnwrapErr(SysRng), 10, "é🔑");
         assert_eq!(u.chars().count(), 10);
     }
 
     #[test]
     fn roughly_uniform() {
-        let s = random_string(&mut OsRng, 62_000);
+        let s = random_string(&mut UnwrapErr(SysRng), 62_000);
         for c in RANDOM_STRING_CHARS.chars() {
             let k = s.chars().filter(|x| *x == c).count();
             assert!((700..1300).contains(&k), "{c}: {k}");

@@ -159,7 +159,12 @@ impl ScryptHasher {
             return Err("memory limit exceeded");
         }
         let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| "n out of range")?;
-        Params::new(log_n, r, p, DKLEN).map_err(|_| "parameters out of range")
+        // OpenSSL requires N < 2^(16·r) (RFC 7914's bound); the scrypt crate dropped
+        // that check in 0.12.
+        if u64::from(log_n) >= 16 * u64::from(r) {
+            return Err("n must be less than 2^(16·r)");
+        }
+        Params::new(log_n, r, p).map_err(|_| "parameters out of range")
     }
 
     fn encode_with(&self, password: &[u8], salt: &str, n: u32, r: u32, p: u32) -> Option<String> {
