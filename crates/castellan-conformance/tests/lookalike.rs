@@ -177,7 +177,7 @@ const PAIRS: [(&str, &str); 3] = [
 fn race_names(round: usize) -> (String, String) {
     let (a, b) = PAIRS[round % PAIRS.len()];
     let (a, b) = (format!("{a} {round}"), format!("{b} {round}"));
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         (a, b)
     } else {
         (b, a)
@@ -267,6 +267,51 @@ async fn lookalike_rename_racing_a_creation_ends_with_one(_db: &TestDb, store: &
     }
 }
 
+/// Two users created at once with look-alike usernames (case, or fullwidth forms NFKC folds):
+/// one is created, the other refused as a look-alike — never "busy", never both.
+async fn concurrent_lookalike_usernames_end_with_one(_db: &TestDb, store: &Store) {
+    const USER_PAIRS: [(&str, &str); 2] = [("editor", "EDITOR"), ("Alice", "ａｌｉｃｅ")];
+    for round in 0..ROUNDS {
+        let (a, b) = USER_PAIRS[round % USER_PAIRS.len()];
+        let (a, b) = (format!("{a}{round}"), format!("{b}{round}"));
+        let new = |name: &str| castellan_store::NewUser {
+            username: name.to_owned(),
+            ..Default::default()
+        };
+        let (s1, s2) = (store.clone(), store.clone());
+        let (n1, n2) = (new(&a), new(&b));
+        let results = race(
+            async move { s1.create_user(n1).await.map(drop) },
+            async move { s2.create_user(n2).await.map(drop) },
+        )
+        .await;
+        let key = lookalike_key(&a);
+        let alike: Vec<String> = usernames(store)
+            .await
+            .into_iter()
+            .filter(|n| lookalike_key(n) == key)
+            .collect();
+        assert_eq!(
+            alike.len(),
+            1,
+            "round {round}: look-alike users {alike:?} after {results:?}"
+        );
+        for r in &results {
+            if let Err(e) = r {
+                assert!(
+                    matches!(e, Error::AlreadyExists { .. }),
+                    "round {round}: expected a refusal, got {e:?} ({results:?})"
+                );
+            }
+        }
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+    }
+}
+
 per_db!(
     migrated;
     new_groups_that_look_alike_are_refused,
@@ -276,4 +321,5 @@ per_db!(
     concurrent_lookalikes_end_with_one,
     concurrent_lookalike_renames_end_with_one,
     lookalike_rename_racing_a_creation_ends_with_one,
+    concurrent_lookalike_usernames_end_with_one,
 );

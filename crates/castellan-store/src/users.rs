@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
 use crate::lookup::{find_user_id, group_id, user_id};
+use crate::retry::retry_busy;
 use crate::sql::{Row, Sql, Tx};
 use crate::Store;
 
@@ -200,38 +201,10 @@ impl Store {
         validate_person_name("last name", &new.last_name)?;
         let password = self.hash_password(new.password.clone()).await?;
         let now = Utc::now();
-        let mut tx = self.db.begin().await?;
-        if find_user_id(&mut tx, &username).await?.is_some() {
-            return Err(Error::AlreadyExists {
-                what: "user",
-                message: format!("A user with that username already exists: {username:?}."),
-            });
-        }
-        refuse_lookalike(&mut tx, Names::Users, &username, None).await?;
-        tx.execute(
-            &INSERT_USER,
-            &[
-                password.as_str().into(),
-                new.is_superuser.into(),
-                username.as_str().into(),
-                new.first_name.as_str().into(),
-                new.last_name.as_str().into(),
-                email.as_str().into(),
-                new.is_staff.into(),
-                new.is_active.into(),
-                now.into(),
-            ],
-        )
-        .await?;
-        let id = user_id(&mut tx, &username).await?;
-        let after = json(&serde_json::json!({
-            "email": &email, "first_name": &new.first_name, "last_name": &new.last_name,
-            "is_staff": new.is_staff, "is_superuser": new.is_superuser, "is_active": new.is_active,
-            "has_usable_password": new.password.is_some(),
-        }));
-        self.audit(&mut tx, "user.create", "user", &username, None, after)
-            .await?;
-        tx.commit().await?;
+        // A collision with a concurrent write is retried, so that the loser of a race between
+        // look-alike usernames gets the look-alike refusal rather than "busy".
+        let id =
+            retry_busy(|| self.insert_user_once(&new, &username, &email, &password, now)).await?;
         Ok(User {
             id,
             password,
@@ -245,6 +218,51 @@ impl Store {
             is_active: new.is_active,
             date_joined: now,
         })
+    }
+
+    /// One try of [`Store::create_user`]'s write: the checks, the row and the audit entry in one
+    /// transaction; the new user's id.
+    async fn insert_user_once(
+        &self,
+        new: &NewUser,
+        username: &str,
+        email: &str,
+        password: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.db.begin().await?;
+        if find_user_id(&mut tx, username).await?.is_some() {
+            return Err(Error::AlreadyExists {
+                what: "user",
+                message: format!("A user with that username already exists: {username:?}."),
+            });
+        }
+        refuse_lookalike(&mut tx, Names::Users, username, None).await?;
+        tx.execute(
+            &INSERT_USER,
+            &[
+                password.into(),
+                new.is_superuser.into(),
+                username.into(),
+                new.first_name.as_str().into(),
+                new.last_name.as_str().into(),
+                email.into(),
+                new.is_staff.into(),
+                new.is_active.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        let id = user_id(&mut tx, username).await?;
+        let after = json(&serde_json::json!({
+            "email": email, "first_name": &new.first_name, "last_name": &new.last_name,
+            "is_staff": new.is_staff, "is_superuser": new.is_superuser, "is_active": new.is_active,
+            "has_usable_password": new.password.is_some(),
+        }));
+        self.audit(&mut tx, "user.create", "user", username, None, after)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Applies changes to a user.
