@@ -146,6 +146,13 @@ describe('admin in a browser', () => {
     await root.goto(`${server.url}/admin/audit/`);
     assert.match(await root.textContent('[data-testid="audit-table"]'), /root/);
     await screenshot(root, 'admin-root-audit');
+
+    // The matrix page: the CLI's table (sticky headers, legend, ✓/✗), filtered client-side.
+    await root.goto(`${server.url}/admin/matrix/?app=auth`);
+    assert.equal(await root.locator('[data-testid="matrix"] td.y').count() > 0, true);
+    await root.fill('#filter', 'view_user');
+    assert.equal(await root.locator('tr.perms th:not(.hidden)').count(), 1);
+    await screenshot(root, 'admin-root-matrix');
     await staffer.context().close();
     await root.context().close();
   });
