@@ -205,16 +205,21 @@ async fn race(
 /// Asserts that in `round` exactly one of the two writers won, the other was refused as a
 /// look-alike, and the database holds exactly one group that looks like `name`.
 async fn assert_one_won(store: &Store, round: usize, name: &str, results: [Result<(), Error>; 2]) {
+    assert_one_among(group_names(store).await, round, name, results);
+}
+
+/// Asserts that in `round` exactly one of the two writers won, the other was refused as a
+/// look-alike, and exactly one of `names` looks like `name`.
+fn assert_one_among(names: Vec<String>, round: usize, name: &str, results: [Result<(), Error>; 2]) {
     let key = lookalike_key(name);
-    let alike: Vec<String> = group_names(store)
-        .await
+    let alike: Vec<String> = names
         .into_iter()
         .filter(|n| lookalike_key(n) == key)
         .collect();
     assert_eq!(
         alike.len(),
         1,
-        "round {round}: look-alike groups {alike:?} after {results:?}"
+        "round {round}: look-alikes {alike:?} after {results:?}"
     );
     for r in &results {
         if let Err(e) = r {
@@ -285,30 +290,7 @@ async fn concurrent_lookalike_usernames_end_with_one(_db: &TestDb, store: &Store
             async move { s2.create_user(n2).await.map(drop) },
         )
         .await;
-        let key = lookalike_key(&a);
-        let alike: Vec<String> = usernames(store)
-            .await
-            .into_iter()
-            .filter(|n| lookalike_key(n) == key)
-            .collect();
-        assert_eq!(
-            alike.len(),
-            1,
-            "round {round}: look-alike users {alike:?} after {results:?}"
-        );
-        for r in &results {
-            if let Err(e) = r {
-                assert!(
-                    matches!(e, Error::AlreadyExists { .. }),
-                    "round {round}: expected a refusal, got {e:?} ({results:?})"
-                );
-            }
-        }
-        assert_eq!(
-            results.iter().filter(|r| r.is_ok()).count(),
-            1,
-            "round {round}: {results:?}"
-        );
+        assert_one_among(usernames(store).await, round, &a, results);
     }
 }
 

@@ -44,7 +44,8 @@ pub(crate) fn config(key: String, args: &Serve) -> AuthConfig {
         .with_trusted_proxies(args.trusted_proxies.iter().copied())
 }
 
-/// Builds the application: `/admin/…` and `/accounts/…` behind the auth layer.
+/// Builds the application: `/admin/…` and `/accounts/…` behind the auth layer; any other path is
+/// the 404 page (in the admin's look).
 pub(crate) async fn app(store: &Store, config: AuthConfig) -> Result<Router, Error> {
     let auth = AuthLayer::new(store.clone(), config)
         .await
@@ -52,6 +53,7 @@ pub(crate) async fn app(store: &Store, config: AuthConfig) -> Result<Router, Err
     Ok(Router::new()
         .merge(Admin::new(store.clone()).router_at("/admin"))
         .nest("/accounts", castellan_axum::router())
+        .fallback(castellan_axum::not_found)
         .layer(auth))
 }
 
@@ -91,6 +93,23 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unknown_path_is_the_admins_404_page() {
+        let Some((_db, store)) =
+            castellan_testkit::TestDb::migrated(castellan_testkit::Kind::Sqlite).await
+        else {
+            panic!("SQLite test databases are always available");
+        };
+        let app = app(&store, AuthConfig::new("k").with_pages(AdminPages::new()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut client = castellan_testkit::Client::new(app);
+        let (status, html) = client.page("/no/such/page/").await;
+        assert_eq!(status, axum::http::StatusCode::NOT_FOUND);
+        assert!(html.contains("<code>/no/such/page/</code>"), "{html}");
+        assert!(html.contains("data-testid=\"not-found-home\""), "{html}");
+    }
 
     #[test]
     fn a_secret_key_is_required_unless_insecure_dev_key() {
