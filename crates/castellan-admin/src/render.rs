@@ -8,8 +8,6 @@ use std::sync::{Arc, OnceLock};
 use castellan_templates::Templates;
 use minijinja::{Error, TemplateSource, Value};
 
-use crate::error::AdminError;
-
 /// The prefix of the admin's template names.
 pub const ADMIN_PREFIX: &str = "castellan/admin/";
 
@@ -192,12 +190,6 @@ impl Renderer {
     pub(crate) fn render_raw(&self, short: &str, ctx: Value) -> Result<String, Error> {
         self.templates
             .render(&format!("{ADMIN_PREFIX}{short}"), ctx)
-    }
-
-    /// [`Renderer::render_raw`] with the failure as the admin's 500.
-    pub(crate) fn render(&self, short: &str, ctx: Value) -> Result<String, AdminError> {
-        self.render_raw(short, ctx)
-            .map_err(|e| AdminError::Template(format!("{ADMIN_PREFIX}{short}: {e:#}")))
     }
 }
 

@@ -26,7 +26,9 @@ pub(crate) fn page(
         csrf_token => staff.csrf(),
         ..ctx
     };
-    let html = staff.site.renderer.render(name, full)?;
+    let html = staff.site.renderer.render_raw(name, full).map_err(|e| {
+        AdminError::Template(format!("{}{name}: {e:#}", crate::render::ADMIN_PREFIX))
+    })?;
     let mut response = Html(html).into_response();
     *response.status_mut() = status;
     Ok(response)
