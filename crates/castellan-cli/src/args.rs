@@ -84,6 +84,12 @@ pub struct Serve {
     /// login throttling.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A group name the application trusts (repeatable): one its group guards or templates test,
+    /// or a policy file's. The admin then refuses non-superusers the steps that would hand that
+    /// name to another group (creating, renaming or deleting it), as an application that mounts
+    /// the admin itself does for the names it knows.
+    #[arg(long = "trusted-group", value_name = "NAME")]
+    pub trusted_groups: Vec<String>,
 }
 
 /// `export`.

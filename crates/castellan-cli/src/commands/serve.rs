@@ -4,6 +4,7 @@
 use axum::Router;
 use castellan_admin::{Admin, AdminPages};
 use castellan_axum::{AuthConfig, AuthLayer};
+use castellan_core::TrustedGroups;
 use castellan_store::{Error, Store};
 
 use crate::args::Serve;
@@ -36,8 +37,13 @@ pub(crate) fn config(key: String, args: &Serve) -> AuthConfig {
     } else {
         args.allowed_hosts.clone()
     };
+    let mut trusted = TrustedGroups::new();
+    for name in &args.trusted_groups {
+        trusted.trust(name.clone(), "castellan serve --trusted-group");
+    }
     AuthConfig::new(key)
         .with_pages(AdminPages::new().with_admin_url("/admin/"))
+        .with_trusted_groups(trusted)
         .with_https(args.https)
         .with_hsts_seconds(args.hsts_seconds)
         .with_allowed_hosts(allowed_hosts)
@@ -109,6 +115,35 @@ mod tests {
         assert_eq!(status, axum::http::StatusCode::NOT_FOUND);
         assert!(html.contains("<code>/no/such/page/</code>"), "{html}");
         assert!(html.contains("data-testid=\"not-found-home\""), "{html}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn trusted_group_names_reach_the_admin() {
+        use clap::Parser;
+        let cli = crate::args::Cli::try_parse_from([
+            "castellan",
+            "serve",
+            "--trusted-group",
+            "Editors",
+            "--trusted-group",
+            "Publishers, Inc.",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let crate::args::Command::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
+        let Some((_db, store)) =
+            castellan_testkit::TestDb::migrated(castellan_testkit::Kind::Sqlite).await
+        else {
+            panic!("SQLite test databases are always available");
+        };
+        let layer = AuthLayer::new(store, config("k".into(), &args))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let trusted = layer.trusted_groups();
+        assert!(trusted.is_trusted("Editors"));
+        assert!(trusted.is_trusted("Publishers, Inc."));
+        assert!(!trusted.is_trusted("Viewers"));
     }
 
     #[test]
