@@ -2,7 +2,7 @@
 //! admin's matrix page and `castellan matrix --format html`
 //! ([`matrix_document`], a standalone page).
 
-use castellan_store::{Matrix, MatrixColumn, RowKind};
+use castellan_store::{Matrix, RowKind};
 use minijinja::{context, Value};
 
 use crate::render::Renderer;
@@ -10,34 +10,10 @@ use crate::render::Renderer;
 /// The template name of the standalone matrix page.
 const DOCUMENT: &str = "matrix_document.html";
 
-/// A role kind's label.
-pub(crate) fn kind_label(kind: RowKind) -> &'static str {
-    match kind {
-        RowKind::Anonymous => "anonymous",
-        RowKind::Group => "group",
-        RowKind::Superuser => "superuser",
-        RowKind::User => "user",
-    }
-}
-
-/// Consecutive runs of columns sharing a key, as header cells: name, first index, length.
-fn runs<'a>(
-    columns: &'a [MatrixColumn],
-    key: impl Fn(&'a MatrixColumn) -> (&'a str, &'a str),
-) -> Vec<Value> {
-    let mut out: Vec<((&str, &str), usize, usize)> = Vec::new();
-    for (i, c) in columns.iter().enumerate() {
-        let k = key(c);
-        match out.last_mut() {
-            Some((last, _, len)) if *last == k => *len += 1,
-            _ => out.push((k, i, 1)),
-        }
-    }
-    out.into_iter()
-        .map(|((app, model), start, span)| {
-            let name = if model.is_empty() { app } else { model };
-            context! { name, start, span }
-        })
+/// Header cells (`name`, `start`, `span`) for runs of columns sharing a key, named by `name`.
+fn header_cells<K>(runs: Vec<(K, usize, usize)>, name: impl Fn(K) -> String) -> Vec<Value> {
+    runs.into_iter()
+        .map(|(key, start, span)| context! { name => name(key), start, span })
         .collect()
 }
 
@@ -58,7 +34,7 @@ pub(crate) fn matrix_value(m: &Matrix) -> Value {
         .rows
         .iter()
         .map(|r| {
-            let kind = kind_label(r.kind);
+            let kind = r.kind.as_str();
             let cells: Vec<Value> = m
                 .columns
                 .iter()
@@ -75,8 +51,8 @@ pub(crate) fn matrix_value(m: &Matrix) -> Value {
         })
         .collect();
     context! {
-        apps => runs(&m.columns, |c| (&c.app_label, "")),
-        models => runs(&m.columns, |c| (&c.app_label, &c.model)),
+        apps => header_cells(m.column_runs(|c| &c.app_label), String::clone),
+        models => header_cells(m.column_runs(|c| (&c.app_label, &c.model)), |(_, model)| model.clone()),
         columns,
         rows,
         groups => m.rows.iter().filter(|r| r.kind == RowKind::Group).count(),
@@ -93,7 +69,7 @@ pub fn matrix_document(m: &Matrix) -> Result<String, minijinja::Error> {
 
 #[cfg(test)]
 mod tests {
-    use castellan_store::MatrixRow;
+    use castellan_store::{MatrixColumn, MatrixRow};
 
     use super::*;
 

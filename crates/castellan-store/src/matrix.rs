@@ -71,6 +71,37 @@ pub struct Matrix {
     pub rows: Vec<MatrixRow>,
 }
 
+impl RowKind {
+    /// The kind's name, as it is serialized: `anonymous`, `group`, `superuser` or `user`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::Group => "group",
+            Self::Superuser => "superuser",
+            Self::User => "user",
+        }
+    }
+}
+
+impl Matrix {
+    /// The consecutive runs of columns that share `key` (the spans of a grouped header, e.g. by
+    /// app label, then by app label and model): `(key, first column index, number of columns)`.
+    pub fn column_runs<'a, K: PartialEq>(
+        &'a self,
+        key: impl Fn(&'a MatrixColumn) -> K,
+    ) -> Vec<(K, usize, usize)> {
+        let mut out: Vec<(K, usize, usize)> = Vec::new();
+        for (i, c) in self.columns.iter().enumerate() {
+            let k = key(c);
+            match out.last_mut() {
+                Some((last, _, len)) if *last == k => *len += 1,
+                _ => out.push((k, i, 1)),
+            }
+        }
+        out
+    }
+}
+
 impl Store {
     /// Builds the matrix for every permission (of `app_label` only, when given), every group, and
     /// the named `users` (an unknown username is [`Error::NotFound`]).
@@ -137,5 +168,50 @@ impl Store {
             });
         }
         Ok(Matrix { columns, rows })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(app: &str, model: &str, codename: &str) -> MatrixColumn {
+        MatrixColumn {
+            permission: format!("{app}.{codename}"),
+            app_label: app.into(),
+            model: model.into(),
+            codename: codename.into(),
+            name: codename.into(),
+        }
+    }
+
+    #[test]
+    fn column_runs_group_consecutive_columns_by_key() {
+        let m = Matrix {
+            columns: vec![
+                column("auth", "group", "add_group"),
+                column("auth", "group", "view_group"),
+                column("auth", "user", "add_user"),
+                column("shop", "order", "add_order"),
+            ],
+            rows: Vec::new(),
+        };
+        assert_eq!(
+            m.column_runs(|c| c.app_label.as_str()),
+            vec![("auth", 0, 3), ("shop", 3, 1)]
+        );
+        assert_eq!(
+            m.column_runs(|c| (c.app_label.as_str(), c.model.as_str())),
+            vec![
+                (("auth", "group"), 0, 2),
+                (("auth", "user"), 2, 1),
+                (("shop", "order"), 3, 1)
+            ]
+        );
+        assert_eq!(RowKind::Superuser.as_str(), "superuser");
+        assert_eq!(
+            serde_json::to_value(RowKind::Anonymous).unwrap(),
+            RowKind::Anonymous.as_str()
+        );
     }
 }

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use castellan_store::{Error, Matrix, MatrixColumn, RowKind, Store};
+use castellan_store::{Error, Matrix, RowKind, Store};
 use serde_json::json;
 
 use crate::args::{Matrix as MatrixArgs, MatrixFormat};
@@ -37,31 +37,6 @@ pub(crate) async fn run(store: &Store, args: MatrixArgs) -> Result<Outcome, Erro
 const YES: &str = "✓";
 const NO: &str = "✗";
 
-fn kind_label(kind: RowKind) -> &'static str {
-    match kind {
-        RowKind::Anonymous => "anonymous",
-        RowKind::Group => "group",
-        RowKind::Superuser => "superuser",
-        RowKind::User => "user",
-    }
-}
-
-/// Consecutive runs of columns sharing a key: (key, first index, length).
-fn runs<'a>(
-    columns: &'a [MatrixColumn],
-    key: impl Fn(&'a MatrixColumn) -> (&'a str, &'a str),
-) -> Vec<((&'a str, &'a str), usize, usize)> {
-    let mut out: Vec<((&str, &str), usize, usize)> = Vec::new();
-    for (i, c) in columns.iter().enumerate() {
-        let k = key(c);
-        match out.last_mut() {
-            Some((last, _, len)) if *last == k => *len += 1,
-            _ => out.push((k, i, 1)),
-        }
-    }
-    out
-}
-
 /// Markdown: one table per app label and model, headed `### app_label.model`, with the codenames as
 /// columns (a single table over every permission is too wide to read).
 pub(crate) fn markdown(m: &Matrix) -> String {
@@ -70,7 +45,7 @@ pub(crate) fn markdown(m: &Matrix) -> String {
         out.push_str("No permissions.\n");
         return out;
     }
-    for ((app, model), start, len) in runs(&m.columns, |c| (&c.app_label, &c.model)) {
+    for ((app, model), start, len) in m.column_runs(|c| (&c.app_label, &c.model)) {
         let cols = &m.columns[start..start + len];
         let _ = writeln!(out, "### {}.{}\n", md_cell(app), md_cell(model));
         out.push_str("| Role |");
@@ -124,7 +99,7 @@ pub(crate) fn csv(m: &Matrix) -> String {
     }
     out.push_str("\r\n");
     for row in &m.rows {
-        out.push_str(kind_label(row.kind));
+        out.push_str(row.kind.as_str());
         out.push(',');
         out.push_str(&csv_field(&row.name));
         for g in &row.granted {
@@ -159,7 +134,7 @@ pub(crate) fn to_json(m: &Matrix) -> serde_json::Value {
                 .collect();
             granted.sort_unstable();
             granted.dedup();
-            json!({ "kind": kind_label(r.kind), "name": r.name, "granted": granted })
+            json!({ "kind": r.kind.as_str(), "name": r.name, "granted": granted })
         })
         .collect();
     json!({ "columns": m.columns, "rows": rows })
@@ -167,7 +142,7 @@ pub(crate) fn to_json(m: &Matrix) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use castellan_store::MatrixRow;
+    use castellan_store::{MatrixColumn, MatrixRow};
 
     use super::*;
 
