@@ -133,7 +133,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "error.html",
         include_str!("../templates/castellan/admin/error.html"),
     ),
-    ("admin.css", include_str!("../static/admin.css")),
+    ("admin.css", crate::style::CSS),
 ];
 
 /// The embedded admin template `name` (a full name, `castellan/admin/…`), if there is one.

@@ -76,9 +76,7 @@ pub fn peek(auth: &AuthSession) -> Vec<Message> {
 
 /// Takes the pending messages: they are shown once.
 pub fn take(auth: &AuthSession) -> Vec<Message> {
-    if auth.get(SESSION_KEY).is_none() {
-        return Vec::new(); // don't mark the session modified for nothing
-    }
+    // `remove` marks the session modified only when there was something to take.
     auth.remove(SESSION_KEY)
         .map(|v| decode(&v))
         .unwrap_or_default()

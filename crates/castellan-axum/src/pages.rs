@@ -135,17 +135,7 @@ pub trait Pages: Send + Sync + 'static {
     /// which permissions are missing is for the application to reveal or not (override this, or
     /// use [`TemplatePages::reveal_missing`]).
     fn forbidden(&self, denial: Denial) -> PageFuture<'_> {
-        Box::pin(async move {
-            let ctx = context! { message => denial.message };
-            render_page(
-                self.templates(),
-                &denial.session,
-                StatusCode::FORBIDDEN,
-                "castellan/403.html",
-                ctx,
-            )
-            .await
-        })
+        Box::pin(forbidden_page(self.templates(), denial, false))
     }
 
     /// The 404 page (see [`not_found`](crate::not_found), a router fallback): renders
@@ -163,6 +153,24 @@ pub trait Pages: Send + Sync + 'static {
             .await
         })
     }
+}
+
+/// `castellan/403.html` for `denial`: the request's context and the guard's `message`; with
+/// `reveal`, also the missing `permissions` and a group guard's `groups`.
+async fn forbidden_page(templates: &Templates, denial: Denial, reveal: bool) -> Response {
+    let ctx = if reveal {
+        context! { permissions => denial.missing, groups => denial.groups, message => denial.message }
+    } else {
+        context! { message => denial.message }
+    };
+    render_page(
+        templates,
+        &denial.session,
+        StatusCode::FORBIDDEN,
+        "castellan/403.html",
+        ctx,
+    )
+    .await
 }
 
 /// The embedded default templates, built once.
@@ -224,20 +232,6 @@ impl Pages for TemplatePages {
     }
 
     fn forbidden(&self, denial: Denial) -> PageFuture<'_> {
-        Box::pin(async move {
-            let ctx = if self.reveal_missing {
-                context! { permissions => denial.missing, groups => denial.groups, message => denial.message }
-            } else {
-                context! { message => denial.message }
-            };
-            render_page(
-                &self.templates,
-                &denial.session,
-                StatusCode::FORBIDDEN,
-                "castellan/403.html",
-                ctx,
-            )
-            .await
-        })
+        Box::pin(forbidden_page(&self.templates, denial, self.reveal_missing))
     }
 }

@@ -4,8 +4,6 @@
 
 use minijinja::{Environment, Error, TemplateSource, Value};
 
-use crate::loader::loader_with_defaults;
-
 /// The template environment of an application: what it renders its own pages with, and what
 /// castellan-axum and castellan-admin render theirs with, so one override changes them all.
 ///
@@ -44,9 +42,7 @@ impl Templates {
         R: Into<TemplateSource>,
     {
         let mut env = Environment::new();
-        crate::add_filters(&mut env);
-        env.set_formatter(crate::escape::django_formatter);
-        env.set_loader(loader_with_defaults(loader));
+        crate::install_with_loader(&mut env, loader);
         Self { env }
     }
 

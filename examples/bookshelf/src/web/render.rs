@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::response::Response;
 use castellan_axum::{render_page, AuthSession, TemplatePages};
 use http::StatusCode;
 use minijinja::{context, Value};
@@ -113,11 +112,7 @@ pub async fn ok(templates: &Templates, auth: &AuthSession, name: &str, ctx: Valu
 
 /// The 404 page.
 pub async fn not_found(templates: &Templates, auth: &AuthSession) -> AppResult {
-    Ok(not_found_page(templates, auth).await)
-}
-
-async fn not_found_page(templates: &Templates, auth: &AuthSession) -> Response {
-    render_page(
+    page(
         templates,
         auth,
         StatusCode::NOT_FOUND,
