@@ -109,6 +109,22 @@ impl Staff {
     }
 
     /// Django's `has_view_permission` for a model: view or change.
+    /// The permission `action` on the user model (`auth.change_user`, or the project's own
+    /// model's, such as `staff.change_person`).
+    pub(crate) fn user_perm(&self, action: &str) -> String {
+        self.site.store.user_schema().permission(action)
+    }
+
+    /// Whether the user may see the user list (view or change permission on the user model).
+    pub(crate) fn can_view_users(&self) -> bool {
+        self.has(&self.user_perm("view")) || self.has(&self.user_perm("change"))
+    }
+
+    /// Refuses unless the user may see the user list.
+    pub(crate) fn require_view_users(&self) -> Result<(), AdminError> {
+        self.require_any(&[&self.user_perm("view"), &self.user_perm("change")])
+    }
+
     pub(crate) fn can_view(&self, app: &str, model: &str) -> bool {
         self.has(&format!("{app}.view_{model}")) || self.has(&format!("{app}.change_{model}"))
     }

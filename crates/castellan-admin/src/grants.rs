@@ -318,7 +318,7 @@ mod tests {
                 email: String::new(),
                 is_staff: true,
                 is_active: true,
-                date_joined: chrono::Utc::now(),
+                date_joined: Some(chrono::Utc::now()),
             },
             groups: groups.iter().map(|s| s.to_string()).collect(),
             permissions: perms.iter().map(|s| s.to_string()).collect(),

@@ -30,6 +30,8 @@ pub struct AdminPages {
     admin_url: String,
     login_url: String,
     renderer: Renderer,
+    username_label: String,
+    no_staff: bool,
 }
 
 impl Default for AdminPages {
@@ -47,7 +49,27 @@ impl AdminPages {
             admin_url: "/admin/".to_owned(),
             login_url: DEFAULT_LOGIN_URL.to_owned(),
             renderer: Renderer::defaults().clone(),
+            username_label: "Username".to_owned(),
+            no_staff: false,
         }
+    }
+
+    /// Fits the login page to the user model: its username field's label ("Email address" for
+    /// `email`), and, for a model without `is_staff`, a notice that nobody can use the admin
+    /// (nobody is staff, as Django's admin sees such a model).
+    pub fn for_user_model(mut self, schema: &castellan_store::UserSchema) -> Self {
+        let field = schema.model().username_field();
+        self.username_label = if field == "email" {
+            "Email address".to_owned()
+        } else {
+            let spaced = field.replace('_', " ");
+            let mut chars = spaced.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_uppercase().chain(chars).collect::<String>()
+            })
+        };
+        self.no_staff = !schema.has_staff_flag();
+        self
     }
 
     /// Sets the site title shown in the header (as [`Admin::with_title`](crate::Admin::with_title)).
@@ -119,6 +141,8 @@ impl Pages for AdminPages {
             username => page.username.clone(),
             next => page.next.clone(),
             errors => page.error.iter().cloned().collect::<Vec<_>>(),
+            username_label => self.username_label.clone(),
+            no_staff => self.no_staff,
         };
         self.html("login.html", "Log in", ctx)
     }

@@ -10,6 +10,27 @@ pub struct Cli {
     /// DATABASE_URL, then sqlite://castellan.sqlite3.
     #[arg(long, global = true)]
     pub database_url: Option<String>,
+    /// The Django project's user model, as AUTH_USER_MODEL names it (APP_LABEL.ModelName). Its
+    /// table must exist: Django's migrations make it.
+    #[arg(
+        long,
+        global = true,
+        env = "CASTELLAN_USER_MODEL",
+        default_value = "auth.User"
+    )]
+    pub user_model: String,
+    /// The user model's USERNAME_FIELD: every username argument and JSON "username" is its value
+    /// (an e-mail address, say).
+    #[arg(
+        long,
+        global = true,
+        env = "CASTELLAN_USERNAME_FIELD",
+        default_value = "username"
+    )]
+    pub username_field: String,
+    /// The user table, when the model sets Meta.db_table (default: APP_LABEL_modelname).
+    #[arg(long, global = true, env = "CASTELLAN_USER_TABLE")]
+    pub user_table: Option<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -224,6 +245,19 @@ pub struct CreateSuperuser {
     /// validators: similarity to the user, at least 8 characters, not common, not all digits).
     #[arg(long)]
     pub skip_validation: bool,
+    /// A value for one of the user model's own fields (its REQUIRED_FIELDS), NAME=VALUE;
+    /// repeatable. Fields not given are prompted for, or read from
+    /// CASTELLAN_SUPERUSER_<NAME> with --no-input.
+    #[arg(long = "field", value_name = "NAME=VALUE", value_parser = field_value)]
+    pub fields: Vec<(String, String)>,
+}
+
+/// Parses `NAME=VALUE`.
+fn field_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("{s:?} is not NAME=VALUE")),
+    }
 }
 
 /// `changepassword`.
@@ -303,6 +337,10 @@ pub enum UserCmd {
         /// Create the user inactive.
         #[arg(long)]
         inactive: bool,
+        /// A value for one of the user model's own fields (its REQUIRED_FIELDS), NAME=VALUE;
+        /// repeatable.
+        #[arg(long = "field", value_name = "NAME=VALUE", value_parser = field_value)]
+        fields: Vec<(String, String)>,
     },
     /// List users.
     List(JsonFlag),

@@ -17,7 +17,8 @@ mod password;
 
 pub use args::Cli;
 
-use castellan_store::{Error, Store};
+use castellan_core::UserModel;
+use castellan_store::{Error, Store, StoreOptions};
 
 /// Outcome of a command that ran: allowed/success or denied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,13 +100,26 @@ fn refuse_missing_sqlite_file(url: &str) -> Result<(), Error> {
     ))))
 }
 
+/// The user model the global options name.
+pub fn user_model(cli: &Cli) -> Result<UserModel, Error> {
+    let mut model = UserModel::parse(&cli.user_model)?.with_username_field(&cli.username_field)?;
+    if let Some(table) = &cli.user_table {
+        model = model.with_db_table(table)?;
+    }
+    Ok(model)
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<Outcome, Error> {
     let url = database_url(&cli);
     if !matches!(cli.command, args::Command::Migrate(_)) {
         refuse_missing_sqlite_file(&url)?;
     }
-    let store = Store::connect(&url)
+    let options = StoreOptions {
+        user_model: user_model(&cli)?,
+        ..StoreOptions::default()
+    };
+    let store = Store::connect_with(&url, options)
         .await?
         .with_actor(castellan_store::Actor::cli());
     let result = commands::dispatch(&store, cli).await;

@@ -216,7 +216,7 @@ fn export(users: usize) -> Export {
                 is_active: true,
                 is_staff: false,
                 is_superuser: false,
-                date_joined: "2026-11-25 12:00:00.000000".into(),
+                date_joined: Some("2026-11-25 12:00:00.000000".into()),
                 last_login: None,
                 groups: vec!["Readers".into()],
                 permissions: if i % 2 == 0 {

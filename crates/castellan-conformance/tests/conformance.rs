@@ -26,6 +26,24 @@ async fn custom_perm(store: &Store, codename: &str) {
         .unwrap();
 }
 
+/// Options opening another store on the same database with the same user model.
+fn same_model(store: &Store) -> StoreOptions {
+    StoreOptions {
+        user_model: store.user_schema().model().clone(),
+        ..Default::default()
+    }
+}
+
+/// Raw SQL written against `auth.User`'s tables, with the store's user tables instead.
+fn user_sql(store: &Store, text: &str) -> String {
+    let schema = store.user_schema();
+    text.replace("auth_user_user_permissions", "\u{1}")
+        .replace("auth_user_groups", "\u{2}")
+        .replace("auth_user", schema.table())
+        .replace('\u{1}', schema.permissions_table())
+        .replace('\u{2}', schema.groups_table())
+}
+
 struct Obj;
 impl PermObject for Obj {
     fn app_label(&self) -> &str {
@@ -217,7 +235,7 @@ async fn superuser_has_every_row(_db: &TestDb, store: &Store) {
 }
 
 // T15, T17 and security rule 3: the hasher runs exactly once on every failed-login path.
-async fn hasher_runs_once_per_failed_login(db: &TestDb, _store: &Store) {
+async fn hasher_runs_once_per_failed_login(db: &TestDb, store: &Store) {
     let counting = CountingHasher::new(Md5Hasher::new());
     let counter = counting.counter();
     let hashers = Hashers::new(vec![Box::new(counting)]).unwrap();
@@ -225,7 +243,7 @@ async fn hasher_runs_once_per_failed_login(db: &TestDb, _store: &Store) {
         &db.url,
         StoreOptions {
             hashers,
-            ..Default::default()
+            ..same_model(store)
         },
     )
     .await
@@ -262,8 +280,9 @@ async fn outdated_hash_is_upgraded_on_login(db: &TestDb, store: &Store) {
         .unwrap();
     user(store, "old").await;
     store
-        .execute_raw(&format!(
-            "UPDATE auth_user SET password = '{md5}' WHERE username = 'old'"
+        .execute_raw(&user_sql(
+            store,
+            &format!("UPDATE auth_user SET password = '{md5}' WHERE username = 'old'"),
         ))
         .await
         .unwrap();
@@ -274,7 +293,7 @@ async fn outdated_hash_is_upgraded_on_login(db: &TestDb, store: &Store) {
         &db.url,
         StoreOptions {
             hashers,
-            ..Default::default()
+            ..same_model(store)
         },
     )
     .await
@@ -527,7 +546,9 @@ async fn revocation_by_another_connection_is_seen_next_check(db: &TestDb, store:
     assert!(p.has_perm("auth.view_user"));
     assert!(store.cached_users() >= 1);
 
-    let other = Store::connect(&db.url).await.unwrap();
+    let other = Store::connect_with(&db.url, same_model(store))
+        .await
+        .unwrap();
     other
         .execute_raw(
             "DELETE FROM auth_group_permissions WHERE permission_id IN \
@@ -543,7 +564,7 @@ async fn revocation_by_another_connection_is_seen_next_check(db: &TestDb, store:
         .has_perm("auth.change_user"));
 
     other
-        .execute_raw("DELETE FROM auth_user_user_permissions")
+        .execute_raw(&user_sql(store, "DELETE FROM auth_user_user_permissions"))
         .await
         .unwrap();
     assert!(!store
@@ -565,7 +586,7 @@ async fn revocation_by_another_connection_is_seen_next_check(db: &TestDb, store:
         .unwrap()
         .has_perm("auth.delete_user"));
     other
-        .execute_raw("DELETE FROM auth_user_groups")
+        .execute_raw(&user_sql(store, "DELETE FROM auth_user_groups"))
         .await
         .unwrap();
     assert!(!store
@@ -587,7 +608,10 @@ async fn revocation_by_another_connection_is_seen_next_check(db: &TestDb, store:
         .unwrap()
         .has_perm("auth.add_user"));
     other
-        .execute_raw("UPDATE auth_user SET is_active = FALSE WHERE username = 'alice'")
+        .execute_raw(&user_sql(
+            store,
+            "UPDATE auth_user SET is_active = FALSE WHERE username = 'alice'",
+        ))
         .await
         .unwrap();
     assert!(!store
@@ -803,8 +827,9 @@ async fn export_import_round_trip(db: &TestDb, store: &Store) {
         .encode(b"pw", "seasaltseasaltseasalt1")
         .unwrap();
     store
-        .execute_raw(&format!(
-            "UPDATE auth_user SET password = '{md5}' WHERE username = 'alice'"
+        .execute_raw(&user_sql(
+            store,
+            &format!("UPDATE auth_user SET password = '{md5}' WHERE username = 'alice'"),
         ))
         .await
         .unwrap();
@@ -883,7 +908,7 @@ async fn migrate_twice_adopts(_db: &TestDb, store: &Store) {
 }
 
 per_db!(
-    migrated;
+    migrated, custom_user;
     flags_truth_table,
     user_and_group_permissions,
     anonymous_has_nothing,

@@ -862,6 +862,7 @@ async fn build_scenario(store: &Store, cheap: &Store, rng: &mut Prng) -> Built {
                 is_staff: rng.chance(0.3),
                 is_superuser: rng.chance(0.15),
                 is_active: rng.chance(0.8),
+                fields: Vec::new(),
             })
             .await
             .unwrap_or_else(|e| panic!("create_user({raw:?}): {e}"));

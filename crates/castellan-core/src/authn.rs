@@ -49,7 +49,7 @@
 //! #     user: User {
 //! #         id: 1, password: String::new(), last_login: None, is_superuser: false,
 //! #         username: "admin".into(), first_name: String::new(), last_name: String::new(),
-//! #         email: String::new(), is_staff: true, is_active: true, date_joined: chrono::Utc::now(),
+//! #         email: String::new(), is_staff: true, is_active: true, date_joined: Some(chrono::Utc::now()),
 //! #     },
 //! #     index: Arc::new(PermIndex::new([PermissionRow {
 //! #         id: 1, app_label: "auth".into(), codename: "change_user".into(),

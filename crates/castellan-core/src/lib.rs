@@ -55,6 +55,7 @@ pub mod session_store;
 pub mod sync_plan;
 pub mod trusted;
 pub mod user;
+pub mod user_model;
 pub mod validators;
 
 pub use authn::{AuthnBackend, BackendError, BackendErrorKind, BackendResult};
@@ -71,3 +72,4 @@ pub use registry::{ModelSpec, PermissionSpec, Registry};
 pub use session_store::SessionStore;
 pub use trusted::TrustedGroups;
 pub use user::{Group, Identity, Permission, User, UserFlags};
+pub use user_model::UserModel;

@@ -183,7 +183,7 @@ impl MemoryBackend {
             email: String::new(),
             is_staff: false,
             is_active: true,
-            date_joined: Utc::now(),
+            date_joined: Some(Utc::now()),
         };
         state.users.insert(id, user.clone());
         Ok(user)

@@ -313,6 +313,40 @@ impl Registry {
         registry
     }
 
+    /// Django's `contenttypes` and `auth` apps as a project with the user model `model` has them:
+    /// with a custom model (`AUTH_USER_MODEL`), `auth.User` is swapped out and has no content type
+    /// nor permissions (its replacement's come from the project's own app, made by Django's
+    /// `migrate`).
+    ///
+    /// ```
+    /// use castellan_core::{Registry, UserModel};
+    /// let swapped = Registry::django_for(&UserModel::parse("staff.Person")?);
+    /// assert!(swapped.model("auth", "user").is_none());
+    /// assert!(swapped.model("auth", "group").is_some());
+    /// assert!(Registry::django_for(&UserModel::django()).model("auth", "user").is_some());
+    /// # Ok::<(), castellan_core::Error>(())
+    /// ```
+    pub fn django_for(model: &crate::UserModel) -> Self {
+        let django = Self::django();
+        if model.app_label() == "auth" && model.model_name() == "user" {
+            return django;
+        }
+        let mut registry = Self::empty();
+        for app in &django.apps {
+            registry.apps.push(AppSpec {
+                label: app.label.clone(),
+                verbose_name: app.verbose_name.clone(),
+                models: Vec::new(),
+            });
+        }
+        for m in django.models() {
+            if (m.app_label(), m.model_name()) != ("auth", "user") {
+                registry.push(m.clone());
+            }
+        }
+        registry
+    }
+
     fn app_position(&mut self, label: &str) -> usize {
         match self.apps.iter().position(|a| a.label == label) {
             Some(pos) => pos,

@@ -15,7 +15,8 @@ pub struct User {
     pub last_login: Option<DateTime<Utc>>,
     /// Has every permission while active.
     pub is_superuser: bool,
-    /// Unique, case-sensitive.
+    /// The `USERNAME_FIELD`'s value (`username` for `auth.User`; an e-mail address for a model
+    /// whose username field is `email`). Unique.
     pub username: String,
     /// First name (may be blank).
     pub first_name: String,
@@ -27,8 +28,8 @@ pub struct User {
     pub is_staff: bool,
     /// Inactive users have no permission and cannot log in.
     pub is_active: bool,
-    /// When the account was created.
-    pub date_joined: DateTime<Utc>,
+    /// When the account was created (`None` for a user model without `date_joined`).
+    pub date_joined: Option<DateTime<Utc>>,
 }
 
 impl User {

@@ -40,7 +40,7 @@ fn document() -> Export {
             is_active: true,
             is_staff: false,
             is_superuser: false,
-            date_joined: "2026-11-25 12:00:00.000000".into(),
+            date_joined: Some("2026-11-25 12:00:00.000000".into()),
             last_login: None,
             groups: vec![format!("group {}", i % GROUPS)],
             permissions: Vec::new(),

@@ -13,6 +13,20 @@ use crate::sql::{Arg, Dialect, Row, Sql, SqlText, Tx};
 /// A read whose SQLite text is the JSON form of the others' (see the module docs): columns
 /// `$cols`, then `$rest` (`FROM …`), without placeholders.
 macro_rules! tuples_sql {
+    // `$named`: the same columns with `AS` names, for the rows read by name (a renamed column,
+    // such as a custom user model's `user_id`, keeps the name the reader asks for).
+    ($cols:literal, $named:literal, $rest:literal) => {
+        $crate::sql::Sql::per_dialect(
+            concat!(
+                "SELECT json_group_array(json_array(",
+                $cols,
+                ")) AS j ",
+                $rest
+            ),
+            concat!("SELECT ", $named, " ", $rest),
+            concat!("SELECT ", $named, " ", $rest),
+        )
+    };
     ($cols:literal, $rest:literal) => {
         $crate::sql::Sql::per_dialect(
             concat!(

@@ -42,6 +42,11 @@ pub enum Error {
     /// The schema is missing or from an unsupported Django version.
     #[error("{0}")]
     Schema(String),
+    /// The configured user model does not fit the database (no such table, a required column
+    /// missing, an unsupported primary key), or an operation needs a column the model does not
+    /// have; nothing was changed.
+    #[error("{0}")]
+    UserModel(String),
     /// A request was refused because it would break an invariant (e.g. delete the last superuser).
     #[error("{0}")]
     Refused(String),
@@ -93,6 +98,7 @@ impl Error {
                 | Self::BadUrl(_)
                 | Self::Refused(_)
                 | Self::Conflict(_)
+                | Self::UserModel(_)
         )
     }
 }

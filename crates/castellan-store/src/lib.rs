@@ -17,7 +17,7 @@
 //! * [`sql`](mod@sql) is the SQL layer underneath, open to applications for their own tables in the same
 //!   database ([`Store::db`]): statements are written once with PostgreSQL's placeholders (`$1`,
 //!   `$2`, …), the `?` text of SQLite and MariaDB is derived at compile time by a lexer that knows
-//!   literals and comments, nothing is rewritten at run time, and a statement with placeholders
+//!   literals and comments, placeholders are never rewritten at run time, and a statement with placeholders
 //!   out of order does not compile.
 //!
 //! ## Features
@@ -71,6 +71,7 @@ mod sync;
 mod transfer;
 mod user_edits;
 mod user_list;
+mod user_schema;
 mod users;
 mod versions;
 mod who_has;
@@ -79,7 +80,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use castellan_core::hashers::Hashers;
-use castellan_core::Registry;
+use castellan_core::{Registry, UserModel};
 use tokio::sync::Semaphore;
 
 pub use audit::{Actor, AuditEntry, AuditFilter};
@@ -97,6 +98,7 @@ pub use transfer::{
 };
 pub use user_edits::UserEdit;
 pub use user_list::{UserPage, UserQuery, USER_COUNT_CAP};
+pub use user_schema::{ColumnKind, UserColumn, UserSchema};
 pub use users::{NewUser, UserChanges};
 pub use versions::{GroupState, UserState};
 pub use who_has::WhoHasPage;
@@ -109,7 +111,11 @@ use sql::Db;
 /// Cloning is cheap and shares the pool and the cache.
 #[derive(Clone)]
 pub struct Store {
+    /// The database, running the store's statements with the user model's names.
     db: Db,
+    /// The same database as applications see it (no renames).
+    app_db: Db,
+    users: Arc<UserSchema>,
     cache: Arc<PermCache>,
     caching: Arc<AtomicBool>,
     auditing: Arc<AtomicBool>,
@@ -134,6 +140,10 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// The password hashers (default: Django 6.1's list and parameters).
     pub hashers: Hashers,
+    /// The model holding the users, Django's `AUTH_USER_MODEL` (default `auth.User`). For any
+    /// other model the user table must exist (Django's migrations make it): opening the store
+    /// reads its columns and fails with [`Error::UserModel`] when it does not fit.
+    pub user_model: UserModel,
 }
 
 impl Default for StoreOptions {
@@ -141,6 +151,7 @@ impl Default for StoreOptions {
         Self {
             max_connections: 8,
             hashers: Hashers::django_default(),
+            user_model: UserModel::django(),
         }
     }
 }
@@ -154,10 +165,14 @@ impl Store {
 
     /// Opens `url` with options.
     pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self> {
-        let db = Db::connect(url, options.max_connections).await?;
+        let app_db = Db::connect(url, options.max_connections).await?;
+        let users = UserSchema::discover(&app_db, &options.user_model).await?;
+        let db = app_db.with_renames(users.renames());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let store = Self {
             db,
+            app_db,
+            users: Arc::new(users),
             cache: Arc::default(),
             caching: Arc::new(AtomicBool::new(false)),
             auditing: Arc::new(AtomicBool::new(false)),
@@ -172,7 +187,12 @@ impl Store {
     /// The open database, for an application's own tables in the same database (one pool for
     /// both): statements through [`sql::Db`] are written once per dialect, never rewritten.
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.app_db
+    }
+
+    /// The user model and its tables as this database holds them.
+    pub fn user_schema(&self) -> &UserSchema {
+        &self.users
     }
 
     /// The database kind.
@@ -229,7 +249,7 @@ impl Store {
     /// generation table and triggers, and creates the missing content types and permissions of
     /// `registry` (at least [`Registry::django`]).
     pub async fn migrate(&self, registry: &Registry) -> Result<MigrateReport> {
-        let report = migrate::migrate(&self.db, registry).await?;
+        let report = migrate::migrate(&self.db, &self.users, registry).await?;
         self.refresh_caching().await?;
         self.cache.clear();
         Ok(report)
@@ -246,7 +266,7 @@ impl Store {
     /// Executes one raw SQL statement (no parameters) and returns the rows affected. For tests,
     /// tooling and administration (e.g. `CREATE DATABASE`); application code uses the typed methods.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
-        self.db.execute_raw(sql).await
+        self.app_db.execute_raw(sql).await
     }
 
     /// Closes the pool.

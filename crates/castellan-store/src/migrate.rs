@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::sql::{Db, Dialect, Sql, Tx};
+use crate::user_schema::UserSchema;
 
 /// The Django migrations whose end state Castellan creates, in order (spec §1.1).
 pub const DJANGO_MIGRATIONS: [(&str, &str); 14] = [
@@ -136,6 +137,7 @@ impl SuspendedTriggers {
             .saved
             .iter()
             .any(|(t, _)| CATALOG_TABLES.contains(&t.as_str()))
+        // (the catalog tables are never renamed: only the user model's are)
         {
             Some(bump("auth_permission"))
         } else {
@@ -160,10 +162,14 @@ pub(crate) async fn suspend_row_triggers(
     if tx.dialect() != Dialect::Sqlite {
         return Ok(suspended);
     }
+    let tables: Vec<String> = tables
+        .iter()
+        .map(|t| tx.table_name(t).into_owned())
+        .collect();
     let mut names = Vec::new();
     for r in tx.fetch_all(&SQLITE_BUMP_TRIGGERS, &[]).await? {
         let table = r.text("tbl_name")?;
-        if tables.contains(&table.as_str()) {
+        if tables.contains(&table) {
             names.push(r.text("name")?);
             suspended.saved.push((table, r.text("sql")?));
         }
@@ -251,8 +257,8 @@ pub(crate) const STATEMENTS: &[Sql] = &[
 pub(crate) const SQLITE_STATEMENTS: &[Sql] = &[SQLITE_BUMP_TRIGGERS];
 
 pub(crate) async fn django_state(pool: &Db) -> Result<DjangoState> {
-    let has_auth =
-        pool.table_exists("auth_user").await? || pool.table_exists("auth_permission").await?;
+    let has_auth = pool.table_exists(&pool.table_name("auth_user")).await?
+        || pool.table_exists("auth_permission").await?;
     let has_ct = pool.table_exists("django_content_type").await?;
     let has_migrations = pool.table_exists("django_migrations").await?;
     if !has_auth && !has_ct {
@@ -297,11 +303,31 @@ fn statements(schema: &str) -> Vec<String> {
         .collect()
 }
 
-pub(crate) async fn migrate(pool: &Db, registry: &Registry) -> Result<MigrateReport> {
+pub(crate) async fn migrate(
+    pool: &Db,
+    users: &UserSchema,
+    registry: &Registry,
+) -> Result<MigrateReport> {
     let d = pool.dialect();
     let mut report = MigrateReport::default();
     match django_state(pool).await? {
+        DjangoState::Complete
+            if users.model().is_django_default() && !pool.table_exists("auth_user").await? =>
+        {
+            return Err(Error::UserModel(
+                "this Django database has no auth_user table: the project has its own user model (AUTH_USER_MODEL). \
+                 Give it with --user-model APP_LABEL.ModelName (and --username-field when its USERNAME_FIELD is not username)"
+                    .into(),
+            ));
+        }
         DjangoState::Complete => report.adopted = true,
+        DjangoState::Empty if !users.model().is_django_default() => {
+            return Err(Error::UserModel(format!(
+                "the database has no Django tables, and the user model {} is not Django's auth.User: Castellan never creates a \
+                 custom user table; run the Django project's `manage.py migrate` first",
+                users.model()
+            )));
+        }
         DjangoState::Empty => {
             let has_migrations_table = pool.table_exists("django_migrations").await?;
             let schema = match d {
@@ -327,7 +353,7 @@ pub(crate) async fn migrate(pool: &Db, registry: &Registry) -> Result<MigrateRep
             report.created_schema = true;
         }
     }
-    install_castellan_objects(pool).await?;
+    install_castellan_objects(pool, users).await?;
     report.castellan_objects = true;
     if report.created_schema {
         // A database Castellan made gets Django's session table too. An adopted Django database is
@@ -341,7 +367,7 @@ pub(crate) async fn migrate(pool: &Db, registry: &Registry) -> Result<MigrateRep
 }
 
 /// Creates (or repairs) `castellan_generation`, the triggers that bump it, and the [`UserFlagIndex`]es.
-pub(crate) async fn install_castellan_objects(pool: &Db) -> Result<()> {
+pub(crate) async fn install_castellan_objects(pool: &Db, users: &UserSchema) -> Result<()> {
     let d = pool.dialect();
     let mut stmts: Vec<String> = vec![
         "CREATE TABLE IF NOT EXISTS castellan_generation (id integer NOT NULL PRIMARY KEY, value bigint NOT NULL)".into(),
@@ -397,7 +423,13 @@ pub(crate) async fn install_castellan_objects(pool: &Db) -> Result<()> {
             }
         }
     }
-    stmts.extend(UserFlagIndex::ALL.map(|i| i.create_sql(d)));
+    // A model without `is_active` has no inactive users to index.
+    stmts.extend(
+        UserFlagIndex::ALL
+            .into_iter()
+            .filter(|i| *i != UserFlagIndex::Inactive || users.has_active_flag())
+            .map(|i| i.create_sql(d)),
+    );
     let mut tx = pool.begin().await?;
     for stmt in &stmts {
         tx.execute_once(stmt).await?;

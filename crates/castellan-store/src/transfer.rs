@@ -17,7 +17,8 @@ use crate::audit::json;
 use crate::bulk::{insert_rows, tuples, tuples_sql};
 use crate::error::{Error, Result};
 use crate::migrate::{restore_row_triggers, suspend_row_triggers, BULK_ROWS, CATALOG_TABLES};
-use crate::sql::{ts_from_text, ts_to_text, Arg, Dialect, Sql, Tx};
+use crate::sql::{ts_from_text, ts_to_text, Arg, Dialect, Sql, SqlText, Tx};
+use crate::user_schema::UserSchema;
 use crate::users::{user_columns, user_from_row};
 use crate::Store;
 
@@ -28,8 +29,16 @@ const PERMISSIONS: Sql = crate::sql!(
 const GROUPS: Sql = crate::sql!("SELECT id, name FROM auth_group");
 const USERS: Sql = crate::sql!(concat!("SELECT ", user_columns!(), " FROM auth_user u"));
 const GROUP_GRANTS: Sql = tuples_sql!("group_id, permission_id", "FROM auth_group_permissions");
-const MEMBERSHIPS: Sql = tuples_sql!("user_id, group_id", "FROM auth_user_groups");
-const USER_GRANTS: Sql = tuples_sql!("user_id, permission_id", "FROM auth_user_user_permissions");
+const MEMBERSHIPS: Sql = tuples_sql!(
+    "user_id, group_id",
+    "user_id AS user_id, group_id AS group_id",
+    "FROM auth_user_groups"
+);
+const USER_GRANTS: Sql = tuples_sql!(
+    "user_id, permission_id",
+    "user_id AS user_id, permission_id AS permission_id",
+    "FROM auth_user_user_permissions"
+);
 const CONTENT_TYPES: Sql = crate::sql!("SELECT id, app_label, model FROM django_content_type");
 const INSERT_CONTENT_TYPE: Sql =
     crate::sql!("INSERT INTO django_content_type (app_label, model) VALUES ($1, $2)");
@@ -42,16 +51,12 @@ const PERMISSION_IDS: Sql = crate::sql!(
 );
 const INSERT_GROUP: Sql = crate::sql!("INSERT INTO auth_group (name) VALUES ($1)");
 const MAX_USER_ID: Sql = crate::sql!("SELECT COALESCE(MAX(id), 0) AS m FROM auth_user");
-const UPDATE_USER: Sql = crate::sql!(
-    "UPDATE auth_user SET password = $1, last_login = $2, is_superuser = $3, first_name = $4, \
-     last_name = $5, email = $6, is_staff = $7, is_active = $8, date_joined = $9 WHERE id = $10"
-);
 const USERS_AFTER: Sql = Sql::per_dialect(
     "SELECT json_group_array(json_array(id, username)) AS j FROM auth_user WHERE id > ?",
-    "SELECT id, username FROM auth_user WHERE id > $1",
-    "SELECT id, username FROM auth_user WHERE id > ?",
+    "SELECT id, username AS username FROM auth_user WHERE id > $1",
+    "SELECT id, username AS username FROM auth_user WHERE id > ?",
 );
-const USER_IDS: Sql = crate::sql!("SELECT id, username FROM auth_user");
+const USER_IDS: Sql = crate::sql!("SELECT id, username AS username FROM auth_user");
 
 /// The statements of this module.
 #[cfg(test)]
@@ -69,7 +74,6 @@ pub(crate) const STATEMENTS: &[Sql] = &[
     PERMISSION_IDS,
     INSERT_GROUP,
     MAX_USER_ID,
-    UPDATE_USER,
     USERS_AFTER,
     USER_IDS,
 ];
@@ -144,8 +148,10 @@ pub struct ExportedUser {
     pub is_staff: bool,
     /// `is_superuser`.
     pub is_superuser: bool,
-    /// `date_joined`, `YYYY-MM-DD HH:MM:SS.ffffff` UTC.
-    pub date_joined: String,
+    /// `date_joined`, `YYYY-MM-DD HH:MM:SS.ffffff` UTC; absent for a user model without it (an
+    /// import then gives new users the time of the import, Django's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_joined: Option<String>,
     /// `last_login`, same format, or null.
     pub last_login: Option<String>,
     /// Group names, sorted.
@@ -327,7 +333,7 @@ impl Store {
             })
         };
         let group_ids = import_groups(&mut tx, data, &perm_id, &mut report).await?;
-        let user_ids = import_users(&mut tx, data, progress, &mut report).await?;
+        let user_ids = import_users(&mut tx, &self.users, data, progress, &mut report).await?;
         import_links(&mut tx, data, &user_ids, &group_ids, &perm_id, &mut report).await?;
         if !report.is_noop() {
             self.audit(&mut tx, "import", "database", "import", None, json(&report))
@@ -465,6 +471,7 @@ async fn import_groups(
 /// username.
 async fn import_users(
     tx: &mut Tx,
+    schema: &UserSchema,
     data: &Export,
     progress: Progress<'_>,
     report: &mut ImportReport,
@@ -481,30 +488,31 @@ async fn import_users(
         .filter(|u| !existing.contains_key(&u.username))
         .collect();
     let max_user_id = tx.fetch_one(&MAX_USER_ID, &[]).await?.int("m")?;
+    let columns = UserColumns::of(schema);
+    if !new_users.is_empty() {
+        let missing: Vec<&str> = schema.required_fields().map(|c| c.name.as_str()).collect();
+        if !missing.is_empty() {
+            return Err(Error::UserModel(format!(
+                "the import would create users of {}, whose field(s) {} need a value an export does not carry; \
+                 create those users first (castellan user create --field NAME=VALUE), then import",
+                schema.model(),
+                missing.join(", ")
+            )));
+        }
+    }
+    let now = chrono::Utc::now();
     let mut done = 0u64;
-    for chunk_users in new_users.chunks(chunk(10)) {
-        let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk_users.len() * 10);
+    let width = columns.kept.len();
+    for chunk_users in new_users.chunks(chunk(width)) {
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk_users.len() * width);
         for u in chunk_users {
-            let last_login = u.last_login.as_deref().map(ts).transpose()?;
-            args.extend::<[Arg<'_>; 10]>([
-                u.password.as_str().into(),
-                last_login.into(),
-                u.is_superuser.into(),
-                u.username.as_str().into(),
-                u.first_name.as_str().into(),
-                u.last_name.as_str().into(),
-                u.email.as_str().into(),
-                u.is_staff.into(),
-                u.is_active.into(),
-                ts(&u.date_joined)?.into(),
-            ]);
+            args.extend(columns.values(schema, u, now)?);
         }
         insert_rows(
             tx,
-            "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, \
-             last_name, email, is_staff, is_active, date_joined)",
-            10,
-            chunk(10),
+            &format!("INSERT INTO auth_user ({})", columns.kept.join(", ")),
+            width,
+            chunk(width),
             &args,
         )
         .await?;
@@ -512,6 +520,15 @@ async fn import_users(
         progress("users", done, total);
     }
     report.users_created = new_users.len();
+    let mut update = SqlText::new(tx.dialect());
+    update.push("UPDATE auth_user SET ");
+    for (i, column) in columns.kept.iter().enumerate() {
+        if i > 0 {
+            update.push(", ");
+        }
+        update.push(column).push(" = ").param();
+    }
+    update.push(" WHERE id = ").param();
     for u in &data.users {
         let Some((id, old)) = existing.get(&u.username) else {
             continue;
@@ -523,26 +540,18 @@ async fn import_users(
             && old.is_active == u.is_active
             && old.is_staff == u.is_staff
             && old.is_superuser == u.is_superuser
-            && old.date_joined == u.date_joined
+            && (u.date_joined.is_none() || old.date_joined == u.date_joined)
             && old.last_login == u.last_login;
         if !same {
-            let last_login = u.last_login.as_deref().map(ts).transpose()?;
-            tx.execute(
-                &UPDATE_USER,
-                &[
-                    u.password.as_str().into(),
-                    last_login.into(),
-                    u.is_superuser.into(),
-                    u.first_name.as_str().into(),
-                    u.last_name.as_str().into(),
-                    u.email.as_str().into(),
-                    u.is_staff.into(),
-                    u.is_active.into(),
-                    ts(&u.date_joined)?.into(),
-                    (*id).into(),
-                ],
-            )
-            .await?;
+            let mut args = columns.values(schema, u, now)?;
+            if u.date_joined.is_none() {
+                // Keep the stored date: an export without one says nothing about it.
+                if let Some(at) = columns.kept.iter().position(|c| *c == "date_joined") {
+                    args[at] = old.date_joined.as_deref().map(ts).transpose()?.into();
+                }
+            }
+            args.push((*id).into());
+            tx.execute(&update, &args).await?;
             report.users_updated += 1;
         }
         done += 1;
@@ -637,6 +646,92 @@ async fn import_links(
 }
 
 /// A user row in the export's shape (no groups or permissions yet).
+/// The user columns an import writes: those the user model has.
+struct UserColumns {
+    kept: Vec<&'static str>,
+}
+
+impl UserColumns {
+    const ALL: [&'static str; 10] = [
+        "password",
+        "last_login",
+        "is_superuser",
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    ];
+
+    fn of(schema: &UserSchema) -> Self {
+        let always = ["password", "last_login", "is_superuser", "username"];
+        Self {
+            kept: Self::ALL
+                .into_iter()
+                .filter(|c| {
+                    always.contains(c)
+                        || (schema.has_column(c) && *c != schema.model().username_field())
+                })
+                .collect(),
+        }
+    }
+
+    /// One user's values for the kept columns; a value the model cannot hold (a flag or a name
+    /// it has no column for) is an error rather than dropped.
+    fn values<'u>(
+        &self,
+        schema: &UserSchema,
+        u: &'u ExportedUser,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Arg<'u>>> {
+        let lost = [
+            ("first_name", !u.first_name.is_empty()),
+            ("last_name", !u.last_name.is_empty()),
+            (
+                "email",
+                !u.email.is_empty()
+                    && !(schema.model().username_field() == "email" && u.email == u.username),
+            ),
+            ("is_staff", u.is_staff),
+            ("is_active", !u.is_active),
+        ];
+        if let Some((column, _)) = lost
+            .iter()
+            .find(|(c, set)| *set && !self.kept.contains(c) && !schema.has_column(c))
+        {
+            return Err(Error::UserModel(format!(
+                "user {:?} has a {column} value, and the user model {} has no {column} column; nothing was imported",
+                u.username,
+                schema.model()
+            )));
+        }
+        let last_login = u.last_login.as_deref().map(ts).transpose()?;
+        let date_joined = match &u.date_joined {
+            Some(t) => ts(t)?,
+            None => now,
+        };
+        self.kept
+            .iter()
+            .map(|c| {
+                Ok(match *c {
+                    "password" => u.password.as_str().into(),
+                    "last_login" => last_login.into(),
+                    "is_superuser" => u.is_superuser.into(),
+                    "username" => u.username.as_str().into(),
+                    "first_name" => u.first_name.as_str().into(),
+                    "last_name" => u.last_name.as_str().into(),
+                    "email" => u.email.as_str().into(),
+                    "is_staff" => u.is_staff.into(),
+                    "is_active" => u.is_active.into(),
+                    _ => date_joined.into(),
+                })
+            })
+            .collect()
+    }
+}
+
 fn exported(u: castellan_core::User) -> ExportedUser {
     ExportedUser {
         username: u.username,
@@ -647,7 +742,7 @@ fn exported(u: castellan_core::User) -> ExportedUser {
         is_active: u.is_active,
         is_staff: u.is_staff,
         is_superuser: u.is_superuser,
-        date_joined: ts_to_text(u.date_joined),
+        date_joined: u.date_joined.map(ts_to_text),
         last_login: u.last_login.map(ts_to_text),
         groups: Vec::new(),
         permissions: Vec::new(),
@@ -687,7 +782,7 @@ fn validate(data: &Export) -> Result<()> {
         if !usernames.insert(u.username.as_str()) {
             return Err(bad(format!("user {:?} appears twice", u.username)));
         }
-        for t in std::iter::once(&u.date_joined).chain(u.last_login.iter()) {
+        for t in u.date_joined.iter().chain(u.last_login.iter()) {
             if ts_from_text(t).is_none() {
                 return Err(bad(format!(
                     "user {:?}: {t:?} is not a timestamp",

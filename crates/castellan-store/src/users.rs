@@ -15,7 +15,7 @@ use crate::grants::{PermChange, PermHolder};
 use crate::lookalike::{refuse_lookalike, Names};
 use crate::lookup::{find_user_id, group_id, user_id};
 use crate::retry::retry_busy;
-use crate::sql::{Row, Sql, Tx};
+use crate::sql::{Arg, Row, Sql, SqlText, Tx};
 use crate::Store;
 
 /// A user to create (Django's `create_user` / `create_superuser` arguments).
@@ -37,6 +37,11 @@ pub struct NewUser {
     pub is_superuser: bool,
     /// `is_active` (Django's default is true).
     pub is_active: bool,
+    /// Values for the user model's own columns (`REQUIRED_FIELDS` such as `display_name`), as
+    /// `(column, value)`: see [`UserSchema::required_fields`](crate::UserSchema::required_fields).
+    /// `auth.User` has none.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
 }
 
 impl NewUser {
@@ -99,7 +104,7 @@ pub(crate) fn user_from_row(r: &Row) -> Result<User> {
         email: r.text("email")?,
         is_staff: r.flag("is_staff")?,
         is_active: r.flag("is_active")?,
-        date_joined: r.ts("date_joined")?,
+        date_joined: r.opt_ts("date_joined")?,
     })
 }
 
@@ -192,13 +197,30 @@ impl Store {
     /// validated, the password hashed with the preferred hasher (or made unusable when `None`).
     /// A username that looks the same as another user's (see [`castellan_core::lookalike`]) is
     /// refused with [`Error::AlreadyExists`] naming that user.
+    ///
+    /// For a custom user model, the username is its `USERNAME_FIELD` (validated as an e-mail
+    /// address when that field is `email`), [`NewUser::fields`] fill the model's own columns,
+    /// and a user the table would refuse (a required column not given, a flag the model does not
+    /// have) is an [`Error::UserModel`] before anything is written.
     pub async fn create_user(&self, new: NewUser) -> Result<User> {
-        let username = normalize_username(&new.username);
-        validate_username(&username)?;
-        let email = normalize_email(&new.email);
-        validate_email(&email)?;
+        let username = self.clean_username(&new.username)?;
+        let email = if self.users.model().username_field() == "email" {
+            let given = normalize_email(&new.email);
+            if !given.is_empty() && given != username {
+                return Err(Error::UserModel(format!(
+                    "the username of {} is its e-mail address; give the address once, as the username",
+                    self.users.model()
+                )));
+            }
+            username.clone()
+        } else {
+            let email = normalize_email(&new.email);
+            validate_email(&email)?;
+            email
+        };
         validate_person_name("first name", &new.first_name)?;
         validate_person_name("last name", &new.last_name)?;
+        self.check_new_user_fits(&new, &email)?;
         let password = self.hash_password(new.password.clone()).await?;
         let now = Utc::now();
         // A collision with a concurrent write is retried, so that the loser of a race between
@@ -216,8 +238,83 @@ impl Store {
             email,
             is_staff: new.is_staff,
             is_active: new.is_active,
-            date_joined: now,
+            date_joined: self.users.has_column("date_joined").then_some(now),
         })
+    }
+
+    /// The `USERNAME_FIELD` value as the user model would store it (NFKC-normalised for
+    /// `username`, an e-mail address with its domain lower-cased for `email`), or why it is
+    /// invalid.
+    pub fn clean_username(&self, raw: &str) -> Result<String> {
+        match self.users.model().username_field() {
+            "username" => {
+                let username = normalize_username(raw);
+                validate_username(&username)?;
+                Ok(username)
+            }
+            field => {
+                let value = if field == "email" {
+                    normalize_email(raw)
+                } else {
+                    raw.trim().to_owned()
+                };
+                if value.is_empty() {
+                    return Err(castellan_core::Error::Blank { field: "Username" }.into());
+                }
+                if field == "email" {
+                    validate_email(&value)?;
+                }
+                Ok(value)
+            }
+        }
+    }
+
+    /// Refuses a new user the user table cannot hold: a value for a column the model does not
+    /// have, a field that is not one of the model's own columns, a required column not given.
+    fn check_new_user_fits(&self, new: &NewUser, email: &str) -> Result<()> {
+        let schema = &self.users;
+        let model = schema.model();
+        let absent_but_set = [
+            ("is_staff", new.is_staff),
+            ("is_active", !new.is_active),
+            ("first_name", !new.first_name.is_empty()),
+            ("last_name", !new.last_name.is_empty()),
+            ("email", !email.is_empty()),
+        ];
+        if let Some((column, _)) = absent_but_set
+            .iter()
+            .find(|(column, set)| *set && !schema.has_column(column))
+        {
+            return Err(Error::UserModel(format!(
+                "the user model {model} has no {column} column; leave it out"
+            )));
+        }
+        for (name, value) in &new.fields {
+            let column = schema.extra_column(name).ok_or_else(|| {
+                let own: Vec<&str> = schema.extra_columns().map(|c| c.name.as_str()).collect();
+                Error::UserModel(format!(
+                    "the user model {model} has no field {name:?} of its own{}",
+                    if own.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (its own fields: {})", own.join(", "))
+                    }
+                ))
+            })?;
+            column.arg(value)?;
+        }
+        let missing: Vec<&str> = schema
+            .required_fields()
+            .filter(|c| !new.fields.iter().any(|(name, _)| *name == c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::UserModel(format!(
+                "a new {model} needs a value for {}: give each with --field NAME=VALUE",
+                missing.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     /// One try of [`Store::create_user`]'s write: the checks, the row and the audit entry in one
@@ -238,21 +335,26 @@ impl Store {
             });
         }
         refuse_lookalike(&mut tx, Names::Users, username, None).await?;
-        tx.execute(
-            &INSERT_USER,
-            &[
-                password.into(),
-                new.is_superuser.into(),
-                username.into(),
-                new.first_name.as_str().into(),
-                new.last_name.as_str().into(),
-                email.into(),
-                new.is_staff.into(),
-                new.is_active.into(),
-                now.into(),
-            ],
-        )
-        .await?;
+        if self.users.model().is_django_default() {
+            tx.execute(
+                &INSERT_USER,
+                &[
+                    password.into(),
+                    new.is_superuser.into(),
+                    username.into(),
+                    new.first_name.as_str().into(),
+                    new.last_name.as_str().into(),
+                    email.into(),
+                    new.is_staff.into(),
+                    new.is_active.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        } else {
+            self.insert_model_user(&mut tx, new, username, email, password, now)
+                .await?;
+        }
         let id = user_id(&mut tx, username).await?;
         let after = json(&serde_json::json!({
             "email": email, "first_name": &new.first_name, "last_name": &new.last_name,
@@ -263,6 +365,51 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// The insert of a custom model's user: the columns the model has, and its own fields.
+    async fn insert_model_user(
+        &self,
+        tx: &mut Tx,
+        new: &NewUser,
+        username: &str,
+        email: &str,
+        password: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        let schema = &self.users;
+        let mut columns: Vec<&str> = vec!["password", "is_superuser", "username"];
+        let mut args: Vec<Arg<'_>> =
+            vec![password.into(), new.is_superuser.into(), username.into()];
+        let optional: [(&str, Arg<'_>); 6] = [
+            ("first_name", new.first_name.as_str().into()),
+            ("last_name", new.last_name.as_str().into()),
+            ("email", email.into()),
+            ("is_staff", new.is_staff.into()),
+            ("is_active", new.is_active.into()),
+            ("date_joined", now.into()),
+        ];
+        for (column, arg) in optional {
+            if schema.has_column(column) && column != schema.model().username_field() {
+                columns.push(column);
+                args.push(arg);
+            }
+        }
+        for (name, value) in &new.fields {
+            if let Some(column) = schema.extra_column(name) {
+                columns.push(column.name.as_str());
+                args.push(column.arg(value)?);
+            }
+        }
+        let mut sql = SqlText::new(tx.dialect());
+        sql.once()
+            .push("INSERT INTO auth_user (last_login, ")
+            .push(&columns.join(", "))
+            .push(") VALUES (NULL, ")
+            .params(columns.len())
+            .push(")");
+        tx.execute(&sql, &args).await?;
+        Ok(())
     }
 
     /// Applies changes to a user.

@@ -60,7 +60,7 @@ async fn invalid_documents_are_refused_whole(db: TestDb) {
     });
     cases.push(("which is not in \"permissions\"", d));
     let mut d = good.clone();
-    d.users[0].date_joined = "yesterday".into();
+    d.users[0].date_joined = Some("yesterday".into());
     cases.push(("\"yesterday\" is not a timestamp", d));
     let mut d = good.clone();
     d.users[0].groups.push("Ghosts".into());

@@ -41,6 +41,7 @@
 //! ```
 
 mod client;
+pub mod custom_user;
 mod db;
 mod jar;
 mod testdb;
@@ -168,6 +169,7 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
 /// |---|---|---|
 /// | `per_db!(a, b)` | `async fn a(db: TestDb)` | the empty database |
 /// | `per_db!(migrated; a, b)` | `async fn a(db: &TestDb, store: &Store)` | a migrated store on it (closed afterwards) |
+/// | `per_db!(migrated, custom_user; a, b)` | as `migrated` | also `account_sqlite::a`, … on a Django project whose user model is `people.Account` ([`custom_user::CustomUser::Account`]) |
 /// | `per_db!(memory = EXPR; a, b)` | `async fn a<B>(backend: &B)` | also `memory::a` with the backend `EXPR` builds; on the databases, a migrated `&Store` |
 ///
 /// `worker_threads = N;` in front of any form sets the tokio runtime's workers (default 2).
@@ -196,6 +198,12 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
 /// ```
 #[macro_export]
 macro_rules! per_db {
+    (worker_threads = $n:tt; migrated, custom_user; $($test:ident),* $(,)?) => {
+        $crate::per_db!(worker_threads = $n; migrated; $($test),*);
+        $crate::per_db!(@custom $n, account_sqlite, Sqlite, $($test),*);
+        $crate::per_db!(@custom $n, account_postgres, Postgres, $($test),*);
+        $crate::per_db!(@custom $n, account_mysql, MySql, $($test),*);
+    };
     (worker_threads = $n:tt; migrated; $($test:ident),* $(,)?) => {
         $crate::per_db!(@migrated $n, sqlite, Sqlite, $($test),*);
         $crate::per_db!(@migrated $n, postgres, Postgres, $($test),*);
@@ -247,6 +255,23 @@ macro_rules! per_db {
             )*
         }
     };
+    (@custom $n:tt, $modname:ident, $kind:ident, $($test:ident),*) => {
+        mod $modname {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $n)]
+                async fn $test() {
+                    let Some((db, store)) = $crate::custom_user::CustomUser::Account
+                        .migrated($crate::Kind::$kind)
+                        .await
+                    else {
+                        return;
+                    };
+                    super::$test(&db, &store).await;
+                    store.close().await;
+                }
+            )*
+        }
+    };
     (@store $n:tt, $modname:ident, $kind:ident, $($test:ident),*) => {
         mod $modname {
             $(
@@ -263,6 +288,9 @@ macro_rules! per_db {
     };
     (migrated; $($test:ident),* $(,)?) => {
         $crate::per_db!(worker_threads = 2; migrated; $($test),*);
+    };
+    (migrated, custom_user; $($test:ident),* $(,)?) => {
+        $crate::per_db!(worker_threads = 2; migrated, custom_user; $($test),*);
     };
     (memory = $memory:expr; $($test:ident),* $(,)?) => {
         $crate::per_db!(worker_threads = 2; memory = $memory; $($test),*);

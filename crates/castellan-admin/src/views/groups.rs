@@ -122,7 +122,7 @@ async fn change_page(
             can_change => staff.has("auth.change_group"),
             can_delete => staff.has("auth.delete_group"),
             can_view_users => staff.can_view("auth", "user"),
-            can_change_members => staff.has("auth.change_user"),
+            can_change_members => staff.has(&staff.user_perm("change")),
             members_action => group_url(staff, &state.name, "members"),
             action => group_url(staff, &state.name, "change"),
             rename_url => group_url(staff, &state.name, "rename"),
@@ -347,7 +347,7 @@ pub(crate) async fn members(
     Path(name): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
-    staff.require("auth.change_user")?;
+    staff.require(&staff.user_perm("change"))?;
     let form = FormData(form).only(&["version", "add", "remove"])?;
     load(&staff, &name).await?;
     let mut add: Vec<String> = form

@@ -28,17 +28,24 @@ struct App {
 /// `GET /`: the apps in which the user has some permission, with the models they may view.
 pub(crate) async fn index(staff: Staff) -> Result<Response, AdminError> {
     let mut apps = Vec::new();
-    if staff.principal.has_module_perms("auth") {
+    if staff.principal.has_module_perms("auth") || staff.can_view_users() {
         let mut models = Vec::new();
         for (model, plural) in [
             ("user", "Users"),
             ("group", "Groups"),
             ("permission", "Permissions"),
         ] {
-            if staff.can_view("auth", model) {
-                let add_perm = format!("auth.add_{model}");
-                let can_add =
-                    staff.has(&add_perm) && (model != "user" || staff.has("auth.change_user"));
+            let (visible, can_add) = if model == "user" {
+                let add =
+                    staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change"));
+                (staff.can_view_users(), add)
+            } else {
+                (
+                    staff.can_view("auth", model),
+                    staff.has(&format!("auth.add_{model}")),
+                )
+            };
+            if visible {
                 models.push(Link {
                     name: plural.into(),
                     url: staff.url(&format!("/auth/{model}/")),

@@ -37,7 +37,7 @@ pub(crate) async fn matrix(
         .map(str::to_owned)
         .collect();
     if !users.is_empty() {
-        staff.require_any(&["auth.view_user", "auth.change_user"])?;
+        staff.require_view_users()?;
     }
     let app = Some(q.app.as_str()).filter(|s| !s.is_empty());
     let m = staff.site.store.matrix(&users, app).await?;

@@ -60,7 +60,7 @@ fn user_url(staff: &Staff, username: &str, action: &str) -> String {
 
 /// `GET /auth/user/`.
 pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Response, AdminError> {
-    staff.require_any(&["auth.view_user", "auth.change_user"])?;
+    staff.require_view_users()?;
     let query = UserQuery {
         search: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
         group: Some(q.group.clone()).filter(|s| !s.is_empty()),
@@ -104,14 +104,14 @@ pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Res
         context! {
             users, groups, q => Value::from(Serde(&q)), next_url, first_url,
             total => page_data.total, more_than_total => page_data.more_than_total,
-            can_add => staff.has("auth.add_user") && staff.has("auth.change_user"),
+            can_add => staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change")),
         },
     )
 }
 
 fn require_add(staff: &Staff) -> Result<(), AdminError> {
-    staff.require("auth.add_user")?;
-    staff.require("auth.change_user")
+    staff.require(&staff.user_perm("add"))?;
+    staff.require(&staff.user_perm("change"))
 }
 
 fn add_page(
@@ -120,6 +120,19 @@ fn add_page(
     errors: Vec<String>,
     form: &FormData,
 ) -> Result<Response, AdminError> {
+    let store = staff.store();
+    let schema = store.user_schema();
+    let username_field = schema.model().username_field();
+    let own_fields: Vec<minijinja::Value> = schema
+        .required_fields()
+        .map(|c| {
+            context! {
+                name => format!("field.{}", c.name),
+                label => field_label(&c.name),
+                value => form.text(&format!("field.{}", c.name)),
+            }
+        })
+        .collect();
     page(
         staff,
         "user_add.html",
@@ -128,8 +141,26 @@ fn add_page(
             errors,
             username => form.text("username"), email => form.text("email"),
             first_name => form.text("first_name"), last_name => form.text("last_name"),
+            username_label => field_label(username_field),
+            username_is_email => username_field == "email",
+            has_email => schema.has_column("email") && username_field != "email",
+            has_names => schema.has_column("first_name") && schema.has_column("last_name"),
+            has_staff => schema.has_staff_flag(),
+            own_fields,
         },
     )
+}
+
+/// A user field's label as Django's forms show it (`display_name` → "Display name").
+fn field_label(field: &str) -> String {
+    if field == "email" {
+        return "Email address".into();
+    }
+    let spaced = field.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
+    })
 }
 
 /// `GET /auth/user/add/`.
@@ -144,7 +175,13 @@ pub(crate) async fn add(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
     require_add(&staff)?;
-    let form = FormData(form).only(&[
+    let own: Vec<String> = staff
+        .store()
+        .user_schema()
+        .required_fields()
+        .map(|c| format!("field.{}", c.name))
+        .collect();
+    let mut allowed = vec![
         "username",
         "email",
         "first_name",
@@ -154,7 +191,9 @@ pub(crate) async fn add(
         "unusable_password",
         "is_staff",
         "is_superuser",
-    ])?;
+    ];
+    allowed.extend(own.iter().map(String::as_str));
+    let form = FormData(form).only(&allowed)?;
     let rights = staff.rights().await?;
     let (is_staff, is_superuser) = (form.checked("is_staff"), form.checked("is_superuser"));
     let problems = rights.check_new_user(is_staff, is_superuser);
@@ -197,6 +236,13 @@ pub(crate) async fn add(
         is_staff,
         is_superuser,
         is_active: true,
+        fields: own
+            .iter()
+            .map(|name| {
+                let column = name.trim_start_matches("field.").to_owned();
+                (column, form.text(name))
+            })
+            .collect(),
     };
     match staff.store().create_user(new).await {
         Ok(user) => Ok(redirect(&user_url(&staff, &user.username, "change"))),
@@ -230,7 +276,7 @@ async fn change_page(
     let all = store.permissions(None).await?;
     let rights = staff.rights().await?;
     let mut notes = rights.may_touch(state, &groups);
-    let can_change = staff.has("auth.change_user") && notes.is_empty();
+    let can_change = staff.has(&staff.user_perm("change")) && notes.is_empty();
     let own = state.user.id == staff.user.id && !staff.is_superuser();
     if own {
         notes.push("You cannot change your own active status, groups or permissions.".into());
@@ -275,13 +321,13 @@ async fn change_page(
                 username => &u.username, email => &u.email, first_name => &u.first_name,
                 last_name => &u.last_name, is_active => u.is_active, is_staff => u.is_staff,
                 is_superuser => u.is_superuser, has_usable_password => u.has_usable_password(),
-                last_login => u.last_login.map(|t| t.to_rfc3339()), date_joined => u.date_joined.to_rfc3339(),
+                last_login => u.last_login.map(|t| t.to_rfc3339()), date_joined => u.date_joined.map(|t| t.to_rfc3339()),
             },
             version => &state.version,
             picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| rights.may_change_perm(p)))),
             groups => group_rows, effective, errors, notes, can_change, own,
             can_set_flags => staff.is_superuser(),
-            can_delete => staff.has("auth.delete_user") && can_change,
+            can_delete => staff.has(&staff.user_perm("delete")) && can_change,
             action => user_url(staff, &u.username, "change"),
             password_url => user_url(staff, &u.username, "password"),
             delete_url => user_url(staff, &u.username, "delete"),
@@ -295,7 +341,7 @@ pub(crate) async fn change_form(
     Path(username): Path<String>,
     Query(filter): Query<PickerFilter>,
 ) -> Result<Response, AdminError> {
-    staff.require_any(&["auth.view_user", "auth.change_user"])?;
+    staff.require_view_users()?;
     let state = load(&staff, &username).await?;
     change_page(&staff, &state, filter, StatusCode::OK, Vec::new()).await
 }
@@ -309,7 +355,7 @@ pub(crate) async fn change(
     Path(username): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
-    staff.require("auth.change_user")?;
+    staff.require(&staff.user_perm("change"))?;
     let form = FormData(form).only(&[
         "version",
         "email",
@@ -453,7 +499,7 @@ pub(crate) async fn password_form(
     Path(username): Path<String>,
 ) -> Result<Response, AdminError> {
     let state = load(&staff, &username).await?;
-    require_touch(&staff, &state, "auth.change_user").await?;
+    require_touch(&staff, &state, &staff.user_perm("change")).await?;
     password_page(&staff, &username, StatusCode::OK, Vec::new())
 }
 
@@ -465,7 +511,7 @@ pub(crate) async fn password(
 ) -> Result<Response, AdminError> {
     let form = FormData(form).only(&["password1", "password2", "unusable_password"])?;
     let state = load(&staff, &username).await?;
-    require_touch(&staff, &state, "auth.change_user").await?;
+    require_touch(&staff, &state, &staff.user_perm("change")).await?;
     let raw = if form.checked("unusable_password") {
         None
     } else {
@@ -525,7 +571,7 @@ pub(crate) async fn delete_form(
     Path(username): Path<String>,
 ) -> Result<Response, AdminError> {
     let state = load(&staff, &username).await?;
-    require_touch(&staff, &state, "auth.delete_user").await?;
+    require_touch(&staff, &state, &staff.user_perm("delete")).await?;
     page(
         &staff,
         "confirm_delete.html",
@@ -547,7 +593,7 @@ pub(crate) async fn delete(
 ) -> Result<Response, AdminError> {
     FormData(form).only(&[])?;
     let state = load(&staff, &username).await?;
-    require_touch(&staff, &state, "auth.delete_user").await?;
+    require_touch(&staff, &state, &staff.user_perm("delete")).await?;
     staff
         .store()
         .delete_user_keeping_superuser(&username)

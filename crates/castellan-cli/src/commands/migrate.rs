@@ -6,7 +6,9 @@ use castellan_store::{Error, Store};
 use crate::{output, Outcome};
 
 pub(crate) async fn run(store: &Store, json: bool) -> Result<Outcome, Error> {
-    let report = store.migrate(&Registry::django()).await?;
+    let report = store
+        .migrate(&Registry::django_for(store.user_schema().model()))
+        .await?;
     if json {
         output::json(&serde_json::to_value(&report).unwrap_or_default());
     } else {

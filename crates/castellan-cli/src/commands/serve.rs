@@ -31,7 +31,7 @@ pub(crate) fn secret_key(env: Option<String>, insecure_dev_key: bool) -> Result<
 
 /// The web settings from the command line: HTTPS mode, HSTS, allowed hosts (default: the bind
 /// address and localhost on its port) and trusted proxies.
-pub(crate) fn config(key: String, args: &Serve) -> AuthConfig {
+pub(crate) fn config(key: String, args: &Serve, pages: AdminPages) -> AuthConfig {
     let allowed_hosts = if args.allowed_hosts.is_empty() {
         castellan_axum::default_allowed_hosts(&args.bind)
     } else {
@@ -42,7 +42,7 @@ pub(crate) fn config(key: String, args: &Serve) -> AuthConfig {
         trusted.trust(name.clone(), "castellan serve --trusted-group");
     }
     AuthConfig::new(key)
-        .with_pages(AdminPages::new().with_admin_url("/admin/"))
+        .with_pages(pages.with_admin_url("/admin/"))
         .with_trusted_groups(trusted)
         .with_https(args.https)
         .with_hsts_seconds(args.hsts_seconds)
@@ -69,7 +69,8 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
         std::env::var("CASTELLAN_SECRET_KEY").ok(),
         args.insecure_dev_key,
     )?;
-    let app = app(store, config(key, &args)).await?;
+    let pages = AdminPages::new().for_user_model(store.user_schema());
+    let app = app(store, config(key, &args, pages)).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .map_err(|e| {
@@ -137,7 +138,7 @@ mod tests {
         else {
             panic!("SQLite test databases are always available");
         };
-        let layer = AuthLayer::new(store, config("k".into(), &args))
+        let layer = AuthLayer::new(store, config("k".into(), &args, AdminPages::new()))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let trusted = layer.trusted_groups();
@@ -168,7 +169,7 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let s = parse(&["castellan", "serve", "--bind", "0.0.0.0:9000"]);
-        let c = config("k".into(), &s);
+        let c = config("k".into(), &s, AdminPages::new());
         let debug = format!("{c:?}");
         assert!(debug.contains("\"localhost:9000\""), "{debug}");
         assert!(debug.contains("https: false"), "{debug}");
@@ -183,7 +184,7 @@ mod tests {
             "--allowed-host",
             ".example.org",
         ]);
-        let debug = format!("{:?}", config("k".into(), &s));
+        let debug = format!("{:?}", config("k".into(), &s, AdminPages::new()));
         assert!(debug.contains("https: true"), "{debug}");
         assert!(
             debug.contains("[\"admin.example.com\", \".example.org\"]"),

@@ -22,7 +22,7 @@ fn user_json(u: &User) -> serde_json::Value {
         "is_staff": u.is_staff,
         "is_superuser": u.is_superuser,
         "has_usable_password": u.has_usable_password(),
-        "date_joined": u.date_joined.to_rfc3339(),
+        "date_joined": u.date_joined.map(|t| t.to_rfc3339()),
         "last_login": u.last_login.map(|t| t.to_rfc3339()),
     })
 }
@@ -37,6 +37,7 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
             staff,
             superuser,
             inactive,
+            fields,
         } => {
             let password = if password_stdin {
                 let password = stdin_password()?;
@@ -63,6 +64,7 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
                     is_staff: staff,
                     is_superuser: superuser,
                     is_active: !inactive,
+                    fields,
                     ..NewUser::default()
                 })
                 .await?;
@@ -131,7 +133,9 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
                         "unusable"
                     }
                 );
-                println!("date joined:   {}", user.date_joined.to_rfc3339());
+                if let Some(joined) = user.date_joined {
+                    println!("date joined:   {}", joined.to_rfc3339());
+                }
                 println!("groups:        {}", groups.join(", "));
                 println!("permissions:   {}", direct.join(", "));
             }

@@ -2,11 +2,14 @@
 //! goes through [`Db`] or [`Tx`], which pick the text for the open database, check the argument
 //! count and bind the arguments.
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
 
 use super::args::Arg;
+use super::rename::Renames;
 use super::row::Row;
 use super::statement::Statement;
 use super::Dialect;
@@ -14,8 +17,15 @@ use crate::error::{Error, Result};
 
 /// An open pool on one database. Cloning is cheap and shares the pool.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    /// The user model's names, for the store's own statements (`None`: run as written).
+    renames: Option<Arc<Renames>>,
+}
+
+/// The pool of the kind the URL named.
+#[derive(Debug, Clone)]
+enum Pool {
     /// SQLite.
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::SqlitePool),
@@ -29,7 +39,10 @@ pub enum Db {
 
 /// A transaction on a [`Db`]: commit it with [`Tx::commit`]; dropped, it rolls back.
 #[derive(Debug)]
-pub struct Tx(TxInner);
+pub struct Tx {
+    inner: TxInner,
+    renames: Option<Arc<Renames>>,
+}
 
 #[derive(Debug)]
 enum TxInner {
@@ -89,50 +102,67 @@ impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let acquire = Duration::from_secs(5);
         #[allow(unreachable_patterns)]
-        match driver_for(url)? {
+        let pool = match driver_for(url)? {
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => Ok(Self::Sqlite(
-                super::sqlite::connect(url, max_connections, acquire).await?,
-            )),
+            Dialect::Sqlite => {
+                Pool::Sqlite(super::sqlite::connect(url, max_connections, acquire).await?)
+            }
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => Ok(Self::Postgres(
-                super::postgres::connect(url, max_connections, acquire).await?,
-            )),
+            Dialect::Postgres => {
+                Pool::Postgres(super::postgres::connect(url, max_connections, acquire).await?)
+            }
             #[cfg(feature = "mysql")]
-            Dialect::MySql => Ok(Self::MySql(
-                super::mysql::connect(url, max_connections, acquire).await?,
-            )),
-            _ => Err(Error::BadUrl(url.to_owned())),
+            Dialect::MySql => {
+                Pool::MySql(super::mysql::connect(url, max_connections, acquire).await?)
+            }
+            _ => return Err(Error::BadUrl(url.to_owned())),
+        };
+        Ok(Self {
+            pool,
+            renames: None,
+        })
+    }
+
+    /// The same pool, running the store's statements with the user model's names.
+    pub(crate) fn with_renames(&self, renames: Arc<Renames>) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            renames: (!renames.is_identity()).then_some(renames),
         }
+    }
+
+    /// `name` (one of Django's default user tables) as this database names it.
+    pub(crate) fn table_name<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        renamed_table(self.renames.as_deref(), name)
     }
 
     /// The database kind.
     pub fn dialect(&self) -> Dialect {
-        match self {
+        match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => Dialect::Sqlite,
+            Pool::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
-            Self::Postgres(_) => Dialect::Postgres,
+            Pool::Postgres(_) => Dialect::Postgres,
             #[cfg(feature = "mysql")]
-            Self::MySql(_) => Dialect::MySql,
+            Pool::MySql(_) => Dialect::MySql,
         }
     }
 
     fn exec(&self) -> Exec<'_> {
-        match self {
+        match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => Exec::SqlitePool(p),
+            Pool::Sqlite(p) => Exec::SqlitePool(p),
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => Exec::PostgresPool(p),
+            Pool::Postgres(p) => Exec::PostgresPool(p),
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => Exec::MySqlPool(p),
+            Pool::MySql(p) => Exec::MySqlPool(p),
         }
     }
 
     /// Runs a statement; returns the rows it affected.
     pub async fn execute(&self, sql: &(impl Statement + ?Sized), args: &[Arg<'_>]) -> Result<u64> {
-        let text = checked(sql, self.dialect(), args)?;
-        self.exec().execute(text, args).await
+        let text = checked(sql, self.dialect(), args, self.renames.as_deref())?;
+        self.exec().execute(&text, args).await
     }
 
     /// Every row of a query.
@@ -141,8 +171,8 @@ impl Db {
         sql: &(impl Statement + ?Sized),
         args: &[Arg<'_>],
     ) -> Result<Vec<Row>> {
-        let text = checked(sql, self.dialect(), args)?;
-        self.exec().fetch_all(text, args).await
+        let text = checked(sql, self.dialect(), args, self.renames.as_deref())?;
+        self.exec().fetch_all(&text, args).await
     }
 
     /// The first row of a query, if any.
@@ -151,8 +181,8 @@ impl Db {
         sql: &(impl Statement + ?Sized),
         args: &[Arg<'_>],
     ) -> Result<Option<Row>> {
-        let text = checked(sql, self.dialect(), args)?;
-        self.exec().fetch_optional(text, args).await
+        let text = checked(sql, self.dialect(), args, self.renames.as_deref())?;
+        self.exec().fetch_optional(&text, args).await
     }
 
     /// The first row of a query that always returns one (an aggregate, a row just written).
@@ -173,10 +203,10 @@ impl Db {
         args: &[Arg<'_>],
         mut each: impl FnMut(Row) -> Result<bool>,
     ) -> Result<()> {
-        let text = checked(sql, self.dialect(), args)?;
-        match self {
+        let text = checked(sql, self.dialect(), args, self.renames.as_deref())?;
+        match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => {
+            Pool::Sqlite(p) => {
                 let mut rows = super::sqlite::bind(text.query(), args).fetch(p);
                 while let Some(r) = rows.try_next().await? {
                     if !each(Row::Sqlite(r))? {
@@ -185,7 +215,7 @@ impl Db {
                 }
             }
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => {
+            Pool::Postgres(p) => {
                 let mut rows = super::postgres::bind(text.query(), args).fetch(p);
                 while let Some(r) = rows.try_next().await? {
                     if !each(Row::Postgres(r))? {
@@ -194,7 +224,7 @@ impl Db {
                 }
             }
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => {
+            Pool::MySql(p) => {
                 let mut rows = super::mysql::bind(text.query(), args).fetch(p);
                 while let Some(r) = rows.try_next().await? {
                     if !each(Row::MySql(r))? {
@@ -208,14 +238,15 @@ impl Db {
 
     /// Begins a transaction.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx(match self {
+        let inner = match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => TxInner::Postgres(p.begin().await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => TxInner::MySql(p.begin().await?),
-        }))
+            Pool::MySql(p) => TxInner::MySql(p.begin().await?),
+        };
+        Ok(self.tx(inner))
     }
 
     /// Begins a transaction that is going to write after reading: on SQLite it takes the write
@@ -225,19 +256,17 @@ impl Db {
     /// [`Db::begin`]. Other transactions keep InnoDB's `REPEATABLE READ`, whose gap locks the
     /// look-alike check relies on.
     pub async fn begin_write(&self) -> Result<Tx> {
-        match self {
+        match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => Ok(Tx(TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?))),
+            Pool::Sqlite(p) => Ok(self.tx(TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?))),
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => {
+            Pool::MySql(p) => {
                 let mut conn = p.acquire().await?;
                 // Applies to the next transaction on this connection only.
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                     .execute(&mut *conn)
                     .await?;
-                Ok(Tx(TxInner::MySql(
-                    sqlx::Transaction::begin(conn, None).await?,
-                )))
+                Ok(self.tx(TxInner::MySql(sqlx::Transaction::begin(conn, None).await?)))
             }
             #[allow(unreachable_patterns)]
             _ => self.begin().await,
@@ -246,42 +275,48 @@ impl Db {
 
     /// Runs SQL text without arguments (several statements allowed); returns the rows affected.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
-        Ok(match self {
+        Ok(match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+            Pool::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+            Pool::Postgres(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+            Pool::MySql(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
         })
     }
 
     /// Prepares a statement without running it (checks that the database accepts it).
     pub async fn prepare(&self, sql: &(impl Statement + ?Sized)) -> Result<()> {
         use sqlx::Executor as _;
-        let text = sql
-            .text(self.dialect())
-            .ok_or_else(|| wrong_dialect(self.dialect()))?;
-        match self {
+        let text = checked_text(sql, self.dialect(), self.renames.as_deref())?;
+        let text = text.as_ref();
+        match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => drop(p.prepare(text).await?),
+            Pool::Sqlite(p) => drop(p.prepare(text).await?),
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => drop(p.prepare(text).await?),
+            Pool::Postgres(p) => drop(p.prepare(text).await?),
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => drop(p.prepare(text).await?),
+            Pool::MySql(p) => drop(p.prepare(text).await?),
         }
         Ok(())
     }
 
+    fn tx(&self, inner: TxInner) -> Tx {
+        Tx {
+            inner,
+            renames: self.renames.clone(),
+        }
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
-        match self {
+        match &self.pool {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => p.close().await,
+            Pool::MySql(p) => p.close().await,
         }
     }
 }
@@ -289,7 +324,7 @@ impl Db {
 impl Tx {
     /// The database kind.
     pub fn dialect(&self) -> Dialect {
-        match &self.0 {
+        match &self.inner {
             #[cfg(feature = "sqlite")]
             TxInner::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
@@ -300,7 +335,7 @@ impl Tx {
     }
 
     fn exec(&mut self) -> Exec<'_> {
-        match &mut self.0 {
+        match &mut self.inner {
             #[cfg(feature = "sqlite")]
             TxInner::Sqlite(t) => Exec::SqliteConn(t),
             #[cfg(feature = "postgres")]
@@ -316,8 +351,8 @@ impl Tx {
         sql: &(impl Statement + ?Sized),
         args: &[Arg<'_>],
     ) -> Result<u64> {
-        let text = checked(sql, self.dialect(), args)?;
-        self.exec().execute(text, args).await
+        let text = checked(sql, self.dialect(), args, self.renames.as_deref())?;
+        self.exec().execute(&text, args).await
     }
 
     /// Every row of a query.
@@ -326,8 +361,8 @@ impl Tx {
         sql: &(impl Statement + ?Sized),
         args: &[Arg<'_>],
     ) -> Result<Vec<Row>> {
-        let text = checked(sql, self.dialect(), args)?;
-        self.exec().fetch_all(text, args).await
+        let text = checked(sql, self.dialect(), args, self.renames.as_deref())?;
+        self.exec().fetch_all(&text, args).await
     }
 
     /// The first row of a query, if any.
@@ -336,8 +371,8 @@ impl Tx {
         sql: &(impl Statement + ?Sized),
         args: &[Arg<'_>],
     ) -> Result<Option<Row>> {
-        let text = checked(sql, self.dialect(), args)?;
-        self.exec().fetch_optional(text, args).await
+        let text = checked(sql, self.dialect(), args, self.renames.as_deref())?;
+        self.exec().fetch_optional(&text, args).await
     }
 
     /// The first row of a query that always returns one.
@@ -355,15 +390,20 @@ impl Tx {
     /// the transaction, without keeping it prepared.
     pub async fn execute_once(&mut self, sql: &str) -> Result<u64> {
         let text = Text {
-            text: sql,
+            text: rewritten(sql, None, self.renames.as_deref())?,
             persistent: false,
         };
-        self.exec().execute(text, &[]).await
+        self.exec().execute(&text, &[]).await
+    }
+
+    /// `name` (one of Django's default user tables) as this database names it.
+    pub(crate) fn table_name<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        renamed_table(self.renames.as_deref(), name)
     }
 
     /// Commits.
     pub async fn commit(self) -> Result<()> {
-        match self.0 {
+        match self.inner {
             #[cfg(feature = "sqlite")]
             TxInner::Sqlite(t) => t.commit().await?,
             #[cfg(feature = "postgres")]
@@ -375,18 +415,21 @@ impl Tx {
     }
 }
 
-/// The statement's text for `dialect`, once its argument count is checked.
+/// The statement's text for `dialect` (with the user model's names), once its argument count
+/// is checked.
 fn checked<'s>(
     sql: &'s (impl Statement + ?Sized),
     dialect: Dialect,
     args: &[Arg<'_>],
+    renames: Option<&Renames>,
 ) -> Result<Text<'s>> {
-    let text = sql.text(dialect).ok_or_else(|| wrong_dialect(dialect))?;
+    let text = checked_text(sql, dialect, renames)?;
     if args.len() != sql.binds() {
         return Err(Error::Statement(format!(
-            "a statement that takes {} arguments was given {}: {text}",
+            "a statement that takes {} arguments was given {}: {}",
             sql.binds(),
-            args.len()
+            args.len(),
+            text.as_ref()
         )));
     }
     Ok(Text {
@@ -395,18 +438,64 @@ fn checked<'s>(
     })
 }
 
-/// A statement's text for the open database, and whether to keep it prepared.
-#[derive(Clone, Copy)]
-struct Text<'s> {
+/// The statement's text for `dialect`, with the user model's names.
+fn checked_text<'s>(
+    sql: &'s (impl Statement + ?Sized),
+    dialect: Dialect,
+    renames: Option<&Renames>,
+) -> Result<SqlStr<'s>> {
+    let text = sql.text(dialect).ok_or_else(|| wrong_dialect(dialect))?;
+    rewritten(text, sql.static_text(dialect), renames)
+}
+
+/// `text` with the user model's names; the rewrite of a static text is kept.
+fn rewritten<'s>(
     text: &'s str,
+    static_text: Option<&'static str>,
+    renames: Option<&Renames>,
+) -> Result<SqlStr<'s>> {
+    Ok(match (renames, static_text) {
+        (None, _) => SqlStr::Borrowed(text),
+        (Some(r), Some(st)) => SqlStr::Shared(r.static_text(st)?),
+        (Some(r), None) => SqlStr::Owned(r.rewrite(text)?),
+    })
+}
+
+fn renamed_table<'n>(renames: Option<&Renames>, name: &'n str) -> Cow<'n, str> {
+    match renames {
+        Some(r) => Cow::Owned(r.rewrite(name).unwrap_or_else(|_| name.to_owned())),
+        None => Cow::Borrowed(name),
+    }
+}
+
+/// A statement's text as written, or rewritten.
+enum SqlStr<'s> {
+    Borrowed(&'s str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl AsRef<str> for SqlStr<'_> {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Borrowed(s) => s,
+            Self::Shared(s) => s,
+            Self::Owned(s) => s,
+        }
+    }
+}
+
+/// A statement's text for the open database, and whether to keep it prepared.
+struct Text<'s> {
+    text: SqlStr<'s>,
     persistent: bool,
 }
 
-impl<'s> Text<'s> {
-    fn query<DB: sqlx::Database + sqlx::database::HasStatementCache>(
-        self,
-    ) -> sqlx::query::Query<'s, DB, <DB as sqlx::Database>::Arguments<'s>> {
-        sqlx::query(self.text).persistent(self.persistent)
+impl Text<'_> {
+    fn query<'q, DB: sqlx::Database + sqlx::database::HasStatementCache>(
+        &'q self,
+    ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>> {
+        sqlx::query(self.text.as_ref()).persistent(self.persistent)
     }
 }
 
@@ -417,7 +506,7 @@ fn wrong_dialect(dialect: Dialect) -> Error {
 }
 
 impl Exec<'_> {
-    async fn execute(self, text: Text<'_>, args: &[Arg<'_>]) -> Result<u64> {
+    async fn execute(self, text: &Text<'_>, args: &[Arg<'_>]) -> Result<u64> {
         Ok(match self {
             #[cfg(feature = "sqlite")]
             Self::SqlitePool(p) => super::sqlite::bind(text.query(), args)
@@ -452,7 +541,7 @@ impl Exec<'_> {
         })
     }
 
-    async fn fetch_all(self, text: Text<'_>, args: &[Arg<'_>]) -> Result<Vec<Row>> {
+    async fn fetch_all(self, text: &Text<'_>, args: &[Arg<'_>]) -> Result<Vec<Row>> {
         Ok(match self {
             #[cfg(feature = "sqlite")]
             Self::SqlitePool(p) => rows(
@@ -491,7 +580,7 @@ impl Exec<'_> {
         })
     }
 
-    async fn fetch_optional(self, text: Text<'_>, args: &[Arg<'_>]) -> Result<Option<Row>> {
+    async fn fetch_optional(self, text: &Text<'_>, args: &[Arg<'_>]) -> Result<Option<Row>> {
         Ok(match self {
             #[cfg(feature = "sqlite")]
             Self::SqlitePool(p) => super::sqlite::bind(text.query(), args)

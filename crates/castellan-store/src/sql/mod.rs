@@ -8,6 +8,7 @@ mod dialect;
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+pub mod rename;
 mod row;
 #[cfg(feature = "sqlite")]
 mod sqlite;

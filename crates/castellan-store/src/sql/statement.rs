@@ -1,6 +1,6 @@
 //! Statements written once with PostgreSQL's numbered placeholders (`$1`, `$2`, …), with the
 //! positional text SQLite and MariaDB take (`?`) derived **at compile time** by a lexer that knows
-//! string literals, quoted identifiers and comments. Nothing is rewritten at run time; a statement
+//! string literals, quoted identifiers and comments. Placeholders are never rewritten at run time; a statement
 //! whose placeholders are out of order, repeated, or mixed with a bare `?` does not compile.
 //!
 //! SQLite gets `?`, not `$n`, although it accepts both: SQLite looks a named parameter up by a
@@ -105,10 +105,20 @@ pub trait Statement {
     fn persistent(&self) -> bool {
         true
     }
+    /// The text for `dialect` when it lives for the whole program (a constant), so that work
+    /// derived from it can be kept; `None` (the default) for text built at run time.
+    fn static_text(&self, dialect: Dialect) -> Option<&'static str> {
+        let _ = dialect;
+        None
+    }
 }
 
 impl Statement for Sql {
     fn text(&self, dialect: Dialect) -> Option<&str> {
+        Some(Sql::text(self, dialect))
+    }
+
+    fn static_text(&self, dialect: Dialect) -> Option<&'static str> {
         Some(Sql::text(self, dialect))
     }
 

@@ -1,0 +1,260 @@
+//! A Django project with its own user model (`AUTH_USER_MODEL`), on every database: the schema
+//! Django 6.1 migrated for `staff.Person` (`AbstractBaseUser` + `PermissionsMixin`, `email` as
+//! the username field, a required `display_name`, no `is_staff`, names or `date_joined`), and a
+//! user model that does not fit, each refused with a clear error that changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use castellan_core::{Registry, UserModel, WithPerm};
+use castellan_store::{Error, NewUser, Store, StoreOptions, UserChanges};
+use castellan_testkit::custom_user::CustomUser;
+use castellan_testkit::{per_db, Kind, TestDb};
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| (*x).to_owned()).collect()
+}
+
+async fn person_store(kind: Kind) -> Option<(TestDb, Store)> {
+    CustomUser::Person.migrated(kind).await
+}
+
+fn person(email: &str) -> NewUser {
+    let mut u = NewUser::new(email);
+    u.fields = vec![("display_name".into(), format!("The {email}"))];
+    u
+}
+
+async fn counts(store: &Store) -> (usize, usize) {
+    (
+        store.users().await.unwrap().len(),
+        store.audit_log(&Default::default()).await.unwrap().len(),
+    )
+}
+
+async fn persons_are_users(db: TestDb) {
+    let kind = db.kind();
+    drop(db);
+    let Some((_db, store)) = person_store(kind).await else {
+        return;
+    };
+    let schema = store.user_schema();
+    assert_eq!(schema.table(), "staff_person");
+    assert_eq!(schema.groups_table(), "staff_person_groups");
+    assert!(!schema.has_staff_flag());
+    assert!(schema.has_active_flag());
+    let required: Vec<&str> = schema.required_fields().map(|c| c.name.as_str()).collect();
+    assert_eq!(required, ["display_name"]);
+
+    let mut ada = person("Ada@Example.COM");
+    ada.password = Some("correct horse".into());
+    let created = store.create_user(ada).await.unwrap();
+    assert_eq!(
+        created.username, "Ada@example.com",
+        "the domain is lower-cased"
+    );
+    assert_eq!(created.email, created.username);
+    assert!(created.date_joined.is_none());
+    store.create_user(person("bob@example.com")).await.unwrap();
+
+    store.create_group("Editors").await.unwrap();
+    store
+        .grant_group("Editors", &s(&["auth.change_group"]))
+        .await
+        .unwrap();
+    store
+        .add_user_to_groups("Ada@example.com", &s(&["Editors"]))
+        .await
+        .unwrap();
+    store
+        .grant_user("bob@example.com", &s(&["auth.view_group"]))
+        .await
+        .unwrap();
+    let ada = store.principal("Ada@example.com").await.unwrap().unwrap();
+    assert!(ada.has_perm("auth.change_group"));
+    assert!(!ada.has_perm("auth.view_group"));
+    assert!(store
+        .principal("bob@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.view_group"));
+    let holders = store
+        .with_perm(&WithPerm {
+            app_label: "auth".into(),
+            codename: "change_group".into(),
+            is_active: Some(true),
+            include_superusers: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(holders, ["Ada@example.com"]);
+    assert!(store
+        .authenticate("Ada@example.com", "correct horse")
+        .await
+        .unwrap()
+        .is_some());
+
+    // Deactivation (the model has is_active) takes every permission away.
+    store
+        .update_user(
+            "Ada@example.com",
+            UserChanges {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!store
+        .principal("Ada@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .has_perm("auth.change_group"));
+
+    // An export of the project's users imports into another database of the same project.
+    let export = store.export().await.unwrap();
+    assert_eq!(export.users.len(), 2);
+    assert!(export.users.iter().all(|u| u.date_joined.is_none()));
+    store.delete_user("bob@example.com").await.unwrap();
+    // Re-creating bob would need his display_name, which an export does not carry.
+    let err = store.import(&export, &|_, _, _| {}).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UserModel(m) if m.contains("display_name")),
+        "{err}"
+    );
+    assert_eq!(store.users().await.unwrap().len(), 1, "nothing imported");
+    store.close().await;
+}
+
+async fn what_the_model_cannot_hold_is_refused(db: TestDb) {
+    let kind = db.kind();
+    drop(db);
+    let Some((_db, store)) = person_store(kind).await else {
+        return;
+    };
+    store.create_user(person("ada@example.com")).await.unwrap();
+    let before = counts(&store).await;
+
+    let cases: Vec<(NewUser, &str)> = vec![
+        (NewUser::new("carl@example.com"), "display_name"),
+        (
+            {
+                let mut u = person("carl@example.com");
+                u.is_staff = true;
+                u
+            },
+            "no is_staff column",
+        ),
+        (
+            {
+                let mut u = person("carl@example.com");
+                u.first_name = "Carl".into();
+                u
+            },
+            "no first_name column",
+        ),
+        (
+            {
+                let mut u = person("carl@example.com");
+                u.fields.push(("shoe_size".into(), "44".into()));
+                u
+            },
+            "no field \"shoe_size\"",
+        ),
+    ];
+    for (new, expected) in cases {
+        let err = store.create_user(new).await.unwrap_err();
+        assert!(err.is_input(), "{err:?}");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    let err = store
+        .create_user(person("not an address"))
+        .await
+        .unwrap_err();
+    assert!(err.is_input(), "{err:?}");
+    let err = store
+        .update_user(
+            "ada@example.com",
+            UserChanges {
+                is_staff: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UserModel(m) if m.contains("is_staff")),
+        "{err}"
+    );
+    assert_eq!(counts(&store).await, before, "nothing was written");
+    let ada = store.user("ada@example.com").await.unwrap().unwrap();
+    assert!(!ada.is_staff);
+    store.close().await;
+}
+
+async fn a_model_that_does_not_fit_is_refused(db: TestDb) {
+    let kind = db.kind();
+    drop(db);
+    let open = |url: String, model: UserModel| async move {
+        Store::connect_with(
+            &url,
+            StoreOptions {
+                user_model: model,
+                ..StoreOptions::default()
+            },
+        )
+        .await
+    };
+    // An empty database: Castellan never creates a custom user table.
+    let Some(empty) = TestDb::create(kind).await else {
+        return;
+    };
+    let model = UserModel::parse("accounts.Member").unwrap();
+    let err = open(empty.url.clone(), model).await.unwrap_err();
+    assert!(err.is_input());
+    assert!(
+        err.to_string().contains("accounts.Member") && err.to_string().contains("accounts_member"),
+        "{err}"
+    );
+    let plain = Store::connect(&empty.url).await.unwrap();
+    assert!(!plain.is_migrated().await.unwrap(), "nothing was created");
+    plain.close().await;
+
+    let Some(project) = CustomUser::Person.database(kind).await else {
+        return;
+    };
+    // A username field the table does not have.
+    let wrong_field = UserModel::parse("staff.Person")
+        .unwrap()
+        .with_username_field("handle")
+        .unwrap();
+    let err = open(project.url.clone(), wrong_field).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UserModel(m) if m.contains("\"handle\"")),
+        "{err}"
+    );
+    // A model whose table lacks a required column: auth_group has no password.
+    let not_users = UserModel::parse("auth.Group")
+        .unwrap()
+        .with_username_field("name")
+        .unwrap();
+    let err = open(project.url.clone(), not_users).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UserModel(m) if m.contains("password")),
+        "{err}"
+    );
+    // Django's default model on a project that swapped it: there is no auth_user.
+    let plain = Store::connect(&project.url).await.unwrap();
+    let err = plain.migrate(&Registry::django()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UserModel(m) if m.contains("--user-model")),
+        "{err}"
+    );
+    plain.close().await;
+}
+
+per_db!(
+    persons_are_users,
+    what_the_model_cannot_hold_is_refused,
+    a_model_that_does_not_fit_is_refused
+);

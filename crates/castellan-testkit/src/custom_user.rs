@@ -1,0 +1,107 @@
+//! Databases of Django projects with their own user model (`AUTH_USER_MODEL`): the schema Django
+//! 6.1 migrates for each of the test projects in `interop/custom_user/`, loaded into a fresh
+//! [`TestDb`], and a [`Store`] opened on it with that model.
+//!
+//! The fixtures are the statements a real `manage.py migrate` runs (see
+//! `interop/custom_user/README.md`, which also says how to regenerate them).
+
+use castellan_core::{Registry, UserModel};
+use castellan_store::{Store, StoreOptions};
+
+use crate::{Kind, TestDb};
+
+/// One of the test projects' user models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomUser {
+    /// `people.Account(AbstractUser)` plus a nullable `bio`: Django's columns under other names.
+    Account,
+    /// `staff.Person`: `AbstractBaseUser` + `PermissionsMixin`, `email` as the username field, a
+    /// required `display_name`, no `is_staff`, names or `date_joined`.
+    Person,
+}
+
+impl CustomUser {
+    /// The model as Castellan is told about it (`--user-model`, `--username-field`).
+    pub fn model(self) -> UserModel {
+        let (label, field) = match self {
+            Self::Account => ("people.Account", "username"),
+            Self::Person => ("staff.Person", "email"),
+        };
+        UserModel::parse(label)
+            .and_then(|m| m.with_username_field(field))
+            .unwrap_or_else(|e| panic!("{label}: {e}"))
+    }
+
+    fn fixture(self, kind: Kind) -> &'static str {
+        match (self, kind) {
+            (Self::Account, Kind::Sqlite) => {
+                include_str!("../fixtures/custom_user/people/sqlite.sql")
+            }
+            (Self::Account, Kind::Postgres) => {
+                include_str!("../fixtures/custom_user/people/postgres.sql")
+            }
+            (Self::Account, Kind::MySql) => {
+                include_str!("../fixtures/custom_user/people/mysql.sql")
+            }
+            (Self::Person, Kind::Sqlite) => {
+                include_str!("../fixtures/custom_user/staff/sqlite.sql")
+            }
+            (Self::Person, Kind::Postgres) => {
+                include_str!("../fixtures/custom_user/staff/postgres.sql")
+            }
+            (Self::Person, Kind::MySql) => include_str!("../fixtures/custom_user/staff/mysql.sql"),
+        }
+    }
+
+    /// A fresh database of `kind` holding the project's schema as Django migrated it (no content
+    /// types or permissions yet), or `None` when that server is not configured.
+    pub async fn database(self, kind: Kind) -> Option<TestDb> {
+        let db = TestDb::create(kind).await?;
+        let plain = db.store().await;
+        // One batch on one connection: SQLite's table rebuilds (create new__x, copy, drop x,
+        // rename) must not be spread over the pool's connections.
+        let batch = statements(self.fixture(kind)).join(";\n");
+        plain
+            .execute_raw(&batch)
+            .await
+            .unwrap_or_else(|e| panic!("the {self:?} fixture for {kind:?} failed to load: {e}"));
+        plain.close().await;
+        Some(db)
+    }
+
+    /// A store on `db` with this user model.
+    pub async fn store(self, db: &TestDb) -> Store {
+        let options = StoreOptions {
+            user_model: self.model(),
+            ..StoreOptions::default()
+        };
+        Store::connect_with(&db.url, options)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {} as {}: {e}", db.url, self.model()))
+    }
+
+    /// The project's database after Castellan's `migrate` (which adopts it), with a store.
+    pub async fn migrated(self, kind: Kind) -> Option<(TestDb, Store)> {
+        let db = self.database(kind).await?;
+        let store = self.store(&db).await;
+        store
+            .migrate(&Registry::django())
+            .await
+            .unwrap_or_else(|e| panic!("migrate failed on {}: {e}", self.model()));
+        Some((db, store))
+    }
+}
+
+/// The fixture's statements (split on `;` at a line's end, comment lines dropped).
+fn statements(fixture: &str) -> Vec<String> {
+    fixture
+        .split(";\n")
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
