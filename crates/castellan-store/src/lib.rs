@@ -186,6 +186,7 @@ impl Store {
 
     /// The open database, for an application's own tables in the same database (one pool for
     /// both): statements through [`sql::Db`] are written once per dialect, never rewritten.
+    #[allow(clippy::misnamed_getters)] // on purpose: `self.db` renames the store's own statements
     pub fn db(&self) -> &Db {
         &self.app_db
     }

@@ -691,8 +691,8 @@ impl UserColumns {
             ("last_name", !u.last_name.is_empty()),
             (
                 "email",
-                !u.email.is_empty()
-                    && !(schema.model().username_field() == "email" && u.email == u.username),
+                !(u.email.is_empty()
+                    || (schema.model().username_field() == "email" && u.email == u.username)),
             ),
             ("is_staff", u.is_staff),
             ("is_active", !u.is_active),

@@ -24,7 +24,7 @@ async fn check_username(store: &Store, raw: &str) -> Result<String, Error> {
         raw.trim().to_owned()
     };
     if !username.is_empty() && store.user(&username).await?.is_some() {
-        return Err(input_error(&format!(
+        return Err(input_error(format!(
             "Error: That {} is already taken.",
             label(&field).to_lowercase()
         )));
@@ -61,7 +61,7 @@ fn required_fields(store: &Store, args: &CreateSuperuser) -> Result<Vec<(String,
         let value = if args.no_input {
             let var = format!("CASTELLAN_SUPERUSER_{}", column.name.to_uppercase());
             env(&var).ok_or_else(|| {
-                input_error(&format!(
+                input_error(format!(
                     "You must use --field {}=VALUE (or set {var}) with --no-input.",
                     column.name
                 ))
