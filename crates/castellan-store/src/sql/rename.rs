@@ -3,7 +3,7 @@
 //! The store's statements are written against Django's default user model: tables `auth_user`,
 //! `auth_user_groups` and `auth_user_user_permissions`, the many-to-many column `user_id`, and the
 //! user columns `username`, `is_active`, `is_staff`, `first_name`, `last_name`, `email` and
-//! `date_joined`. For `auth.User` they run as written. For a custom user model, [`Renames`]
+//! `date_joined`. For `auth.User` they run as written. For a custom user model, the store
 //! rewrites each statement once (the result is kept per statement) with a lexer that knows
 //! literals, quoted names and comments:
 //! * the three table names and `user_id` become the model's (`accounts_member`, …, `member_id`);
