@@ -408,6 +408,18 @@ impl AuthnBackend for MemoryBackend {
         }
         Ok(())
     }
+
+    async fn users_by_email(&self, email: &str) -> BackendResult<Vec<User>> {
+        // What `UPPER(email) = UPPER(…)` finds in a database.
+        let wanted = email.to_uppercase();
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .filter(|u| u.is_active && u.email.to_uppercase() == wanted)
+            .cloned()
+            .collect())
+    }
 }
 
 impl SessionStore for MemoryBackend {
