@@ -110,6 +110,7 @@ mod backend;
 mod client;
 mod config;
 mod csrf;
+mod email;
 mod error;
 mod extract;
 pub mod form;
@@ -135,6 +136,9 @@ pub use backend::Users;
 pub use castellan_store::Store;
 pub use config::{AuthConfig, MODEL_BACKEND};
 pub use csrf::CsrfFailure;
+#[cfg(feature = "smtp")]
+pub use email::SmtpEmailSender;
+pub use email::{ConsoleEmailSender, EmailFuture, EmailMessage, EmailSender, MemoryEmailSender};
 pub use error::{Error, Result};
 pub use extract::CurrentUser;
 pub use form::{parse_urlencoded, FormError, FormLimits};
@@ -142,7 +146,8 @@ pub use hosts::default_allowed_hosts;
 pub use layer::{AuthLayer, AuthService};
 pub use next::{login_redirect_url, next_for_request, url_has_allowed_host_and_scheme};
 pub use pages::{
-    DefaultPages, Denial, LoginPage, NotFound, PageFuture, Pages, PasswordChangePage, TemplatePages,
+    DefaultPages, Denial, LoginPage, NotFound, PageFuture, Pages, PasswordChangePage,
+    PasswordResetConfirmPage, PasswordResetEmail, PasswordResetPage, TemplatePages,
 };
 pub use rejection::{Denied, MissingAuthLayer};
 pub use render::{page_context, render_page, try_render_page};
@@ -155,6 +160,8 @@ pub use throttle::ThrottleConfig;
 
 /// Django-compatible session data and signing, for interoperability tests and tools.
 pub mod django {
+    use castellan_core::signing::SecretKeys;
+
     /// Encodes a session dict as Django's database backend stores it (`signing.dumps(…,
     /// salt="django.contrib.sessions.SessionStore", compress=True)`).
     pub fn encode_session(
@@ -169,7 +176,16 @@ pub mod django {
         text: &str,
         secret_key: &[u8],
     ) -> serde_json::Map<String, serde_json::Value> {
-        crate::session::decode_session(text, secret_key)
+        crate::session::decode_session(text, &SecretKeys::new(secret_key))
+    }
+
+    /// Decodes Django session data signed with the secret key or any of its fallbacks
+    /// (`SECRET_KEY_FALLBACKS`); anything else gives an empty map, as in Django.
+    pub fn decode_session_with_fallbacks(
+        text: &str,
+        keys: &SecretKeys,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        crate::session::decode_session(text, keys)
     }
 
     /// `AbstractBaseUser.get_session_auth_hash()` for a stored password hash.
