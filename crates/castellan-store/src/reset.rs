@@ -36,20 +36,28 @@ impl Store {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use castellan_testkit::{per_db, user, TestDb};
+    use castellan_testkit::{per_db, TestDb};
 
-    use crate::Store;
+    use crate::{NewUser, Store};
 
-    async fn finds_active_users_by_email_ignoring_case(_db: &TestDb, store: &Store) {
-        user(store, "a", |u| u.email = "Alice@Example.com".into()).await;
-        user(store, "b", |u| u.email = "alice@example.COM".into()).await;
-        user(store, "c", |u| {
-            u.email = "alice@example.com".into();
-            u.is_active = false;
-        })
-        .await;
-        user(store, "d", |u| u.email = "bob@example.com".into()).await;
-        user(store, "e", |_| {}).await;
+    async fn add(store: &Store, name: &str, email: &str, active: bool) {
+        let mut u = NewUser::new(name);
+        u.email = email.into();
+        u.is_active = active;
+        store.create_user(u).await.unwrap();
+    }
+
+    async fn finds_active_users_by_email_ignoring_case(db: TestDb) {
+        let store = Store::connect(&db.url).await.unwrap();
+        store
+            .migrate(&castellan_core::Registry::django())
+            .await
+            .unwrap();
+        add(&store, "a", "Alice@Example.com", true).await;
+        add(&store, "b", "alice@example.COM", true).await;
+        add(&store, "c", "alice@example.com", false).await;
+        add(&store, "d", "bob@example.com", true).await;
+        add(&store, "e", "", true).await;
         let names = |users: Vec<castellan_core::User>| {
             users.into_iter().map(|u| u.username).collect::<Vec<_>>()
         };
@@ -67,7 +75,8 @@ mod tests {
             .await
             .unwrap()
             .is_empty());
+        store.close().await;
     }
 
-    per_db!(migrated; finds_active_users_by_email_ignoring_case);
+    per_db!(finds_active_users_by_email_ignoring_case);
 }
