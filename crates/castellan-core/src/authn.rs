@@ -173,7 +173,7 @@ pub trait AuthnBackend: Send + Sync + 'static {
     /// `PasswordResetForm.get_users` (`email__iexact`, `is_active=True`), for the password-reset
     /// view. The caller keeps those with a usable password whose address also matches under
     /// Unicode case folding ([`tokens::reset_recipients`](crate::tokens::reset_recipients)), so
-    /// a backend may return more than that, never fewer.
+    /// a backend may return more than that, never fewer. A blank `email` matches nobody.
     ///
     /// The default refuses with an error naming the method: a backend that cannot search by
     /// e-mail cannot serve the password-reset form.

@@ -410,7 +410,10 @@ impl AuthnBackend for MemoryBackend {
     }
 
     async fn users_by_email(&self, email: &str) -> BackendResult<Vec<User>> {
-        // What `UPPER(email) = UPPER(…)` finds in a database.
+        // What `UPPER(email) = UPPER(…)` finds in a database; a blank address matches nobody.
+        if email.is_empty() {
+            return Ok(Vec::new());
+        }
         let wanted = email.to_uppercase();
         Ok(self
             .lock()
