@@ -156,7 +156,7 @@ impl AuthConfig {
     /// The host name put in password-reset links, and the site name their e-mail shows (Django's
     /// `domain_override`). Without it the request's `Host` is used — which an attacker chooses,
     /// so the reset view then refuses to send unless [`AuthConfig::with_allowed_hosts`] validates
-    /// it.
+    /// it (with patterns other than `*`).
     pub fn with_password_reset_domain(mut self, domain: impl Into<String>) -> Self {
         self.reset.domain = Some(domain.into());
         self

@@ -70,6 +70,22 @@
 //! * A database failure while loading the session answers 503 with `Retry-After`; requests without
 //!   a session cookie touch no database in the layer.
 //!
+//! ## Key rotation and password reset
+//!
+//! [`AuthConfig::with_secret_key_fallbacks`] is Django's `SECRET_KEY_FALLBACKS`: sessions, session
+//! auth hashes and password-reset links signed with an earlier key stay valid, new ones use the
+//! current key, and a session whose auth hash only a fallback verifies is moved to the current key
+//! (new session key, new hash) as Django's `get_user` does. [`router`] serves Django's
+//! password-reset views (`password_reset/`, `reset/<uidb64>/<token>/`, …) with links compatible with
+//! Django's, sent through an [`EmailSender`] (the console by default; SMTP with the `smtp`
+//! feature). See the [guide](guide::password_reset).
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `sqlx` | yes | [`Store`] on Django's tables (SQLite) |
+//! | `postgres`, `mysql` | no | the store's other drivers |
+//! | `smtp` | no | [`SmtpEmailSender`] (lettre, rustls) |
+//!
 //! ## Login throttling
 //!
 //! Every password check is *reserved* before it runs: under one lock the attempt is checked against
@@ -225,4 +241,7 @@ pub mod guide {
 
     #[doc = include_str!("docs/templates.md")]
     pub mod templates {}
+
+    #[doc = include_str!("docs/password_reset.md")]
+    pub mod password_reset {}
 }

@@ -15,7 +15,9 @@
 //!   owner out by failing on purpose, while guessing stays bounded per address.
 //!
 //! The password-change form's old-password check has its own counter per user, refused after
-//! `lock_after` failures.
+//! `lock_after` failures. The password-reset form counts every request: per (e-mail address,
+//! client address) refused after `lock_after`, per client address after `ip_lock_after`, and per
+//! e-mail address from anywhere it stops *sending* after `lock_after` (answered as usual).
 //!
 //! Without a client address (the server gives no `ConnectInfo`), every client shares one address
 //! bucket: guessing stays bounded, but anyone can exhaust it for everyone — serve with

@@ -500,6 +500,14 @@ async fn links_need_a_trusted_host() {
         .await;
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(env.mails(0).await.is_empty());
+    // Nor when every host is allowed.
+    let env = env_on(true, |c| c.with_allowed_hosts(["*"])).await;
+    let mut c = env.client();
+    let r = c
+        .post_form("/accounts/password_reset/", &[("email", "bob@example.com")])
+        .await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(env.mails(0).await.is_empty());
 
     // A configured domain and site name, over HTTPS.
     let env = env_on(true, |c| {

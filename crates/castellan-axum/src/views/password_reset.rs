@@ -5,8 +5,8 @@
 //! * `password_reset/` — `GET` the form, `POST` an `email`: every active user with a usable
 //!   password and that address (Django's `get_users`) is sent a link; the answer is the same
 //!   redirect to `password_reset/done/` whether or not anyone has it, and the e-mails go out in
-//!   the background so the answer takes the same time either way. Throttled: see
-//!   [`Throttle::password_reset`](crate::throttle).
+//!   the background so the answer takes the same time either way. Throttled per client and
+//!   e-mail address (see the [guide](crate::guide::password_reset)).
 //! * `reset/<uidb64>/<token>/` — a valid token is moved into the session (under
 //!   `_password_reset_token`) and the browser redirected to `reset/<uidb64>/set-password/`, so
 //!   the token does not leak through the `Referer` of the next page; there the new-password form
@@ -209,13 +209,14 @@ pub async fn password_reset(
 }
 
 /// The host of the links: the configured domain, else the request's `Host` when the allowed
-/// hosts validated it (`None` otherwise: an unvalidated `Host` is the attacker's choice).
+/// hosts validated it (`None` otherwise: an unvalidated `Host` is the attacker's choice, and so is
+/// one that the pattern `*` lets through).
 fn link_domain(auth: &AuthSession, headers: &HeaderMap, uri: &http::Uri) -> Option<String> {
     let config = &auth.shared.config;
     if let Some(domain) = &config.reset.domain {
         return Some(domain.clone());
     }
-    if config.allowed_hosts.is_empty() {
+    if config.allowed_hosts.is_empty() || config.allowed_hosts.iter().any(|h| h == "*") {
         return None;
     }
     headers
