@@ -25,6 +25,7 @@ trait DynAuth: Send + Sync {
     fn user_groups<'a>(&'a self, user: &'a User) -> BoxFuture<'a, Vec<String>>;
     fn set_password<'a>(&'a self, user: &'a User, raw: &'a str) -> BoxFuture<'a, Option<User>>;
     fn touch_last_login<'a>(&'a self, user: &'a User) -> BoxFuture<'a, ()>;
+    fn users_by_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Vec<User>>;
 }
 
 impl<B: AuthnBackend> DynAuth for B {
@@ -52,6 +53,9 @@ impl<B: AuthnBackend> DynAuth for B {
     }
     fn touch_last_login<'a>(&'a self, user: &'a User) -> BoxFuture<'a, ()> {
         Box::pin(AuthnBackend::touch_last_login(self, user))
+    }
+    fn users_by_email<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Vec<User>> {
+        Box::pin(AuthnBackend::users_by_email(self, email))
     }
 }
 
@@ -111,6 +115,12 @@ impl Users {
     /// [`AuthnBackend::touch_last_login`].
     pub async fn touch_last_login(&self, user: &User) -> BackendResult<()> {
         self.0.touch_last_login(user).await
+    }
+
+    /// [`AuthnBackend::users_by_email`]: the active users whose e-mail matches `email` ignoring
+    /// case (filter them with [`castellan_core::tokens::reset_recipients`]).
+    pub async fn users_by_email(&self, email: &str) -> BackendResult<Vec<User>> {
+        self.0.users_by_email(email).await
     }
 }
 

@@ -4,8 +4,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use castellan_core::signing::SecretKeys;
+use castellan_core::tokens::PasswordResetTokenGenerator;
 use castellan_core::{PasswordValidators, TrustedGroups};
 
+use crate::email::{ConsoleEmailSender, EmailSender};
 use crate::form::FormLimits;
 use crate::pages::{DefaultPages, Pages};
 use crate::throttle::ThrottleConfig;
@@ -17,7 +20,7 @@ pub const MODEL_BACKEND: &str = "django.contrib.auth.backends.ModelBackend";
 /// `SESSION_COOKIE_AGE`, cookie names…); only the secret key is required.
 #[derive(Clone)]
 pub struct AuthConfig {
-    pub(crate) secret_key: Vec<u8>,
+    pub(crate) keys: SecretKeys,
     pub(crate) login_url: String,
     pub(crate) login_redirect_url: String,
     pub(crate) logout_redirect_url: String,
@@ -41,12 +44,23 @@ pub struct AuthConfig {
     pub(crate) pages: Arc<dyn Pages>,
     pub(crate) trusted_groups: TrustedGroups,
     pub(crate) password_validators: Arc<PasswordValidators>,
+    pub(crate) reset: PasswordResetConfig,
+}
+
+/// The password-reset settings of an [`AuthConfig`].
+#[derive(Clone)]
+pub(crate) struct PasswordResetConfig {
+    pub(crate) timeout: Duration,
+    pub(crate) from_email: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) site_name: Option<String>,
+    pub(crate) sender: Arc<dyn EmailSender>,
 }
 
 impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthConfig")
-            .field("secret_key", &"<hidden>")
+            .field("keys", &self.keys)
             .field("login_url", &self.login_url)
             .field("login_redirect_url", &self.login_redirect_url)
             .field("session_cookie_name", &self.session_cookie_name)
@@ -62,7 +76,7 @@ impl AuthConfig {
     /// [`AuthLayer::new`](crate::AuthLayer::new).
     pub fn new(secret_key: impl Into<Vec<u8>>) -> Self {
         Self {
-            secret_key: secret_key.into(),
+            keys: SecretKeys::new(secret_key),
             login_url: "/accounts/login/".into(),
             login_redirect_url: "/accounts/profile/".into(),
             logout_redirect_url: "/".into(),
@@ -86,7 +100,80 @@ impl AuthConfig {
             pages: Arc::new(DefaultPages),
             trusted_groups: TrustedGroups::new(),
             password_validators: Arc::new(PasswordValidators::default()),
+            reset: PasswordResetConfig {
+                timeout: castellan_core::tokens::PASSWORD_RESET_TIMEOUT,
+                from_email: "webmaster@localhost".into(),
+                domain: None,
+                site_name: None,
+                sender: Arc::new(ConsoleEmailSender),
+            },
         }
+    }
+
+    /// Django's `SECRET_KEY_FALLBACKS`: earlier secret keys, still accepted for what they signed —
+    /// session data, the session auth hash of a logged-in user, password-reset tokens — while
+    /// everything new is signed with the current key. A session whose auth hash verifies only
+    /// with a fallback is moved to a new session key with the hash made again under the current
+    /// key (as Django's `get_user` does), so it survives the fallback's removal. Rotate a key by
+    /// moving the old one here and setting a new one in [`AuthConfig::new`]; drop it once its
+    /// sessions and links have expired. Empty keys are ignored.
+    pub fn with_secret_key_fallbacks<I, K>(mut self, fallbacks: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: Into<Vec<u8>>,
+    {
+        self.keys = self.keys.with_fallbacks(fallbacks);
+        self
+    }
+
+    /// The secret key and its fallbacks.
+    pub fn secret_keys(&self) -> &SecretKeys {
+        &self.keys
+    }
+
+    /// Django's `PASSWORD_RESET_TIMEOUT`: how long a password-reset link stays valid (default
+    /// three days).
+    pub fn with_password_reset_timeout(mut self, timeout: Duration) -> Self {
+        self.reset.timeout = timeout;
+        self
+    }
+
+    /// Django's `DEFAULT_FROM_EMAIL`: the sender of the password-reset e-mail (default
+    /// `webmaster@localhost`).
+    pub fn with_from_email(mut self, from: impl Into<String>) -> Self {
+        self.reset.from_email = from.into();
+        self
+    }
+
+    /// Where e-mails go (default [`ConsoleEmailSender`], Django's console backend: the message is
+    /// logged and written to stderr, nothing is sent). With the `smtp` feature,
+    /// [`SmtpEmailSender`](crate::SmtpEmailSender) sends through a mail server.
+    pub fn with_email_sender(mut self, sender: impl EmailSender) -> Self {
+        self.reset.sender = Arc::new(sender);
+        self
+    }
+
+    /// The host name put in password-reset links, and the site name their e-mail shows (Django's
+    /// `domain_override`). Without it the request's `Host` is used — which an attacker chooses,
+    /// so the reset view then refuses to send unless [`AuthConfig::with_allowed_hosts`] validates
+    /// it (with patterns other than `*`).
+    pub fn with_password_reset_domain(mut self, domain: impl Into<String>) -> Self {
+        self.reset.domain = Some(domain.into());
+        self
+    }
+
+    /// The site name the password-reset e-mail shows (default: the domain, as Django's
+    /// `RequestSite`).
+    pub fn with_site_name(mut self, name: impl Into<String>) -> Self {
+        self.reset.site_name = Some(name.into());
+        self
+    }
+
+    /// The password-reset token generator of this configuration: Django's
+    /// `default_token_generator` over the secret key, its fallbacks and the reset timeout. An
+    /// application (or a command) makes and checks the same links as the built-in views with it.
+    pub fn password_reset_tokens(&self) -> PasswordResetTokenGenerator {
+        PasswordResetTokenGenerator::new(self.keys.clone()).with_timeout(self.reset.timeout)
     }
 
     /// Group names the application trusts beyond its group guards (names tested with `has_group`
@@ -269,7 +356,7 @@ impl AuthConfig {
         self
     }
 
-    /// Replaces the pages this crate renders (login, password change, 403, 404): a
+    /// Replaces the pages this crate renders (login, password change and reset, 403, 404): a
     /// [`TemplatePages`](crate::TemplatePages) over the application's templates, or a [`Pages`] of
     /// its own.
     pub fn with_pages(mut self, pages: impl Pages) -> Self {

@@ -28,7 +28,7 @@ use crate::input::check_input;
 use crate::require::{Require, RequireLayer};
 use crate::session::{self, AuthSession, State};
 use crate::shared::Shared;
-use crate::signing;
+use crate::signing::{self, HashCheck};
 use crate::throttle::Throttle;
 
 /// The tower layer that authenticates requests from Django sessions. Build it once at start-up with
@@ -64,7 +64,7 @@ impl AuthLayer {
         sessions: impl SessionStore,
         config: AuthConfig,
     ) -> Result<Self> {
-        if config.secret_key.is_empty() {
+        if config.keys.current().is_empty() {
             return Err(Error::Config(
                 "the secret key is empty: pass Django's SECRET_KEY to AuthConfig::new".into(),
             ));
@@ -349,7 +349,7 @@ async fn load(
         return Ok(state);
     };
     state.key = Some(key.to_owned());
-    state.data = session::decode_session(&text, &shared.config.secret_key);
+    state.data = session::decode_session(&text, &shared.config.keys);
     let Some(id) = state.data.get(session::SESSION_KEY) else {
         return Ok(state);
     };
@@ -372,19 +372,33 @@ async fn load(
             .map_err(|e| Error::backend(e, retry))?,
         _ => None,
     };
-    let valid = user.filter(|u| {
-        u.is_active
-            && state
-                .data
-                .get(session::HASH_SESSION_KEY)
-                .and_then(Value::as_str)
-                .is_some_and(|h| {
-                    signing::constant_time_eq(
-                        h,
-                        &signing::session_auth_hash(&u.password, &shared.config.secret_key),
-                    )
-                })
-    });
+    let keys = &shared.config.keys;
+    let stored_hash = state
+        .data
+        .get(session::HASH_SESSION_KEY)
+        .and_then(Value::as_str);
+    let (valid, rotate) = match user {
+        Some(u) if u.is_active => {
+            match signing::check_session_auth_hash(stored_hash, &u.password, keys) {
+                HashCheck::Current => (Some(u), false),
+                HashCheck::Fallback => (Some(u), true),
+                HashCheck::Invalid => (None, false),
+            }
+        }
+        _ => (None, false),
+    };
+    if let (true, Some(u)) = (rotate, &valid) {
+        // Django's get_user: a hash made with a fallback key is valid; the session moves to a
+        // new key and gets the hash made with the current key.
+        let hash = signing::session_auth_hash(&u.password, keys.current());
+        state
+            .data
+            .insert(session::HASH_SESSION_KEY.into(), Value::String(hash));
+        if let Some(old) = state.key.take() {
+            state.delete.push(old);
+        }
+        state.modified = true;
+    }
     match valid {
         Some(user) => {
             state.principal = shared
@@ -457,7 +471,7 @@ async fn finish(
                     .clone();
                 save = Some((
                     key,
-                    session::encode_session(&state.data, &config.secret_key),
+                    session::encode_session(&state.data, config.keys.current()),
                 ));
             }
             state.modified = false;

@@ -70,6 +70,22 @@
 //! * A database failure while loading the session answers 503 with `Retry-After`; requests without
 //!   a session cookie touch no database in the layer.
 //!
+//! ## Key rotation and password reset
+//!
+//! [`AuthConfig::with_secret_key_fallbacks`] is Django's `SECRET_KEY_FALLBACKS`: sessions, session
+//! auth hashes and password-reset links signed with an earlier key stay valid, new ones use the
+//! current key, and a session whose auth hash only a fallback verifies is moved to the current key
+//! (new session key, new hash) as Django's `get_user` does. [`router`] serves Django's
+//! password-reset views (`password_reset/`, `reset/<uidb64>/<token>/`, …) with links compatible with
+//! Django's, sent through an [`EmailSender`] (the console by default; SMTP with the `smtp`
+//! feature). See the [guide](guide::password_reset).
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `sqlx` | yes | [`Store`] on Django's tables (SQLite) |
+//! | `postgres`, `mysql` | no | the store's other drivers |
+//! | `smtp` | no | [`SmtpEmailSender`] (lettre, rustls) |
+//!
 //! ## Login throttling
 //!
 //! Every password check is *reserved* before it runs: under one lock the attempt is checked against
@@ -110,6 +126,7 @@ mod backend;
 mod client;
 mod config;
 mod csrf;
+mod email;
 mod error;
 mod extract;
 pub mod form;
@@ -135,6 +152,9 @@ pub use backend::Users;
 pub use castellan_store::Store;
 pub use config::{AuthConfig, MODEL_BACKEND};
 pub use csrf::CsrfFailure;
+#[cfg(feature = "smtp")]
+pub use email::SmtpEmailSender;
+pub use email::{ConsoleEmailSender, EmailFuture, EmailMessage, EmailSender, MemoryEmailSender};
 pub use error::{Error, Result};
 pub use extract::CurrentUser;
 pub use form::{parse_urlencoded, FormError, FormLimits};
@@ -142,7 +162,8 @@ pub use hosts::default_allowed_hosts;
 pub use layer::{AuthLayer, AuthService};
 pub use next::{login_redirect_url, next_for_request, url_has_allowed_host_and_scheme};
 pub use pages::{
-    DefaultPages, Denial, LoginPage, NotFound, PageFuture, Pages, PasswordChangePage, TemplatePages,
+    DefaultPages, Denial, LoginPage, NotFound, PageFuture, Pages, PasswordChangePage,
+    PasswordResetConfirmPage, PasswordResetEmail, PasswordResetPage, TemplatePages,
 };
 pub use rejection::{Denied, MissingAuthLayer};
 pub use render::{page_context, render_page, try_render_page};
@@ -155,6 +176,8 @@ pub use throttle::ThrottleConfig;
 
 /// Django-compatible session data and signing, for interoperability tests and tools.
 pub mod django {
+    use castellan_core::signing::SecretKeys;
+
     /// Encodes a session dict as Django's database backend stores it (`signing.dumps(…,
     /// salt="django.contrib.sessions.SessionStore", compress=True)`).
     pub fn encode_session(
@@ -169,7 +192,16 @@ pub mod django {
         text: &str,
         secret_key: &[u8],
     ) -> serde_json::Map<String, serde_json::Value> {
-        crate::session::decode_session(text, secret_key)
+        crate::session::decode_session(text, &SecretKeys::new(secret_key))
+    }
+
+    /// Decodes Django session data signed with the secret key or any of its fallbacks
+    /// (`SECRET_KEY_FALLBACKS`); anything else gives an empty map, as in Django.
+    pub fn decode_session_with_fallbacks(
+        text: &str,
+        keys: &SecretKeys,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        crate::session::decode_session(text, keys)
     }
 
     /// `AbstractBaseUser.get_session_auth_hash()` for a stored password hash.
@@ -209,4 +241,7 @@ pub mod guide {
 
     #[doc = include_str!("docs/templates.md")]
     pub mod templates {}
+
+    #[doc = include_str!("docs/password_reset.md")]
+    pub mod password_reset {}
 }

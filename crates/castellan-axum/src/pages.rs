@@ -1,6 +1,8 @@
-//! [`Pages`]: the pages this crate renders — the login and password-change forms, the 403 and 404
-//! pages — as `castellan-templates` templates an application overrides, and what each page is
-//! given ([`LoginPage`], [`PasswordChangePage`], [`Denial`], [`NotFound`]).
+//! [`Pages`]: the pages this crate renders — the login, password-change and password-reset forms,
+//! the password-reset e-mail, the 403 and 404 pages — as `castellan-templates` templates an
+//! application overrides, and what each page is given ([`LoginPage`], [`PasswordChangePage`],
+//! [`PasswordResetPage`], [`PasswordResetConfirmPage`], [`PasswordResetEmail`], [`Denial`],
+//! [`NotFound`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,6 +13,7 @@ use castellan_templates::{csrf_input, Templates};
 use http::StatusCode;
 use minijinja::{context, Value};
 
+use crate::email::EmailMessage;
 use crate::render::render_page;
 use crate::session::AuthSession;
 
@@ -39,6 +42,57 @@ pub struct PasswordChangePage {
     pub csrf_token: String,
     /// Errors to show (empty on first display).
     pub errors: Vec<String>,
+}
+
+/// What the password-reset form (the e-mail address to send a link to) shows.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PasswordResetPage {
+    /// A masked CSRF token for the `csrfmiddlewaretoken` hidden field.
+    pub csrf_token: String,
+    /// The address typed, to fill the field again.
+    pub email: String,
+    /// Errors to show (empty on first display).
+    pub errors: Vec<String>,
+}
+
+/// What the password-reset confirmation page (a link from the e-mail) shows: the new-password
+/// form when the link is valid, else a page saying it is not.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PasswordResetConfirmPage {
+    /// A masked CSRF token for the `csrfmiddlewaretoken` hidden field.
+    pub csrf_token: String,
+    /// Whether the link is valid (Django's `validlink`): show the form, else say so.
+    pub validlink: bool,
+    /// Errors to show (empty on first display).
+    pub errors: Vec<String>,
+    /// The help texts of the configured password validators.
+    pub help_texts: Vec<String>,
+}
+
+/// What the password-reset e-mail is made from (Django's e-mail context).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PasswordResetEmail {
+    /// The recipient's address (the user's e-mail field).
+    pub email: String,
+    /// The user's username.
+    pub username: String,
+    /// The host the link points to.
+    pub domain: String,
+    /// The site's name.
+    pub site_name: String,
+    /// `http` or `https`.
+    pub protocol: String,
+    /// The link's `uidb64`.
+    pub uid: String,
+    /// The link's token.
+    pub token: String,
+    /// The whole link: `{protocol}://{domain}{path}`, where the path is the confirmation view's.
+    pub reset_url: String,
+    /// The sender's address.
+    pub from_email: String,
 }
 
 /// Why a guard refused a request, for [`Pages::forbidden`] and [`Require::with_no_permission`](crate::Require::with_no_permission).
@@ -82,8 +136,9 @@ pub struct NotFound {
 /// Renders the pages this crate produces. Each method renders a template of
 /// [`castellan-templates`](castellan_templates) — `castellan/registration/login.html`,
 /// `castellan/registration/password_change_form.html`,
-/// `castellan/registration/password_change_done.html`, `castellan/403.html`,
-/// `castellan/404.html` — from [`Pages::templates`], the embedded defaults unless overridden.
+/// `castellan/registration/password_change_done.html`, the `password_reset_*` pages and e-mail
+/// under `castellan/registration/`, `castellan/403.html`, `castellan/404.html` — from
+/// [`Pages::templates`], the embedded defaults unless overridden.
 /// [`TemplatePages`] renders them from an application's [`Templates`], so its own
 /// `castellan/403.html` (say) is used; implement a method to render that page some other way.
 pub trait Pages: Send + Sync + 'static {
@@ -125,6 +180,88 @@ pub trait Pages: Send + Sync + 'static {
             "castellan/registration/password_change_done.html",
             context! {},
         )
+    }
+
+    /// The password-reset form; its template gets `csrf_token`, `email` and `errors`.
+    fn password_reset(&self, page: &PasswordResetPage) -> Html<String> {
+        let ctx = context! {
+            csrf_token => csrf_input(&page.csrf_token),
+            email => page.email.clone(),
+            errors => page.errors.clone(),
+        };
+        html_or_error(
+            self.templates(),
+            "castellan/registration/password_reset_form.html",
+            ctx,
+        )
+    }
+
+    /// The page shown after the password-reset form was sent (whether or not an account has that
+    /// address).
+    fn password_reset_done(&self) -> Html<String> {
+        html_or_error(
+            self.templates(),
+            "castellan/registration/password_reset_done.html",
+            context! {},
+        )
+    }
+
+    /// The new-password form of a valid reset link, or the page of an invalid one; its template
+    /// gets `csrf_token`, `validlink`, `errors` and `help_texts`.
+    fn password_reset_confirm(&self, page: &PasswordResetConfirmPage) -> Html<String> {
+        let ctx = context! {
+            csrf_token => csrf_input(&page.csrf_token),
+            validlink => page.validlink,
+            errors => page.errors.clone(),
+            help_texts => page.help_texts.clone(),
+        };
+        html_or_error(
+            self.templates(),
+            "castellan/registration/password_reset_confirm.html",
+            ctx,
+        )
+    }
+
+    /// The page shown after a password was reset; its template gets `login_url`.
+    fn password_reset_complete(&self, login_url: &str) -> Html<String> {
+        html_or_error(
+            self.templates(),
+            "castellan/registration/password_reset_complete.html",
+            context! { login_url => login_url },
+        )
+    }
+
+    /// The password-reset e-mail: its subject from
+    /// `castellan/registration/password_reset_subject.txt` (line breaks removed) and its body
+    /// from `castellan/registration/password_reset_email.html`, both given `email`, `user`
+    /// (the username), `domain`, `site_name`, `protocol`, `uid`, `token` and `reset_url`. A
+    /// template error is returned: no e-mail is sent then.
+    fn password_reset_email(
+        &self,
+        email: &PasswordResetEmail,
+    ) -> Result<EmailMessage, minijinja::Error> {
+        let ctx = context! {
+            email => email.email.clone(),
+            user => email.username.clone(),
+            domain => email.domain.clone(),
+            site_name => email.site_name.clone(),
+            protocol => email.protocol.clone(),
+            uid => email.uid.clone(),
+            token => email.token.clone(),
+            reset_url => email.reset_url.clone(),
+        };
+        let templates = self.templates();
+        let subject = templates.render(
+            "castellan/registration/password_reset_subject.txt",
+            ctx.clone(),
+        )?;
+        let body = templates.render("castellan/registration/password_reset_email.html", ctx)?;
+        Ok(EmailMessage::new(
+            subject,
+            body,
+            email.from_email.clone(),
+            vec![email.email.clone()],
+        ))
     }
 
     /// The 403 page for a refused request: `denial` says who was refused (the request's session,

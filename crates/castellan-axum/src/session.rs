@@ -13,7 +13,8 @@ use crate::config::MODEL_BACKEND;
 use crate::csrf;
 use crate::error::{Error, Result};
 use crate::shared::Shared;
-use crate::signing;
+use crate::signing::{constant_time_eq, session_auth_hash};
+use castellan_core::signing::{self, SecretKeys};
 
 /// Session keys Django uses for authentication.
 pub(crate) const SESSION_KEY: &str = "_auth_user_id";
@@ -47,19 +48,33 @@ pub(crate) fn valid_session_key(key: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
-/// Encodes session data as Django's database backend does.
+/// Encodes session data as Django's database backend does (signed with `secret`, the current key).
 pub(crate) fn encode_session(data: &Map<String, Value>, secret: &[u8]) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    signing::dumps(&Value::Object(data.clone()), secret, SESSION_SALT, now)
+    signing::dumps(
+        &Value::Object(data.clone()),
+        secret,
+        SESSION_SALT,
+        true,
+        now,
+    )
 }
 
-/// Decodes Django session data; anything invalid is an empty session (as Django does).
-pub(crate) fn decode_session(text: &str, secret: &[u8]) -> Map<String, Value> {
-    match signing::loads(text, secret, SESSION_SALT) {
-        Some(Value::Object(map)) => map,
-        _ => Map::new(),
+/// Decodes Django session data signed with any of `keys`; anything invalid is an empty session
+/// (as Django does, which logs it as a suspicious session).
+pub(crate) fn decode_session(text: &str, keys: &SecretKeys) -> Map<String, Value> {
+    match signing::loads(text, keys, SESSION_SALT) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => {
+            tracing::warn!("session data is not a JSON object; treated as empty");
+            Map::new()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "session data corrupted; treated as empty");
+            Map::new()
+        }
     }
 }
 
@@ -206,7 +221,7 @@ impl AuthSession {
             .principal(user)
             .await
             .map_err(|e| Error::backend(e, self.shared.config.retry_after))?;
-        let hash = signing::session_auth_hash(&user.password, &self.shared.config.secret_key);
+        let hash = session_auth_hash(&user.password, self.shared.config.keys.current());
         let mut state = self.lock();
         let stale = match state.data.get(SESSION_KEY) {
             None => false,
@@ -216,7 +231,7 @@ impl AuthSession {
                         .data
                         .get(HASH_SESSION_KEY)
                         .and_then(Value::as_str)
-                        .is_some_and(|h| signing::constant_time_eq(h, &hash))
+                        .is_some_and(|h| constant_time_eq(h, &hash))
             }
         };
         if stale {
@@ -258,7 +273,7 @@ impl AuthSession {
         cycle(&mut state);
         let same_user = state.user.as_ref().is_some_and(|u| u.id == user.id);
         if same_user {
-            let hash = signing::session_auth_hash(&user.password, &self.shared.config.secret_key);
+            let hash = session_auth_hash(&user.password, self.shared.config.keys.current());
             state
                 .data
                 .insert(HASH_SESSION_KEY.into(), Value::String(hash));

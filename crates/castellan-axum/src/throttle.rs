@@ -15,7 +15,9 @@
 //!   owner out by failing on purpose, while guessing stays bounded per address.
 //!
 //! The password-change form's old-password check has its own counter per user, refused after
-//! `lock_after` failures.
+//! `lock_after` failures. The password-reset form counts every request: per (e-mail address,
+//! client address) refused after `lock_after`, per client address after `ip_lock_after`, and per
+//! e-mail address from anywhere it stops *sending* after `lock_after` (answered as usual).
 //!
 //! Without a client address (the server gives no `ConnectInfo`), every client shares one address
 //! bucket: guessing stays bounded, but anyone can exhaust it for everyone — serve with
@@ -69,6 +71,9 @@ enum Key {
     UserAddress(String, Option<IpAddr>),
     Address(Option<IpAddr>),
     PasswordChange(i64),
+    ResetEmail(String),
+    ResetEmailAddress(String, Option<IpAddr>),
+    ResetAddress(Option<IpAddr>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,7 +111,10 @@ impl Reservation {
                 Key::User(_) | Key::UserAddress(..) | Key::PasswordChange(_) => {
                     entries.remove(key);
                 }
-                Key::Address(_) => release(&mut entries, key),
+                Key::Address(_)
+                | Key::ResetEmail(_)
+                | Key::ResetEmailAddress(..)
+                | Key::ResetAddress(_) => release(&mut entries, key),
             }
         }
     }
@@ -191,6 +199,31 @@ impl Throttle {
     pub(crate) fn password_change(&self, user_id: i64) -> Verdict {
         let c = &self.inner.config;
         self.reserve(&[(Key::PasswordChange(user_id), Some(c.lock_after))], None)
+    }
+
+    /// Counts a password-reset request for `email` from `ip`, or refuses it: refused after
+    /// `lock_after` requests for one address from one client address, or `ip_lock_after` from
+    /// one client address. The second value says whether an e-mail may go out: not once
+    /// `lock_after` requests for the address came from anywhere (a distributed attempt to flood
+    /// an inbox gets the same answer, and sends nothing more).
+    pub(crate) fn password_reset(&self, email: &str, ip: Option<IpAddr>) -> (Verdict, bool) {
+        let c = &self.inner.config;
+        let email = email.to_lowercase();
+        let wide = Key::ResetEmail(email.clone());
+        let verdict = self.reserve(
+            &[
+                (Key::ResetEmailAddress(email, ip), Some(c.lock_after)),
+                (Key::ResetAddress(ip), Some(c.ip_lock_after)),
+                (wide.clone(), None),
+            ],
+            None,
+        );
+        let send = self
+            .inner
+            .lock()
+            .get(&wide)
+            .is_none_or(|e| e.count <= c.lock_after);
+        (verdict, send)
     }
 
     /// Atomically: refuses when a key with a limit has reached it; else counts the attempt on
@@ -311,6 +344,28 @@ mod tests {
             proceed(t.login("u", a(1))).1.not_attempted();
         }
         assert_eq!(proceed(t.login("u", a(1))).0, Duration::ZERO);
+    }
+
+    #[test]
+    fn password_reset_limits_per_address_and_stops_sending_per_email() {
+        let t = Throttle::new(config());
+        for n in 0..3 {
+            let (v, send) = t.password_reset("Victim@Example.com", a(1));
+            assert!(send, "request {n}");
+            drop(proceed(v));
+        }
+        // The same address for the same e-mail is refused; the case does not matter.
+        assert!(matches!(
+            t.password_reset("victim@example.com", a(1)).0,
+            Verdict::Refuse(_)
+        ));
+        // From elsewhere it is answered, but nothing more is sent to that inbox.
+        let (v, send) = t.password_reset("victim@example.com", a(2));
+        drop(proceed(v));
+        assert!(!send);
+        let (v, send) = t.password_reset("other@example.com", a(2));
+        drop(proceed(v));
+        assert!(send);
     }
 
     #[test]

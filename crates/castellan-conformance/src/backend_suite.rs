@@ -24,6 +24,8 @@ pub trait Fixture: AuthnBackend + SessionStore + Clone {
     fn set_active(&self, username: &str, active: bool) -> impl Future<Output = ()> + Send;
     /// Sets `is_superuser`.
     fn set_superuser(&self, username: &str, superuser: bool) -> impl Future<Output = ()> + Send;
+    /// Sets the e-mail address (the store lower-cases its domain, as Django's `normalize_email`).
+    fn set_email(&self, username: &str, email: &str) -> impl Future<Output = ()> + Send;
     /// Deletes a user.
     fn delete_user(&self, username: &str) -> impl Future<Output = ()> + Send;
     /// Creates a group.
@@ -57,6 +59,15 @@ impl Fixture for Store {
     async fn set_superuser(&self, username: &str, superuser: bool) {
         let changes = UserChanges {
             is_superuser: Some(superuser),
+            ..UserChanges::default()
+        };
+        self.update_user(username, changes)
+            .await
+            .unwrap_or_else(|e| panic!("update {username}: {e}"));
+    }
+    async fn set_email(&self, username: &str, email: &str) {
+        let changes = UserChanges {
+            email: Some(email.to_owned()),
             ..UserChanges::default()
         };
         self.update_user(username, changes)
@@ -136,6 +147,11 @@ impl Fixture for MemoryBackend {
     async fn set_superuser(&self, username: &str, superuser: bool) {
         let id = memory_user_id(self, username);
         self.update_user(id, |u| u.is_superuser = superuser)
+            .unwrap_or_else(|e| panic!("update {username}: {e}"));
+    }
+    async fn set_email(&self, username: &str, email: &str) {
+        let id = memory_user_id(self, username);
+        self.update_user(id, |u| u.email = email.to_owned())
             .unwrap_or_else(|e| panic!("update {username}: {e}"));
     }
     async fn delete_user(&self, username: &str) {

@@ -214,6 +214,37 @@ async fn cycling_moves_a_session<B: Fixture>(b: &B) {
     );
 }
 
+async fn users_are_found_by_email_ignoring_case<B: Fixture>(b: &B) {
+    for name in ["ann", "amy", "off", "bob", "blank"] {
+        b.user(name, Some("pw")).await;
+    }
+    b.set_email("ann", "ann@example.com").await;
+    b.set_email("amy", "ANN@example.com").await;
+    b.set_email("off", "ann@example.com").await;
+    b.set_active("off", false).await;
+    b.set_email("bob", "bob@example.com").await;
+    let mut found: Vec<String> = b
+        .users_by_email("Ann@Example.com")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["amy", "ann"], "active users only, any case");
+    assert!(b.users_by_email("").await.unwrap().is_empty());
+    assert!(b
+        .users_by_email("nobody@example.com")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(b
+        .users_by_email("_nn@example.com")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 per_db!(
     memory = castellan_conformance::backend_suite::memory_backend();
     authenticate_follows_django,
@@ -228,4 +259,5 @@ per_db!(
     sessions_save_load_and_delete,
     expired_sessions_are_gone,
     cycling_moves_a_session,
+    users_are_found_by_email_ignoring_case,
 );

@@ -7,7 +7,7 @@
 //! ## Implementing a backend
 //!
 //! Users kept elsewhere (a directory service, another schema) plug in by implementing the seven
-//! methods; "wrong password" and "no such user" are `Ok(None)`, a failure of the service is an
+//! required methods (and [`AuthnBackend::users_by_email`] for the password-reset views); "wrong password" and "no such user" are `Ok(None)`, a failure of the service is an
 //! [`BackendError`] whose kind tells the web layer what to answer.
 //!
 //! ```
@@ -168,4 +168,22 @@ pub trait AuthnBackend: Send + Sync + 'static {
 
     /// Records a successful login (Django's `update_last_login`).
     fn touch_last_login(&self, user: &User) -> impl Future<Output = BackendResult<()>> + Send;
+
+    /// The active users whose e-mail equals `email` ignoring case — the query of Django's
+    /// `PasswordResetForm.get_users` (`email__iexact`, `is_active=True`), for the password-reset
+    /// view. The caller keeps those with a usable password whose address also matches under
+    /// Unicode case folding ([`tokens::reset_recipients`](crate::tokens::reset_recipients)), so
+    /// a backend may return more than that, never fewer. A blank `email` matches nobody.
+    ///
+    /// The default refuses with an error naming the method: a backend that cannot search by
+    /// e-mail cannot serve the password-reset form.
+    fn users_by_email(&self, email: &str) -> impl Future<Output = BackendResult<Vec<User>>> + Send {
+        let _ = email;
+        async {
+            Err(BackendError::other(
+                "this AuthnBackend does not implement users_by_email, which the password-reset \
+                 view needs: implement it to look users up by e-mail",
+            ))
+        }
+    }
 }

@@ -67,6 +67,18 @@ pub enum Error {
     /// A password hasher failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// Signed data ([`signing`](crate::signing)) did not verify or decode.
+    #[error("bad signature: {reason}")]
+    BadSignature {
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A password-reset token ([`tokens`](crate::tokens)) was refused.
+    #[error("invalid password reset token: {reason}")]
+    InvalidToken {
+        /// Why: empty, malformed, made for another user or state of the user, or expired.
+        reason: &'static str,
+    },
 }
 
 fn suggestion_text(suggestion: Option<&str>) -> String {

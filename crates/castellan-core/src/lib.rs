@@ -36,7 +36,9 @@
 //! without I/O), [`backend`] (permission backends and the chain), [`hashers`],
 //! [`validators`], [`password_validation`] (Django's password validators), [`lookalike`]
 //! (usernames and group names that read the same), [`registry`] (apps, models and their default/custom permissions), [`index`]
-//! (interned permission ids), [`holders`] (`with_perm` by user id) and [`user`].
+//! (interned permission ids), [`holders`] (`with_perm` by user id), [`user`], [`signing`]
+//! (Django's `django.core.signing` with `SECRET_KEY_FALLBACKS`) and [`tokens`] (Django's
+//! password-reset tokens).
 
 pub mod authn;
 pub mod backend;
@@ -52,7 +54,9 @@ pub mod perm;
 pub mod policy;
 pub mod registry;
 pub mod session_store;
+pub mod signing;
 pub mod sync_plan;
+pub mod tokens;
 pub mod trusted;
 pub mod user;
 pub mod user_model;

@@ -408,6 +408,21 @@ impl AuthnBackend for MemoryBackend {
         }
         Ok(())
     }
+
+    async fn users_by_email(&self, email: &str) -> BackendResult<Vec<User>> {
+        // What `UPPER(email) = UPPER(…)` finds in a database; a blank address matches nobody.
+        if email.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = email.to_uppercase();
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .filter(|u| u.is_active && u.email.to_uppercase() == wanted)
+            .cloned()
+            .collect())
+    }
 }
 
 impl SessionStore for MemoryBackend {

@@ -57,6 +57,10 @@ impl AuthnBackend for Store {
     async fn touch_last_login(&self, user: &User) -> BackendResult<()> {
         Ok(Store::touch_last_login(self, user.id).await?)
     }
+
+    async fn users_by_email(&self, email: &str) -> BackendResult<Vec<User>> {
+        Ok(Store::users_by_email(self, email).await?)
+    }
 }
 
 impl SessionStore for Store {

@@ -62,6 +62,7 @@ mod matrix;
 mod migrate;
 mod perms;
 mod principal;
+mod reset;
 mod retry;
 mod sessions;
 pub mod sql;

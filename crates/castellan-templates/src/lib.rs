@@ -2,9 +2,9 @@
 //!
 //! Django's template-side auth for [minijinja]: the `user` and `perms` variables of Django's `auth`
 //! context processor, the guide's `has_group` / `has_any_group` filters, `csrf_token`, and default
-//! templates (`castellan/base.html`, the login and password-change forms, `castellan/403.html`,
-//! `castellan/404.html`) that applications override, and the `messages` of Django's messages
-//! framework; [`Templates`] is the environment with all of it installed.
+//! templates (`castellan/base.html`, the login, password-change and password-reset forms and the
+//! password-reset e-mail, `castellan/403.html`, `castellan/404.html`) that applications override,
+//! and the `messages` of Django's messages framework; [`Templates`] is the environment with all of it installed.
 //!
 //! It depends on `castellan-core` only (no axum, no database): the web layer loads the
 //! [`Principal`](castellan_core::Principal) and the user's group names, then calls
@@ -77,12 +77,19 @@
 //! | `castellan/registration/login.html` | `csrf_token`, `error`, `username`, `next`, `action`; posts Django's field names `username`, `password`, `next`, `csrfmiddlewaretoken` |
 //! | `castellan/registration/password_change_form.html` | `csrf_token`, `errors`, `action`; posts `old_password`, `new_password1`, `new_password2` |
 //! | `castellan/registration/password_change_done.html` | — |
+//! | `castellan/registration/password_reset_form.html` | `csrf_token`, `email`, `errors`, `action`; posts `email` |
+//! | `castellan/registration/password_reset_done.html` | — |
+//! | `castellan/registration/password_reset_confirm.html` | `validlink`, `csrf_token`, `errors`, `help_texts`, `action`; posts `new_password1`, `new_password2` |
+//! | `castellan/registration/password_reset_complete.html` | `login_url` |
+//! | `castellan/registration/password_reset_email.html` | the e-mail's body (plain text): `email`, `user`, `domain`, `site_name`, `protocol`, `uid`, `token`, `reset_url` |
+//! | `castellan/registration/password_reset_subject.txt` | the e-mail's subject: the same variables |
 //! | `castellan/403.html` | `permission` (one missing permission) or `permissions` (a list), `message` |
 //! | `castellan/404.html` | `request_path` |
 //!
 //! `castellan/base.html` also shows `messages` ([`Message`]s, Django's messages framework) in its
-//! `messages` block. castellan-axum renders its login, password-change, 403 and 404 pages with
-//! these names and castellan-admin its pages as `castellan/admin/…`: give both the same
+//! `messages` block. castellan-axum renders its login, password-change, password-reset, 403 and
+//! 404 pages (and the password-reset e-mail) with these names and castellan-admin its pages as
+//! `castellan/admin/…`: give both the same
 //! [`Templates`] and one override changes the page everywhere.
 //!
 //! An application overrides one by providing a template of the same name, in any of these ways:

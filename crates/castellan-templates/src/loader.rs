@@ -25,6 +25,30 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/registration/password_change_done.html"),
     ),
     (
+        "castellan/registration/password_reset_form.html",
+        include_str!("../templates/castellan/registration/password_reset_form.html"),
+    ),
+    (
+        "castellan/registration/password_reset_done.html",
+        include_str!("../templates/castellan/registration/password_reset_done.html"),
+    ),
+    (
+        "castellan/registration/password_reset_confirm.html",
+        include_str!("../templates/castellan/registration/password_reset_confirm.html"),
+    ),
+    (
+        "castellan/registration/password_reset_complete.html",
+        include_str!("../templates/castellan/registration/password_reset_complete.html"),
+    ),
+    (
+        "castellan/registration/password_reset_email.html",
+        include_str!("../templates/castellan/registration/password_reset_email.html"),
+    ),
+    (
+        "castellan/registration/password_reset_subject.txt",
+        include_str!("../templates/castellan/registration/password_reset_subject.txt"),
+    ),
+    (
         "castellan/403.html",
         include_str!("../templates/castellan/403.html"),
     ),

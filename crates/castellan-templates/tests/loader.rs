@@ -35,7 +35,7 @@ fn no_csrf_token_renders_nothing() {
 #[test]
 fn every_default_template_is_listed_and_compiles() {
     let env = env();
-    assert_eq!(DEFAULT_TEMPLATES.len(), 6);
+    assert_eq!(DEFAULT_TEMPLATES.len(), 12);
     for (name, _) in DEFAULT_TEMPLATES {
         assert!(name.starts_with(castellan_templates::PREFIX));
         env.get_template(name).unwrap();

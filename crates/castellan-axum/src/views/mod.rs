@@ -1,8 +1,9 @@
-//! Django's auth views: [`login`], [`logout`] and [`password_change`].
+//! Django's auth views: [`login`], [`logout`], [`password_change`] and [`password_reset`].
 
 pub mod login;
 pub mod logout;
 pub mod password_change;
+pub mod password_reset;
 
 use http::HeaderMap;
 
