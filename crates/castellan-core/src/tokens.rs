@@ -350,7 +350,7 @@ mod tests {
             email: email.into(),
             is_staff: false,
             is_active: active,
-            date_joined: Utc::now(),
+            date_joined: Some(Utc::now()),
         };
         let found = reset_recipients(
             "STRASSE@example.com",

@@ -17,6 +17,10 @@ const ACTIVE_USERS_BY_EMAIL: Sql = crate::sql!(concat!(
     " FROM auth_user u WHERE u.is_active = TRUE AND UPPER(u.email) = UPPER($1) ORDER BY u.id"
 ));
 
+/// The statements of this module.
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[Sql] = &[ACTIVE_USERS_BY_EMAIL];
+
 impl Store {
     /// The active users whose e-mail equals `email` ignoring case, by primary key (Django's
     /// `PasswordResetForm.get_users` query; blank e-mails never match a non-blank address).

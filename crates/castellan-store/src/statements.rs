@@ -40,6 +40,7 @@ fn everywhere() -> Vec<(&'static str, &'static [Sql])> {
         ("user_edits", crate::user_edits::STATEMENTS),
         ("users", crate::users::STATEMENTS),
         ("user_schema", crate::user_schema::STATEMENTS),
+        ("reset", crate::reset::STATEMENTS),
         ("versions", crate::versions::STATEMENTS),
     ]
 }
