@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use castellan_store::Store;
 
@@ -173,6 +173,10 @@ impl Admin {
             .route(
                 &p("/auth/user/{username}/password/"),
                 get(views::users::password_form).post(views::users::password),
+            )
+            .route(
+                &p("/auth/user/{username}/password-reset/"),
+                post(views::users::send_password_reset),
             )
             .route(
                 &p("/auth/user/{username}/delete/"),

@@ -42,6 +42,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/admin/user_password.html"),
     ),
     (
+        "user_reset_sent.html",
+        include_str!("../templates/castellan/admin/user_reset_sent.html"),
+    ),
+    (
         "confirm_delete.html",
         include_str!("../templates/castellan/admin/confirm_delete.html"),
     ),

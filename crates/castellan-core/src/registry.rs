@@ -327,19 +327,25 @@ impl Registry {
     /// # Ok::<(), castellan_core::Error>(())
     /// ```
     pub fn django_for(model: &crate::UserModel) -> Self {
-        let django = Self::django();
+        Self::django().for_user_model(model)
+    }
+
+    /// This registry as a project with the user model `model` sees it: without `auth.User` when
+    /// the project swapped it for its own model (Django creates no content type nor permissions
+    /// for a swapped model); unchanged for `auth.User`.
+    pub fn for_user_model(&self, model: &crate::UserModel) -> Self {
         if model.app_label() == "auth" && model.model_name() == "user" {
-            return django;
+            return self.clone();
         }
         let mut registry = Self::empty();
-        for app in &django.apps {
+        for app in &self.apps {
             registry.apps.push(AppSpec {
                 label: app.label.clone(),
                 verbose_name: app.verbose_name.clone(),
                 models: Vec::new(),
             });
         }
-        for m in django.models() {
+        for m in self.models() {
             if (m.app_label(), m.model_name()) != ("auth", "user") {
                 registry.push(m.clone());
             }

@@ -249,9 +249,12 @@ impl Store {
 
     /// Creates Django's schema on an empty database or adopts a Django one, installs Castellan's
     /// generation table and triggers, and creates the missing content types and permissions of
-    /// `registry` (at least [`Registry::django`]).
+    /// `registry` (at least [`Registry::django`]). With a custom user model, `auth.User` is left
+    /// out of `registry` ([`Registry::for_user_model`]), as Django leaves out a swapped model.
     pub async fn migrate(&self, registry: &Registry) -> Result<MigrateReport> {
-        let report = migrate::migrate(&self.db, &self.users, registry).await?;
+        // A project with its own user model has no auth.User content type nor permissions.
+        let registry = registry.for_user_model(self.users.model());
+        let report = migrate::migrate(&self.db, &self.users, &registry).await?;
         self.refresh_caching().await?;
         self.cache.clear();
         Ok(report)

@@ -80,7 +80,10 @@ impl CustomUser {
             .unwrap_or_else(|e| panic!("cannot open {} as {}: {e}", db.url, self.model()))
     }
 
-    /// The project's database after Castellan's `migrate` (which adopts it), with a store.
+    /// The project's database after Castellan's `migrate` (which adopts it), with a store. So
+    /// that suites written for `auth.User` run unchanged, the database also gets a content type
+    /// `auth | user` with the four default permissions, as plain rows (Django and Castellan
+    /// create none for a swapped `auth.User`; here they are just four more permissions).
     pub async fn migrated(self, kind: Kind) -> Option<(TestDb, Store)> {
         let db = self.database(kind).await?;
         let store = self.store(&db).await;
@@ -88,6 +91,22 @@ impl CustomUser {
             .migrate(&Registry::django())
             .await
             .unwrap_or_else(|e| panic!("migrate failed on {}: {e}", self.model()));
+        store
+            .execute_raw(
+                "INSERT INTO django_content_type (app_label, model) VALUES ('auth', 'user')",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot add the auth | user content type: {e}"));
+        for action in ["add", "change", "delete", "view"] {
+            store
+                .execute_raw(&format!(
+                    "INSERT INTO auth_permission (name, content_type_id, codename) \
+                     SELECT 'Can {action} user', id, '{action}_user' FROM django_content_type \
+                     WHERE app_label = 'auth' AND model = 'user'"
+                ))
+                .await
+                .unwrap_or_else(|e| panic!("cannot add auth.{action}_user: {e}"));
+        }
         Some((db, store))
     }
 }

@@ -11,6 +11,8 @@ use minijinja::value::Serde;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
+use castellan_axum::views::password_reset::{send_reset_email, ResetLinks};
+
 use crate::access::{segment, Staff};
 use crate::error::AdminError;
 use crate::forms::FormData;
@@ -253,6 +255,75 @@ pub(crate) async fn add(
     }
 }
 
+/// `POST /auth/user/{username}/password-reset/`: e-mails the user a password-reset link (Django's
+/// reset e-mail, the link under the auth views next to the login page). Under the same rules as
+/// setting the password: the change permission on users, and a user the editor may touch (so
+/// nobody can mail themselves a link to a stronger account by first changing its address: that
+/// change is refused by the same rule).
+pub(crate) async fn send_password_reset(
+    staff: Staff,
+    Path(username): Path<String>,
+    headers: http::HeaderMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    FormData(form).only(&[])?;
+    let state = load(&staff, &username).await?;
+    require_touch(&staff, &state, &staff.user_perm("change")).await?;
+    let user = &state.user;
+    let refusal = if user.email.is_empty() {
+        Some("This user has no e-mail address to send a password-reset link to.")
+    } else if !user.is_active {
+        Some("This user is inactive: a password-reset link would not let them log in.")
+    } else if !user.has_usable_password() {
+        Some("This user's password is unusable (password log-in is off for them): Django sends no reset link to such users.")
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        return Err(AdminError::BadRequest(message.to_owned()));
+    }
+    let accounts = parent_path(&staff.site.login_url);
+    let links = ResetLinks::for_request(&staff.auth, &headers, &uri, &accounts).ok_or_else(|| {
+        AdminError::BadRequest(
+            "Password-reset links need a trusted host: configure AuthConfig::with_password_reset_domain \
+             or the allowed hosts."
+                .into(),
+        )
+    })?;
+    send_reset_email(&staff.auth, user, &links)
+        .await
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
+    staff
+        .store()
+        .record_audit(
+            "user.password_reset_sent",
+            "user",
+            &username,
+            None,
+            Some(serde_json::json!({ "email": &user.email }).to_string()),
+        )
+        .await?;
+    page(
+        &staff,
+        "user_reset_sent.html",
+        StatusCode::OK,
+        context! {
+            target => &username,
+            email => &user.email,
+            back_url => user_url(&staff, &username, "change"),
+        },
+    )
+}
+
+/// The directory of a URL path's last segment, ending with `/` (`/accounts/login/` → `/accounts/`).
+fn parent_path(path: &str) -> String {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some((parent, _)) => format!("{parent}/"),
+        None => "/".to_owned(),
+    }
+}
+
 /// Loads a user's state, or 404.
 async fn load(staff: &Staff, username: &str) -> Result<UserState, AdminError> {
     staff
@@ -330,6 +401,7 @@ async fn change_page(
             can_delete => staff.has(&staff.user_perm("delete")) && can_change,
             action => user_url(staff, &u.username, "change"),
             password_url => user_url(staff, &u.username, "password"),
+            reset_url => user_url(staff, &u.username, "password-reset"),
             delete_url => user_url(staff, &u.username, "delete"),
         },
     )

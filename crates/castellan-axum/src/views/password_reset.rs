@@ -165,38 +165,21 @@ pub async fn password_reset(
     if !may_send && !recipients.is_empty() {
         tracing::warn!("password-reset e-mail not sent: too many requests for this address lately");
     } else {
-        let base = parent_path(uri.path());
-        let generator = config.password_reset_tokens();
-        let now = chrono::Utc::now();
-        let protocol = if config.https { "https" } else { "http" };
-        let site_name = config
-            .reset
-            .site_name
-            .clone()
-            .unwrap_or_else(|| domain.clone());
+        let root = ResetLinks {
+            protocol: if config.https { "https" } else { "http" }.to_owned(),
+            domain,
+            accounts_path: parent_path(uri.path()),
+        };
         for user in recipients {
-            let pk = user.id.to_string();
-            let uid = tokens::uidb64(&pk);
-            let token = generator.make_token(&TokenUser::of_user(&user, &pk), now);
-            let context = PasswordResetEmail {
-                email: user.email.clone(),
-                username: user.username.clone(),
-                reset_url: format!("{protocol}://{domain}{base}reset/{uid}/{token}/"),
-                domain: domain.clone(),
-                site_name: site_name.clone(),
-                protocol: protocol.to_owned(),
-                uid,
-                token,
-                from_email: config.reset.from_email.clone(),
-            };
-            let message = match config.pages.password_reset_email(&context) {
+            let message = match reset_email(&auth, &user, &root) {
                 Ok(message) => message,
                 Err(e) => {
-                    tracing::error!(user = %pk, error = %format!("{e:#}"), "the password-reset e-mail failed to render; nothing sent");
+                    tracing::error!(user = %user.id, error = %format!("{e:#}"), "the password-reset e-mail failed to render; nothing sent");
                     continue;
                 }
             };
             let sender = std::sync::Arc::clone(&config.reset.sender);
+            let pk = user.id.to_string();
             // In the background: the answer must not take longer when an account was found.
             tokio::spawn(async move {
                 if let Err(e) = sender.send(&message).await {
@@ -206,6 +189,99 @@ pub async fn password_reset(
         }
     }
     found(&format!("{}done/", with_slash(uri.path())))
+}
+
+/// Where password-reset links point: `{protocol}://{domain}{accounts_path}reset/<uid>/<token>/`.
+#[derive(Debug, Clone)]
+pub struct ResetLinks {
+    /// `https` or `http`.
+    pub protocol: String,
+    /// The host (and port) of the links.
+    pub domain: String,
+    /// The path the auth views are mounted at, ending with `/` (`/accounts/`).
+    pub accounts_path: String,
+}
+
+impl ResetLinks {
+    /// The links of a request to a page of the application: the configured domain, else the
+    /// request's validated `Host` (see [`AuthConfig::with_password_reset_domain`](crate::AuthConfig::with_password_reset_domain));
+    /// `None` when neither is trustworthy. `accounts_path` is where [`router`](crate::router)
+    /// is mounted (`/accounts/`).
+    pub fn for_request(
+        auth: &AuthSession,
+        headers: &HeaderMap,
+        uri: &http::Uri,
+        accounts_path: &str,
+    ) -> Option<Self> {
+        let domain = link_domain(auth, headers, uri)?;
+        Some(Self {
+            protocol: if auth.shared.config.https {
+                "https"
+            } else {
+                "http"
+            }
+            .to_owned(),
+            domain,
+            accounts_path: with_slash(accounts_path),
+        })
+    }
+}
+
+/// The password-reset e-mail for `user` (a fresh token, the link under `links`), rendered with
+/// the configured pages. The admin's "send password reset" action and the reset form both use it.
+pub fn reset_email(
+    auth: &AuthSession,
+    user: &User,
+    links: &ResetLinks,
+) -> Result<crate::EmailMessage, Error> {
+    let config = &auth.shared.config;
+    let pk = user.id.to_string();
+    let uid = tokens::uidb64(&pk);
+    let token = config
+        .password_reset_tokens()
+        .make_token(&TokenUser::of_user(user, &pk), chrono::Utc::now());
+    let context = PasswordResetEmail {
+        email: user.email.clone(),
+        username: user.username.clone(),
+        reset_url: format!(
+            "{}://{}{}reset/{uid}/{token}/",
+            links.protocol, links.domain, links.accounts_path
+        ),
+        domain: links.domain.clone(),
+        site_name: config
+            .reset
+            .site_name
+            .clone()
+            .unwrap_or_else(|| links.domain.clone()),
+        protocol: links.protocol.clone(),
+        uid,
+        token,
+        from_email: config.reset.from_email.clone(),
+    };
+    config
+        .pages
+        .password_reset_email(&context)
+        .map_err(|e| Error::Render {
+            template: "castellan/registration/password_reset_email.html".into(),
+            message: format!("{e:#}"),
+        })
+}
+
+/// Sends `user` the password-reset e-mail now, through the configured sender; an error when it
+/// cannot be rendered or sent.
+pub async fn send_reset_email(
+    auth: &AuthSession,
+    user: &User,
+    links: &ResetLinks,
+) -> Result<(), Error> {
+    let message = reset_email(auth, user, links)?;
+    auth.shared
+        .config
+        .reset
+        .sender
+        .send(&message)
+        .await
+        .map_err(|e| Error::Config(format!("the password-reset e-mail could not be sent: {e}")))
 }
 
 /// The host of the links: the configured domain, else the request's `Host` when the allowed
