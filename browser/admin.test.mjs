@@ -20,6 +20,7 @@ before(async () => {
   });
   castellan(db, ['user', 'create', 'staffer', '--staff', '--password-stdin'], { input: PASSWORD });
   castellan(db, ['user', 'create', 'bob', '--password-stdin'], { input: PASSWORD });
+  castellan(db, ['user', 'create', 'carol', '--email', 'carol@example.org', '--password-stdin'], { input: PASSWORD });
   castellan(db, ['group', 'create', 'Helpdesk']);
   castellan(db, ['group', 'grant', 'Helpdesk', 'auth.view_user', 'auth.change_user', 'auth.view_group']);
   castellan(db, ['user', 'add-group', 'staffer', 'Helpdesk']);
@@ -58,6 +59,20 @@ async function openUser(page, username) {
   await page.goto(`${server.url}/admin/auth/user/`);
   await click(page, `[data-testid="user-row-${username}"] a`);
   assert.equal(await page.textContent('[data-testid="user-name"]'), username);
+}
+
+/** The newest password-reset link the server's console e-mail sender printed, waiting for it. */
+async function resetLink(sentBefore) {
+  for (let i = 0; i < 50; i++) {
+    const links = server.output().match(/http:\/\/[^\s]+\/accounts\/reset\/[^\s]+\//g) ?? [];
+    if (links.length > sentBefore) return links[links.length - 1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no new password-reset e-mail in the server's output:\n${server.output()}`);
+}
+
+function linksSent() {
+  return (server.output().match(/http:\/\/[^\s]+\/accounts\/reset\/[^\s]+\//g) ?? []).length;
 }
 
 describe('admin in a browser', () => {
@@ -155,5 +170,46 @@ describe('admin in a browser', () => {
     await screenshot(root, 'admin-root-matrix');
     await staffer.context().close();
     await root.context().close();
+  });
+
+  test('a forgotten password is reset through the e-mailed link; the admin can send the link', async () => {
+    // The admin's action on the user page.
+    const admin = await newPage(browser);
+    await logIn(admin, 'root');
+    await openUser(admin, 'carol');
+    const before = linksSent();
+    await click(admin, '[data-testid="send-password-reset"]');
+    assert.match(await admin.textContent('[data-testid="reset-sent"]'), /carol@example\.org/);
+    await screenshot(admin, 'admin-password-reset-sent');
+    assert.ok((await resetLink(before)).startsWith(server.url));
+
+    // The visitor's own request, then the link.
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/accounts/password_reset/`);
+    await screenshot(page, 'password-reset-form');
+    const sent = linksSent();
+    await page.fill('#id_email', 'CAROL@example.org');
+    await Promise.all([page.waitForNavigation(), page.press('#id_email', 'Enter')]);
+    assert.equal(new URL(page.url()).pathname, '/accounts/password_reset/done/');
+    await screenshot(page, 'password-reset-done');
+    const link = await resetLink(sent);
+    await page.goto(link);
+    assert.match(new URL(page.url()).pathname, /\/accounts\/reset\/[^/]+\/set-password\/$/, 'the token moves into the session');
+    await screenshot(page, 'password-reset-confirm');
+    const fresh = 'a brand-new passphrase 42';
+    await page.fill('#id_new_password1', fresh);
+    await page.fill('#id_new_password2', fresh);
+    await Promise.all([page.waitForNavigation(), page.press('#id_new_password2', 'Enter')]);
+    assert.equal(new URL(page.url()).pathname, '/accounts/reset/done/');
+    await screenshot(page, 'password-reset-complete');
+
+    // The link is spent; the new password logs in.
+    await page.goto(link);
+    assert.equal(await page.locator('#id_new_password1').count(), 0, 'a used link shows no form');
+    await page.goto(`${server.url}/accounts/login/`);
+    await page.fill('input[name="username"]', 'carol');
+    await page.fill('input[name="password"]', fresh);
+    await Promise.all([page.waitForNavigation(), page.press('input[name="password"]', 'Enter')]);
+    assert.notEqual(new URL(page.url()).pathname, '/accounts/login/', 'the new password logs in');
   });
 });

@@ -58,16 +58,8 @@ impl AdminPages {
     /// `email`), and, for a model without `is_staff`, a notice that nobody can use the admin
     /// (nobody is staff, as Django's admin sees such a model).
     pub fn for_user_model(mut self, schema: &castellan_store::UserSchema) -> Self {
-        let field = schema.model().username_field();
-        self.username_label = if field == "email" {
-            "Email address".to_owned()
-        } else {
-            let spaced = field.replace('_', " ");
-            let mut chars = spaced.chars();
-            chars.next().map_or_else(String::new, |c| {
-                c.to_uppercase().chain(chars).collect::<String>()
-            })
-        };
+        self.username_label =
+            castellan_store::UserSchema::field_label(schema.model().username_field());
         self.no_staff = !schema.has_staff_flag();
         self
     }

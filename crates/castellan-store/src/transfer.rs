@@ -18,7 +18,7 @@ use crate::bulk::{insert_rows, tuples, tuples_sql};
 use crate::error::{Error, Result};
 use crate::migrate::{restore_row_triggers, suspend_row_triggers, BULK_ROWS, CATALOG_TABLES};
 use crate::sql::{ts_from_text, ts_to_text, Arg, Dialect, Sql, SqlText, Tx};
-use crate::user_schema::UserSchema;
+use crate::user_schema::{UserSchema, KNOWN_COLUMNS};
 use crate::users::{user_columns, user_from_row};
 use crate::Store;
 
@@ -652,24 +652,12 @@ struct UserColumns {
 }
 
 impl UserColumns {
-    const ALL: [&'static str; 10] = [
-        "password",
-        "last_login",
-        "is_superuser",
-        "username",
-        "first_name",
-        "last_name",
-        "email",
-        "is_staff",
-        "is_active",
-        "date_joined",
-    ];
-
     fn of(schema: &UserSchema) -> Self {
         let always = ["password", "last_login", "is_superuser", "username"];
         Self {
-            kept: Self::ALL
+            kept: KNOWN_COLUMNS
                 .into_iter()
+                .filter(|c| *c != "id")
                 .filter(|c| {
                     always.contains(c)
                         || (schema.has_column(c) && *c != schema.model().username_field())

@@ -19,7 +19,7 @@ const REQUIRED_COLUMNS: [&str; 3] = ["password", "last_login", "is_superuser"];
 
 /// The columns Castellan reads or writes itself; any other column of the user table is the
 /// model's own.
-const KNOWN_COLUMNS: [&str; 11] = [
+pub(crate) const KNOWN_COLUMNS: [&str; 11] = [
     "id",
     "password",
     "last_login",
@@ -292,6 +292,19 @@ impl UserSchema {
     /// Whether the model has `is_active`. Without it every user is active (`AbstractBaseUser`).
     pub fn has_active_flag(&self) -> bool {
         !self.absent.contains(&"is_active")
+    }
+
+    /// How Django's forms label a user field: `email` is "Email address", any other its name
+    /// with spaces, capitalised (`display_name` → "Display name").
+    pub fn field_label(field: &str) -> String {
+        if field == "email" {
+            return "Email address".into();
+        }
+        let spaced = field.replace('_', " ");
+        let mut chars = spaced.chars();
+        chars.next().map_or_else(String::new, |c| {
+            c.to_uppercase().chain(chars).collect::<String>()
+        })
     }
 
     /// The permission `action` (`add`, `change`, `delete`, `view`) on the user model, as Django

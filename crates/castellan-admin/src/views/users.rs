@@ -130,7 +130,7 @@ fn add_page(
         .map(|c| {
             context! {
                 name => format!("field.{}", c.name),
-                label => field_label(&c.name),
+                label => castellan_store::UserSchema::field_label(&c.name),
                 value => form.text(&format!("field.{}", c.name)),
             }
         })
@@ -143,7 +143,7 @@ fn add_page(
             errors,
             username => form.text("username"), email => form.text("email"),
             first_name => form.text("first_name"), last_name => form.text("last_name"),
-            username_label => field_label(username_field),
+            username_label => castellan_store::UserSchema::field_label(username_field),
             username_is_email => username_field == "email",
             has_email => schema.has_column("email") && username_field != "email",
             has_names => schema.has_column("first_name") && schema.has_column("last_name"),
@@ -151,18 +151,6 @@ fn add_page(
             own_fields,
         },
     )
-}
-
-/// A user field's label as Django's forms show it (`display_name` → "Display name").
-fn field_label(field: &str) -> String {
-    if field == "email" {
-        return "Email address".into();
-    }
-    let spaced = field.replace('_', " ");
-    let mut chars = spaced.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().chain(chars).collect::<String>()
-    })
 }
 
 /// `GET /auth/user/add/`.

@@ -26,7 +26,7 @@ async fn check_username(store: &Store, raw: &str) -> Result<String, Error> {
     if !username.is_empty() && store.user(&username).await?.is_some() {
         return Err(input_error(format!(
             "Error: That {} is already taken.",
-            label(&field).to_lowercase()
+            castellan_store::UserSchema::field_label(&field).to_lowercase()
         )));
     }
     if field == "username" {
@@ -35,19 +35,6 @@ async fn check_username(store: &Store, raw: &str) -> Result<String, Error> {
     } else {
         store.clean_username(&username)
     }
-}
-
-/// How Django's command names a field in its prompt: `email` is "Email address", others
-/// their name with spaces, capitalised.
-fn label(field: &str) -> String {
-    if field == "email" {
-        return "Email address".into();
-    }
-    let spaced = field.replace('_', " ");
-    let mut chars = spaced.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().chain(chars).collect::<String>()
-    })
 }
 
 /// The user model's own required fields (`REQUIRED_FIELDS`) not given with `--field`: from
@@ -68,7 +55,10 @@ fn required_fields(store: &Store, args: &CreateSuperuser) -> Result<Vec<(String,
             })?
         } else {
             loop {
-                let value = prompt_line(&format!("{}: ", label(&column.name)))?;
+                let value = prompt_line(&format!(
+                    "{}: ",
+                    castellan_store::UserSchema::field_label(&column.name)
+                ))?;
                 if value.trim().is_empty() {
                     eprintln!("Error: This field cannot be blank.");
                 } else {
@@ -119,7 +109,10 @@ pub(crate) async fn run(store: &Store, args: CreateSuperuser) -> Result<Outcome,
         let username = loop {
             let raw = match &args.username {
                 Some(u) => u.clone(),
-                None => prompt_line(&format!("{}: ", label(&username_field)))?,
+                None => prompt_line(&format!(
+                    "{}: ",
+                    castellan_store::UserSchema::field_label(&username_field)
+                ))?,
             };
             match check_username(store, &raw).await {
                 Ok(u) => break u,
