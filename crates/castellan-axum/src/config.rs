@@ -147,7 +147,7 @@ impl AuthConfig {
 
     /// Where e-mails go (default [`ConsoleEmailSender`], Django's console backend: the message is
     /// logged and written to stderr, nothing is sent). With the `smtp` feature,
-    /// [`SmtpEmailSender`](crate::SmtpEmailSender) sends through a mail server.
+    /// `SmtpEmailSender` (feature `smtp`) sends through a mail server.
     pub fn with_email_sender(mut self, sender: impl EmailSender) -> Self {
         self.reset.sender = Arc::new(sender);
         self

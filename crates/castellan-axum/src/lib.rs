@@ -84,7 +84,7 @@
 //! |---|---|---|
 //! | `sqlx` | yes | [`Store`] on Django's tables (SQLite) |
 //! | `postgres`, `mysql` | no | the store's other drivers |
-//! | `smtp` | no | [`SmtpEmailSender`] (lettre, rustls) |
+//! | `smtp` | no | `SmtpEmailSender` (lettre, rustls) |
 //!
 //! ## Login throttling
 //!
