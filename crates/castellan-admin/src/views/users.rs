@@ -271,8 +271,7 @@ pub(crate) async fn send_password_reset(
     if let Some(message) = refusal {
         return Err(AdminError::BadRequest(message.to_owned()));
     }
-    let accounts = parent_path(&staff.site.login_url);
-    let links = ResetLinks::for_request(&staff.auth, &headers, &uri, &accounts).ok_or_else(|| {
+    let links = ResetLinks::for_request(&staff.auth, &headers, &uri, &staff.site.login_url).ok_or_else(|| {
         AdminError::BadRequest(
             "Password-reset links need a trusted host: configure AuthConfig::with_password_reset_domain \
              or the allowed hosts."
@@ -302,14 +301,6 @@ pub(crate) async fn send_password_reset(
             back_url => user_url(&staff, &username, "change"),
         },
     )
-}
-
-/// The directory of a URL path's last segment, ending with `/` (`/accounts/login/` → `/accounts/`).
-fn parent_path(path: &str) -> String {
-    match path.trim_end_matches('/').rsplit_once('/') {
-        Some((parent, _)) => format!("{parent}/"),
-        None => "/".to_owned(),
-    }
 }
 
 /// Loads a user's state, or 404.

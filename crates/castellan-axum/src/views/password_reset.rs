@@ -120,7 +120,7 @@ pub async fn password_reset(
     };
     let shared = std::sync::Arc::clone(&auth.shared);
     let config = &shared.config;
-    let Some(domain) = link_domain(&auth, &headers, &uri) else {
+    let Some(links) = ResetLinks::for_request(&auth, &headers, &uri, uri.path()) else {
         return Error::Config(
             "the password-reset view needs a trusted host for its links: set \
              AuthConfig::with_password_reset_domain, or AuthConfig::with_allowed_hosts so that \
@@ -165,13 +165,8 @@ pub async fn password_reset(
     if !may_send && !recipients.is_empty() {
         tracing::warn!("password-reset e-mail not sent: too many requests for this address lately");
     } else {
-        let root = ResetLinks {
-            protocol: if config.https { "https" } else { "http" }.to_owned(),
-            domain,
-            accounts_path: parent_path(uri.path()),
-        };
         for user in recipients {
-            let message = match reset_email(&auth, &user, &root) {
+            let message = match reset_email(&auth, &user, &links) {
                 Ok(message) => message,
                 Err(e) => {
                     tracing::error!(user = %user.id, error = %format!("{e:#}"), "the password-reset e-mail failed to render; nothing sent");
@@ -205,13 +200,14 @@ pub struct ResetLinks {
 impl ResetLinks {
     /// The links of a request to a page of the application: the configured domain, else the
     /// request's validated `Host` (see [`AuthConfig::with_password_reset_domain`](crate::AuthConfig::with_password_reset_domain));
-    /// `None` when neither is trustworthy. `accounts_path` is where [`router`](crate::router)
-    /// is mounted (`/accounts/`).
+    /// `None` when neither is trustworthy. `sibling` is the path of one of the views
+    /// [`router`](crate::router) serves (the login page `/accounts/login/`, the reset form): the
+    /// links go to `reset/…` beside it.
     pub fn for_request(
         auth: &AuthSession,
         headers: &HeaderMap,
         uri: &http::Uri,
-        accounts_path: &str,
+        sibling: &str,
     ) -> Option<Self> {
         let domain = link_domain(auth, headers, uri)?;
         Some(Self {
@@ -222,7 +218,7 @@ impl ResetLinks {
             }
             .to_owned(),
             domain,
-            accounts_path: with_slash(accounts_path),
+            accounts_path: parent_path(sibling),
         })
     }
 }
