@@ -685,10 +685,7 @@ impl UserColumns {
             ("is_staff", u.is_staff),
             ("is_active", !u.is_active),
         ];
-        if let Some((column, _)) = lost
-            .iter()
-            .find(|(c, set)| *set && !self.kept.contains(c) && !schema.has_column(c))
-        {
+        if let Some(column) = schema.unheld(&lost) {
             return Err(Error::UserModel(format!(
                 "user {:?} has a {column} value, and the user model {} has no {column} column; nothing was imported",
                 u.username,

@@ -283,6 +283,15 @@ impl UserSchema {
         }
     }
 
+    /// The first column of `values` — each a column and whether a value other than Django's
+    /// default is given for it — that the model does not have: a value it cannot hold.
+    pub(crate) fn unheld<'c>(&self, values: &[(&'c str, bool)]) -> Option<&'c str> {
+        values
+            .iter()
+            .find(|(column, given)| *given && !self.has_column(column))
+            .map(|(column, _)| *column)
+    }
+
     /// Whether the model has `is_staff`. Without it nobody is staff, as Django's admin sees
     /// such a model, so nobody can use the admin.
     pub fn has_staff_flag(&self) -> bool {

@@ -281,10 +281,7 @@ impl Store {
             ("last_name", !new.last_name.is_empty()),
             ("email", !email.is_empty()),
         ];
-        if let Some((column, _)) = absent_but_set
-            .iter()
-            .find(|(column, set)| *set && !schema.has_column(column))
-        {
+        if let Some(column) = schema.unheld(&absent_but_set) {
             return Err(Error::UserModel(format!(
                 "the user model {model} has no {column} column; leave it out"
             )));
