@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use castellan_core::{AuthnBackend, Principal, SessionStore};
+use castellan_core::{AuthnBackend, PermIndex, Principal, SessionStore};
 use http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use tower_layer::Layer;
@@ -79,16 +79,14 @@ impl AuthLayer {
             .await
             .map_err(|e| Error::backend(e, retry))?;
         let throttle = Throttle::new(config.throttle.clone());
-        let trusted = std::sync::RwLock::new(config.trusted_groups.clone());
         Ok(Self {
-            shared: Arc::new(Shared {
+            shared: Arc::new(Shared::new(
                 config,
-                users: Users::new(users),
-                sessions: Arc::new(sessions),
+                Users::new(users),
+                Arc::new(sessions),
                 index,
                 throttle,
-                trusted,
-            }),
+            )),
         })
     }
 
@@ -166,21 +164,63 @@ impl AuthLayer {
                 trusted.trust(group.clone(), format!("guard {route}"));
             }
         }
-        for perm in require.permissions() {
-            if self.shared.index.resolve(perm).is_none() {
-                let hint = self
-                    .shared
-                    .index
-                    .closest(perm)
-                    .map(|c| format!("; did you mean {c:?}?"))
-                    .unwrap_or_default();
-                return Err(Error::Config(format!(
-                    "route {route:?}: unknown permission {perm:?}{hint}"
-                )));
-            }
-        }
-        Ok(())
+        unknown_permission(&self.shared.index(), route, require)
     }
+
+    /// [`AuthLayer::check`] for a guard made after start-up: a permission the layer does not know
+    /// yet makes it reload the permissions first ([`AuthLayer::refresh_permissions`]), so a
+    /// permission created since (by `castellan sync`, Django's `migrate`, the admin) is accepted
+    /// and a typo is still refused with the closest real name.
+    pub async fn check_fresh(&self, route: &str, require: &Require) -> Result<()> {
+        if self.check(route, require).is_ok() {
+            return Ok(());
+        }
+        let index = self.refresh_permissions().await?;
+        unknown_permission(&index, route, require)
+    }
+
+    /// [`AuthLayer::require`] with [`AuthLayer::check_fresh`]'s validation.
+    pub async fn require_fresh(&self, route: &str, require: Require) -> Result<RequireLayer> {
+        self.check_fresh(route, &require).await?;
+        Ok(RequireLayer::new(require))
+    }
+
+    /// Reloads the permission index from the backend now, for [`AuthLayer::check`] and the
+    /// anonymous user. The layer also takes a newer index on its own from the next logged-in
+    /// request after the catalog changed; call this where a guard must see a permission that
+    /// was just created and no request has come since.
+    pub async fn refresh_permissions(&self) -> Result<Arc<PermIndex>> {
+        let index = self
+            .shared
+            .users
+            .permission_index()
+            .await
+            .map_err(|e| Error::backend(e, self.shared.config.retry_after))?;
+        self.shared.observe_index(&index);
+        Ok(index)
+    }
+
+    /// The permission index the layer validates guards against (see [`AuthLayer::refresh_permissions`]).
+    pub fn permission_index(&self) -> Arc<PermIndex> {
+        self.shared.index()
+    }
+}
+
+/// The first permission `require` names that `index` does not hold, as the configuration error
+/// naming the route and the closest real permission.
+fn unknown_permission(index: &PermIndex, route: &str, require: &Require) -> Result<()> {
+    for perm in require.permissions() {
+        if index.resolve(perm).is_none() {
+            let hint = index
+                .closest(perm)
+                .map(|c| format!("; did you mean {c:?}?"))
+                .unwrap_or_default();
+            return Err(Error::Config(format!(
+                "route {route:?}: unknown permission {perm:?}{hint}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl<S> Layer<S> for AuthLayer {
@@ -333,7 +373,7 @@ async fn load(
         modified: false,
         delete: Vec::new(),
         user: None,
-        principal: Principal::anonymous(Arc::clone(&shared.index)),
+        principal: Principal::anonymous(shared.index()),
         csrf_secret: csrf_cookie.and_then(csrf::secret_from_cookie),
         csrf_cookie_update: false,
     };
@@ -406,6 +446,7 @@ async fn load(
                 .principal(&user)
                 .await
                 .map_err(|e| Error::backend(e, retry))?;
+            shared.observe_index(state.principal.index());
             state.user = Some(user);
         }
         None => {

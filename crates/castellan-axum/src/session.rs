@@ -251,6 +251,7 @@ impl AuthSession {
             .insert(HASH_SESSION_KEY.into(), Value::String(hash));
         state.modified = true;
         state.user = Some(user.clone());
+        self.shared.observe_index(principal.index());
         state.principal = principal;
         state.csrf_secret = Some(csrf::new_secret());
         state.csrf_cookie_update = true;
@@ -263,7 +264,7 @@ impl AuthSession {
         let mut state = self.lock();
         flush(&mut state);
         state.user = None;
-        state.principal = Principal::anonymous(Arc::clone(&self.shared.index));
+        state.principal = Principal::anonymous(self.shared.index());
     }
 
     /// Django's `update_session_auth_hash(request, user)`: after the user's password changed, keeps

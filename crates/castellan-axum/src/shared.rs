@@ -15,13 +15,59 @@ pub(crate) struct Shared {
     pub(crate) config: AuthConfig,
     pub(crate) users: Users,
     pub(crate) sessions: Sessions,
-    pub(crate) index: Arc<PermIndex>,
+    /// The newest permission index the layer has seen: loaded at start-up, replaced by
+    /// [`AuthLayer::refresh_permissions`](crate::AuthLayer::refresh_permissions) and by every
+    /// logged-in request whose principal was loaded with a different one (the backend reloads it
+    /// when the catalog generation moves). Guards are validated against it.
+    index: std::sync::RwLock<Arc<PermIndex>>,
     pub(crate) throttle: Throttle,
     /// The configured trusted group names plus every group guard's names (see [`AuthLayer::check`]).
     pub(crate) trusted: std::sync::RwLock<castellan_core::TrustedGroups>,
 }
 
 impl Shared {
+    pub(crate) fn new(
+        config: AuthConfig,
+        users: Users,
+        sessions: Sessions,
+        index: Arc<PermIndex>,
+        throttle: Throttle,
+    ) -> Self {
+        let trusted = std::sync::RwLock::new(config.trusted_groups.clone());
+        Self {
+            config,
+            users,
+            sessions,
+            index: std::sync::RwLock::new(index),
+            throttle,
+            trusted,
+        }
+    }
+
+    /// The newest permission index seen.
+    pub(crate) fn index(&self) -> Arc<PermIndex> {
+        Arc::clone(
+            &self
+                .index
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Keeps `seen` (an index a request's principal was loaded with, or a reloaded one) when it
+    /// names other permissions than the current one. The same index (the backend's cache hands
+    /// out one per catalog generation) costs a pointer comparison under a read lock.
+    pub(crate) fn observe_index(&self, seen: &Arc<PermIndex>) {
+        let current = self.index();
+        if Arc::ptr_eq(&current, seen) || current.names() == seen.names() {
+            return;
+        }
+        *self
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(seen);
+    }
+
     /// A copy of the trusted group names.
     pub(crate) fn trusted_groups(&self) -> castellan_core::TrustedGroups {
         self.trusted
