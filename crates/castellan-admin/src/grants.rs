@@ -37,7 +37,7 @@ pub(crate) type GroupPerms = [(String, Vec<String>)];
 pub(crate) struct Rights {
     /// An active superuser: every rule passes.
     pub(crate) superuser: bool,
-    pub(crate) user_id: i64,
+    pub(crate) user_id: castellan_core::UserId,
     pub(crate) principal: Principal,
     /// The editor's groups (he is active: the admin is for active staff only).
     pub(crate) member_of: Vec<String>,
@@ -285,7 +285,7 @@ mod tests {
             .map(|(i, _)| i as i64 + 1);
         let perms = UserPerms::new(index.set_from_rows(ids), index.set_from_rows([]));
         let who = Identity::User(UserFlags {
-            id: 1,
+            id: castellan_core::UserId::Int(1),
             username: "editor".into(),
             is_active: true,
             is_superuser: false,
@@ -297,7 +297,7 @@ mod tests {
     fn rights(holds: &[&str], member_of: &[&str], superuser: bool) -> Rights {
         Rights {
             superuser,
-            user_id: 1,
+            user_id: castellan_core::UserId::Int(1),
             principal: principal(holds),
             member_of: member_of.iter().map(|s| s.to_string()).collect(),
             trusted: TrustedGroups::new().with_group("Editors", "guard /editor/"),
@@ -308,7 +308,7 @@ mod tests {
     fn state(id: i64, superuser: bool, groups: &[&str], perms: &[&str]) -> UserState {
         UserState {
             user: User {
-                id,
+                id: castellan_core::UserId::Int(id),
                 password: String::new(),
                 last_login: None,
                 is_superuser: superuser,

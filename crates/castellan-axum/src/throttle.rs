@@ -70,7 +70,7 @@ enum Key {
     User(String),
     UserAddress(String, Option<IpAddr>),
     Address(Option<IpAddr>),
-    PasswordChange(i64),
+    PasswordChange(castellan_core::UserId),
     ResetEmail(String),
     ResetEmailAddress(String, Option<IpAddr>),
     ResetAddress(Option<IpAddr>),
@@ -196,7 +196,7 @@ impl Throttle {
     }
 
     /// Reserves an old-password check in the password-change form of user `user_id`.
-    pub(crate) fn password_change(&self, user_id: i64) -> Verdict {
+    pub(crate) fn password_change(&self, user_id: castellan_core::UserId) -> Verdict {
         let c = &self.inner.config;
         self.reserve(&[(Key::PasswordChange(user_id), Some(c.lock_after))], None)
     }
@@ -372,9 +372,15 @@ mod tests {
     fn password_change_is_refused_per_user() {
         let t = Throttle::new(config());
         for _ in 0..3 {
-            drop(proceed(t.password_change(7)));
+            drop(proceed(t.password_change(castellan_core::UserId::Int(7))));
         }
-        assert!(matches!(t.password_change(7), Verdict::Refuse(_)));
-        assert!(matches!(t.password_change(8), Verdict::Proceed(..)));
+        assert!(matches!(
+            t.password_change(castellan_core::UserId::Int(7)),
+            Verdict::Refuse(_)
+        ));
+        assert!(matches!(
+            t.password_change(castellan_core::UserId::Int(8)),
+            Verdict::Proceed(..)
+        ));
     }
 }

@@ -13,13 +13,16 @@ const PERSON: [&str; 4] = ["--user-model", "staff.Person", "--username-field", "
 
 /// The `staff.Person` project's database as Django migrated it (SQLite).
 fn project() -> (TestDb, Db) {
+    project_of(CustomUser::Person)
+}
+
+/// `custom`'s project database as Django migrated it (SQLite).
+fn project_of(custom: CustomUser) -> (TestDb, Db) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let test_db = runtime
-        .block_on(CustomUser::Person.database(Kind::Sqlite))
-        .unwrap();
+    let test_db = runtime.block_on(custom.database(Kind::Sqlite)).unwrap();
     let path = test_db.name.clone().into();
     let db = Db {
         url: test_db.url.clone(),
@@ -101,6 +104,73 @@ fn every_command_works_on_the_projects_users() {
     ]));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("is_staff"), "{}", stderr(&out));
+}
+
+/// `accounts.Member`: a UUID primary key, shown as Django's `str(pk)`.
+#[test]
+fn a_uuid_keyed_model_works_and_shows_its_keys() {
+    let (_keep, db) = project_of(CustomUser::Member);
+    let member = |args: &[&str]| -> Vec<&'static str> {
+        let mut all = vec![
+            "--user-model",
+            "accounts.Member",
+            "--username-field",
+            "email",
+        ];
+        all.extend(args.iter().map(|a| &*String::leak((*a).to_owned())));
+        all
+    };
+    db.ok(&member(&["migrate"]), 0);
+    // favourite_colour has no database default: a create without it is refused, nothing written.
+    let out = db.run(&member(&[
+        "user",
+        "create",
+        "ann@example.com",
+        "--field",
+        "display_name=Ann",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("favourite_colour"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        db.json(&member(&["user", "list", "--json"])),
+        serde_json::json!([])
+    );
+    db.ok(
+        &member(&[
+            "user",
+            "create",
+            "ann@example.com",
+            "--field",
+            "display_name=Ann",
+            "--field",
+            "favourite_colour=green",
+        ]),
+        0,
+    );
+    db.ok(
+        &member(&["user", "grant", "ann@example.com", "auth.view_group"]),
+        0,
+    );
+    db.ok(&member(&["check", "ann@example.com", "auth.view_group"]), 0);
+    let shown = db.json(&member(&["user", "show", "ann@example.com", "--json"]));
+    let id = shown["id"]
+        .as_str()
+        .expect("a UUID key is a string")
+        .to_owned();
+    assert_eq!(id.len(), 36, "hyphenated, as str(uuid): {id}");
+    let holders = db.json(&member(&["who-has", "auth.view_group", "--ids", "--json"]));
+    assert_eq!(holders["ids"], serde_json::json!([id]));
+    let out = db.run(&member(&["who-has", "auth.view_group", "--ids"]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), id);
+    db.ok(&member(&["user", "delete", "ann@example.com"]), 0);
+    assert_eq!(
+        db.json(&member(&["user", "list", "--json"])),
+        serde_json::json!([])
+    );
 }
 
 #[test]

@@ -121,7 +121,7 @@ pub fn memory_backend() -> MemoryBackend {
     backend
 }
 
-fn memory_user_id(backend: &MemoryBackend, username: &str) -> i64 {
+fn memory_user_id(backend: &MemoryBackend, username: &str) -> castellan_core::UserId {
     backend
         .user(username)
         .unwrap_or_else(|| panic!("no user {username}"))

@@ -751,7 +751,7 @@ async fn changes_are_audited(_db: &TestDb, store: &Store) {
     let mut u = NewUser::new("carol");
     u.password = Some("secret-pass".into());
     let admin = store.with_actor(Actor::User {
-        id: 1,
+        id: castellan_core::UserId::Int(1),
         username: "boss".into(),
     });
     admin.create_user(u).await.unwrap();

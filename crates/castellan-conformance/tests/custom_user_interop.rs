@@ -2,7 +2,8 @@
 //!
 //! `interop/custom_user/scenario.py` migrates a fresh database with the project of
 //! `interop/custom_user` (app `people`: `people.Account(AbstractUser)`, or app `staff`:
-//! `staff.Person`, logging in by e-mail, without `is_staff`), builds a random scenario with
+//! `staff.Person`, logging in by e-mail, without `is_staff`, or app `accounts`: `accounts.Member`
+//! with a UUID primary key), builds a random scenario with
 //! `get_user_model()` and writes Django's answers. Castellan opens the same database with the
 //! matching [`UserModel`], first exactly as Django left it, then after adopting it with
 //! `Store::migrate(&Registry::django_for(model))`, and must give every answer Django gave (permissions, groups, `has_perm`,
@@ -84,6 +85,7 @@ struct DjangoView {
 enum App {
     People,
     Staff,
+    Accounts,
 }
 
 impl App {
@@ -91,6 +93,7 @@ impl App {
         match self {
             App::People => "people",
             App::Staff => "staff",
+            App::Accounts => "accounts",
         }
     }
 
@@ -101,6 +104,10 @@ impl App {
                 .with_username_field("username")
                 .unwrap(),
             App::Staff => UserModel::parse("staff.Person")
+                .unwrap()
+                .with_username_field("email")
+                .unwrap(),
+            App::Accounts => UserModel::parse("accounts.Member")
                 .unwrap()
                 .with_username_field("email")
                 .unwrap(),
@@ -128,6 +135,16 @@ async fn custom_user_people_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_user_staff_sqlite() {
     custom_user(App::Staff, Kind::Sqlite, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_user_accounts_uuid_sqlite() {
+    custom_user(App::Accounts, Kind::Sqlite, 4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_user_accounts_uuid_postgres() {
+    custom_user(App::Accounts, Kind::Postgres, 5).await;
 }
 
 async fn custom_user(app: App, kind: Kind, seed: u64) {
@@ -473,6 +490,19 @@ async fn castellan_made_user(
                 ..NewUser::new(name)
             };
             (name.to_owned(), "staff.view_person", new)
+        }
+        App::Accounts => {
+            let name = "made.by.castellan@example.com";
+            let new = NewUser {
+                password: Some(password.clone()),
+                is_staff: true,
+                fields: vec![
+                    ("display_name".to_owned(), "Made by Castellan".to_owned()),
+                    ("favourite_colour".to_owned(), "teal".to_owned()),
+                ],
+                ..NewUser::new(name)
+            };
+            (name.to_owned(), "accounts.view_member", new)
         }
     };
     if let Err(e) = store.create_user(new).await {

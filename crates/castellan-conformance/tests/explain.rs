@@ -329,7 +329,8 @@ async fn who_has_every_argument_combination(db: &TestDb, store: &Store) {
                     want.len() as u64,
                     "{ctx}"
                 );
-                let mut want_ids: Vec<i64> = want.iter().map(|n| id_of(&users, n)).collect();
+                let mut want_ids: Vec<castellan_core::UserId> =
+                    want.iter().map(|n| id_of(&users, n)).collect();
                 want_ids.sort();
                 assert_eq!(store.with_perm_ids(&args).await.unwrap(), want_ids, "{ctx}");
                 let mut streamed = Vec::new();

@@ -47,7 +47,7 @@
 //! }
 //! # let _ = OneAdmin {
 //! #     user: User {
-//! #         id: 1, password: String::new(), last_login: None, is_superuser: false,
+//! #         id: castellan_core::UserId::Int(1), password: String::new(), last_login: None, is_superuser: false,
 //! #         username: "admin".into(), first_name: String::new(), last_name: String::new(),
 //! #         email: String::new(), is_staff: true, is_active: true, date_joined: Some(chrono::Utc::now()),
 //! #     },

@@ -15,7 +15,7 @@
 //! }]));
 //! let perms = UserPerms::new(index.set_from_rows([]), index.set_from_rows([1]));
 //! let alice = Identity::User(UserFlags {
-//!     id: 7, username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
+//!     id: castellan_core::UserId::Int(7), username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
 //! });
 //! let alice = Principal::new(alice, Arc::new(perms), Arc::clone(&index));
 //! let provenance = Provenance {
@@ -277,7 +277,7 @@ mod tests {
             index.set_from_rows(group.iter().copied()),
         );
         let flags = UserFlags {
-            id: 1,
+            id: crate::UserId::Int(1),
             username: "alice".into(),
             is_active: active,
             is_superuser: superuser,

@@ -10,17 +10,18 @@
 use crate::backend::WithPerm;
 
 /// The user ids behind one `with_perm` question, as a store reads them. Order and repetition do not
-/// matter (a user in two granting groups appears twice in `via_groups`).
+/// matter (a user in two granting groups appears twice in `via_groups`). `I` is the key's type:
+/// `i64` for integer keys, a compact form of a UUID for UUID keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HolderIds {
+pub struct HolderIds<I = i64> {
     /// Users granted the permission directly.
-    pub direct: Vec<i64>,
+    pub direct: Vec<I>,
     /// Members of the groups that grant it.
-    pub via_groups: Vec<i64>,
+    pub via_groups: Vec<I>,
     /// Every superuser, active or not (read only when `include_superusers`).
-    pub superusers: Vec<i64>,
+    pub superusers: Vec<I>,
     /// Every inactive user (read only when `is_active` is `Some`).
-    pub inactive: Vec<i64>,
+    pub inactive: Vec<I>,
 }
 
 impl HolderIds {
@@ -28,11 +29,13 @@ impl HolderIds {
     pub fn needs(args: &WithPerm) -> (bool, bool) {
         (args.include_superusers, args.is_active.is_some())
     }
+}
 
+impl<I: Ord + Copy> HolderIds<I> {
     /// The ids `with_perm` answers, in ascending order, each once:
     /// `(direct ∪ via_groups ∪ superusers if include_superusers)`, then with `is_active = Some(true)`
     /// without the inactive users, with `Some(false)` only the inactive ones, with `None` unfiltered.
-    pub fn resolve(self, args: &WithPerm) -> Vec<i64> {
+    pub fn resolve(self, args: &WithPerm) -> Vec<I> {
         let HolderIds {
             direct: mut ids,
             via_groups,
@@ -115,7 +118,7 @@ mod tests {
 
     #[test]
     fn empty_sets_give_nobody() {
-        assert!(HolderIds::default()
+        assert!(HolderIds::<i64>::default()
             .resolve(&args(true, Some(true)))
             .is_empty());
     }

@@ -20,7 +20,7 @@
 //! ]));
 //! let perms = UserPerms::new(index.set_from_rows([1]), index.set_from_rows([]));
 //! let alice = Identity::User(UserFlags {
-//!     id: 7, username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
+//!     id: castellan_core::UserId::Int(7), username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
 //! });
 //! let alice = Principal::new(alice, Arc::new(perms), Arc::clone(&index));
 //!
@@ -59,6 +59,7 @@ pub mod sync_plan;
 pub mod tokens;
 pub mod trusted;
 pub mod user;
+pub mod user_id;
 pub mod user_model;
 pub mod validators;
 
@@ -76,4 +77,5 @@ pub use registry::{ModelSpec, PermissionSpec, Registry};
 pub use session_store::SessionStore;
 pub use trusted::TrustedGroups;
 pub use user::{Group, Identity, Permission, User, UserFlags};
+pub use user_id::{UserId, UserPk};
 pub use user_model::UserModel;

@@ -16,7 +16,8 @@ use crate::authn::{AuthnBackend, BackendError, BackendResult};
 use crate::hashers::{unusable_password, Hashers};
 use crate::session_store::SessionStore;
 use crate::{
-    Error, Identity, PermIndex, PermName, PermissionRow, Principal, User, UserFlags, UserPerms,
+    Error, Identity, PermIndex, PermName, PermissionRow, Principal, User, UserFlags, UserId,
+    UserPerms, UserPk,
 };
 
 /// An in-memory user, group, permission and session store. Cloning shares the data.
@@ -43,11 +44,11 @@ struct State {
     permissions: BTreeMap<i64, PermissionRow>,
     /// Rebuilt when the permissions change.
     index: Option<Arc<PermIndex>>,
-    users: BTreeMap<i64, User>,
+    users: BTreeMap<UserId, User>,
     groups: BTreeMap<i64, String>,
-    user_perms: BTreeSet<(i64, i64)>,
+    user_perms: BTreeSet<(UserId, i64)>,
     group_perms: BTreeSet<(i64, i64)>,
-    members: BTreeSet<(i64, i64)>,
+    members: BTreeSet<(UserId, i64)>,
     sessions: HashMap<String, (String, DateTime<Utc>)>,
     next_id: i64,
 }
@@ -81,7 +82,7 @@ impl State {
         })
     }
 
-    fn user_mut(&mut self, id: i64) -> Result<&mut User, Error> {
+    fn user_mut(&mut self, id: UserId) -> Result<&mut User, Error> {
         self.users.get_mut(&id).ok_or_else(|| Error::InvalidName {
             what: "user id",
             value: id.to_string(),
@@ -171,7 +172,7 @@ impl MemoryBackend {
                 reason: "A user with that username already exists.".into(),
             });
         }
-        let id = state.next_id();
+        let id = UserId::Int(state.next_id());
         let user = User {
             id,
             password: encoded,
@@ -190,7 +191,7 @@ impl MemoryBackend {
     }
 
     /// Changes a user's row (flags, names); the id and password are kept.
-    pub fn update_user(&self, id: i64, change: impl FnOnce(&mut User)) -> Result<User, Error> {
+    pub fn update_user(&self, id: UserId, change: impl FnOnce(&mut User)) -> Result<User, Error> {
         let mut state = self.lock();
         let user = state.user_mut(id)?;
         let (keep_id, keep_password) = (user.id, user.password.clone());
@@ -201,7 +202,7 @@ impl MemoryBackend {
     }
 
     /// Deletes a user with their grants and memberships.
-    pub fn delete_user(&self, id: i64) {
+    pub fn delete_user(&self, id: UserId) {
         let mut state = self.lock();
         state.users.remove(&id);
         state.user_perms.retain(|(u, _)| *u != id);
@@ -252,7 +253,7 @@ impl MemoryBackend {
     }
 
     /// Puts a user in a group.
-    pub fn add_to_group(&self, user_id: i64, group_id: i64) -> Result<(), Error> {
+    pub fn add_to_group(&self, user_id: UserId, group_id: i64) -> Result<(), Error> {
         let mut state = self.lock();
         state.user_mut(user_id)?;
         state.check_group(group_id)?;
@@ -261,12 +262,12 @@ impl MemoryBackend {
     }
 
     /// Takes a user out of a group.
-    pub fn remove_from_group(&self, user_id: i64, group_id: i64) {
+    pub fn remove_from_group(&self, user_id: UserId, group_id: i64) {
         self.lock().members.remove(&(user_id, group_id));
     }
 
     /// Grants `perm` (`app_label.codename`) to a user directly.
-    pub fn grant_user(&self, user_id: i64, perm: &str) -> Result<(), Error> {
+    pub fn grant_user(&self, user_id: UserId, perm: &str) -> Result<(), Error> {
         let mut state = self.lock();
         let row = state.permission_row(perm)?;
         state.user_mut(user_id)?;
@@ -275,7 +276,7 @@ impl MemoryBackend {
     }
 
     /// Revokes a direct grant.
-    pub fn revoke_user(&self, user_id: i64, perm: &str) -> Result<(), Error> {
+    pub fn revoke_user(&self, user_id: UserId, perm: &str) -> Result<(), Error> {
         let mut state = self.lock();
         let row = state.permission_row(perm)?;
         state.user_perms.remove(&(user_id, row));
@@ -340,7 +341,7 @@ impl AuthnBackend for MemoryBackend {
     }
 
     async fn user_by_session_id(&self, id: &str) -> BackendResult<Option<User>> {
-        let Ok(id) = id.parse::<i64>() else {
+        let Some(id) = UserId::parse(UserPk::Integer, id) else {
             return Ok(None);
         };
         Ok(self.lock().users.get(&id).cloned())

@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn recipients_follow_get_users() {
         let user = |name: &str, email: &str, active: bool, password: &str| User {
-            id: 1,
+            id: crate::UserId::Int(1),
             password: password.into(),
             last_login: None,
             is_superuser: false,

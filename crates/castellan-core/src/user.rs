@@ -3,11 +3,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::UserId;
+
 /// A row of `auth_user`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    /// Primary key.
-    pub id: i64,
+    /// Primary key (an integer or a UUID, as the user model declares it).
+    pub id: UserId,
     /// The encoded password hash (`algorithm$…`), `!…` when unusable, `""` if never set.
     #[serde(skip_serializing)]
     pub password: String,
@@ -86,7 +88,7 @@ pub enum Identity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserFlags {
     /// Primary key.
-    pub id: i64,
+    pub id: UserId,
     /// Username.
     pub username: String,
     /// `is_active`.
@@ -111,7 +113,7 @@ impl From<&User> for UserFlags {
 
 impl Identity {
     /// The user's id, `None` for the anonymous user.
-    pub fn id(&self) -> Option<i64> {
+    pub fn id(&self) -> Option<UserId> {
         match self {
             Self::User(u) => Some(u.id),
             Self::Anonymous => None,

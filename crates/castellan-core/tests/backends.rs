@@ -25,7 +25,7 @@ fn user(name: &str, active: bool, superuser: bool, grants: &[i64]) -> Principal 
     );
     Principal::new(
         Identity::User(UserFlags {
-            id: 1,
+            id: castellan_core::UserId::Int(1),
             username: name.into(),
             is_active: active,
             is_superuser: superuser,

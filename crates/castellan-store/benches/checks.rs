@@ -120,7 +120,7 @@ fn in_memory_index() -> Arc<PermIndex> {
 
 fn active_user(id: i64) -> Identity {
     Identity::User(UserFlags {
-        id,
+        id: castellan_core::UserId::Int(id),
         username: format!("warm{id}"),
         is_active: true,
         is_superuser: false,

@@ -19,7 +19,7 @@ pub enum Actor {
     /// A logged-in user (admin UI, application code acting for a user).
     User {
         /// The user's id.
-        id: i64,
+        id: castellan_core::UserId,
         /// The username.
         username: String,
     },

@@ -1,7 +1,7 @@
 //! Authentication (Django's `ModelBackend.authenticate`) and password hashing off the async executor.
 
 use castellan_core::hashers::unusable_password;
-use castellan_core::User;
+use castellan_core::{User, UserId};
 use getrandom::SysRng;
 use rand_core::UnwrapErr;
 
@@ -87,7 +87,7 @@ impl Store {
     }
 
     /// Records a successful login (Django's `update_last_login`).
-    pub async fn touch_last_login(&self, user_id: i64) -> Result<()> {
+    pub async fn touch_last_login(&self, user_id: UserId) -> Result<()> {
         self.db
             .execute(
                 &TOUCH_LAST_LOGIN,

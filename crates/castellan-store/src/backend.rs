@@ -31,8 +31,9 @@ impl AuthnBackend for Store {
     }
 
     async fn user_by_session_id(&self, id: &str) -> BackendResult<Option<User>> {
-        // Django stores the primary key as a string; anything else in the session is nobody.
-        let Ok(id) = id.parse::<i64>() else {
+        // Django stores the primary key as a string (`str(pk)`); anything that is not a key of
+        // the user model is nobody.
+        let Some(id) = castellan_core::UserId::parse(self.user_schema().pk(), id) else {
             return Ok(None);
         };
         Ok(self.user_by_id(id).await?)

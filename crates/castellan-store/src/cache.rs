@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use castellan_core::{PermIndex, UserPerms};
+use castellan_core::{PermIndex, UserId, UserPerms};
 use foldhash::fast::RandomState;
 
 use crate::principal::Gen;
@@ -24,7 +24,7 @@ struct State {
     grants: Option<i64>,
     catalog: Option<i64>,
     index: Option<Arc<PermIndex>>,
-    users: HashMap<i64, Arc<UserPerms>, RandomState>,
+    users: HashMap<UserId, Arc<UserPerms>, RandomState>,
 }
 
 /// Cached permission index (per catalog generation) and per-user permission sets (per grants and
@@ -81,7 +81,7 @@ impl PermCache {
             .flatten()
     }
 
-    pub(crate) fn user(&self, g: Gen, user_id: i64) -> Option<(Arc<PermIndex>, Arc<UserPerms>)> {
+    pub(crate) fn user(&self, g: Gen, user_id: UserId) -> Option<(Arc<PermIndex>, Arc<UserPerms>)> {
         let state = self.read();
         if state.grants != Some(g.grants) || state.catalog != Some(g.catalog) {
             return None;
@@ -97,7 +97,7 @@ impl PermCache {
         }
     }
 
-    pub(crate) fn put_user(&self, g: Gen, user_id: i64, perms: Arc<UserPerms>) {
+    pub(crate) fn put_user(&self, g: Gen, user_id: UserId, perms: Arc<UserPerms>) {
         let mut state = self.write();
         if state.grants == Some(g.grants)
             && state.catalog == Some(g.catalog)
@@ -127,13 +127,17 @@ mod tests {
         let cache = PermCache::default();
         cache.observe(G1);
         cache.put_index(1, Arc::new(PermIndex::default()));
-        cache.put_user(G1, 7, Arc::new(UserPerms::empty()));
-        assert!(cache.user(G1, 7).is_some());
+        cache.put_user(
+            G1,
+            castellan_core::UserId::Int(7),
+            Arc::new(UserPerms::empty()),
+        );
+        assert!(cache.user(G1, castellan_core::UserId::Int(7)).is_some());
         let g2 = Gen {
             grants: 2,
             catalog: 1,
         };
-        assert!(cache.user(g2, 7).is_none());
+        assert!(cache.user(g2, castellan_core::UserId::Int(7)).is_none());
         cache.observe(g2);
         assert_eq!(cache.len(), 0);
         assert!(
@@ -141,7 +145,11 @@ mod tests {
             "the index survives a grant change"
         );
         // An entry loaded under an old generation is not stored.
-        cache.put_user(G1, 7, Arc::new(UserPerms::empty()));
+        cache.put_user(
+            G1,
+            castellan_core::UserId::Int(7),
+            Arc::new(UserPerms::empty()),
+        );
         assert_eq!(cache.len(), 0);
         cache.observe(Gen {
             grants: 3,

@@ -3,6 +3,7 @@
 //! the user or grant the permission.
 
 use castellan_core::explain::{Explanation, Provenance};
+use castellan_core::UserId;
 
 use crate::error::Result;
 use crate::sql::SqlText;
@@ -17,7 +18,7 @@ impl Store {
             return Ok(None);
         };
         let provenance = match who.identity().id() {
-            Some(id) => self.provenance(Some(id), perm).await?,
+            Some(id) => self.provenance(id, perm).await?,
             None => Provenance::default(),
         };
         Ok(Some(Explanation::new(&who, perm, &provenance)))
@@ -30,7 +31,7 @@ impl Store {
     }
 
     /// The groups that contain the user or grant the permission, in one query.
-    async fn provenance(&self, user_id: Option<i64>, perm: &str) -> Result<Provenance> {
+    async fn provenance(&self, user_id: UserId, perm: &str) -> Result<Provenance> {
         let Some((app_label, codename)) = perm.split_once('.') else {
             return Ok(Provenance::default());
         };
@@ -49,7 +50,6 @@ impl Store {
         .push(" AND ")
         .exact("ct.app_label")
         .push(") THEN 1 ELSE 0 END AS grants FROM auth_group g");
-        let user_id = user_id.unwrap_or(-1);
         let rows: Vec<(String, bool, bool)> = self
             .db
             .fetch_all(&sql, &[user_id.into(), codename.into(), app_label.into()])

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::lookup::permission_rows;
-use crate::sql::{Sql, Tx};
+use crate::sql::{Arg, Sql, Tx};
 use crate::Store;
 
 /// The two tables that hold permissions for someone: a user's direct grants and a group's grants.
@@ -77,8 +77,8 @@ impl PermHolder {
 pub(crate) struct PermChange<'a> {
     /// Whose grants.
     pub(crate) holder: PermHolder,
-    /// The holder's id.
-    pub(crate) id: i64,
+    /// The holder's id (a user's or a group's).
+    pub(crate) id: Arg<'a>,
     /// The holder's name, for the audit trail.
     pub(crate) name: &'a str,
     /// Permission names to grant.
@@ -104,7 +104,7 @@ impl Store {
         let grant_ids = crate::perms::resolve(&rows, grant)?;
         let revoke_ids = crate::perms::resolve(&rows, revoke)?;
         let mut held: Vec<i64> = tx
-            .fetch_all(holder.held(), &[id.into()])
+            .fetch_all(holder.held(), &[id])
             .await?
             .iter()
             .map(|r| r.int("permission_id"))
@@ -113,9 +113,7 @@ impl Store {
         let mut granted: Vec<&String> = Vec::new();
         for (ids, perm) in grant_ids.iter().zip(grant) {
             if !ids.iter().any(|pid| held.contains(pid)) {
-                n += tx
-                    .execute(holder.insert(), &[id.into(), ids[0].into()])
-                    .await?;
+                n += tx.execute(holder.insert(), &[id, ids[0].into()]).await?;
                 held.push(ids[0]);
                 granted.push(perm);
             }
@@ -124,9 +122,7 @@ impl Store {
         for (ids, perm) in revoke_ids.iter().zip(revoke) {
             for pid in ids {
                 if let Some(pos) = held.iter().position(|h| h == pid) {
-                    n += tx
-                        .execute(holder.delete(), &[id.into(), (*pid).into()])
-                        .await?;
+                    n += tx.execute(holder.delete(), &[id, (*pid).into()]).await?;
                     held.swap_remove(pos);
                     if !revoked.contains(&perm) {
                         revoked.push(perm);

@@ -1,6 +1,8 @@
 //! The admin's versioned edits of a group: permissions, members, rename and deletion, each refused
 //! when the group (or a touched user) changed since the editor read it (see `versions.rs`).
 
+use castellan_core::UserId;
+
 use crate::audit::json;
 use crate::error::{Error, Result};
 use crate::grants::{PermChange, PermHolder};
@@ -67,7 +69,7 @@ impl Store {
         }
         let change = PermChange {
             holder: PermHolder::Group,
-            id: gid,
+            id: gid.into(),
             name,
             grant,
             revoke,
@@ -108,7 +110,7 @@ impl Store {
         if group_version(name, &perms) != version {
             return Err(stale(format!("Group {name:?}")));
         }
-        let mut touched: Vec<(i64, &str, bool)> = Vec::new();
+        let mut touched: Vec<(UserId, &str, bool)> = Vec::new();
         for (list, adding) in [(add, true), (remove, false)] {
             for u in list {
                 let uid = user_id(&mut tx, u).await?;

@@ -173,7 +173,7 @@ impl Store {
         };
         let change = PermChange {
             holder: PermHolder::Group,
-            id: gid,
+            id: gid.into(),
             name,
             grant,
             revoke,

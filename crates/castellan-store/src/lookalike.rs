@@ -114,9 +114,13 @@ pub(crate) async fn refuse_lookalike(
         .fetch_all(names.candidates(), &[key.as_str().into()])
         .await?
     {
-        let id = r.int("id")?;
+        // Only a group's id is compared (renaming one); a user's may be a UUID.
+        let same_row = match except {
+            Some(except) => r.int("id")? == except,
+            None => false,
+        };
         let existing = r.text("name")?;
-        if Some(id) != except && existing != new && lookalike_key(&existing) == key {
+        if !same_row && existing != new && lookalike_key(&existing) == key {
             return Err(names.error(new, &existing));
         }
     }

@@ -1,7 +1,7 @@
 //! Finding rows by name inside a transaction: users and groups by their exact name, and every
 //! permission row.
 
-use castellan_core::PermissionRow;
+use castellan_core::{PermissionRow, UserId};
 
 use crate::error::{Error, Result};
 use crate::sql::{Arg, Db, Row, Sql, Tx};
@@ -39,30 +39,36 @@ const PERMISSION_ROWS: Sql = crate::sql!(
 #[cfg(test)]
 pub(crate) const STATEMENTS: &[Sql] = &[USER_BY_NAME, GROUP_BY_NAME, PERMISSION_ROWS];
 
-/// The id of the row `sql` finds whose `name` equals `name` byte for byte (MariaDB's default
-/// collations would also match other letter cases).
-async fn exact_id(tx: &mut impl Fetch, sql: &Sql, name: &str) -> Result<Option<i64>> {
+/// The row `sql` finds whose `name` equals `name` byte for byte (MariaDB's default collations
+/// would also match other letter cases).
+async fn exact(tx: &mut impl Fetch, sql: &Sql, name: &str) -> Result<Option<Row>> {
     let mut found = None;
     for r in tx.rows(sql, &[name.into()]).await? {
         if r.text("name")? == name {
-            found = Some(r.int("id")?);
+            found = Some(r);
         }
     }
     Ok(found)
 }
 
 /// The id of the user with exactly this username, if any.
-pub(crate) async fn find_user_id(tx: &mut impl Fetch, username: &str) -> Result<Option<i64>> {
-    exact_id(tx, &USER_BY_NAME, username).await
+pub(crate) async fn find_user_id(tx: &mut impl Fetch, username: &str) -> Result<Option<UserId>> {
+    exact(tx, &USER_BY_NAME, username)
+        .await?
+        .map(|r| r.user_id("id"))
+        .transpose()
 }
 
 /// The id of the group with exactly this name, if any.
 pub(crate) async fn find_group_id(tx: &mut impl Fetch, name: &str) -> Result<Option<i64>> {
-    exact_id(tx, &GROUP_BY_NAME, name).await
+    exact(tx, &GROUP_BY_NAME, name)
+        .await?
+        .map(|r| r.int("id"))
+        .transpose()
 }
 
 /// The id of the user with exactly this username, or [`Error::NotFound`].
-pub(crate) async fn user_id(tx: &mut impl Fetch, username: &str) -> Result<i64> {
+pub(crate) async fn user_id(tx: &mut impl Fetch, username: &str) -> Result<UserId> {
     find_user_id(tx, username)
         .await?
         .ok_or_else(|| Error::NotFound {

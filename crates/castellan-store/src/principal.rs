@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use castellan_core::{Identity, PermIndex, Principal, User, UserFlags, UserPerms};
+use castellan_core::{Identity, PermIndex, Principal, User, UserFlags, UserId, UserPerms};
 
 use crate::error::Result;
 use crate::lookup::permission_rows;
@@ -158,7 +158,7 @@ impl Store {
     }
 
     /// The subject for permission checks by user id.
-    pub async fn principal_by_id(&self, id: i64) -> Result<Option<Principal>> {
+    pub async fn principal_by_id(&self, id: UserId) -> Result<Option<Principal>> {
         let Some((user, generation)) = self.user_with_generation(Key::Id(id)).await? else {
             return Ok(None);
         };
@@ -239,7 +239,7 @@ impl Store {
         Ok((index, catalog))
     }
 
-    async fn load_perms(&self, user_id: i64) -> Result<Loaded> {
+    async fn load_perms(&self, user_id: UserId) -> Result<Loaded> {
         let caching = self.caching();
         let sql = if caching {
             &LOAD_PERMS_WITH_GENERATIONS
@@ -303,5 +303,5 @@ impl Store {
 #[derive(Clone, Copy)]
 enum Key<'a> {
     Name(&'a str),
-    Id(i64),
+    Id(UserId),
 }

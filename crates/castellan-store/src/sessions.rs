@@ -132,7 +132,7 @@ impl Store {
     }
 
     /// The user with this primary key (with its password hash, for the session auth hash), or `None`.
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+    pub async fn user_by_id(&self, id: castellan_core::UserId) -> Result<Option<User>> {
         self.db
             .fetch_optional(&USER_BY_ID, &[id.into()])
             .await?

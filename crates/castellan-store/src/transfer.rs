@@ -11,6 +11,7 @@
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use castellan_core::validators::{validate_group_name, validate_username};
+use castellan_core::{UserId, UserPk};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::json;
@@ -81,6 +82,11 @@ pub(crate) const STATEMENTS: &[Sql] = &[
 /// `(a, b)` integer pairs of a [`tuples_sql!`] statement.
 async fn pairs(tx: &mut Tx, sql: &Sql, a: &str, b: &str) -> Result<Vec<(i64, i64)>> {
     tuples(tx, sql, &[], |r| Ok((r.int(a)?, r.int(b)?))).await
+}
+
+/// `(user id, b)` pairs of a [`tuples_sql!`] statement whose first column is `user_id`.
+async fn user_pairs(tx: &mut Tx, sql: &Sql, b: &str) -> Result<Vec<(UserId, i64)>> {
+    tuples(tx, sql, &[], |r| Ok((r.user_id("user_id")?, r.int(b)?))).await
 }
 
 /// A timestamp of a validated export.
@@ -230,8 +236,8 @@ impl Store {
             .iter()
             .map(|r| user_from_row(r).map(|u| (u.id, exported(u))))
             .collect::<Result<Vec<_>>>()?;
-        let memberships = pairs(&mut tx, &MEMBERSHIPS, "user_id", "group_id").await?;
-        let user_perms = pairs(&mut tx, &USER_GRANTS, "user_id", "permission_id").await?;
+        let memberships = user_pairs(&mut tx, &MEMBERSHIPS, "group_id").await?;
+        let user_perms = user_pairs(&mut tx, &USER_GRANTS, "permission_id").await?;
         tx.commit().await?;
         let perm_name: HashMap<i64, String> = perms
             .iter()
@@ -256,7 +262,7 @@ impl Store {
                 group.permissions.push(name.clone());
             }
         }
-        let mut user_out: HashMap<i64, ExportedUser> = users.into_iter().collect();
+        let mut user_out: HashMap<UserId, ExportedUser> = users.into_iter().collect();
         for (u, g) in &memberships {
             if let (Some(user), Some(name)) = (user_out.get_mut(u), group_name.get(g)) {
                 user.groups.push((*name).to_owned());
@@ -475,19 +481,26 @@ async fn import_users(
     data: &Export,
     progress: Progress<'_>,
     report: &mut ImportReport,
-) -> Result<HashMap<String, i64>> {
+) -> Result<HashMap<String, UserId>> {
     let total = data.users.len() as u64;
-    let mut existing: HashMap<String, (i64, ExportedUser)> = HashMap::new();
+    let mut existing: HashMap<String, (UserId, ExportedUser)> = HashMap::new();
     for r in tx.fetch_all(&USERS, &[]).await? {
         let u = exported(user_from_row(&r)?);
-        existing.insert(u.username.clone(), (r.int("id")?, u));
+        existing.insert(u.username.clone(), (r.user_id("id")?, u));
     }
     let new_users: Vec<&ExportedUser> = data
         .users
         .iter()
         .filter(|u| !existing.contains_key(&u.username))
         .collect();
-    let max_user_id = tx.fetch_one(&MAX_USER_ID, &[]).await?.int("m")?;
+    // A UUID key is made here (Django's default=uuid.uuid4): the new users' ids are known.
+    let uuid_pk = schema.pk() == UserPk::Uuid;
+    let max_user_id = if uuid_pk {
+        0
+    } else {
+        tx.fetch_one(&MAX_USER_ID, &[]).await?.int("m")?
+    };
+    let mut new_ids: Vec<(String, UserId)> = Vec::new();
     let columns = UserColumns::of(schema);
     if !new_users.is_empty() {
         let missing: Vec<&str> = schema.required_fields().map(|c| c.name.as_str()).collect();
@@ -502,20 +515,22 @@ async fn import_users(
     }
     let now = chrono::Utc::now();
     let mut done = 0u64;
-    let width = columns.kept.len();
+    let width = columns.kept.len() + usize::from(uuid_pk);
+    let head = if uuid_pk {
+        format!("INSERT INTO auth_user (id, {})", columns.kept.join(", "))
+    } else {
+        format!("INSERT INTO auth_user ({})", columns.kept.join(", "))
+    };
     for chunk_users in new_users.chunks(chunk(width)) {
         let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk_users.len() * width);
         for u in chunk_users {
+            if let Some(id) = schema.new_id()? {
+                new_ids.push((u.username.clone(), id));
+                args.push(id.into());
+            }
             args.extend(columns.values(schema, u, now)?);
         }
-        insert_rows(
-            tx,
-            &format!("INSERT INTO auth_user ({})", columns.kept.join(", ")),
-            width,
-            chunk(width),
-            &args,
-        )
-        .await?;
+        insert_rows(tx, &head, width, chunk(width), &args).await?;
         done += chunk_users.len() as u64;
         progress("users", done, total);
     }
@@ -560,24 +575,27 @@ async fn import_users(
         }
     }
     progress("users", total, total);
-    let mut user_ids: HashMap<String, i64> = existing
+    let mut user_ids: HashMap<String, UserId> = existing
         .into_iter()
         .map(|(name, (id, _))| (name, id))
         .collect();
-    if !new_users.is_empty() {
+    if uuid_pk {
+        user_ids.extend(new_ids);
+    } else if !new_users.is_empty() {
         if tx.dialect() == Dialect::Sqlite {
             // Only the rows just inserted (AUTOINCREMENT ids grow), as one JSON row.
-            let rows: Vec<(i64, String)> = tuples(tx, &USERS_AFTER, &[max_user_id.into()], |r| {
-                Ok((r.int("id")?, r.text("username")?))
-            })
-            .await?;
+            let rows: Vec<(UserId, String)> =
+                tuples(tx, &USERS_AFTER, &[max_user_id.into()], |r| {
+                    Ok((r.user_id("id")?, r.text("username")?))
+                })
+                .await?;
             for (id, name) in rows {
                 user_ids.insert(name, id);
             }
         } else {
             // Every row: a sequence may hand out ids below an explicitly inserted maximum.
             for r in tx.fetch_all(&USER_IDS, &[]).await? {
-                user_ids.insert(r.text("username")?, r.int("id")?);
+                user_ids.insert(r.text("username")?, r.user_id("id")?);
             }
         }
     }
@@ -588,16 +606,16 @@ async fn import_users(
 async fn import_links(
     tx: &mut Tx,
     data: &Export,
-    user_ids: &HashMap<String, i64>,
+    user_ids: &HashMap<String, UserId>,
     group_ids: &HashMap<String, i64>,
     perm_id: &impl Fn(&str) -> Result<i64>,
     report: &mut ImportReport,
 ) -> Result<()> {
-    let existing_ug: HashSet<(i64, i64)> = pairs(tx, &MEMBERSHIPS, "user_id", "group_id")
+    let existing_ug: HashSet<(UserId, i64)> = user_pairs(tx, &MEMBERSHIPS, "group_id")
         .await?
         .into_iter()
         .collect();
-    let existing_up: HashSet<(i64, i64)> = pairs(tx, &USER_GRANTS, "user_id", "permission_id")
+    let existing_up: HashSet<(UserId, i64)> = user_pairs(tx, &USER_GRANTS, "permission_id")
         .await?
         .into_iter()
         .collect();

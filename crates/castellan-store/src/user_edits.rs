@@ -216,7 +216,7 @@ impl Store {
         }
         let change = PermChange {
             holder: PermHolder::User,
-            id: uid,
+            id: uid.into(),
             name: username,
             grant: &edit.grant,
             revoke: &edit.revoke,

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use castellan_core::UserModel;
+use castellan_core::{UserId, UserModel, UserPk};
 
 use crate::error::{Error, Result};
 use crate::sql::rename::{Renames, OPTIONAL_COLUMNS};
@@ -152,6 +152,10 @@ pub struct UserSchema {
     columns: Vec<UserColumn>,
     /// The optional columns the model does not have.
     absent: Vec<&'static str>,
+    /// The kind of primary key.
+    pk: UserPk,
+    /// The SQL type of a column referencing the key (see [`UserSchema::foreign_key_type`]).
+    fk_type: &'static str,
     renames: Arc<Renames>,
 }
 
@@ -167,6 +171,8 @@ impl UserSchema {
             model,
             columns: Vec::new(),
             absent: Vec::new(),
+            pk: UserPk::Integer,
+            fk_type: "integer",
         }
     }
 
@@ -210,14 +216,28 @@ impl UserSchema {
                 missing.join(", ")
             )));
         }
-        if let Some(pk) = columns.iter().find(|c| c.name == "id") {
-            if pk.kind != ColumnKind::Integer {
+        let pk = match columns.iter().find(|c| c.name == "id").map(|c| (c.kind, c)) {
+            Some((ColumnKind::Uuid, _)) => UserPk::Uuid,
+            Some((ColumnKind::Integer, _)) | None => UserPk::Integer,
+            Some((_, other)) => {
                 return Err(Error::UserModel(format!(
-                    "the primary key of {model} ({table}.id) is of type {}; this version of Castellan serves integer primary keys only",
-                    pk.data_type
+                    "the primary key of {model} ({table}.id) is of type {}; Castellan serves integer and UUID primary keys",
+                    other.data_type
                 )));
             }
-        }
+        };
+        let id_type = columns
+            .iter()
+            .find(|c| c.name == "id")
+            .map_or("integer", |c| c.data_type.as_str())
+            .to_ascii_lowercase();
+        let fk_type = match (pk, dialect) {
+            (UserPk::Integer, _) if id_type.contains("big") => "bigint",
+            (UserPk::Integer, _) => "integer",
+            (UserPk::Uuid, Dialect::Postgres) => "uuid",
+            (UserPk::Uuid, Dialect::MySql) if id_type == "uuid" => "uuid",
+            (UserPk::Uuid, _) => "char(32)",
+        };
         for m2m in [&groups_table, &permissions_table] {
             let cols = self::columns(db, m2m).await?;
             if !cols.iter().any(|c| c.name == user_column) {
@@ -250,8 +270,37 @@ impl UserSchema {
             permissions_table,
             columns,
             absent,
+            pk,
+            fk_type,
             renames: Arc::new(renames),
         })
+    }
+
+    /// The kind of primary key: an integer the database numbers, or a UUID Castellan makes for
+    /// a new user (Django's `default=uuid.uuid4`).
+    pub fn pk(&self) -> UserPk {
+        self.pk
+    }
+
+    /// The SQL type an application's column referencing a user takes on this database — what
+    /// Django declares for a `ForeignKey(settings.AUTH_USER_MODEL)`: `integer` or `bigint` for an
+    /// integer key (as the key's own column), `uuid` for a UUID key on PostgreSQL and MariaDB,
+    /// `char(32)` on SQLite and MySQL.
+    pub fn foreign_key_type(&self) -> &'static str {
+        self.fk_type
+    }
+
+    /// The key a new user gets from Castellan: a fresh UUID for a UUID key (Django's
+    /// `default=uuid.uuid4`), `None` for an integer key (the database numbers the row).
+    pub(crate) fn new_id(&self) -> Result<Option<UserId>> {
+        match self.pk {
+            UserPk::Integer => Ok(None),
+            UserPk::Uuid => UserId::new_uuid().map(Some).map_err(|e| {
+                Error::Task(format!(
+                    "cannot make a UUID for a new user: the system's random source failed: {e}"
+                ))
+            }),
+        }
     }
 
     /// The model.

@@ -5,7 +5,7 @@
 use castellan_core::validators::{
     normalize_email, normalize_username, validate_email, validate_person_name, validate_username,
 };
-use castellan_core::User;
+use castellan_core::{User, UserId};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +94,7 @@ pub(crate) use user_columns;
 /// A [`User`] from a row selected with [`user_columns!`].
 pub(crate) fn user_from_row(r: &Row) -> Result<User> {
     Ok(User {
-        id: r.int("id")?,
+        id: r.user_id("id")?,
         password: r.text("password")?,
         last_login: r.opt_ts("last_login")?,
         is_superuser: r.flag("is_superuser")?,
@@ -323,7 +323,7 @@ impl Store {
         email: &str,
         password: &str,
         now: chrono::DateTime<Utc>,
-    ) -> Result<i64> {
+    ) -> Result<UserId> {
         let mut tx = self.db.begin().await?;
         if find_user_id(&mut tx, username).await?.is_some() {
             return Err(Error::AlreadyExists {
@@ -378,6 +378,10 @@ impl Store {
         let mut columns: Vec<&str> = vec!["password", "is_superuser", "username"];
         let mut args: Vec<Arg<'_>> =
             vec![password.into(), new.is_superuser.into(), username.into()];
+        if let Some(id) = schema.new_id()? {
+            columns.push("id");
+            args.push(id.into());
+        }
         let optional: [(&str, Arg<'_>); 6] = [
             ("first_name", new.first_name.as_str().into()),
             ("last_name", new.last_name.as_str().into()),
@@ -496,7 +500,7 @@ impl Store {
     pub(crate) async fn write_password(
         &self,
         tx: &mut Tx,
-        id: i64,
+        id: UserId,
         username: &str,
         encoded: &str,
         usable: bool,
@@ -512,7 +516,7 @@ impl Store {
     /// Sets (or, with `None`, makes unusable) the password of the user with primary key `id` and
     /// returns the updated row, or `None` when there is no such user (a rename between reading the
     /// user and writing cannot redirect the change to another account, as a username could).
-    pub async fn set_password_by_id(&self, id: i64, raw: Option<&str>) -> Result<Option<User>> {
+    pub async fn set_password_by_id(&self, id: UserId, raw: Option<&str>) -> Result<Option<User>> {
         let encoded = self.hash_password(raw.map(str::to_owned)).await?;
         let mut tx = self.db.begin().await?;
         let Some(row) = tx.fetch_optional(&USER_BY_ID, &[id.into()]).await? else {
@@ -619,7 +623,7 @@ impl Store {
         };
         let change = PermChange {
             holder: PermHolder::User,
-            id: uid,
+            id: uid.into(),
             name: username,
             grant,
             revoke,

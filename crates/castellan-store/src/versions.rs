@@ -20,11 +20,11 @@
 //! demotions could each count the other superuser). PostgreSQL's default is already
 //! `READ COMMITTED`.
 
-use castellan_core::User;
+use castellan_core::{User, UserId};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::sql::{Sql, Tx};
+use crate::sql::{Arg, Sql, Tx};
 use crate::users::user_columns;
 use crate::Store;
 
@@ -144,9 +144,9 @@ pub(crate) const STATEMENTS: &[Sql] = &[
 ];
 
 /// The sorted, distinct permission names (`app_label.codename`) `sql` selects for `id`.
-async fn perm_names(tx: &mut Tx, sql: &Sql, id: i64) -> Result<Vec<String>> {
+async fn perm_names(tx: &mut Tx, sql: &Sql, id: Arg<'_>) -> Result<Vec<String>> {
     let mut perms = tx
-        .fetch_all(sql, &[id.into()])
+        .fetch_all(sql, &[id])
         .await?
         .iter()
         .map(|r| Ok(format!("{}.{}", r.text("app_label")?, r.text("codename")?)))
@@ -157,7 +157,7 @@ async fn perm_names(tx: &mut Tx, sql: &Sql, id: i64) -> Result<Vec<String>> {
 }
 
 /// The sorted group names and direct permissions of user `uid`.
-pub(crate) async fn user_grants(tx: &mut Tx, uid: i64) -> Result<(Vec<String>, Vec<String>)> {
+pub(crate) async fn user_grants(tx: &mut Tx, uid: UserId) -> Result<(Vec<String>, Vec<String>)> {
     let mut groups = tx
         .fetch_all(&USER_GROUP_NAMES, &[uid.into()])
         .await?
@@ -165,13 +165,13 @@ pub(crate) async fn user_grants(tx: &mut Tx, uid: i64) -> Result<(Vec<String>, V
         .map(|r| r.text("name"))
         .collect::<Result<Vec<_>>>()?;
     groups.sort();
-    let perms = perm_names(tx, &USER_PERMISSIONS, uid).await?;
+    let perms = perm_names(tx, &USER_PERMISSIONS, uid.into()).await?;
     Ok((groups, perms))
 }
 
 /// The sorted permission names of group `gid`.
 pub(crate) async fn group_perms(tx: &mut Tx, gid: i64) -> Result<Vec<String>> {
-    perm_names(tx, &GROUP_PERMISSIONS, gid).await
+    perm_names(tx, &GROUP_PERMISSIONS, gid.into()).await
 }
 
 /// The conflict of a group edited since the caller read it.

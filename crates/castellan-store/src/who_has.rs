@@ -13,7 +13,7 @@
 //! dialect (the pattern operators `~<~`/`~>~` on PostgreSQL, `BINARY` on MariaDB, SQLite's default
 //! `BINARY`), so cursors compare the same way on both sides.
 
-use castellan_core::{Backends, HolderIds, PermObject, WithPerm};
+use castellan_core::{Backends, HolderIds, PermObject, UserId, UserPk, WithPerm};
 
 use crate::error::Result;
 use crate::migrate::UserFlagIndex;
@@ -225,7 +225,10 @@ impl Store {
 
     /// How many users [`Store::with_perm`] would return: the length of [`Store::with_perm_ids`].
     pub async fn with_perm_count(&self, args: &WithPerm) -> Result<u64> {
-        let n = self.with_perm_ids(args).await?.len();
+        let n = match self.users.pk() {
+            UserPk::Integer => self.holder_ids::<i64>(args).await?.resolve(args).len(),
+            UserPk::Uuid => self.holder_ids::<u128>(args).await?.resolve(args).len(),
+        };
         Ok(u64::try_from(n).unwrap_or(u64::MAX))
     }
 
@@ -234,8 +237,11 @@ impl Store {
     /// indexes), the superusers and the inactive users from Castellan's two small indexes on
     /// `auth_user` (`UserFlagIndex`), each set read as one aggregated value and combined by
     /// [`HolderIds::resolve`] — no user row is read, however many users there are.
-    pub async fn with_perm_ids(&self, args: &WithPerm) -> Result<Vec<i64>> {
-        Ok(self.holder_ids(args).await?.resolve(args))
+    pub async fn with_perm_ids(&self, args: &WithPerm) -> Result<Vec<UserId>> {
+        Ok(match self.users.pk() {
+            UserPk::Integer => ids(self.holder_ids::<i64>(args).await?.resolve(args)),
+            UserPk::Uuid => ids(self.holder_ids::<u128>(args).await?.resolve(args)),
+        })
     }
 
     /// One page of [`Store::with_perm`]: at most `limit` usernames greater than `after` (in byte
@@ -281,7 +287,10 @@ impl Store {
     ) -> Result<u64> {
         let d = self.dialect();
         if d == Dialect::Sqlite {
-            return self.with_perm_each_sqlite(args, after, each).await;
+            return match self.users.pk() {
+                UserPk::Integer => self.with_perm_each_sqlite::<i64>(args, after, each).await,
+                UserPk::Uuid => self.with_perm_each_sqlite::<u128>(args, after, each).await,
+            };
         }
         let (sql, binds) = with_perm_sql(d, args, after, None);
         let mut n = 0;
@@ -371,31 +380,95 @@ impl HolderSet {
     }
 }
 
+/// A user key as the `with_perm` sets hold it: `i64` for integer keys, `u128` for UUIDs (16
+/// bytes, where a [`UserId`] takes 32).
+trait HolderId: Ord + Copy + Default + Send {
+    /// One id of an aggregated list, or `None` when it is not one.
+    fn parse(text: &str) -> Option<Self>;
+    /// The id in column `col`.
+    fn from_row(row: &Row, col: &str) -> Result<Self>;
+    /// Appends the id as a JSON value matching the stored column (for SQLite's `json_each`).
+    fn push_json(self, out: &mut String);
+    /// The id as a [`UserId`].
+    fn user_id(self) -> UserId;
+}
+
+impl HolderId for i64 {
+    fn parse(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+
+    fn from_row(row: &Row, col: &str) -> Result<Self> {
+        row.int(col)
+    }
+
+    fn push_json(self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{self}");
+    }
+
+    fn user_id(self) -> UserId {
+        UserId::Int(self)
+    }
+}
+
+impl HolderId for u128 {
+    fn parse(text: &str) -> Option<Self> {
+        match UserId::parse(UserPk::Uuid, text)? {
+            UserId::Uuid(u) => Some(u),
+            UserId::Int(_) => None,
+        }
+    }
+
+    fn from_row(row: &Row, col: &str) -> Result<Self> {
+        match row.user_id(col)? {
+            UserId::Uuid(u) => Ok(u),
+            UserId::Int(i) => Err(crate::error::Error::Schema(format!(
+                "the database returned the integer {i} as a user id of a model whose key is a UUID"
+            ))),
+        }
+    }
+
+    fn push_json(self, out: &mut String) {
+        // SQLite keeps Django's UUID as 32 hexadecimal digits.
+        use std::fmt::Write;
+        let _ = write!(out, "\"{self:032x}\"");
+    }
+
+    fn user_id(self) -> UserId {
+        UserId::Uuid(self)
+    }
+}
+
+/// The ids as [`UserId`]s.
+fn ids<I: HolderId>(ids: Vec<I>) -> Vec<UserId> {
+    ids.into_iter().map(HolderId::user_id).collect()
+}
+
 /// `[1,2,3]`: ids as a JSON array (for SQLite's `json_each`).
-fn json_id_array(ids: &[i64]) -> String {
-    use std::fmt::Write;
+fn json_id_array<I: HolderId>(ids: &[I]) -> String {
     let mut out = String::with_capacity(ids.len() * 8 + 2);
     out.push('[');
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{id}");
+        id.push_json(&mut out);
     }
     out.push(']');
     out
 }
 
 /// Parses a comma-separated id list (`group_concat`, `string_agg`).
-fn parse_id_list(text: Option<&str>) -> Result<Vec<i64>> {
+fn parse_id_list<I: HolderId>(text: Option<&str>) -> Result<Vec<I>> {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
         return Ok(Vec::new());
     };
     text.split(',')
         .map(|id| {
-            id.parse::<i64>().map_err(|_| {
+            I::parse(id).ok_or_else(|| {
                 crate::error::Error::Schema(format!(
-                    "the database returned a user id that is not an integer: {id:?}"
+                    "the database returned a user id that does not fit the user model's key: {id:?}"
                 ))
             })
         })
@@ -407,7 +480,7 @@ impl Store {
     /// aggregated into one comma-separated text (`group_concat`, `string_agg`): a single hand-off
     /// instead of one per id. MariaDB returns the ids as rows tagged with their set, because its
     /// `GROUP_CONCAT` is capped by `group_concat_max_len`.
-    async fn holder_ids(&self, args: &WithPerm) -> Result<HolderIds> {
+    async fn holder_ids<I: HolderId>(&self, args: &WithPerm) -> Result<HolderIds<I>> {
         let d = self.dialect();
         if d != Dialect::MySql {
             let sql = holder_ids_aggregate_sql(d, args);
@@ -427,7 +500,7 @@ impl Store {
         let mut out = HolderIds::default();
         self.db
             .fetch_each(&sql, &perm_args(args), |row| {
-                let id = row.int("id")?;
+                let id = I::from_row(&row, "id")?;
                 match row.int("k")? {
                     0 => out.direct.push(id),
                     1 => out.via_groups.push(id),
@@ -470,7 +543,7 @@ pub(crate) fn holder_ids_aggregate_sql(d: Dialect, args: &WithPerm) -> SqlText {
 }
 
 /// Reads the row of [`holder_ids_aggregate_sql`].
-fn holder_ids_from_row(row: &Row) -> Result<HolderIds> {
+fn holder_ids_from_row<I: HolderId>(row: &Row) -> Result<HolderIds<I>> {
     let [direct, via_groups, superusers, inactive] = HolderSet::ALL.map(|set| {
         row.opt_text(set.column())
             .and_then(|t| parse_id_list(t.as_deref()))
@@ -490,7 +563,7 @@ impl Store {
     /// thread to the caller separately (about 1–2 µs a row, more than SQLite takes to find it), and
     /// sorting in Rust costs less than SQLite's sorter. The price is memory: the matching usernames
     /// are held at once (about 2 × their total length).
-    async fn with_perm_each_sqlite(
+    async fn with_perm_each_sqlite<I: HolderId>(
         &self,
         args: &WithPerm,
         after: Option<&str>,
@@ -513,7 +586,7 @@ impl Store {
         }
         let mut tx = self.db.begin().await?;
         let row = tx.fetch_one(&ids_sql, &perm_args(args)).await?;
-        let ids = holder_ids_from_row(&row)?.resolve(args);
+        let ids = holder_ids_from_row::<I>(&row)?.resolve(args);
         let text = if ids.is_empty() {
             None
         } else {

@@ -8,7 +8,7 @@ use castellan_testkit::{audit, per_db, perms as s, store, user, TestDb};
 async fn record_audit_clips_and_attributes(db: TestDb) {
     let store = store(&db).await;
     let boss = store.with_actor(Actor::User {
-        id: 7,
+        id: castellan_core::user_id::UserId::Int(7),
         username: "boss".into(),
     });
     assert_eq!(boss.actor().label(), "user:boss");
@@ -58,7 +58,7 @@ async fn record_audit_clips_and_attributes(db: TestDb) {
 async fn filters_by_user_limit_and_time(db: TestDb) {
     let store = store(&db).await;
     let boss = store.with_actor(Actor::User {
-        id: 1,
+        id: castellan_core::user_id::UserId::Int(1),
         username: "boss".into(),
     });
     let ops = store.with_actor(Actor::Cli {

@@ -110,7 +110,13 @@ async fn user_by_id_reads_the_row_the_session_names(db: TestDb) {
         "{}",
         read.password
     );
-    assert!(store.user_by_id(alice.id + 1000).await.unwrap().is_none());
+    assert!(store
+        .user_by_id(castellan_core::UserId::Int(
+            alice.id.as_int().unwrap() + 1000
+        ))
+        .await
+        .unwrap()
+        .is_none());
     store.delete_user("alice").await.unwrap();
     assert!(store.user_by_id(alice.id).await.unwrap().is_none());
     store.close().await;

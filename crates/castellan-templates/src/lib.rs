@@ -21,7 +21,7 @@
 //! }]));
 //! let alice = Principal::new(
 //!     Identity::User(UserFlags {
-//!         id: 7, username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
+//!         id: castellan_core::UserId::Int(7), username: "alice".into(), is_active: true, is_superuser: false, is_staff: false,
 //!     }),
 //!     Arc::new(UserPerms::new(index.set_from_rows([1]), index.set_from_rows([]))),
 //!     Arc::clone(&index),

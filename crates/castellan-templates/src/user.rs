@@ -97,7 +97,12 @@ impl Object for TemplateUser {
             "is_staff" => Value::from(id.is_staff()),
             "is_superuser" => Value::from(id.is_superuser()),
             "username" => Value::from(id.username()),
-            "pk" | "id" => id.id().map_or(Value::from(()), Value::from),
+            // An integer key renders as a number, a UUID as its hyphenated text (Django's `str`).
+            "pk" | "id" => match id.id() {
+                None => Value::from(()),
+                Some(castellan_core::UserId::Int(i)) => Value::from(i),
+                Some(uuid) => Value::from(uuid.to_string()),
+            },
             "groups" => Value::from(self.groups.to_vec()),
             _ => return None,
         })

@@ -37,7 +37,7 @@ fn in_perms_splits_on_first_dot() {
     let idx = std::sync::Arc::new(idx_rows);
     let p = castellan_core::Principal::new(
         castellan_core::Identity::User(castellan_core::UserFlags {
-            id: 1,
+            id: castellan_core::UserId::Int(1),
             username: "u".into(),
             is_active: true,
             is_superuser: false,

@@ -18,6 +18,11 @@ pub enum CustomUser {
     /// `staff.Person`: `AbstractBaseUser` + `PermissionsMixin`, `email` as the username field, a
     /// required `display_name`, no `is_staff`, names or `date_joined`.
     Person,
+    /// `accounts.Member`: `AbstractBaseUser` + `PermissionsMixin` with a UUID primary key
+    /// (`uuid` on PostgreSQL and MariaDB, `char(32)` on SQLite), `email` as the username field, a
+    /// required `display_name`, `is_staff`, names, `date_joined` and a `favourite_colour` whose
+    /// default lives in Python only (NOT NULL without a database default).
+    Member,
 }
 
 impl CustomUser {
@@ -26,6 +31,7 @@ impl CustomUser {
         let (label, field) = match self {
             Self::Account => ("people.Account", "username"),
             Self::Person => ("staff.Person", "email"),
+            Self::Member => ("accounts.Member", "email"),
         };
         UserModel::parse(label)
             .and_then(|m| m.with_username_field(field))
@@ -50,6 +56,15 @@ impl CustomUser {
                 include_str!("../fixtures/custom_user/staff/postgres.sql")
             }
             (Self::Person, Kind::MySql) => include_str!("../fixtures/custom_user/staff/mysql.sql"),
+            (Self::Member, Kind::Sqlite) => {
+                include_str!("../fixtures/custom_user/accounts/sqlite.sql")
+            }
+            (Self::Member, Kind::Postgres) => {
+                include_str!("../fixtures/custom_user/accounts/postgres.sql")
+            }
+            (Self::Member, Kind::MySql) => {
+                include_str!("../fixtures/custom_user/accounts/mysql.sql")
+            }
         }
     }
 

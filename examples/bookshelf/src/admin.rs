@@ -25,17 +25,16 @@ use castellan_admin::{
     AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
     SqlList, Values,
 };
+use castellan_core::UserId;
 use castellan_store::Store;
 
-use crate::articles::{article_from_row, article_select, Article, ArticleFields, Edited, Status};
+use crate::articles::{article_from_row, Article, ArticleFields, Edited, Status};
 use crate::books::{book_columns, book_from_row, Book, BookFields, Saved};
 use crate::db::Db;
 use crate::web::parse_id;
 
 /// The columns a book search matches (one `LIKE` each).
 const BOOK_SEARCH_COLUMNS: [&str; 3] = ["title", "author", "isbn"];
-/// The columns an article search matches (one `LIKE` each).
-const ARTICLE_SEARCH_COLUMNS: [&str; 2] = ["a.title", "u.username"];
 
 fn failed(e: impl std::error::Error + Send + Sync + 'static) -> ModelError {
     ModelError::Failed(Box::new(e))
@@ -427,8 +426,8 @@ impl ArticleAdmin {
         &self,
         request: &AdminRequest<'_>,
         username: Option<&str>,
-        (default_id, default_name): (i64, &str),
-    ) -> Result<i64, ModelError> {
+        (default_id, default_name): (UserId, &str),
+    ) -> Result<UserId, ModelError> {
         let Some(username) = username.filter(|u| *u != default_name) else {
             return Ok(default_id);
         };
@@ -488,13 +487,18 @@ impl ModelAdmin for ArticleAdmin {
     }
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
+            // The article title and the author's username (the user model's names).
+            let statements = self.db.statements();
+            let search = statements.article_search.each_ref().map(String::as_str);
             SqlList {
-                count: "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id",
-                select: article_select!(),
-                search: &ARTICLE_SEARCH_COLUMNS,
+                count: &statements.article_count,
+                select: &statements.article_select,
+                search: &search,
                 order: "a.id DESC",
             }
-            .page(self.db.sql(), query, |r| Ok(Self::object(&article_from_row(r)?)))
+            .page(self.db.sql(), query, |r| {
+                Ok(Self::object(&article_from_row(r)?))
+            })
             .await
         })
     }

@@ -13,12 +13,14 @@
 //! - **Authors.** Only a superuser sets an article's author to someone else; the web form and the
 //!   admin enforce it (an article someone writes is theirs).
 
+use castellan_core::UserId;
 use serde::Serialize;
 
-use castellan_store::sql::{Row, Sql};
+use castellan_store::sql::{Dialect, Row, Sql};
 use castellan_store::Result;
 
-use crate::db::Db;
+use crate::db::{Db, UserStatements};
+use crate::user_sql::UserNames;
 
 /// An article's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,7 +63,7 @@ pub struct Article {
     /// Body text.
     pub content: String,
     /// The author's user id.
-    pub author_id: i64,
+    pub author_id: UserId,
     /// The author's username.
     pub author: String,
     /// Workflow status.
@@ -130,15 +132,15 @@ impl ArticleFields {
 }
 
 /// The select of an article row with its author's and approver's usernames, as
-/// [`article_from_row`] reads it (a literal for `concat!`).
+/// [`article_from_row`] reads it (a literal for `concat!`; `{users}` and `{username}` are filled
+/// with the user model's names, see [`crate::user_sql`]).
 macro_rules! article_select {
     () => {
-        "SELECT a.id, a.title, a.content, a.author_id, u.username AS author, a.status, a.is_featured, \
-         r.username AS approved_by FROM bookshelf_article a JOIN auth_user u ON u.id = a.author_id \
-         LEFT JOIN auth_user r ON r.id = a.approved_by_id"
+        "SELECT a.id, a.title, a.content, a.author_id, u.{username} AS author, a.status, a.is_featured, \
+         r.{username} AS approved_by FROM bookshelf_article a JOIN {users} u ON u.id = a.author_id \
+         LEFT JOIN {users} r ON r.id = a.approved_by_id"
     };
 }
-pub(crate) use article_select;
 
 /// An article from a row selected with [`article_select!`].
 pub(crate) fn article_from_row(r: &Row) -> Result<Article> {
@@ -146,7 +148,7 @@ pub(crate) fn article_from_row(r: &Row) -> Result<Article> {
         id: r.int("id")?,
         title: r.text("title")?,
         content: r.text("content")?,
-        author_id: r.int("author_id")?,
+        author_id: r.user_id("author_id")?,
         author: r.text("author")?,
         status: Status::parse(&r.text("status")?),
         is_featured: r.flag("is_featured")?,
@@ -160,6 +162,26 @@ const PUBLISHED_ARTICLES: Sql = castellan_store::sql!(concat!(
     " WHERE a.status = 'published' ORDER BY a.id DESC"
 ));
 const ARTICLE: Sql = castellan_store::sql!(concat!(article_select!(), " WHERE a.id = $1"));
+const BORROWS: Sql = castellan_store::sql!(
+    "SELECT b.id, b.book_id, k.title, u.{username} AS borrower, b.borrowed_at, b.returned_at \
+     FROM bookshelf_borrow b JOIN bookshelf_book k ON k.id = b.book_id \
+     JOIN {users} u ON u.id = b.user_id ORDER BY b.id DESC"
+);
+
+/// The statements that name the user table, filled for `users` on `dialect`.
+pub(crate) fn user_statements(users: &UserNames, dialect: Dialect) -> UserStatements {
+    UserStatements {
+        all_articles: users.statement(&ALL_ARTICLES, dialect),
+        published_articles: users.statement(&PUBLISHED_ARTICLES, dialect),
+        article: users.statement(&ARTICLE, dialect),
+        borrows: users.statement(&BORROWS, dialect),
+        article_count: users.fill(
+            "SELECT COUNT(*) AS n FROM bookshelf_article a JOIN {users} u ON u.id = a.author_id",
+        ),
+        article_select: users.fill(article_select!()),
+        article_search: ["a.title".to_owned(), users.fill("u.{username}")],
+    }
+}
 const INSERT_ARTICLE: Sql = castellan_store::sql!(
     "INSERT INTO bookshelf_article (title, content, author_id, status, is_featured, approved_by_id) \
      VALUES ($1, $2, $3, 'draft', $4, NULL)"
@@ -192,10 +214,11 @@ const FEATURED: Sql =
 impl Db {
     /// Articles, newest first: all of them, or only the published ones.
     pub async fn articles(&self, include_unpublished: bool) -> Result<Vec<Article>> {
+        let statements = self.statements();
         let sql = if include_unpublished {
-            &ALL_ARTICLES
+            &statements.all_articles
         } else {
-            &PUBLISHED_ARTICLES
+            &statements.published_articles
         };
         self.sql()
             .fetch_all(sql, &[])
@@ -208,14 +231,14 @@ impl Db {
     /// One article.
     pub async fn article(&self, id: i64) -> Result<Option<Article>> {
         self.sql()
-            .fetch_optional(&ARTICLE, &[id.into()])
+            .fetch_optional(&self.statements().article, &[id.into()])
             .await?
             .map(|r| article_from_row(&r))
             .transpose()
     }
 
     /// Creates a draft by `author_id`; returns its id.
-    pub async fn create_article(&self, f: &ArticleFields, author_id: i64) -> Result<i64> {
+    pub async fn create_article(&self, f: &ArticleFields, author_id: UserId) -> Result<i64> {
         let mut tx = self.sql().begin().await?;
         tx.execute(
             &INSERT_ARTICLE,
@@ -248,7 +271,7 @@ impl Db {
         &self,
         current: &Article,
         f: &ArticleFields,
-        author_id: i64,
+        author_id: UserId,
     ) -> Result<Edited> {
         if f.title.trim() == current.title
             && f.content == current.content
@@ -278,7 +301,7 @@ impl Db {
     /// Applies one workflow step as `user_id` if the article is in the state the step starts
     /// from (publish needs an approval) and, for approve and publish, `user_id` is not its author
     /// (nobody approves or publishes their own article, superusers included). Whether it applied.
-    pub async fn article_step(&self, id: i64, step: Step, user_id: i64) -> Result<bool> {
+    pub async fn article_step(&self, id: i64, step: Step, user_id: UserId) -> Result<bool> {
         let n = match step {
             Step::Submit => self.sql().execute(&SUBMIT, &[id.into()]).await?,
             Step::Approve => {

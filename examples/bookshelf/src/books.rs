@@ -1,5 +1,6 @@
 //! Books: the `Book` model, its queries, and race-free borrowing and returning.
 
+use castellan_core::UserId;
 use serde::Serialize;
 
 use castellan_store::sql::{Row, Sql, SqlText};
@@ -253,11 +254,6 @@ const PUT_BACK: Sql = castellan_store::sql!(
 const OPEN_BORROWS: Sql = castellan_store::sql!(
     "SELECT COUNT(*) AS n FROM bookshelf_borrow WHERE book_id = $1 AND user_id = $2 AND returned_at IS NULL"
 );
-const BORROWS: Sql = castellan_store::sql!(
-    "SELECT b.id, b.book_id, k.title, u.username, b.borrowed_at, b.returned_at \
-     FROM bookshelf_borrow b JOIN bookshelf_book k ON k.id = b.book_id \
-     JOIN auth_user u ON u.id = b.user_id ORDER BY b.id DESC"
-);
 
 /// Now, as stored in the application's timestamp columns (UTC).
 fn now_text() -> String {
@@ -437,7 +433,7 @@ impl Db {
 
     /// Lends one copy to `user_id`: one conditional UPDATE (never below 0, whatever runs
     /// concurrently) and the borrow record, in one transaction.
-    pub async fn borrow_book(&self, book_id: i64, user_id: i64) -> Result<Lending> {
+    pub async fn borrow_book(&self, book_id: i64, user_id: UserId) -> Result<Lending> {
         // The write comes first: on SQLite the transaction takes the write lock at once.
         let mut tx = self.sql().begin().await?;
         let taken = tx.execute(&TAKE_COPY, &[book_id.into()]).await? == 1;
@@ -460,7 +456,7 @@ impl Db {
 
     /// Takes back one copy from `user_id`: closes the user's oldest open borrow of the book and puts
     /// the copy back (never above the stock), in one transaction; nothing changes otherwise.
-    pub async fn return_book(&self, book_id: i64, user_id: i64) -> Result<Lending> {
+    pub async fn return_book(&self, book_id: i64, user_id: UserId) -> Result<Lending> {
         let mut tx = self.sql().begin().await?;
         let now = now_text();
         let closed = tx
@@ -484,7 +480,7 @@ impl Db {
     }
 
     /// How many copies of the book `user_id` has borrowed and not returned.
-    pub async fn open_borrows(&self, book_id: i64, user_id: i64) -> Result<i64> {
+    pub async fn open_borrows(&self, book_id: i64, user_id: UserId) -> Result<i64> {
         self.sql()
             .fetch_one(&OPEN_BORROWS, &[book_id.into(), user_id.into()])
             .await?
@@ -494,7 +490,7 @@ impl Db {
     /// Every borrow record, newest first (for the inventory page).
     pub async fn borrows(&self) -> Result<Vec<Borrow>> {
         self.sql()
-            .fetch_all(&BORROWS, &[])
+            .fetch_all(&self.statements().borrows, &[])
             .await?
             .iter()
             .map(|r| {
@@ -502,7 +498,7 @@ impl Db {
                     id: r.int("id")?,
                     book_id: r.int("book_id")?,
                     title: r.text("title")?,
-                    username: r.text("username")?,
+                    username: r.text("borrower")?,
                     borrowed_at: r.text("borrowed_at")?,
                     returned_at: r.opt_text("returned_at")?,
                 })

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use castellan_core::UserModel;
 use castellan_store::StoreOptions;
 use clap::Parser;
 use getrandom::SysRng;
@@ -31,6 +32,17 @@ pub struct Args {
         default_value = "sqlite://bookshelf.sqlite3"
     )]
     pub database_url: String,
+    /// The Django project's user model, as AUTH_USER_MODEL names it (APP_LABEL.ModelName): its
+    /// table must exist (the project's `manage.py migrate` makes it); articles and borrows point
+    /// at it.
+    #[arg(long, env = "CASTELLAN_USER_MODEL", default_value = "auth.User")]
+    pub user_model: String,
+    /// The user model's USERNAME_FIELD (what users log in with).
+    #[arg(long, env = "CASTELLAN_USERNAME_FIELD", default_value = "username")]
+    pub username_field: String,
+    /// The user table, when the model sets Meta.db_table (default: APP_LABEL_modelname).
+    #[arg(long, env = "CASTELLAN_USER_TABLE")]
+    pub user_table: Option<String>,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
@@ -73,6 +85,20 @@ pub fn auth_config(
         .with_trusted_proxies(args.trusted_proxies.iter().copied())
 }
 
+/// The store's options: the user model the command line names.
+pub fn store_options(args: &Args) -> anyhow::Result<StoreOptions> {
+    let mut model = UserModel::parse(&args.user_model)
+        .and_then(|m| m.with_username_field(&args.username_field))
+        .context("--user-model / --username-field")?;
+    if let Some(table) = &args.user_table {
+        model = model.with_db_table(table).context("--user-table")?;
+    }
+    Ok(StoreOptions {
+        user_model: model,
+        ..StoreOptions::default()
+    })
+}
+
 /// A random key for a demo run (sessions do not survive a restart).
 fn random_key() -> Vec<u8> {
     let mut key = [0u8; 48];
@@ -97,7 +123,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "no secret key: pass --secret-key or set BOOKSHELF_SECRET_KEY (a long random string), or use --demo"
         ),
     };
-    let app = Bookshelf::connect(&args.database_url, StoreOptions::default()).await?;
+    let app = Bookshelf::connect(&args.database_url, store_options(&args)?).await?;
     app.setup().await?;
     if args.demo {
         let password = std::env::var("BOOKSHELF_DEMO_PASSWORD")

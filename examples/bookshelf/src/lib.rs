@@ -28,6 +28,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod setup;
+mod user_sql;
 pub mod web;
 
 use std::sync::Arc;
@@ -56,7 +57,7 @@ impl Bookshelf {
         let store = Store::connect_with(url, options)
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
-        let db = Db::new(store.db().clone());
+        let db = Db::new(store.db().clone(), store.user_schema());
         Ok(Self { store, db })
     }
 

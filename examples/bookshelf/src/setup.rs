@@ -25,7 +25,7 @@ pub fn trusted_groups() -> anyhow::Result<TrustedGroups> {
 /// Creates or adopts Django's auth schema, applies [`POLICY`], and creates the Bookshelf tables.
 pub async fn setup(store: &Store, db: &Db) -> anyhow::Result<()> {
     store
-        .migrate(&Registry::django())
+        .migrate(&Registry::django_for(store.user_schema().model()))
         .await
         .context("creating Django's auth schema failed")?;
     let policy = Policy::parse(POLICY)

@@ -1,5 +1,6 @@
 //! The values a statement binds, one enum for every database.
 
+use castellan_core::UserId;
 use chrono::{DateTime, Utc};
 
 /// One argument of a statement.
@@ -20,6 +21,15 @@ pub enum Arg<'a> {
     Ts(DateTime<Utc>),
     /// A timestamp or NULL.
     OptTs(Option<DateTime<Utc>>),
+    /// A user's primary key: an integer, or a UUID stored as Django stores it (`uuid` on
+    /// PostgreSQL; 32 hexadecimal digits on SQLite and MySQL, which MariaDB's `uuid` also takes).
+    User(UserId),
+}
+
+impl From<UserId> for Arg<'_> {
+    fn from(v: UserId) -> Self {
+        Self::User(v)
+    }
 }
 
 impl From<i64> for Arg<'_> {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 
+use castellan_core::UserId;
+
 use super::args::Arg;
 use crate::error::{Error, Result};
 
@@ -33,6 +35,8 @@ pub(super) fn bind<'q>(
             Arg::Flag(v) => q.bind(v),
             Arg::Ts(v) => q.bind(v),
             Arg::OptTs(v) => q.bind(v),
+            Arg::User(UserId::Int(v)) => q.bind(v),
+            Arg::User(UserId::Uuid(u)) => q.bind(uuid::Uuid::from_u128(u)),
         };
     }
     q

@@ -2,6 +2,7 @@
 //! widths (PostgreSQL `integer` is 32-bit), booleans stored as integers (SQLite, MariaDB) and
 //! timestamps stored as text (SQLite) or as timestamps.
 
+use castellan_core::{UserId, UserPk};
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Type};
 
@@ -147,6 +148,47 @@ impl Row {
             Self::MySql(r) => ts(r, col),
         }
     }
+
+    /// A user's primary key (NULL is an error).
+    pub fn user_id(&self, col: &str) -> Result<UserId> {
+        self.opt_user_id(col)?.ok_or_else(|| null(col))
+    }
+
+    /// A user's primary key that may be NULL: an integer column, or a UUID — PostgreSQL's `uuid`,
+    /// or text holding 32 hexadecimal digits (Django's `char(32)` on SQLite and MySQL) or the
+    /// hyphenated form (MariaDB's `uuid`).
+    pub fn opt_user_id(&self, col: &str) -> Result<Option<UserId>> {
+        #[cfg(feature = "postgres")]
+        if let Self::Postgres(r) = self {
+            if let Ok(v) = sqlx::Row::try_get::<Option<uuid::Uuid>, _>(r, col) {
+                return Ok(v.map(|u| UserId::Uuid(u.as_u128())));
+            }
+        }
+        if let Ok(v) = self.opt_int(col) {
+            return Ok(v.map(UserId::Int));
+        }
+        // MariaDB's `uuid` reaches the driver as the hyphenated text flagged binary.
+        #[cfg(feature = "mysql")]
+        if let Self::MySql(r) = self {
+            if let Ok(v) = sqlx::Row::try_get::<Option<Vec<u8>>, _>(r, col) {
+                let text = v.map(|b| String::from_utf8_lossy(&b).into_owned());
+                return text.map(|t| uuid_text(col, &t)).transpose();
+            }
+        }
+        match self.opt_text(col)? {
+            None => Ok(None),
+            Some(t) => uuid_text(col, &t).map(Some),
+        }
+    }
+}
+
+/// A UUID key stored as text, or why the column's value is not one.
+fn uuid_text(col: &str, text: &str) -> Result<UserId> {
+    UserId::parse(UserPk::Uuid, text).ok_or_else(|| {
+        Error::Schema(format!(
+            "column {col} holds {text:?}, which is neither an integer nor a UUID"
+        ))
+    })
 }
 
 fn null(col: &str) -> Error {

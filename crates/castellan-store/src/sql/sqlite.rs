@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
+use castellan_core::UserId;
+
 use super::args::Arg;
 use super::timestamp::ts_to_text;
 use crate::error::{Error, Result};
@@ -46,6 +48,8 @@ pub(super) fn bind<'q>(
             Arg::Flag(v) => q.bind(v),
             Arg::Ts(v) => q.bind(ts_to_text(v)),
             Arg::OptTs(v) => q.bind(v.map(ts_to_text)),
+            Arg::User(UserId::Int(v)) => q.bind(v),
+            Arg::User(u) => q.bind(u.hex()),
         };
     }
     q

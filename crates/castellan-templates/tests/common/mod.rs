@@ -51,7 +51,7 @@ pub fn principal(who: Who, direct: &[i64], via_group: &[i64]) -> Principal {
     );
     Principal::new(
         Identity::User(UserFlags {
-            id: who.id,
+            id: castellan_core::UserId::Int(who.id),
             username: who.username.into(),
             is_active: who.active,
             is_superuser: who.superuser,

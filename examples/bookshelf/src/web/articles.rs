@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
 use castellan_axum::AuthSession;
-use castellan_core::User;
+use castellan_core::{User, UserId};
 use http::StatusCode;
 use minijinja::context;
 use serde::Deserialize;
@@ -66,7 +66,7 @@ async fn chosen_author(
     user: &User,
     form: &ArticleForm,
     article: Option<&Article>,
-) -> Result<Result<i64, Response>, AppError> {
+) -> Result<Result<UserId, Response>, AppError> {
     let (default_id, default_name) = match article {
         Some(a) => (a.author_id, a.author.as_str()),
         None => (user.id, user.username.as_str()),
