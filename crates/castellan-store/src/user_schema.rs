@@ -36,16 +36,19 @@ pub(crate) const KNOWN_COLUMNS: [&str; 11] = [
 const COLUMNS: Sql = Sql::per_dialect(
     "SELECT name AS name, lower(type) AS type, \
      CASE WHEN \"notnull\" = 0 THEN 1 ELSE 0 END AS nullable, \
-     CASE WHEN dflt_value IS NULL AND pk = 0 THEN 0 ELSE 1 END AS has_default \
+     CASE WHEN dflt_value IS NULL AND pk = 0 THEN 0 ELSE 1 END AS has_default, \
+     NULL AS max_length \
      FROM pragma_table_info(?) ORDER BY cid",
     "SELECT CAST(column_name AS text) AS name, CAST(data_type AS text) AS type, \
      CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END AS nullable, \
-     CASE WHEN column_default IS NOT NULL OR is_identity = 'YES' THEN 1 ELSE 0 END AS has_default \
+     CASE WHEN column_default IS NOT NULL OR is_identity = 'YES' THEN 1 ELSE 0 END AS has_default, \
+     CAST(character_maximum_length AS bigint) AS max_length \
      FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 \
      ORDER BY ordinal_position",
     "SELECT CAST(COLUMN_NAME AS CHAR) AS name, CAST(LOWER(DATA_TYPE) AS CHAR) AS type, \
      CASE WHEN IS_NULLABLE = 'YES' THEN 1 ELSE 0 END AS nullable, \
-     CASE WHEN COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' THEN 1 ELSE 0 END AS has_default \
+     CASE WHEN COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' THEN 1 ELSE 0 END AS has_default, \
+     CAST(CHARACTER_MAXIMUM_LENGTH AS SIGNED) AS max_length \
      FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? \
      ORDER BY ORDINAL_POSITION",
 );
@@ -104,9 +107,24 @@ pub struct UserColumn {
     pub nullable: bool,
     /// Whether the database fills it when an insert leaves it out (a default, an identity).
     pub has_default: bool,
+    /// The most characters it holds (`varchar(N)`, `char(N)`), when the type says.
+    pub max_length: Option<u64>,
 }
 
 impl UserColumn {
+    /// Refuses a text longer than the column holds, as Django's `MaxLengthValidator` words it
+    /// (SQLite would store it; PostgreSQL and MariaDB would refuse it, or cut it).
+    pub fn check_length(&self, value: &str) -> Result<()> {
+        let n = value.chars().count() as u64;
+        match self.max_length {
+            Some(max) if n > max => Err(Error::UserModel(format!(
+                "the user field {}: Ensure this value has at most {max} characters (it has {n}).",
+                self.name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether an insert must give it a value (NOT NULL and no default).
     pub fn required(&self) -> bool {
         !self.nullable && !self.has_default
@@ -122,7 +140,10 @@ impl UserColumn {
             ))
         };
         match self.kind {
-            ColumnKind::Text => Ok(Arg::from(value)),
+            ColumnKind::Text => {
+                self.check_length(value)?;
+                Ok(Arg::from(value))
+            }
             ColumnKind::Integer => match value {
                 "true" | "True" => Ok(Arg::from(1i64)),
                 "false" | "False" => Ok(Arg::from(0i64)),
@@ -388,6 +409,12 @@ impl UserSchema {
         self.extra_columns().filter(|c| c.required())
     }
 
+    /// A column of the user table, by name (`None` for `auth.User`, whose columns Castellan
+    /// knows without reading them).
+    pub fn column(&self, name: &str) -> Option<&UserColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
     /// One of the model's own columns, by name.
     pub fn extra_column(&self, name: &str) -> Option<&UserColumn> {
         self.extra_columns().find(|c| c.name == name)
@@ -398,6 +425,16 @@ impl UserSchema {
     }
 }
 
+/// The length a type declares for text (`varchar(100)` → 100): SQLite reports only the type.
+fn declared_length(data_type: &str) -> Option<u64> {
+    let t = data_type.to_ascii_lowercase();
+    if !t.contains("char") {
+        return None;
+    }
+    let (_, rest) = t.split_once('(')?;
+    rest.split_once(')')?.0.trim().parse().ok()
+}
+
 /// The columns of `table` (none when there is no such table).
 async fn columns(db: &Db, table: &str) -> Result<Vec<UserColumn>> {
     let dialect = db.dialect();
@@ -406,7 +443,12 @@ async fn columns(db: &Db, table: &str) -> Result<Vec<UserColumn>> {
         .iter()
         .map(|r| {
             let data_type = r.text("type")?;
+            let max_length = match r.opt_int("max_length")? {
+                Some(n) => u64::try_from(n).ok(),
+                None => declared_length(&data_type),
+            };
             Ok(UserColumn {
+                max_length,
                 name: r.text("name")?,
                 kind: ColumnKind::of(&data_type, dialect),
                 data_type,
@@ -415,4 +457,33 @@ async fn columns(db: &Db, table: &str) -> Result<Vec<UserColumn>> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_come_from_the_declared_type() {
+        assert_eq!(declared_length("varchar(100)"), Some(100));
+        assert_eq!(declared_length("CHAR(32)"), Some(32));
+        assert_eq!(declared_length("varchar"), None);
+        assert_eq!(declared_length("text"), None);
+        assert_eq!(declared_length("decimal(10, 2)"), None);
+    }
+
+    #[test]
+    fn a_value_longer_than_the_column_is_refused() {
+        let column = UserColumn {
+            name: "display_name".into(),
+            data_type: "varchar(5)".into(),
+            kind: ColumnKind::Text,
+            nullable: false,
+            has_default: false,
+            max_length: Some(5),
+        };
+        assert!(column.arg("héllo").is_ok(), "five characters, six bytes");
+        let err = column.arg("hello!").unwrap_err().to_string();
+        assert!(err.contains("at most 5 characters (it has 6)"), "{err}");
+    }
 }

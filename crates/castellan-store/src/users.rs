@@ -264,6 +264,9 @@ impl Store {
                 if field == "email" {
                     validate_email(&value)?;
                 }
+                if let Some(column) = self.users.column(field) {
+                    column.check_length(&value)?;
+                }
                 Ok(value)
             }
         }

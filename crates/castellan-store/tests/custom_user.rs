@@ -283,6 +283,21 @@ async fn members_with_uuid_keys_are_users(db: TestDb) {
     assert!(err.to_string().contains("favourite_colour"), "{err}");
     assert_eq!(counts(&store).await, before, "nothing written");
 
+    // A value longer than its column is refused before a write, as Django's forms refuse it
+    // (SQLite would store it; PostgreSQL and MariaDB would not).
+    let mut long = member("ann@example.com");
+    long.fields[0].1 = "x".repeat(101);
+    let err = store.create_user(long).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("at most 100 characters (it has 101)"),
+        "{err}"
+    );
+    let long = member(&format!("{}@example.com", "a".repeat(250)));
+    let err = store.create_user(long).await.unwrap_err();
+    assert!(err.to_string().contains("at most 254 characters"), "{err}");
+    assert_eq!(counts(&store).await, before, "nothing written");
+
     let mut ann = member("ann@example.com");
     ann.password = Some("correct horse".into());
     let created = store.create_user(ann).await.unwrap();
