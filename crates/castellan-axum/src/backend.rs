@@ -7,7 +7,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use castellan_core::{AuthnBackend, BackendResult, PermIndex, Principal, SessionStore, User};
+use castellan_core::{
+    AuthnBackend, BackendResult, PermIndex, Principal, SessionStore, SessionWithUser, User, UserId,
+};
 use chrono::{DateTime, Utc};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = BackendResult<T>> + Send + 'a>>;
@@ -127,6 +129,11 @@ impl Users {
 /// [`SessionStore`] with boxed futures.
 pub(crate) trait DynSessions: Send + Sync {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<String>>;
+    fn load_with_user<'a>(
+        &'a self,
+        key: &'a str,
+        user: UserId,
+    ) -> BoxFuture<'a, Option<SessionWithUser>>;
     fn save<'a>(&'a self, key: &'a str, data: &'a str, expire: DateTime<Utc>) -> BoxFuture<'a, ()>;
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()>;
     fn cycle<'a>(
@@ -141,6 +148,13 @@ pub(crate) trait DynSessions: Send + Sync {
 impl<S: SessionStore> DynSessions for S {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<String>> {
         Box::pin(SessionStore::load(self, key))
+    }
+    fn load_with_user<'a>(
+        &'a self,
+        key: &'a str,
+        user: UserId,
+    ) -> BoxFuture<'a, Option<SessionWithUser>> {
+        Box::pin(SessionStore::load_with_user(self, key, user))
     }
     fn save<'a>(&'a self, key: &'a str, data: &'a str, expire: DateTime<Utc>) -> BoxFuture<'a, ()> {
         Box::pin(SessionStore::save(self, key, data, expire))

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use castellan_core::{AuthnBackend, PermIndex, Principal, SessionStore};
+use castellan_core::{AuthnBackend, PermIndex, Principal, SessionStore, UserId};
 use http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use tower_layer::Layer;
@@ -55,7 +55,7 @@ impl AuthLayer {
     where
         B: AuthnBackend + SessionStore + Clone,
     {
-        Self::with_session_store(backend.clone(), backend, config).await
+        Self::build(backend.clone(), backend, config, true).await
     }
 
     /// Like [`AuthLayer::new`], with users and sessions kept in different places.
@@ -63,6 +63,17 @@ impl AuthLayer {
         users: impl AuthnBackend,
         sessions: impl SessionStore,
         config: AuthConfig,
+    ) -> Result<Self> {
+        Self::build(users, sessions, config, false).await
+    }
+
+    /// `one_backend`: `users` and `sessions` are the same backend, which may read a session and
+    /// its user in one step ([`SessionStore::load_with_user`]).
+    async fn build(
+        users: impl AuthnBackend,
+        sessions: impl SessionStore,
+        config: AuthConfig,
+        one_backend: bool,
     ) -> Result<Self> {
         if config.keys.current().is_empty() {
             return Err(Error::Config(
@@ -86,6 +97,7 @@ impl AuthLayer {
                 Arc::new(sessions),
                 index,
                 throttle,
+                one_backend,
             )),
         })
     }
@@ -380,16 +392,25 @@ async fn load(
     let Some(key) = session_key.filter(|k| session::valid_session_key(k)) else {
         return Ok(state);
     };
-    let Some(text) = shared
-        .sessions
-        .load(key)
-        .await
-        .map_err(|e| Error::backend(e, retry))?
-    else {
+    // The user this session named last time: a backend keeping both reads the session and that
+    // user (with their permissions) in one step.
+    let guess = shared.session_users.as_ref().and_then(|m| m.get(key));
+    let loaded = match guess {
+        Some(user) => shared.sessions.load_with_user(key, user).await,
+        None => shared
+            .sessions
+            .load(key)
+            .await
+            .map(|data| data.map(|data| castellan_core::SessionWithUser { data, user: None })),
+    };
+    let Some(loaded) = loaded.map_err(|e| Error::backend(e, retry))? else {
+        if let Some(m) = &shared.session_users {
+            m.forget(key);
+        }
         return Ok(state);
     };
     state.key = Some(key.to_owned());
-    state.data = session::decode_session(&text, &shared.config.keys);
+    state.data = session::decode_session(&loaded.data, &shared.config.keys);
     let Some(id) = state.data.get(session::SESSION_KEY) else {
         return Ok(state);
     };
@@ -404,13 +425,20 @@ async fn load(
         .get(session::BACKEND_SESSION_KEY)
         .and_then(Value::as_str)
         == Some(MODEL_BACKEND);
-    let user = match id {
-        Some(id) if backend_ok => shared
-            .users
-            .user_by_session_id(&id)
-            .await
-            .map_err(|e| Error::backend(e, retry))?,
-        _ => None,
+    // The user read with the session counts only when the session still names them.
+    let (user, principal) = match (id, loaded.user) {
+        (Some(id), Some((u, p))) if backend_ok && UserId::parse(u.id.kind(), &id) == Some(u.id) => {
+            (Some(u), Some(p))
+        }
+        (Some(id), _) if backend_ok => (
+            shared
+                .users
+                .user_by_session_id(&id)
+                .await
+                .map_err(|e| Error::backend(e, retry))?,
+            None,
+        ),
+        _ => (None, None),
     };
     let keys = &shared.config.keys;
     let stored_hash = state
@@ -441,15 +469,24 @@ async fn load(
     }
     match valid {
         Some(user) => {
-            state.principal = shared
-                .users
-                .principal(&user)
-                .await
-                .map_err(|e| Error::backend(e, retry))?;
+            state.principal = match principal {
+                Some(p) => p,
+                None => shared
+                    .users
+                    .principal(&user)
+                    .await
+                    .map_err(|e| Error::backend(e, retry))?,
+            };
             shared.observe_index(state.principal.index());
+            if let (Some(m), Some(key)) = (&shared.session_users, &state.key) {
+                m.remember(key, user.id);
+            }
             state.user = Some(user);
         }
         None => {
+            if let Some(m) = &shared.session_users {
+                m.forget(key);
+            }
             // Deleted, deactivated, password changed, or a backend we do not run: log out.
             state.data.clear();
             if let Some(old) = state.key.take() {

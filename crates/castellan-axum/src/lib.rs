@@ -142,6 +142,7 @@ mod render;
 mod require;
 mod routes;
 mod session;
+mod session_users;
 mod shared;
 mod signing;
 mod throttle;

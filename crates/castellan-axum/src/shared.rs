@@ -8,6 +8,7 @@ use castellan_core::PermIndex;
 
 use crate::backend::{Sessions, Users};
 use crate::config::AuthConfig;
+use crate::session_users::SessionUsers;
 use crate::throttle::Throttle;
 
 /// What every request of one application shares.
@@ -15,6 +16,9 @@ pub(crate) struct Shared {
     pub(crate) config: AuthConfig,
     pub(crate) users: Users,
     pub(crate) sessions: Sessions,
+    /// Whom each recent session named, when `users` and `sessions` are one backend (so that a
+    /// session and its user are read in one step); `None` when they are kept apart.
+    pub(crate) session_users: Option<SessionUsers>,
     /// The newest permission index the layer has seen: loaded at start-up, replaced by
     /// [`AuthLayer::refresh_permissions`](crate::AuthLayer::refresh_permissions) and by every
     /// logged-in request whose principal was loaded with a different one (the backend reloads it
@@ -32,12 +36,14 @@ impl Shared {
         sessions: Sessions,
         index: Arc<PermIndex>,
         throttle: Throttle,
+        one_backend: bool,
     ) -> Self {
         let trusted = std::sync::RwLock::new(config.trusted_groups.clone());
         Self {
             config,
             users,
             sessions,
+            session_users: one_backend.then(SessionUsers::default),
             index: std::sync::RwLock::new(index),
             throttle,
             trusted,
@@ -55,17 +61,23 @@ impl Shared {
     }
 
     /// Keeps `seen` (an index a request's principal was loaded with, or a reloaded one) when it
-    /// names other permissions than the current one. The same index (the backend's cache hands
-    /// out one per catalog generation) costs a pointer comparison under a read lock.
+    /// is newer than the current one ([`PermIndex::is_newer_than`]: a later catalog generation,
+    /// so that a slow request holding an older index never puts it back). The same index (the
+    /// backend's cache hands out one per catalog generation) costs a pointer comparison under a
+    /// read lock.
     pub(crate) fn observe_index(&self, seen: &Arc<PermIndex>) {
         let current = self.index();
-        if Arc::ptr_eq(&current, seen) || current.names() == seen.names() {
+        if Arc::ptr_eq(&current, seen) || !seen.is_newer_than(&current) {
             return;
         }
-        *self
+        let mut slot = self
             .index
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(seen);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another request may have stored a newer one meanwhile.
+        if seen.is_newer_than(&slot) {
+            *slot = Arc::clone(seen);
+        }
     }
 
     /// A copy of the trusted group names.

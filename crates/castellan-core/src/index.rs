@@ -41,6 +41,8 @@ pub struct PermIndex {
     by_row: HashMap<i64, PermId, RandomState>,
     /// app label (text before the first dot) → the id range `[start, end)` of its names.
     apps: HashMap<Box<str>, (u32, u32), RandomState>,
+    /// The catalog generation the rows were read at, when the backend counts them.
+    generation: Option<i64>,
 }
 
 impl PermIndex {
@@ -74,6 +76,29 @@ impl PermIndex {
             by_name,
             by_row,
             apps,
+            generation: None,
+        }
+    }
+
+    /// This index, marked as read at catalog `generation` (a backend that counts changes to the
+    /// permission catalog says when it read the rows, so that an older index is never taken for a
+    /// newer one).
+    pub fn at_generation(mut self, generation: i64) -> Self {
+        self.generation = Some(generation);
+        self
+    }
+
+    /// The catalog generation the rows were read at, if the backend counts them.
+    pub fn generation(&self) -> Option<i64> {
+        self.generation
+    }
+
+    /// Whether this index is newer than `other`: a higher generation when both have one, else
+    /// (a backend without generations) any other set of names.
+    pub fn is_newer_than(&self, other: &PermIndex) -> bool {
+        match (self.generation, other.generation) {
+            (Some(mine), Some(theirs)) => mine > theirs,
+            _ => self.names != other.names,
         }
     }
 
@@ -307,6 +332,22 @@ impl PermissionSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_later_generation_is_newer_and_an_earlier_never() {
+        let old = PermIndex::new([row(1, "a", "x")]).at_generation(4);
+        let new = PermIndex::new([row(1, "a", "x"), row(2, "a", "y")]).at_generation(5);
+        assert!(new.is_newer_than(&old));
+        assert!(
+            !old.is_newer_than(&new),
+            "an older index never replaces a newer one"
+        );
+        assert!(!new.is_newer_than(&new));
+        // Without generations (a backend that does not count), other names count as newer.
+        let plain = PermIndex::new([row(1, "a", "x")]);
+        assert!(new.is_newer_than(&plain));
+        assert!(!plain.is_newer_than(&PermIndex::new([row(1, "a", "x")])));
+    }
 
     fn row(id: i64, app: &str, codename: &str) -> PermissionRow {
         PermissionRow {

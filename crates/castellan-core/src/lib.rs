@@ -74,7 +74,7 @@ pub use memory::MemoryBackend;
 pub use password_validation::{PasswordValidator, PasswordValidators, UserAttributes};
 pub use perm::PermName;
 pub use registry::{ModelSpec, PermissionSpec, Registry};
-pub use session_store::SessionStore;
+pub use session_store::{SessionStore, SessionWithUser};
 pub use trusted::TrustedGroups;
 pub use user::{Group, Identity, Permission, User, UserFlags};
 pub use user_id::{UserId, UserPk};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use castellan_core::{
     AuthnBackend, BackendError, BackendErrorKind, BackendResult, PermIndex, Principal,
-    SessionStore, User,
+    SessionStore, SessionWithUser, User, UserId,
 };
 use chrono::{DateTime, Utc};
 
@@ -48,7 +48,7 @@ impl AuthnBackend for Store {
     }
 
     async fn user_groups(&self, user: &User) -> BackendResult<Vec<String>> {
-        Ok(Store::user_groups(self, &user.username).await?)
+        Ok(self.group_names_of(user.id).await?)
     }
 
     async fn set_password(&self, user: &User, raw: &str) -> BackendResult<Option<User>> {
@@ -73,6 +73,17 @@ impl SessionStore for Store {
 
     async fn load(&self, key: &str) -> BackendResult<Option<String>> {
         Ok(self.session_data(key).await?)
+    }
+
+    async fn load_with_user(
+        &self,
+        key: &str,
+        user: UserId,
+    ) -> BackendResult<Option<SessionWithUser>> {
+        Ok(self
+            .session_with_user(key, user)
+            .await?
+            .map(|(data, user)| SessionWithUser { data, user }))
     }
 
     async fn save(&self, key: &str, data: &str, expire: DateTime<Utc>) -> BackendResult<()> {

@@ -25,6 +25,8 @@ struct State {
     catalog: Option<i64>,
     index: Option<Arc<PermIndex>>,
     users: HashMap<UserId, Arc<UserPerms>, RandomState>,
+    /// Each cached user's group names, sorted (memberships and group names move `grants`).
+    groups: HashMap<UserId, Arc<[String]>, RandomState>,
 }
 
 /// Cached permission index (per catalog generation) and per-user permission sets (per grants and
@@ -61,10 +63,12 @@ impl PermCache {
             state.catalog = Some(g.catalog);
             state.index = None;
             state.users.clear();
+            state.groups.clear();
         }
         if state.grants != Some(g.grants) {
             state.grants = Some(g.grants);
             state.users.clear();
+            state.groups.clear();
         }
     }
 
@@ -87,6 +91,21 @@ impl PermCache {
             return None;
         }
         Some((state.index.clone()?, state.users.get(&user_id)?.clone()))
+    }
+
+    /// `user_id`'s group names as of the newest generations seen, if cached.
+    pub(crate) fn groups(&self, user_id: UserId) -> Option<Arc<[String]>> {
+        let state = self.read();
+        state.grants?;
+        state.groups.get(&user_id).cloned()
+    }
+
+    /// Keeps `user_id`'s group names, read at `g`, while `g` is the newest seen.
+    pub(crate) fn put_groups(&self, g: Gen, user_id: UserId, names: Arc<[String]>) {
+        let mut state = self.write();
+        if state.grants == Some(g.grants) && state.catalog == Some(g.catalog) {
+            state.groups.insert(user_id, names);
+        }
     }
 
     pub(crate) fn put_index(&self, catalog: i64, index: Arc<PermIndex>) {

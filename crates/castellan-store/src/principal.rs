@@ -113,10 +113,34 @@ const USER_WITH_GENERATIONS: Sql = crate::sql!(concat!(
     generations!(),
     " FROM auth_user u WHERE u.id = $1"
 ));
+/// An unexpired session row, the user whose key is given (NULLs when there is none) and the
+/// generations: a logged-in request's reads in one statement. Arguments: the user's key, the
+/// session key, now.
+const SESSION_WITH_USER: Sql = crate::sql!(concat!(
+    "SELECT s.session_data AS session_data, ",
+    user_columns!(),
+    ", ",
+    generations!(),
+    " FROM django_session s LEFT JOIN auth_user u ON u.id = $1 \
+     WHERE s.session_key = $2 AND s.expire_date > $3"
+));
+
+/// A user's group names with the generations they are valid for: always one row at least (a
+/// NULL name when there is no membership), so that an empty list also comes with its
+/// generations. Argument: the user's key.
+const GROUP_NAMES_WITH_GENERATIONS: Sql = crate::sql!(concat!(
+    "SELECT v.grants_generation AS grants_generation, v.catalog_generation AS catalog_generation, \
+     g.name AS name FROM (SELECT ",
+    generations!(),
+    ") v LEFT JOIN auth_user_groups ug ON ug.user_id = $1 \
+     LEFT JOIN auth_group g ON g.id = ug.group_id"
+));
 
 /// The statements of this module that need Castellan's generation table.
 #[cfg(test)]
 pub(crate) const GENERATION_STATEMENTS: &[Sql] = &[
+    GROUP_NAMES_WITH_GENERATIONS,
+    SESSION_WITH_USER,
     GENERATIONS,
     CATALOG_GENERATION,
     LOAD_PERMS_WITH_GENERATIONS,
@@ -163,6 +187,63 @@ impl Store {
             return Ok(None);
         };
         self.principal_for(&user, generation).await.map(Some)
+    }
+
+    /// The unexpired session stored under `session_key` and the user whose key is `user` with
+    /// their permissions, in one statement (the permissions from the cache while no grant
+    /// changed; a cold user costs one more). `None` for an unknown or expired session; the user
+    /// part is `None` when there is no such user. Without Castellan's generation table (a store
+    /// that has not migrated) the session alone is read, as [`Store::session_data`].
+    pub async fn session_with_user(
+        &self,
+        session_key: &str,
+        user: UserId,
+    ) -> Result<Option<(String, Option<(User, Principal)>)>> {
+        if !self.caching() {
+            return Ok(self.session_data(session_key).await?.map(|d| (d, None)));
+        }
+        let args = [user.into(), session_key.into(), chrono::Utc::now().into()];
+        let Some(r) = self.db.fetch_optional(&SESSION_WITH_USER, &args).await? else {
+            return Ok(None);
+        };
+        let data = r.text("session_data")?;
+        if r.opt_user_id("id")?.is_none() {
+            return Ok(Some((data, None)));
+        }
+        let found = user_from_row(&r)?;
+        let principal = self.principal_for(&found, Some(read_gen(&r)?)).await?;
+        Ok(Some((data, Some((found, principal)))))
+    }
+
+    /// The names of the groups the user whose key is `user` belongs to, sorted: from the cache
+    /// while no membership or group changed since the newest generations this store read (a
+    /// logged-in request reads them with its session, so a page that shows the user's groups
+    /// costs no statement), else one statement.
+    pub async fn group_names_of(&self, user: UserId) -> Result<Vec<String>> {
+        if !self.caching() {
+            return self.group_names_by_id(user).await;
+        }
+        if let Some(names) = self.cache.groups(user) {
+            return Ok(names.to_vec());
+        }
+        let rows = self
+            .db
+            .fetch_all(&GROUP_NAMES_WITH_GENERATIONS, &[user.into()])
+            .await?;
+        let mut names = Vec::with_capacity(rows.len());
+        let mut generation = None;
+        for r in &rows {
+            generation = Some(read_gen(r)?);
+            if let Some(name) = r.opt_text("name")? {
+                names.push(name);
+            }
+        }
+        names.sort();
+        if let Some(g) = generation {
+            self.cache.observe(g);
+            self.cache.put_groups(g, user, names.clone().into());
+        }
+        Ok(names)
     }
 
     /// The anonymous user, with the current permission index.
@@ -232,7 +313,11 @@ impl Store {
             None
         };
         tx.commit().await?;
-        let index = Arc::new(PermIndex::new(rows));
+        let index = PermIndex::new(rows);
+        let index = Arc::new(match catalog {
+            Some(c) => index.at_generation(c),
+            None => index,
+        });
         if let Some(c) = catalog {
             self.cache.put_index(c, Arc::clone(&index));
         }

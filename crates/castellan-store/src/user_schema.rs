@@ -76,9 +76,13 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
-    fn of(data_type: &str, dialect: Dialect) -> Self {
+    /// The kind of a column of `data_type` holding at most `max_length` characters: a UUID is
+    /// `uuid`, or Django's `char(32)` on SQLite (whose type says the length) and MySQL (whose
+    /// `DATA_TYPE` says `char`, the length coming apart).
+    fn of(data_type: &str, max_length: Option<u64>, dialect: Dialect) -> Self {
         let t = data_type.to_ascii_lowercase();
-        if t == "uuid" || (dialect != Dialect::Postgres && t.starts_with("char(32)")) {
+        let char32 = t.starts_with("char(32)") || (t == "char" && max_length == Some(32));
+        if t == "uuid" || (dialect != Dialect::Postgres && char32) {
             Self::Uuid
         } else if t.starts_with("bool") {
             Self::Boolean
@@ -450,7 +454,7 @@ async fn columns(db: &Db, table: &str) -> Result<Vec<UserColumn>> {
             Ok(UserColumn {
                 max_length,
                 name: r.text("name")?,
-                kind: ColumnKind::of(&data_type, dialect),
+                kind: ColumnKind::of(&data_type, max_length, dialect),
                 data_type,
                 nullable: r.int("nullable")? != 0,
                 has_default: r.int("has_default")? != 0,
@@ -462,6 +466,34 @@ async fn columns(db: &Db, table: &str) -> Result<Vec<UserColumn>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuid_keys_are_recognised_on_every_database() {
+        assert_eq!(
+            ColumnKind::of("uuid", None, Dialect::Postgres),
+            ColumnKind::Uuid
+        );
+        assert_eq!(
+            ColumnKind::of("uuid", None, Dialect::MySql),
+            ColumnKind::Uuid
+        );
+        assert_eq!(
+            ColumnKind::of("char(32)", None, Dialect::Sqlite),
+            ColumnKind::Uuid
+        );
+        assert_eq!(
+            ColumnKind::of("char", Some(32), Dialect::MySql),
+            ColumnKind::Uuid
+        );
+        assert_eq!(
+            ColumnKind::of("char", Some(40), Dialect::MySql),
+            ColumnKind::Text
+        );
+        assert_eq!(
+            ColumnKind::of("character", Some(32), Dialect::Postgres),
+            ColumnKind::Text
+        );
+    }
 
     #[test]
     fn lengths_come_from_the_declared_type() {

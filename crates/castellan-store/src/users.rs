@@ -250,6 +250,10 @@ impl Store {
             "username" => {
                 let username = normalize_username(raw);
                 validate_username(&username)?;
+                // A custom model may hold fewer characters than auth.User's 150.
+                if let Some(column) = self.users.column("username") {
+                    column.check_length(&username)?;
+                }
                 Ok(username)
             }
             field => {
@@ -536,6 +540,11 @@ impl Store {
     /// The names of a user's groups, sorted.
     pub async fn user_groups(&self, username: &str) -> Result<Vec<String>> {
         let id = user_id(&mut &self.db, username).await?;
+        self.group_names_by_id(id).await
+    }
+
+    /// The names of the groups of the user whose key is `id`, sorted, read now.
+    pub(crate) async fn group_names_by_id(&self, id: UserId) -> Result<Vec<String>> {
         let mut names = self
             .db
             .fetch_all(&USER_GROUP_NAMES, &[id.into()])

@@ -265,9 +265,18 @@ fn member(email: &str) -> NewUser {
 }
 
 async fn members_with_uuid_keys_are_users(db: TestDb) {
+    members_are_users(CustomUser::Member, db).await;
+}
+
+/// MySQL's `char(32)` UUID keys (Oracle MySQL; MariaDB before Django 5.0).
+async fn members_with_char32_keys_are_users(db: TestDb) {
+    members_are_users(CustomUser::MemberChar32, db).await;
+}
+
+async fn members_are_users(custom: CustomUser, db: TestDb) {
     let kind = db.kind();
     drop(db);
-    let Some((_db, store)) = CustomUser::Member.migrated(kind).await else {
+    let Some((_db, store)) = custom.migrated(kind).await else {
         return;
     };
     let schema = store.user_schema();
@@ -372,7 +381,7 @@ async fn members_with_uuid_keys_are_users(db: TestDb) {
     // The export imports into another database of the same project: new users get new UUIDs,
     // and a second import changes nothing.
     let export = store.export().await.unwrap();
-    let Some((_other_db, other)) = CustomUser::Member.migrated(kind).await else {
+    let Some((_other_db, other)) = custom.migrated(kind).await else {
         return;
     };
     for name in ["ann@example.com", "bob@example.com"] {
@@ -408,6 +417,7 @@ async fn members_with_uuid_keys_are_users(db: TestDb) {
 
 per_db!(
     members_with_uuid_keys_are_users,
+    members_with_char32_keys_are_users,
     persons_are_users,
     what_the_model_cannot_hold_is_refused,
     a_model_that_does_not_fit_is_refused

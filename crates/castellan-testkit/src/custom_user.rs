@@ -23,6 +23,10 @@ pub enum CustomUser {
     /// required `display_name`, `is_staff`, names, `date_joined` and a `favourite_colour` whose
     /// default lives in Python only (NOT NULL without a database default).
     Member,
+    /// `accounts.Member` with its UUID key in `char(32)` on MySQL and MariaDB, as Django stores a
+    /// `UUIDField` on Oracle MySQL and stored it on MariaDB before Django 5.0 (the same as
+    /// [`CustomUser::Member`] on SQLite and PostgreSQL).
+    MemberChar32,
 }
 
 impl CustomUser {
@@ -31,15 +35,22 @@ impl CustomUser {
         let (label, field) = match self {
             Self::Account => ("people.Account", "username"),
             Self::Person => ("staff.Person", "email"),
-            Self::Member => ("accounts.Member", "email"),
+            Self::Member | Self::MemberChar32 => ("accounts.Member", "email"),
         };
         UserModel::parse(label)
             .and_then(|m| m.with_username_field(field))
             .unwrap_or_else(|e| panic!("{label}: {e}"))
     }
 
-    fn fixture(self, kind: Kind) -> &'static str {
-        match (self, kind) {
+    fn fixture(self, kind: Kind) -> std::borrow::Cow<'static, str> {
+        if let (Self::MemberChar32, Kind::MySql) = (self, kind) {
+            return Self::Member
+                .fixture(kind)
+                .replace("`id` uuid NOT NULL", "`id` char(32) NOT NULL")
+                .replace("`member_id` uuid NOT NULL", "`member_id` char(32) NOT NULL")
+                .into();
+        }
+        let text = match (self, kind) {
             (Self::Account, Kind::Sqlite) => {
                 include_str!("../fixtures/custom_user/people/sqlite.sql")
             }
@@ -56,16 +67,17 @@ impl CustomUser {
                 include_str!("../fixtures/custom_user/staff/postgres.sql")
             }
             (Self::Person, Kind::MySql) => include_str!("../fixtures/custom_user/staff/mysql.sql"),
-            (Self::Member, Kind::Sqlite) => {
+            (Self::Member | Self::MemberChar32, Kind::Sqlite) => {
                 include_str!("../fixtures/custom_user/accounts/sqlite.sql")
             }
-            (Self::Member, Kind::Postgres) => {
+            (Self::Member | Self::MemberChar32, Kind::Postgres) => {
                 include_str!("../fixtures/custom_user/accounts/postgres.sql")
             }
-            (Self::Member, Kind::MySql) => {
+            (Self::Member | Self::MemberChar32, Kind::MySql) => {
                 include_str!("../fixtures/custom_user/accounts/mysql.sql")
             }
-        }
+        };
+        text.into()
     }
 
     /// A fresh database of `kind` holding the project's schema as Django migrated it (no content
@@ -75,7 +87,7 @@ impl CustomUser {
         let plain = db.store().await;
         // One batch on one connection: SQLite's table rebuilds (create new__x, copy, drop x,
         // rename) must not be spread over the pool's connections.
-        let batch = statements(self.fixture(kind)).join(";\n");
+        let batch = statements(&self.fixture(kind)).join(";\n");
         plain
             .execute_raw(&batch)
             .await

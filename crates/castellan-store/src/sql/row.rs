@@ -158,9 +158,14 @@ impl Row {
     /// or text holding 32 hexadecimal digits (Django's `char(32)` on SQLite and MySQL) or the
     /// hyphenated form (MariaDB's `uuid`).
     pub fn opt_user_id(&self, col: &str) -> Result<Option<UserId>> {
+        // A `uuid` column (told by its type, so that integer keys pay no failed decode).
         #[cfg(feature = "postgres")]
         if let Self::Postgres(r) = self {
-            if let Ok(v) = sqlx::Row::try_get::<Option<uuid::Uuid>, _>(r, col) {
+            use sqlx::{Column, TypeInfo};
+            let is_uuid =
+                sqlx::Row::try_column(r, col).is_ok_and(|c| c.type_info().name() == "UUID");
+            if is_uuid {
+                let v = sqlx::Row::try_get::<Option<uuid::Uuid>, _>(r, col)?;
                 return Ok(v.map(|u| UserId::Uuid(u.as_u128())));
             }
         }
