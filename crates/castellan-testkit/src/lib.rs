@@ -44,6 +44,7 @@ mod client;
 pub mod custom_user;
 mod db;
 mod jar;
+pub mod load;
 mod testdb;
 
 use axum::response::Response;

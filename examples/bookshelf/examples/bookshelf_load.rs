@@ -1,0 +1,71 @@
+//! Load test of Bookshelf as a user meets it (issue #14's benchmark): the real application with
+//! its demo users on a fresh SQLite file, served on 127.0.0.1 (an ephemeral port), and three pages
+//! driven in turn with keep-alive HTTP/1.1 connections, all in one run:
+//!
+//! * `anonymous login page`: `GET /accounts/login/` without a session (a rendered page);
+//! * `logged-in books list`: `GET /books/` as `editor` (rendered, no guard);
+//! * `logged-in guarded add`: `GET /books/add/` as `editor` (behind `bookshelf.add_book`).
+//!
+//! The figure to watch is the guarded page's share of the anonymous page's throughput.
+//!
+//! ```sh
+//! cargo run --release -p bookshelf --example bookshelf_load -- [SECONDS_PER_ROUND] [CONNECTIONS] [ROUNDS]
+//! ```
+//! Only loopback traffic; every loop is bounded in time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark tool: panics on failed set-up.
+
+use std::net::SocketAddr;
+
+use bookshelf::Bookshelf;
+use castellan_store::StoreOptions;
+use castellan_testkit::load::{self, Endpoint};
+
+const PASSWORD: &str = "bookshelf load password";
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = load::Args::from_env();
+
+    let dir = std::env::temp_dir().join(format!("bookshelf-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("bookshelf.sqlite3").display());
+    let app = Bookshelf::connect(&url, StoreOptions::default())
+        .await
+        .unwrap();
+    app.setup().await.unwrap();
+    app.seed_demo(Some(PASSWORD)).await.unwrap();
+    let router = app
+        .router(b"bookshelf-load-secret-key-bookshelf-load".to_vec())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+
+    let editor = load::login(addr, "/accounts/login/", "editor", PASSWORD).await;
+    let endpoints = [
+        Endpoint::get("anonymous login page", "/accounts/login/", None),
+        Endpoint::get("logged-in books list", "/books/", Some(editor.as_str())),
+        Endpoint::get(
+            "logged-in guarded add",
+            "/books/add/",
+            Some(editor.as_str()),
+        ),
+    ];
+    let rps = load::run(addr, &endpoints, args).await;
+    println!(
+        "logged-in books list: {:.0} % of the anonymous page; logged-in guarded add: {:.0} %",
+        rps[1] / rps[0] * 100.0,
+        rps[2] / rps[0] * 100.0
+    );
+    app.store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
