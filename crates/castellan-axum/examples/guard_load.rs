@@ -1,6 +1,6 @@
 //! Load test: what a permission guard costs on a real HTTP server (issue #4's benchmark).
 //!
-//! Starts an axum server on 127.0.0.1 (ephemeral port) over a fresh SQLite database, logs a user in
+//! Starts an axum server on 127.0.0.1 (ephemeral port) over a fresh SQLite database (or PostgreSQL, MariaDB: `LOAD_DB`), logs a user in
 //! through the real login view, then drives three endpoints with the same handler, in one run, with
 //! keep-alive HTTP/1.1 connections for a bounded time each, alternating rounds to spread the noise:
 //!
@@ -12,6 +12,8 @@
 //!
 //! ```sh
 //! cargo run --release -p castellan-axum --example guard_load -- [SECONDS_PER_ROUND] [CONNECTIONS] [ROUNDS]
+//! LOAD_DB=postgres CASTELLAN_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test \
+//!   cargo run --release -p castellan-axum --example guard_load
 //! ```
 //! Only loopback traffic; every loop is bounded in time.
 
@@ -22,6 +24,7 @@ use axum::Router;
 use castellan_axum::{AuthConfig, AuthLayer, Require};
 use castellan_store::{NewUser, Store};
 use castellan_testkit::load::{self, Endpoint};
+use castellan_testkit::{Kind, TestDb};
 
 const PASSWORD: &str = "load-test password";
 
@@ -33,10 +36,18 @@ async fn handler() -> &'static str {
 async fn main() {
     let args = load::Args::from_env();
 
-    let dir = std::env::temp_dir().join(format!("castellan-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("load.sqlite3").display());
-    let store = Store::connect(&url).await.unwrap();
+    // A fresh database of the kind `LOAD_DB` names (sqlite, postgres, mysql; the servers come
+    // from CASTELLAN_TEST_POSTGRES / CASTELLAN_TEST_MYSQL), dropped at the end.
+    let kind = match std::env::var("LOAD_DB").as_deref() {
+        Ok("postgres") => Kind::Postgres,
+        Ok("mysql") => Kind::MySql,
+        _ => Kind::Sqlite,
+    };
+    let db = TestDb::create(kind)
+        .await
+        .expect("LOAD_DB names a server whose CASTELLAN_TEST_* variable is not set");
+    println!("database: {kind:?}");
+    let store = Store::connect(&db.url).await.unwrap();
     store
         .migrate(&castellan_core::Registry::django())
         .await
@@ -87,5 +98,5 @@ async fn main() {
         (1.0 - rps[1] / rps[0]) * 100.0
     );
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(db);
 }
