@@ -210,6 +210,6 @@ describe('admin in a browser', () => {
     await page.fill('input[name="username"]', 'carol');
     await page.fill('input[name="password"]', fresh);
     await Promise.all([page.waitForNavigation(), page.press('input[name="password"]', 'Enter')]);
-    assert.notEqual(new URL(page.url()).pathname, '/accounts/login/', 'the new password logs in');
+    assert.equal(new URL(page.url()).pathname, '/admin/', 'the new password logs in, and a login lands on the admin');
   });
 });

@@ -1,6 +1,9 @@
 //! `castellan serve`: the admin UI at `/admin/` and the login/logout views at `/accounts/`, whose
-//! login, password-change and 403 pages are the admin's ([`AdminPages`]).
+//! login, password-change and 403 pages are the admin's ([`AdminPages`]). A login lands on the
+//! admin, as `/` does; every request is logged through `tracing` (`RUST_LOG`, default `info`).
 
+use axum::response::Redirect;
+use axum::routing::get;
 use axum::Router;
 use castellan_admin::{Admin, AdminPages};
 use castellan_axum::{AuthConfig, AuthLayer};
@@ -42,6 +45,7 @@ pub(crate) fn config(key: String, args: &Serve, pages: AdminPages) -> AuthConfig
         trusted.trust(name.clone(), "castellan serve --trusted-group");
     }
     AuthConfig::new(key)
+        .with_login_redirect_url("/admin/")
         .with_pages(pages.with_admin_url("/admin/"))
         .with_trusted_groups(trusted)
         .with_https(args.https)
@@ -50,13 +54,14 @@ pub(crate) fn config(key: String, args: &Serve, pages: AdminPages) -> AuthConfig
         .with_trusted_proxies(args.trusted_proxies.iter().copied())
 }
 
-/// Builds the application: `/admin/…` and `/accounts/…` behind the auth layer; any other path is
-/// the 404 page (in the admin's look).
+/// Builds the application: `/admin/…` and `/accounts/…` behind the auth layer, `/` redirecting to
+/// the admin; any other path is the 404 page (in the admin's look).
 pub(crate) async fn app(store: &Store, config: AuthConfig) -> Result<Router, Error> {
     let auth = AuthLayer::new(store.clone(), config)
         .await
         .map_err(|e| Error::Refused(format!("cannot start the web layer: {e}")))?;
     Ok(Router::new()
+        .route("/", get(|| async { Redirect::to("/admin/") }))
         .merge(Admin::new(store.clone()).router_at("/admin"))
         .nest("/accounts", castellan_axum::router())
         .fallback(castellan_axum::not_found)
@@ -69,8 +74,21 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
         std::env::var("CASTELLAN_SECRET_KEY").ok(),
         args.insecure_dev_key,
     )?;
+    // Request logs (and the layer's own events) on stderr; RUST_LOG filters, default info. A
+    // subscriber installed earlier (a test, an embedding program) is kept.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let pages = AdminPages::new().for_user_model(store.user_schema());
-    let app = app(store, config(key, &args, pages)).await?;
+    let app = app(store, config(key, &args, pages)).await?.layer(
+        tower_http::trace::TraceLayer::new_for_http()
+            .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
+            .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+    );
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .map_err(|e| {
@@ -116,6 +134,52 @@ mod tests {
         assert_eq!(status, axum::http::StatusCode::NOT_FOUND);
         assert!(html.contains("<code>/no/such/page/</code>"), "{html}");
         assert!(html.contains("data-testid=\"not-found-home\""), "{html}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_root_and_a_login_land_on_the_admin() {
+        let Some((_db, store)) =
+            castellan_testkit::TestDb::migrated(castellan_testkit::Kind::Sqlite).await
+        else {
+            panic!("SQLite test databases are always available");
+        };
+        let mut new = castellan_store::NewUser::new("root");
+        new.password = Some("correct horse battery".into());
+        new.is_staff = true;
+        new.is_superuser = true;
+        store
+            .create_user(new)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args = parse_serve(&[
+            "castellan",
+            "serve",
+            "--allowed-host",
+            castellan_testkit::HOST,
+        ]);
+        let app = app(&store, config("k".into(), &args, AdminPages::new()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut client = castellan_testkit::Client::new(app);
+        let r = client.get("/").await;
+        assert_eq!(r.status(), axum::http::StatusCode::SEE_OTHER);
+        assert_eq!(castellan_testkit::location(&r), "/admin/");
+        let r = client.login("root", "correct horse battery").await;
+        assert_eq!(r.status(), axum::http::StatusCode::FOUND);
+        assert_eq!(castellan_testkit::location(&r), "/admin/");
+        let (status, _) = client.page("/admin/").await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+    }
+
+    fn parse_serve(args: &[&str]) -> crate::args::Serve {
+        use clap::Parser;
+        match crate::args::Cli::try_parse_from(args) {
+            Ok(cli) => match cli.command {
+                crate::args::Command::Serve(s) => s,
+                other => panic!("not serve: {other:?}"),
+            },
+            Err(e) => panic!("{e}"),
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
