@@ -157,7 +157,12 @@ impl Pages for AdminPages {
 
     fn forbidden(&self, denial: Denial) -> PageFuture<'_> {
         Box::pin(async move {
-            let ctx = context! { message => denial.message };
+            // "Admin home" only for someone the admin lets in: for anyone else it is this page again.
+            let admin_user = denial
+                .session
+                .user()
+                .is_some_and(|u| u.is_active && u.is_staff);
+            let ctx = context! { message => denial.message, admin_user };
             self.response(StatusCode::FORBIDDEN, "403.html", "403 Forbidden", ctx)
         })
     }

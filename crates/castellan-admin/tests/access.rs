@@ -322,6 +322,10 @@ async fn admin_pages_give_login_and_403_the_admin_look(db: TestDb) {
     assert!(html.contains("<style>") && html.contains("Test administration"));
     assert!(html.contains("active staff"), "{html}");
     assert!(html.contains("data-testid=\"forbidden-login\""));
+    assert!(
+        !html.contains("data-testid=\"forbidden-home\""),
+        "no link to the admin for someone it refuses: {html}"
+    );
 }
 
 admin_tests!(

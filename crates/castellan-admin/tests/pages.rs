@@ -64,6 +64,14 @@ async fn user_list_searches_filters_and_pages(db: TestDb) {
 async fn create_user_set_password_and_see_provenance(db: TestDb) {
     let env = env(db).await;
     let mut root = Client::as_user(&env, "root").await;
+    // The empty form is empty: not pre-filled with the editor's own username.
+    let (status, html) = root.page("/admin/auth/user/add/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"name="username" required value="""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-testid="nav-user">root<"#), "{html}");
     let r = root
         .post_form(
             "/admin/auth/user/add/",
@@ -98,6 +106,11 @@ async fn create_user_set_password_and_see_provenance(db: TestDb) {
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "mismatch");
     assert!(env.store.user("pia").await.unwrap().is_none());
+    let html = body(r).await;
+    assert!(
+        html.contains(r#"name="username" required value="pia""#),
+        "a refused form keeps what was typed: {html}"
+    );
     // Django's password validators, on the add form and on the set-password form.
     for (password, message) in [
         ("short", "This password is too short."),

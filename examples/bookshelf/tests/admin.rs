@@ -623,6 +623,20 @@ async fn the_403_page_offers_a_way_out() {
         .await;
     assert_status(&out, StatusCode::FOUND, "logout from the 403 page");
     assert!(editor.get("/books/add/").await.is_login_redirect());
+    // An anonymous visitor is told to log in, not about "your account".
+    let page = editor.get("/books/1/delete/").await;
+    assert_status(&page, StatusCode::FORBIDDEN, "anonymous deletes");
+    assert!(
+        page.body.contains("data-testid=\"forbidden-login\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("log in with an account that has it"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("your account"), "{}", page.body);
 
     // Anonymous users on a raise_exception route: the login link, no logout form.
     let page = Client::new(&env.router).get("/books/1/delete/").await;

@@ -141,7 +141,7 @@ fn add_page(
         status,
         context! {
             errors,
-            username => form.text("username"), email => form.text("email"),
+            new_username => form.text("username"), email => form.text("email"),
             first_name => form.text("first_name"), last_name => form.text("last_name"),
             username_label => castellan_store::UserSchema::field_label(username_field),
             username_is_email => username_field == "email",
