@@ -17,7 +17,8 @@ Commands (each prints one line):
                              `default_token_generator.check_token(user, token)` (False when no
                              user is found)
 
-SECRET_KEY comes from custom_settings.py unless INTEROP_SECRET_KEY is set.
+SECRET_KEY comes from custom_settings.py unless INTEROP_SECRET_KEY is set;
+INTEROP_SECRET_KEY_FALLBACKS (comma-separated) sets SECRET_KEY_FALLBACKS.
 """
 
 import os
@@ -35,6 +36,8 @@ def main():
 
     if os.environ.get("INTEROP_SECRET_KEY"):
         settings.SECRET_KEY = os.environ["INTEROP_SECRET_KEY"]
+    if os.environ.get("INTEROP_SECRET_KEY_FALLBACKS"):
+        settings.SECRET_KEY_FALLBACKS = os.environ["INTEROP_SECRET_KEY_FALLBACKS"].split(",")
     django.setup()
     from django.contrib.auth import get_user, get_user_model
     from django.contrib.auth.tokens import default_token_generator

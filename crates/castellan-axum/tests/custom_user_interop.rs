@@ -10,7 +10,9 @@
 //!   layer finds him on that session;
 //! * a reset link Django makes opens Castellan's reset form, and one Castellan makes passes
 //!   Django's `PasswordResetTokenGenerator`;
-//! * Castellan's `uidb64` is Django's (`str(pk)` of the UUID, hyphenated).
+//! * Castellan's `uidb64` is Django's (`str(pk)` of the UUID, hyphenated);
+//! * after a key rotation (the old key in `SECRET_KEY_FALLBACKS` on both sides) sessions and reset
+//!   links made under the old key by either side are still accepted, and new ones use the new key.
 //!
 //! Skipped without `CASTELLAN_DJANGO_PYTHON` unless `CASTELLAN_REQUIRE_DJANGO=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -47,6 +49,11 @@ fn python() -> Option<String> {
 
 /// Runs `shared_login.py COMMAND ARGS…` on `db` and returns its one line of output.
 fn django(py: &str, db: &TestDb, args: &[&str]) -> String {
+    django_keyed(py, db, SECRET, &[], args)
+}
+
+/// As [`django`], with Django's `SECRET_KEY` and `SECRET_KEY_FALLBACKS` given.
+fn django_keyed(py: &str, db: &TestDb, secret: &str, fallbacks: &[&str], args: &[&str]) -> String {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop/custom_user/shared_login.py");
     let url = match db.kind() {
@@ -58,7 +65,8 @@ fn django(py: &str, db: &TestDb, args: &[&str]) -> String {
         .args(args)
         .env("CUSTOM_USER_APP", "accounts")
         .env("INTEROP_DB", url)
-        .env("INTEROP_SECRET_KEY", SECRET)
+        .env("INTEROP_SECRET_KEY", secret)
+        .env("INTEROP_SECRET_KEY_FALLBACKS", fallbacks.join(","))
         .output()
         .unwrap();
     assert!(
@@ -116,8 +124,8 @@ async fn logins_and_reset_links_are_shared(kind: Kind) {
     let response = c.login("ann@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(c.whoami().await, "ann@example.com");
-    let key = c.jar.get("sessionid").unwrap().to_owned();
-    assert_eq!(django(&py, &db, &["whoami", &key]), "ann@example.com");
+    let key_ann = c.jar.get("sessionid").unwrap().to_owned();
+    assert_eq!(django(&py, &db, &["whoami", &key_ann]), "ann@example.com");
 
     // Django creates bob (and his UUID) and logs him in; Castellan finds him on that session.
     let bob_pk = django(&py, &db, &["create", "bob@example.com", PASSWORD]);
@@ -165,6 +173,71 @@ async fn logins_and_reset_links_are_shared(kind: Kind) {
     assert_eq!(django(&py, &db, &["check-reset", &uid, &token]), "True");
     let other = uidb64(&bob.id.to_string());
     assert_eq!(django(&py, &db, &["check-reset", &other, &token]), "False");
+
+    // Key rotation: the old key moves to the fallbacks on both sides.
+    const NEW: &str = "django-insecure-rotated-key-for-members";
+    let rotated = AuthLayer::new(
+        store.clone(),
+        AuthConfig::new(NEW).with_secret_key_fallbacks([SECRET]),
+    )
+    .await
+    .unwrap();
+    let rotated_app = Router::new()
+        .route(
+            "/",
+            get(|user: CurrentUser| async move {
+                user.user
+                    .map_or_else(|| "anonymous".to_owned(), |u| u.username)
+            }),
+        )
+        .nest("/accounts", castellan_axum::router())
+        .layer(rotated.clone());
+    // Ann's session, made by Castellan under the old key, still works here and in Django.
+    let mut old_session = Client::new(rotated_app.clone());
+    old_session.jar.insert("sessionid", &key_ann);
+    assert_eq!(old_session.whoami().await, "ann@example.com");
+    // (Castellan moved it to a new key signed with the new key; Django reads that one too.)
+    let moved = old_session.jar.get("sessionid").unwrap().to_owned();
+    assert_eq!(
+        django_keyed(&py, &db, NEW, &[SECRET], &["whoami", &moved]),
+        "ann@example.com"
+    );
+    assert_eq!(
+        django_keyed(&py, &db, NEW, &[], &["whoami", &moved]),
+        "ann@example.com",
+        "rotated to the new key: Django needs no fallback for it"
+    );
+    // Bob's session, made by Django under the old key, works here after the rotation.
+    let bob_old = django(&py, &db, &["login", "bob@example.com"]);
+    let mut b = Client::new(rotated_app.clone());
+    b.jar.insert("sessionid", &bob_old);
+    assert_eq!(b.whoami().await, "bob@example.com");
+    // A reset link Django made with the old key opens Castellan's form after the rotation; one
+    // Castellan makes now passes Django's check only with the new key.
+    let made = django(&py, &db, &["make-reset", "bob@example.com"]);
+    let (uid, token) = made.split_once(' ').unwrap();
+    let mut r = Client::new(rotated_app);
+    let response = r.get(&format!("/accounts/reset/{uid}/{token}/")).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&response),
+        format!("/accounts/reset/{uid}/set-password/")
+    );
+    let ann = store.user("ann@example.com").await.unwrap().unwrap();
+    let pk = ann.id.to_string();
+    let token = rotated
+        .config()
+        .password_reset_tokens()
+        .make_token(&TokenUser::of_user(&ann, &pk), chrono::Utc::now());
+    let uid = uidb64(&pk);
+    assert_eq!(
+        django_keyed(&py, &db, NEW, &[], &["check-reset", &uid, &token]),
+        "True"
+    );
+    assert_eq!(
+        django_keyed(&py, &db, SECRET, &[], &["check-reset", &uid, &token]),
+        "False"
+    );
     store.close().await;
 }
 
