@@ -7,6 +7,8 @@
 //! * `logged-in guarded add`: `GET /books/add/` as `editor` (behind `bookshelf.add_book`).
 //!
 //! The figure to watch is the guarded page's share of the anonymous page's throughput.
+//! `BOOKSHELF_LOAD_LOG=1` adds the request log the `bookshelf` binary writes (to a file in the
+//! temporary directory, through the same background writer), to measure what logging costs.
 //!
 //! ```sh
 //! cargo run --release -p bookshelf --example bookshelf_load -- [SECONDS_PER_ROUND] [CONNECTIONS] [ROUNDS]
@@ -35,10 +37,17 @@ async fn main() {
         .unwrap();
     app.setup().await.unwrap();
     app.seed_demo(Some(PASSWORD)).await.unwrap();
-    let router = app
+    let mut router = app
         .router(b"bookshelf-load-secret-key-bookshelf-load".to_vec())
         .await
         .unwrap();
+    let logging = std::env::var("BOOKSHELF_LOAD_LOG").is_ok_and(|v| v == "1");
+    let _logs = logging.then(|| {
+        let file = std::fs::File::create(dir.join("requests.log")).unwrap();
+        router = bookshelf::logging::with_request_log(router.clone());
+        bookshelf::logging::init(file, false)
+    });
+    println!("request log: {}", if logging { "on" } else { "off" });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -10,8 +10,6 @@ use castellan_store::StoreOptions;
 use clap::Parser;
 use getrandom::SysRng;
 use rand_core::{Rng, UnwrapErr};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::demo::DemoPassword;
 use crate::web::render::{self, Templates};
@@ -134,11 +132,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let templates = Arc::new(render::templates().context("a built-in template is invalid")?);
     let config = auth_config(&args, secret, Arc::clone(&templates));
-    let router = app.router_with(config, templates).await?.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-            .on_response(DefaultOnResponse::new().level(Level::INFO)),
-    );
+    let router = crate::logging::with_request_log(app.router_with(config, templates).await?);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| {

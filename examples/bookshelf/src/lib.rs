@@ -27,6 +27,7 @@ pub mod books;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod logging;
 pub mod setup;
 mod user_sql;
 pub mod web;
