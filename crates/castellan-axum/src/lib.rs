@@ -139,6 +139,7 @@ mod next;
 mod pages;
 mod rejection;
 mod render;
+mod request_log;
 mod require;
 mod routes;
 mod session;
@@ -168,6 +169,7 @@ pub use pages::{
 };
 pub use rejection::{Denied, MissingAuthLayer};
 pub use render::{page_context, render_page, try_render_page};
+pub use request_log::with_request_log;
 pub use require::{
     Authorized, Guard, LoggedIn, NoPermissionFn, Require, RequireLayer, RequireService, TestFn,
 };

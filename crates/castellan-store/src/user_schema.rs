@@ -241,19 +241,18 @@ impl UserSchema {
                 missing.join(", ")
             )));
         }
-        let pk = match columns.iter().find(|c| c.name == "id").map(|c| (c.kind, c)) {
-            Some((ColumnKind::Uuid, _)) => UserPk::Uuid,
-            Some((ColumnKind::Integer, _)) | None => UserPk::Integer,
-            Some((_, other)) => {
+        let id = columns.iter().find(|c| c.name == "id");
+        let pk = match id {
+            Some(c) if c.kind == ColumnKind::Uuid => UserPk::Uuid,
+            Some(c) if c.kind != ColumnKind::Integer => {
                 return Err(Error::UserModel(format!(
                     "the primary key of {model} ({table}.id) is of type {}; Castellan serves integer and UUID primary keys",
-                    other.data_type
+                    c.data_type
                 )));
             }
+            _ => UserPk::Integer,
         };
-        let id_type = columns
-            .iter()
-            .find(|c| c.name == "id")
+        let id_type = id
             .map_or("integer", |c| c.data_type.as_str())
             .to_ascii_lowercase();
         let fk_type = match (pk, dialect) {

@@ -44,7 +44,7 @@ async fn main() {
     let logging = std::env::var("BOOKSHELF_LOAD_LOG").is_ok_and(|v| v == "1");
     let _logs = logging.then(|| {
         let file = std::fs::File::create(dir.join("requests.log")).unwrap();
-        router = bookshelf::logging::with_request_log(router.clone());
+        router = castellan_axum::with_request_log(router.clone());
         bookshelf::logging::init(file, false)
     });
     println!("request log: {}", if logging { "on" } else { "off" });

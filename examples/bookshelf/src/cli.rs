@@ -132,7 +132,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let templates = Arc::new(render::templates().context("a built-in template is invalid")?);
     let config = auth_config(&args, secret, Arc::clone(&templates));
-    let router = crate::logging::with_request_log(app.router_with(config, templates).await?);
+    let router = castellan_axum::with_request_log(app.router_with(config, templates).await?);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| {

@@ -1,14 +1,9 @@
-//! Logs: `tracing` events (the request log included) formatted on the request's thread and written
-//! by a background thread, so that a slow terminal, pipe or disk never holds a request up; and
-//! the request log itself (one line per response, with its status and latency).
+//! Logs: `tracing` events (the request log of [`castellan_axum::with_request_log`] included)
+//! formatted on the request's thread and written by a background thread, so that a slow terminal,
+//! pipe or disk never holds a request up.
 
 use std::io::Write;
-use std::time::Instant;
 
-use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
-use axum::Router;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
@@ -27,26 +22,4 @@ pub fn init(out: impl Write + Send + 'static, ansi: bool) -> WorkerGuard {
         .with_ansi(ansi)
         .try_init();
     guard
-}
-
-/// `router` with the request log: one `INFO` event per response (method, path, status, latency
-/// in microseconds), under the target `bookshelf::requests`. One event and no span per request
-/// keeps its cost a few percent (`docs/benchmarks.md`).
-pub fn with_request_log(router: Router) -> Router {
-    router.layer(axum::middleware::from_fn(log_request))
-}
-
-async fn log_request(request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    tracing::info!(
-        target: "bookshelf::requests",
-        %method,
-        path,
-        status = response.status().as_u16(),
-        micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
-    );
-    response
 }

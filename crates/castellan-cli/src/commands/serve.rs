@@ -77,7 +77,8 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
     // Request logs (and the layer's own events) on stderr, written by a background thread so a
     // slow terminal never holds a request up; RUST_LOG filters, default info. A subscriber
     // installed earlier (a test, an embedding program) is kept. The guard flushes at the end.
-    let (writer, _flush_logs) = tracing_appender::non_blocking(std::io::stderr());
+    let (writer, _flush_logs) =
+        tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stderr()));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -87,11 +88,7 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let pages = AdminPages::new().for_user_model(store.user_schema());
-    let app = app(store, config(key, &args, pages)).await?.layer(
-        tower_http::trace::TraceLayer::new_for_http()
-            .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
-            .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
-    );
+    let app = castellan_axum::with_request_log(app(store, config(key, &args, pages)).await?);
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .map_err(|e| {
