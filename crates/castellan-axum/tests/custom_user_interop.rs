@@ -77,6 +77,21 @@ fn django_keyed(py: &str, db: &TestDb, secret: &str, fallbacks: &[&str], args: &
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// The model's own app has no `auth.change_user` for the common test app's guards: a plain app
+/// with `/` (who am I) and the accounts views, behind `auth`.
+fn whoami_app(auth: &AuthLayer) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|user: CurrentUser| async move {
+                user.user
+                    .map_or_else(|| "anonymous".to_owned(), |u| u.username)
+            }),
+        )
+        .nest("/accounts", castellan_axum::router())
+        .layer(auth.clone())
+}
+
 async fn logins_and_reset_links_are_shared(kind: Kind) {
     let Some(py) = python() else { return };
     let Some(db) = CustomUser::Member.database(kind).await else {
@@ -105,18 +120,7 @@ async fn logins_and_reset_links_are_shared(kind: Kind) {
     let auth = AuthLayer::new(store.clone(), AuthConfig::new(SECRET))
         .await
         .unwrap();
-    // The model's own app has no `auth.change_user` for the common test app's guards: a plain
-    // app with `/` (who am I) and the accounts views.
-    let app = Router::new()
-        .route(
-            "/",
-            get(|user: CurrentUser| async move {
-                user.user
-                    .map_or_else(|| "anonymous".to_owned(), |u| u.username)
-            }),
-        )
-        .nest("/accounts", castellan_axum::router())
-        .layer(auth.clone());
+    let app = whoami_app(&auth);
     let client = || Client::new(app.clone());
 
     // Castellan logs ann in; Django finds her on that session.
@@ -182,16 +186,7 @@ async fn logins_and_reset_links_are_shared(kind: Kind) {
     )
     .await
     .unwrap();
-    let rotated_app = Router::new()
-        .route(
-            "/",
-            get(|user: CurrentUser| async move {
-                user.user
-                    .map_or_else(|| "anonymous".to_owned(), |u| u.username)
-            }),
-        )
-        .nest("/accounts", castellan_axum::router())
-        .layer(rotated.clone());
+    let rotated_app = whoami_app(&rotated);
     // Ann's session, made by Castellan under the old key, still works here and in Django.
     let mut old_session = Client::new(rotated_app.clone());
     old_session.jar.insert("sessionid", &key_ann);
