@@ -125,7 +125,7 @@ describe('admin in a browser', () => {
     // Their own groups and flags are read-only.
     await openUser(page, 'staffer');
     assert.ok(await page.isDisabled('[data-testid="group-Helpdesk"]'));
-    assert.equal(await page.locator('[data-testid="user-change-form"] [data-testid="save"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="save"], [data-testid="save-continue"]').count(), 0);
 
     // Pages outside their permissions answer 403.
     const res = await page.goto(`${server.url}/admin/auth/permission/`);
@@ -148,8 +148,8 @@ describe('admin in a browser', () => {
     assert.match(await root.textContent('[data-testid="review-add"]'), /auth\.add_user/);
     assert.match(await root.textContent('[data-testid="review-remove"]'), /Nothing/);
     await screenshot(root, 'admin-root-group-review');
-    await click(root, '[data-testid="save-form"] [data-testid="save"]');
-    assert.equal(await root.locator('[data-testid="saved"]').count(), 1);
+    await click(root, '[data-testid="save-form"] [data-testid="save-continue"]');
+    assert.match(await root.textContent('[data-testid="messages"]'), /The group “Helpdesk” was changed successfully\. You may edit it again below\./);
     assert.match(await root.textContent('[data-testid="current-permissions"]'), /auth\.add_user/);
 
     // The member's very next request sees the new permission: no restart, no re-login.
@@ -169,6 +169,68 @@ describe('admin in a browser', () => {
     assert.equal(await root.locator('tr.perms th:not(.hidden)').count(), 1);
     await screenshot(root, 'admin-root-matrix');
     await staffer.context().close();
+    await root.context().close();
+  });
+
+  test("Django's flows: messages, the three save buttons, breadcrumbs, recent actions, history", async () => {
+    const root = await newPage(browser);
+    await logIn(root, 'root');
+    // The header links to the password-change page.
+    assert.equal(await root.getAttribute('[data-testid="nav-change-password"]', 'href'), '/accounts/password_change/');
+
+    // Add a user with "Save and add another", then one with "Save" (which goes on to the user).
+    await root.goto(`${server.url}/admin/auth/user/add/`);
+    await root.fill('#username', 'dora');
+    await root.check('#unusable_password');
+    await click(root, '[data-testid="save-add-another"]');
+    assert.equal(new URL(root.url()).pathname, '/admin/auth/user/add/');
+    assert.match(await root.textContent('[data-testid="messages"]'), /The user “dora” was added successfully\. You may add another user below\./);
+    assert.equal(await root.inputValue('#username'), '', 'the next add form is empty');
+    await screenshot(root, 'admin-user-add-another');
+
+    // Change her name with "Save and continue editing": same page, message, breadcrumbs.
+    await openUser(root, 'dora');
+    await root.fill('#first_name', 'Dora');
+    await click(root, '[data-testid="save-continue"]');
+    assert.equal(new URL(root.url()).pathname, '/admin/auth/user/dora/change/');
+    assert.match(await root.textContent('[data-testid="messages"]'), /The user “dora” was changed successfully\. You may edit it again below\./);
+    assert.equal(await root.inputValue('#first_name'), 'Dora');
+    assert.match(await root.textContent('[data-testid="breadcrumbs"]'), /Home\s*›?\s*Authentication and Authorization\s*›?\s*Users\s*›?\s*dora/);
+    assert.match(await root.getAttribute('[data-testid="user-dates"] time', 'title'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    await screenshot(root, 'admin-user-saved-continue');
+
+    // "Save" goes back to the list, with the message.
+    await root.fill('#last_name', 'Explorer');
+    await click(root, '[data-testid="save"]');
+    assert.equal(new URL(root.url()).pathname, '/admin/auth/user/');
+    assert.match(await root.textContent('[data-testid="messages"]'), /The user “dora” was changed successfully\./);
+    // The message is shown once.
+    await root.reload();
+    assert.equal(await root.locator('[data-testid="messages"]').count(), 0);
+
+    // Her History page shows each change as old → new.
+    await openUser(root, 'dora');
+    await click(root, '[data-testid="history"]');
+    assert.equal(new URL(root.url()).pathname, '/admin/auth/user/dora/history/');
+    const history = await root.textContent('[data-testid="history-table"]');
+    assert.match(history, /last_name: \(empty\) → Explorer/);
+    assert.match(history, /first_name: \(empty\) → Dora/);
+    await screenshot(root, 'admin-user-history');
+
+    // Recent actions on the index: root's own, newest first, linked.
+    await click(root, '[data-testid="breadcrumbs"] a:has-text("Home")');
+    const recent = root.locator('[data-testid="recent-actions"] li');
+    assert.ok((await recent.count()) >= 3);
+    assert.match(await recent.first().textContent(), /dora/);
+    await click(root, '[data-testid="recent-actions"] li a >> nth=0');
+    assert.equal(new URL(root.url()).pathname, '/admin/auth/user/dora/change/');
+
+    // Delete from the change page: confirmation, then the message on the list.
+    await click(root, '[data-testid="delete-user"]');
+    await click(root, '[data-testid="confirm-delete"]');
+    assert.match(await root.textContent('[data-testid="messages"]'), /The user “dora” was deleted successfully\./);
+    await root.goto(`${server.url}/admin/`);
+    await screenshot(root, 'admin-index-recent-actions');
     await root.context().close();
   });
 

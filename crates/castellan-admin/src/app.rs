@@ -6,7 +6,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use castellan_store::Store;
 
-use crate::defaults::{DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL, DEFAULT_TITLE};
+use crate::defaults::{
+    DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL, DEFAULT_PASSWORD_CHANGE_URL, DEFAULT_TITLE,
+};
 use crate::model_admin::ModelAdmin;
 use crate::render::Renderer;
 use crate::site::Site;
@@ -22,6 +24,7 @@ pub struct Admin {
     title: String,
     login_url: String,
     logout_url: String,
+    password_change_url: Option<String>,
     site_url: Option<String>,
     app_names: Vec<(String, String)>,
     renderer: Renderer,
@@ -48,6 +51,7 @@ impl Admin {
             title: DEFAULT_TITLE.to_owned(),
             login_url: DEFAULT_LOGIN_URL.to_owned(),
             logout_url: DEFAULT_LOGOUT_URL.to_owned(),
+            password_change_url: Some(DEFAULT_PASSWORD_CHANGE_URL.to_owned()),
             site_url: None,
             app_names: Vec::new(),
             renderer: Renderer::defaults().clone(),
@@ -104,6 +108,14 @@ impl Admin {
         self
     }
 
+    /// Sets the header's "Change password" link (default Django's `/accounts/password_change/`,
+    /// castellan-axum's password-change page under `.nest("/accounts", castellan_axum::router())`);
+    /// `None` hides it (an application without that page).
+    pub fn with_password_change_url(mut self, url: Option<String>) -> Self {
+        self.password_change_url = url;
+        self
+    }
+
     /// Sets the title shown in the header.
     pub fn with_title(mut self, title: impl Into<String>) -> Self {
         self.title = title.into();
@@ -145,6 +157,7 @@ impl Admin {
             title: self.title,
             login_url: self.login_url,
             logout_url: self.logout_url,
+            password_change_url: self.password_change_url,
             site_url: self.site_url,
             app_names: self.app_names,
             renderer: self.renderer,
@@ -175,6 +188,10 @@ impl Admin {
                 get(views::users::password_form).post(views::users::password),
             )
             .route(
+                &p("/auth/user/{username}/history/"),
+                get(views::history::user),
+            )
+            .route(
                 &p("/auth/user/{username}/password-reset/"),
                 post(views::users::send_password_reset),
             )
@@ -200,6 +217,10 @@ impl Admin {
                 axum::routing::post(views::groups::members),
             )
             .route(
+                &p("/auth/group/{name}/history/"),
+                get(views::history::group),
+            )
+            .route(
                 &p("/auth/group/{name}/delete/"),
                 get(views::groups::delete_form).post(views::groups::delete),
             )
@@ -218,6 +239,10 @@ impl Admin {
             .route(
                 &p("/{app}/{model}/{id}/change/"),
                 get(views::models::change_form).post(views::models::change),
+            )
+            .route(
+                &p("/{app}/{model}/{id}/history/"),
+                get(views::history::model_object),
             )
             .route(
                 &p("/{app}/{model}/{id}/delete/"),

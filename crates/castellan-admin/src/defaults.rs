@@ -7,3 +7,5 @@ pub(crate) const DEFAULT_TITLE: &str = "Castellan administration";
 pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
 /// Django's logout URL under the same mount.
 pub const DEFAULT_LOGOUT_URL: &str = "/accounts/logout/";
+/// Django's password-change URL under the same mount (the header's "Change password" link).
+pub const DEFAULT_PASSWORD_CHANGE_URL: &str = "/accounts/password_change/";

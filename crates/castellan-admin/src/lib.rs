@@ -30,7 +30,8 @@
 //! | `/auth/group/{name}/members/` (POST: add / remove members) | `change_user`, and the user page's rules for every member touched |
 //! | `/auth/permission/`, `/auth/permission/add/` | `view_permission` or `change_permission`; `add_permission` |
 //! | `/matrix/` | `view_group` or `change_group` |
-//! | `/audit/` | active superuser |
+//! | `/audit/` (filters, pages) | active superuser |
+//! | `/auth/user/{name}/history/`, `/auth/group/{name}/history/`, `/{app}/{model}/{id}/history/` | what the object's change page needs to be seen |
 //! | `/{app}/{model}/` (pages `?p=`, search `?q=` over [`ModelAdmin::search_fields`]), `…/add/`, `…/{id}/change/`, `…/{id}/delete/` | a registered [`ModelAdmin`]'s `has_*_permission` hooks |
 //!
 //! ## Rules beyond Django (see `/work/shared/spec/security.md` §3)
@@ -73,22 +74,27 @@
 
 mod access;
 mod app;
+mod crumbs;
 mod defaults;
 mod error;
 mod forms;
 mod grants;
+mod history;
+mod links;
 mod matrix;
 mod model_admin;
 mod pages;
 mod render;
 mod respond;
+mod saving;
 mod site;
 mod sql_list;
 mod style;
+mod times;
 mod views;
 
 pub use app::Admin;
-pub use defaults::{DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL};
+pub use defaults::{DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL, DEFAULT_PASSWORD_CHANGE_URL};
 pub use error::AdminError;
 pub use matrix::matrix_document;
 pub use model_admin::{

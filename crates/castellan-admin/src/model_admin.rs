@@ -201,9 +201,20 @@ pub trait ModelAdmin: Send + Sync + 'static {
     fn app_label(&self) -> &str;
     /// The lower-case model name, e.g. `book`.
     fn model_name(&self) -> &str;
+    /// The singular used in messages such as "The book “Dune” was changed successfully."
+    /// (Django's `verbose_name`; default: the model name).
+    fn verbose_name(&self) -> String {
+        self.model_name().to_owned()
+    }
     /// The plural shown in headings (default: model name + "s").
     fn verbose_name_plural(&self) -> String {
         format!("{}s", self.model_name())
+    }
+    /// The object's page on the site, shown as "View on site" on its change page (Django's
+    /// `ModelAdmin.view_on_site` with the model's `get_absolute_url`; default: none). A path
+    /// (`/books/7/`) or an absolute `http(s)://` URL; anything else is not shown.
+    fn view_on_site(&self, _obj: &Object) -> Option<String> {
+        None
     }
     /// The form fields, in order.
     fn fields(&self) -> Vec<Field>;

@@ -98,6 +98,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/admin/matrix_document.html"),
     ),
     (
+        "history.html",
+        include_str!("../templates/castellan/admin/history.html"),
+    ),
+    (
+        "changes.html",
+        include_str!("../templates/castellan/admin/changes.html"),
+    ),
+    (
         "audit.html",
         include_str!("../templates/castellan/admin/audit.html"),
     ),

@@ -9,7 +9,8 @@ use crate::access::Staff;
 use crate::error::AdminError;
 
 /// Renders `name` for `staff` with the page context `ctx` (plus `base`, `site_title`, `username`,
-/// `csrf_token`, `is_superuser`, `logout_url`, `site_url`) and the status code.
+/// `csrf_token`, `is_superuser`, `logout_url`, `password_change_url`, `site_url`, and the pending
+/// `messages`, which are taken: shown once) and the status code.
 pub(crate) fn page(
     staff: &Staff,
     name: &str,
@@ -20,6 +21,8 @@ pub(crate) fn page(
         base => &staff.base,
         site_title => &staff.site.title,
         logout_url => &staff.site.logout_url,
+        password_change_url => &staff.site.password_change_url,
+        messages => castellan_templates::messages_value(&castellan_axum::messages::take(&staff.auth)),
         site_url => &staff.site.site_url,
         username => &staff.user.username,
         is_superuser => staff.is_superuser(),

@@ -17,6 +17,8 @@ pub(crate) struct Site {
     pub(crate) login_url: String,
     /// Where the header's logout form posts.
     pub(crate) logout_url: String,
+    /// The header's "Change password" link, if any.
+    pub(crate) password_change_url: Option<String>,
     /// The header's "View site" link, if any.
     pub(crate) site_url: Option<String>,
     /// Apps' verbose names, by label.

@@ -99,6 +99,18 @@ impl ModelAdmin for Widgets {
             Ok(())
         })
     }
+    fn verbose_name(&self) -> String {
+        "widget".into()
+    }
+    /// A widget's page on the site; a name starting with "js" yields a script URL, which the
+    /// admin must not link.
+    fn view_on_site(&self, obj: &Object) -> Option<String> {
+        if obj.label.starts_with("js") {
+            Some("javascript:alert(1)".into())
+        } else {
+            Some(format!("/widgets/{}/", obj.id))
+        }
+    }
     /// Overridden: a locked widget cannot be deleted by anyone but a superuser.
     fn has_delete_permission(&self, user: &Principal, obj: Option<&Object>) -> bool {
         let locked =
@@ -445,7 +457,116 @@ async fn apps_have_verbose_names_and_a_view_site_link(db: TestDb) {
     );
 }
 
+/// Django's three save buttons, the message each leaves, inline field errors with required
+/// markers, breadcrumbs, the History page and "View on site".
+async fn save_buttons_messages_history_and_view_on_site(db: TestDb) {
+    let (env, _widgets) = setup(db).await;
+    let mut root = Client::as_user(&env, "root").await;
+    // "Save and continue editing": back to the new object, with Django's message.
+    let r = root
+        .post_form(
+            "/admin/shop/widget/add/",
+            &[("name", "Gear"), ("_continue", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/admin/shop/widget/1/change/");
+    let (_, html) = root.page("/admin/shop/widget/1/change/").await;
+    assert!(
+        html.contains("The widget “Gear” was added successfully. You may edit it again below."),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="/widgets/1/" data-testid="view-on-site">"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/admin/shop/widget/1/history/""#));
+    assert!(html.contains(r#"data-testid="breadcrumbs""#));
+    assert!(
+        html.contains(r#"<a href="/admin/shop/widget/">widgets</a>"#),
+        "{html}"
+    );
+    // The message is shown once.
+    let (_, again) = root.page("/admin/shop/widget/1/change/").await;
+    assert!(!again.contains("was added successfully"));
+    // "Save and add another": to an empty add form.
+    let r = root
+        .post_form(
+            "/admin/shop/widget/1/change/",
+            &[("name", "Gear 2"), ("_addanother", "1")],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/shop/widget/add/");
+    let (_, html) = root.page("/admin/shop/widget/add/").await;
+    assert!(html.contains(
+        "The widget “Gear 2” was changed successfully. You may add another widget below."
+    ));
+    assert!(html.contains("Add widget"));
+    // "Save": to the list.
+    let r = root
+        .post_form(
+            "/admin/shop/widget/1/change/",
+            &[("name", "Gear 3"), ("_save", "1")],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/shop/widget/");
+    let (_, html) = root.page("/admin/shop/widget/").await;
+    assert!(html.contains("The widget “Gear 3” was changed successfully."));
+    // A missing required field: the error beside the field, nothing saved.
+    let r = root
+        .post_form("/admin/shop/widget/1/change/", &[("name", " ")])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = body(r).await;
+    assert!(html.contains("Please correct the error below."), "{html}");
+    assert!(
+        html.contains(r#"data-testid="field-error-name"><li>This field is required.</li>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"class="required-mark""#));
+    // History: newest first, each change readable.
+    let (s, html) = root.page("/admin/shop/widget/1/history/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        html.matches("<tr data-testid=\"history-").count(),
+        3,
+        "3 entries: {html}"
+    );
+    assert!(
+        html.contains(r#"<strong>name</strong>: <del class="old">Gear 2</del> → <ins class="new">Gear 3</ins>"#),
+        "{html}"
+    );
+    assert!(
+        html.find("Gear 3").unwrap() < html.find("Gear 2</ins>").unwrap(),
+        "newest first"
+    );
+    // A script URL from the model is not linked.
+    root.post_form("/admin/shop/widget/add/", &[("name", "jsthing")])
+        .await;
+    let (_, html) = root.page("/admin/shop/widget/2/change/").await;
+    assert!(
+        !html.contains("view-on-site") && !html.contains("javascript:"),
+        "{html}"
+    );
+    // Delete: Django's message on the list.
+    let r = root.post_form("/admin/shop/widget/2/delete/", &[]).await;
+    assert_eq!(location(&r), "/admin/shop/widget/");
+    let (_, html) = root.page("/admin/shop/widget/").await;
+    assert!(html.contains("The widget “jsthing” was deleted successfully."));
+    // History of something that does not exist: 404; bob may not view it: 403 (he has view).
+    assert_eq!(
+        root.get("/admin/shop/widget/9/history/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let mut helen = Client::as_user(&env, "helen").await;
+    assert_eq!(
+        helen.get("/admin/shop/widget/1/history/").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
 admin_tests!(
+    save_buttons_messages_history_and_view_on_site,
     apps_have_verbose_names_and_a_view_site_link,
     generated_pages_follow_djangos_rules_and_the_hooks,
     writes_know_the_user_and_are_audited,

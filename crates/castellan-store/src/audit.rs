@@ -81,6 +81,16 @@ pub struct AuditFilter {
     pub user: Option<String>,
     /// At most this many, newest first.
     pub limit: Option<usize>,
+    /// Only entries made by this actor (its [`Actor::label`], e.g. `user:alice`, `cli:ops`).
+    pub actor: Option<String>,
+    /// Only entries whose action starts with this (`group.` for every group change).
+    pub action_prefix: Option<String>,
+    /// Only entries about objects of this kind (`user`, `group`, `bookshelf.book`).
+    pub object_type: Option<String>,
+    /// Only entries about the object of this name or id (with [`AuditFilter::object_type`]).
+    pub object: Option<String>,
+    /// Only entries older than this one (its [`AuditEntry::id`]): the next page of a listing.
+    pub before_id: Option<i64>,
 }
 
 pub(crate) fn create_table_sql(d: Dialect) -> &'static str {
@@ -175,6 +185,19 @@ impl Store {
     }
 }
 
+/// A `LIKE` pattern (escape character `!`) matching text that starts with `prefix`.
+fn prefix_pattern(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 /// Object names longer than the column are cut (the full value is in `before`/`after`).
 pub(crate) fn clip(s: &str) -> String {
     s.chars().take(255).collect()
@@ -244,6 +267,28 @@ impl Store {
                 .push(")");
             args.push(user.into());
             args.push(label.into());
+        }
+        if let Some(actor) = &filter.actor {
+            sql.push(" AND actor = ").param();
+            args.push(actor.into());
+        }
+        let action_pattern = filter.action_prefix.as_deref().map(prefix_pattern);
+        if let Some(pattern) = &action_pattern {
+            sql.push(" AND action LIKE ").param().push(" ESCAPE '!'");
+            args.push(pattern.into());
+        }
+        if let Some(object_type) = &filter.object_type {
+            sql.push(" AND object_type = ").param();
+            args.push(object_type.into());
+        }
+        let object = filter.object.as_deref().map(clip);
+        if let Some(object) = &object {
+            sql.push(" AND object = ").param();
+            args.push(object.into());
+        }
+        if let Some(before) = filter.before_id {
+            sql.push(" AND id < ").param();
+            args.push(before.into());
         }
         sql.push(" ORDER BY id DESC");
         if let Some(limit) = filter.limit {

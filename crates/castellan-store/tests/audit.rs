@@ -107,6 +107,74 @@ async fn filters_by_user_limit_and_time(db: TestDb) {
     store.close().await;
 }
 
+/// The admin's filters: actor, action prefix (wildcards literal), object, and keyset pages.
+async fn filters_by_actor_action_object_and_pages(db: TestDb) {
+    let store = store(&db).await;
+    let boss = store.with_actor(Actor::User {
+        id: castellan_core::user_id::UserId::Int(1),
+        username: "boss".into(),
+    });
+    boss.create_group("G").await.unwrap();
+    boss.create_group("G_x").await.unwrap();
+    store.create_group("H").await.unwrap();
+    boss.grant_group("G", &s(&["auth.view_user"]))
+        .await
+        .unwrap();
+    let objects = |log: Vec<castellan_store::AuditEntry>| -> Vec<String> {
+        log.into_iter()
+            .map(|e| format!("{} {}", e.action, e.object))
+            .collect()
+    };
+    let f = |f: AuditFilter| {
+        let store = store.clone();
+        async move { objects(store.audit_log(&f).await.unwrap()) }
+    };
+    assert_eq!(
+        f(AuditFilter {
+            actor: Some("user:boss".into()),
+            ..AuditFilter::default()
+        })
+        .await,
+        ["group.grant G", "group.create G_x", "group.create G"]
+    );
+    assert_eq!(
+        f(AuditFilter {
+            action_prefix: Some("group.g".into()),
+            ..AuditFilter::default()
+        })
+        .await,
+        ["group.grant G"]
+    );
+    // `_` and `%` in a prefix are literal.
+    assert!(f(AuditFilter {
+        action_prefix: Some("group_".into()),
+        ..AuditFilter::default()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        f(AuditFilter {
+            object_type: Some("group".into()),
+            object: Some("G".into()),
+            ..AuditFilter::default()
+        })
+        .await,
+        ["group.grant G", "group.create G"]
+    );
+    let all = store.audit_log(&AuditFilter::default()).await.unwrap();
+    let after_first = f(AuditFilter {
+        before_id: Some(all[1].id),
+        limit: Some(1),
+        ..AuditFilter::default()
+    })
+    .await;
+    assert_eq!(
+        after_first,
+        [format!("{} {}", all[2].action, all[2].object)]
+    );
+    store.close().await;
+}
+
 async fn deletes_keep_what_was_there_but_no_secrets(db: TestDb) {
     let store = store(&db).await;
     user(&store, "dora", |u| {
@@ -161,5 +229,6 @@ async fn deletes_keep_what_was_there_but_no_secrets(db: TestDb) {
 per_db!(
     record_audit_clips_and_attributes,
     filters_by_user_limit_and_time,
+    filters_by_actor_action_object_and_pages,
     deletes_keep_what_was_there_but_no_secrets,
 );

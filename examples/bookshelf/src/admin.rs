@@ -198,8 +198,14 @@ impl ModelAdmin for BookAdmin {
     fn model_name(&self) -> &str {
         "book"
     }
+    fn verbose_name(&self) -> String {
+        "book".to_owned()
+    }
     fn verbose_name_plural(&self) -> String {
         "Books".to_owned()
+    }
+    fn view_on_site(&self, obj: &Object) -> Option<String> {
+        Some(format!("/books/{}/", obj.id))
     }
     fn fields(&self) -> Vec<Field> {
         vec![
@@ -459,8 +465,14 @@ impl ModelAdmin for ArticleAdmin {
     fn model_name(&self) -> &str {
         "article"
     }
+    fn verbose_name(&self) -> String {
+        "article".to_owned()
+    }
     fn verbose_name_plural(&self) -> String {
         "Articles".to_owned()
+    }
+    fn view_on_site(&self, obj: &Object) -> Option<String> {
+        Some(format!("/articles/{}/", obj.id))
     }
     fn fields(&self) -> Vec<Field> {
         vec![

@@ -10,14 +10,25 @@ use http::StatusCode;
 use minijinja::value::Serde;
 use minijinja::{context, Value};
 
+use castellan_axum::messages;
+
 use crate::access::{segment, Staff};
+use crate::crumbs::Crumbs;
 use crate::error::AdminError;
 use crate::forms::FormData;
+use crate::links::group as group_url;
 use crate::respond::{page, redirect};
+use crate::saving::{deleted_message, SaveButton, BUTTONS};
 use crate::views::picker::{picker, submitted_change, PickerFilter};
 
-fn group_url(staff: &Staff, name: &str, action: &str) -> String {
-    staff.url(&format!("/auth/group/{}/{action}/", segment(name)))
+/// Home › Authentication and Authorization › Groups.
+fn crumbs(staff: &Staff) -> Crumbs {
+    Crumbs::app(staff, "auth").link("Groups", staff.url("/auth/group/"))
+}
+
+/// Home › … › Groups › `name`.
+fn group_crumbs(staff: &Staff, name: &str) -> Crumbs {
+    crumbs(staff).link(name.to_owned(), group_url(staff, name, "change"))
 }
 
 /// `GET /auth/group/`.
@@ -37,7 +48,10 @@ pub(crate) async fn list(staff: Staff) -> Result<Response, AdminError> {
         &staff,
         "group_list.html",
         StatusCode::OK,
-        context! { groups, can_add => staff.has("auth.add_group") },
+        context! {
+            groups, can_add => staff.has("auth.add_group"),
+            crumbs => Crumbs::app(&staff, "auth").here("Groups").value(),
+        },
     )
 }
 
@@ -47,7 +61,12 @@ fn add_page(
     errors: Vec<String>,
     name: &str,
 ) -> Result<Response, AdminError> {
-    page(staff, "group_add.html", status, context! { errors, name })
+    page(
+        staff,
+        "group_add.html",
+        status,
+        context! { errors, name, crumbs => crumbs(staff).here("Add group").value() },
+    )
 }
 
 /// `GET /auth/group/add/`.
@@ -62,7 +81,9 @@ pub(crate) async fn add(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
     staff.require("auth.add_group")?;
-    let form = FormData(form).only(&["name"])?;
+    let mut allowed = vec!["name"];
+    allowed.extend(BUTTONS);
+    let form = FormData(form).only(&allowed)?;
     let name = form.text("name");
     let problems = staff.rights().await?.check_group_create(&name);
     if !problems.is_empty() {
@@ -72,7 +93,20 @@ pub(crate) async fn add(
         )));
     }
     match staff.store().create_group(&name).await {
-        Ok(g) => Ok(redirect(&group_url(&staff, &g.name, "change"))),
+        Ok(g) => {
+            // A new group has no permissions yet: "Save" goes on to its page, as "continue".
+            let button = match SaveButton::of(&form) {
+                SaveButton::AddAnother => SaveButton::AddAnother,
+                _ => SaveButton::Continue,
+            };
+            messages::success(&staff.auth, button.message("group", &g.name, true));
+            let change = group_url(&staff, &g.name, "change");
+            Ok(redirect(button.next(
+                &change,
+                &change,
+                &staff.url("/auth/group/add/"),
+            )))
+        }
         Err(e) if e.is_input() => {
             add_page(&staff, StatusCode::BAD_REQUEST, vec![e.to_string()], &name)
         }
@@ -95,7 +129,6 @@ async fn change_page(
     filter: PickerFilter,
     status: StatusCode,
     errors: Vec<String>,
-    saved: bool,
 ) -> Result<Response, AdminError> {
     let all = staff.site.store.permissions(None).await?;
     let rights = staff.rights().await?;
@@ -116,7 +149,9 @@ async fn change_page(
         status,
         context! {
             name => &state.name, version => &state.version, permissions => &state.permissions,
-            members, errors, saved,
+            members, errors,
+            crumbs => crumbs(staff).here(state.name.clone()).value(),
+            history_url => group_url(staff, &state.name, "history"),
             picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| rights.may_change_perm(p)))),
             trusted_by,
             can_change => staff.has("auth.change_group"),
@@ -139,22 +174,30 @@ pub(crate) async fn change_form(
 ) -> Result<Response, AdminError> {
     staff.require_any(&["auth.view_group", "auth.change_group"])?;
     let state = load(&staff, &name).await?;
-    let saved = filter.saved == "1";
-    change_page(&staff, &state, filter, StatusCode::OK, Vec::new(), saved).await
+    change_page(&staff, &state, filter, StatusCode::OK, Vec::new()).await
 }
 
-/// The end of a versioned save: back to the change page saying it was saved, or the 409
-/// [`conflict`] page when the group changed since the form was opened.
+/// The end of a versioned save: Django's message, then the list ("Save") or back to the group
+/// (`button` "Save and continue editing"), or the 409 [`conflict`] page when the group changed
+/// since the form was opened.
 async fn after_save<T>(
     staff: &Staff,
     name: &str,
+    button: SaveButton,
     saved: Result<T, castellan_store::Error>,
 ) -> Result<Response, AdminError> {
     match saved {
-        Ok(_) => Ok(redirect(&format!(
-            "{}?saved=1",
-            group_url(staff, name, "change")
-        ))),
+        Ok(_) => {
+            let button = if button == SaveButton::Save {
+                SaveButton::Save
+            } else {
+                SaveButton::Continue
+            };
+            messages::success(&staff.auth, button.message("group", name, false));
+            let change = group_url(staff, name, "change");
+            let list = staff.url("/auth/group/");
+            Ok(redirect(button.next(&list, &change, &change)))
+        }
         Err(castellan_store::Error::Conflict(msg)) => conflict(staff, name, msg).await,
         Err(e) => Err(e.into()),
     }
@@ -169,7 +212,6 @@ async fn conflict(staff: &Staff, name: &str, message: String) -> Result<Response
         PickerFilter::default(),
         StatusCode::CONFLICT,
         vec![message],
-        false,
     )
     .await
 }
@@ -182,7 +224,16 @@ pub(crate) async fn change(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
     staff.require("auth.change_group")?;
-    let form = FormData(form).only(&["step", "version", "perm", "shown_perm", "add", "remove"])?;
+    let form = FormData(form).only(&[
+        "step",
+        "version",
+        "perm",
+        "shown_perm",
+        "add",
+        "remove",
+        "_save",
+        "_continue",
+    ])?;
     let state = load(&staff, &name).await?;
     let version = form.text("version");
     let rights = staff.rights().await?;
@@ -203,6 +254,7 @@ pub(crate) async fn change(
                 },
                 context! {
                     name => &name, version, add, remove, problems,
+                    crumbs => group_crumbs(&staff, &name).here("Review changes").value(),
                     action => group_url(&staff, &name, "change"),
                     back => group_url(&staff, &name, "change"),
                 },
@@ -221,7 +273,7 @@ pub(crate) async fn change(
                 .store()
                 .apply_group_edit(&name, &version, &add, &remove)
                 .await;
-            after_save(&staff, &name, saved).await
+            after_save(&staff, &name, SaveButton::of(&form), saved).await
         }
         _ => Err(AdminError::BadRequest(
             "The form must say step=review or step=save; nothing was saved.".into(),
@@ -262,10 +314,13 @@ pub(crate) async fn rename(
         .rename_group_at_version(&name, &new, version)
         .await
     {
-        Ok(()) => Ok(redirect(&format!(
-            "{}?saved=1",
-            group_url(&staff, &new, "change")
-        ))),
+        Ok(()) => {
+            messages::success(
+                &staff.auth,
+                format!("The group “{name}” was renamed to “{new}”."),
+            );
+            Ok(redirect(&group_url(&staff, &new, "change")))
+        }
         Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
         Err(e) if e.is_input() => {
             change_page(
@@ -274,7 +329,6 @@ pub(crate) async fn rename(
                 PickerFilter::default(),
                 StatusCode::BAD_REQUEST,
                 vec![e.to_string()],
-                false,
             )
             .await
         }
@@ -302,6 +356,7 @@ pub(crate) async fn delete_form(
         StatusCode::OK,
         context! {
             kind => "group", object => &state.name, version => &state.version,
+            crumbs => group_crumbs(&staff, &name).here("Delete").value(),
             detail => format!("{} members lose the {} permissions it grants.", state.members.len(), state.permissions.len()),
             action => group_url(&staff, &name, "delete"),
             back => group_url(&staff, &name, "change"),
@@ -331,7 +386,10 @@ pub(crate) async fn delete(
     }
     let version = form.get("version").unwrap_or(state.version.as_str());
     match staff.store().delete_group_at_version(&name, version).await {
-        Ok(()) => Ok(redirect(&staff.url("/auth/group/"))),
+        Ok(()) => {
+            messages::success(&staff.auth, deleted_message("group", &name));
+            Ok(redirect(&staff.url("/auth/group/")))
+        }
         Err(castellan_store::Error::Conflict(msg)) => conflict(&staff, &name, msg).await,
         Err(e) => Err(e.into()),
     }
@@ -366,6 +424,7 @@ pub(crate) async fn members(
         )));
     }
     if add.is_empty() && remove.is_empty() {
+        messages::info(&staff.auth, "No members were added or removed.");
         return Ok(redirect(&group_url(&staff, &name, "change")));
     }
     let store = &staff.site.store;
@@ -414,5 +473,5 @@ pub(crate) async fn members(
             &versions,
         )
         .await;
-    after_save(&staff, &name, saved).await
+    after_save(&staff, &name, SaveButton::Continue, saved).await
 }

@@ -6,8 +6,11 @@ use minijinja::value::Serde;
 use minijinja::{context, Value};
 use serde::Serialize;
 
+use castellan_store::AuditFilter;
+
 use crate::access::Staff;
 use crate::error::AdminError;
+use crate::history::LinkedEntry;
 use crate::respond::page;
 use crate::style::CSS;
 
@@ -86,12 +89,37 @@ pub(crate) async fn index(staff: Staff) -> Result<Response, AdminError> {
         }
     }
     let can_matrix = staff.can_view("auth", "group");
+    let recent = recent_actions(&staff).await?;
     page(
         &staff,
         "index.html",
         StatusCode::OK,
-        context! { apps => Value::from(Serde(&apps)), can_matrix, can_audit => staff.is_superuser() },
+        context! {
+            apps => Value::from(Serde(&apps)), can_matrix, can_audit => staff.is_superuser(),
+            recent => Value::from(Serde(&recent)),
+        },
     )
+}
+
+/// How many of one's own actions the index lists (Django's "Recent actions" shows 10).
+const RECENT: usize = 10;
+
+/// The user's own latest changes (Django's "Recent actions": "My actions").
+async fn recent_actions(staff: &Staff) -> Result<Vec<LinkedEntry>, AdminError> {
+    let mine = staff
+        .site
+        .store
+        .audit_log(&AuditFilter {
+            actor: Some(format!("user:{}", staff.user.username)),
+            limit: Some(RECENT),
+            ..AuditFilter::default()
+        })
+        .await?;
+    let now = chrono::Utc::now();
+    Ok(mine
+        .iter()
+        .map(|e| LinkedEntry::of(staff, e, now))
+        .collect())
 }
 
 /// `GET /admin.css`.

@@ -1,6 +1,7 @@
 //! The admin's pages, one module per section.
 
 pub(crate) mod groups;
+pub(crate) mod history;
 pub(crate) mod index;
 pub(crate) mod models;
 pub(crate) mod permissions;

@@ -15,15 +15,23 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::json;
 
+use castellan_axum::messages;
+
 use crate::access::{segment, Staff};
+use crate::crumbs::Crumbs;
 use crate::error::AdminError;
 use crate::forms::FormData;
 use crate::model_admin::{
     AdminRequest, FieldKind, ListQuery, ModelAdmin, ModelError, Object, Values,
 };
 use crate::respond::{page, redirect};
+use crate::saving::{deleted_message, SaveButton, BUTTONS};
 
-fn model(staff: &Staff, app: &str, name: &str) -> Result<Arc<dyn ModelAdmin>, AdminError> {
+pub(crate) fn model(
+    staff: &Staff,
+    app: &str,
+    name: &str,
+) -> Result<Arc<dyn ModelAdmin>, AdminError> {
     staff.site.model(app, name).cloned().ok_or_else(|| {
         AdminError::NotFound(format!(
             "No model {app}.{name} is registered with the admin."
@@ -33,7 +41,7 @@ fn model(staff: &Staff, app: &str, name: &str) -> Result<Arc<dyn ModelAdmin>, Ad
 
 /// A refusal naming the permission Django's default hook asks for (`what`: view, add, change,
 /// delete); a model may add rules of its own, which the message mentions.
-fn forbidden(what: &str, m: &dyn ModelAdmin) -> AdminError {
+pub(crate) fn forbidden(what: &str, m: &dyn ModelAdmin) -> AdminError {
     let (app, model) = (m.app_label(), m.model_name());
     let perm = match what {
         "view" => format!("{app}.view_{model} or {app}.change_{model}"),
@@ -52,13 +60,7 @@ fn model_error(e: ModelError) -> AdminError {
     }
 }
 
-fn base_url(staff: &Staff, m: &dyn ModelAdmin) -> String {
-    staff.url(&format!("/{}/{}/", m.app_label(), m.model_name()))
-}
-
-fn object_url(staff: &Staff, m: &dyn ModelAdmin, id: &str, action: &str) -> String {
-    format!("{}{}/{action}/", base_url(staff, m), segment(id))
-}
+use crate::links::{model_list as base_url, model_object as object_url};
 
 /// The list's query parameters: `q` (search) and `p` (page, from 1).
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +148,7 @@ pub(crate) async fn list(
         "model_list.html",
         StatusCode::OK,
         context! {
+            crumbs => Crumbs::app(&staff, &app).here(m.verbose_name_plural()).value(),
             app, model => name, title => m.verbose_name_plural(), headers, objects,
             add_url => m.has_add_permission(&staff.principal).then(|| format!("{}add/", base_url(&staff, m.as_ref()))),
             searchable => !search_fields.is_empty(), search_labels, q => &search,
@@ -198,6 +201,48 @@ fn changed_fields(before: &Values, after: &Values) -> Vec<String> {
         .collect()
 }
 
+/// What was wrong with a submitted form: messages for a field (shown beside it) or for the whole
+/// form (shown above it).
+#[derive(Debug, Default)]
+pub(crate) struct FormErrors {
+    fields: Vec<(String, String)>,
+    form: Vec<String>,
+}
+
+impl FormErrors {
+    /// Errors of the whole form (the model's own refusals).
+    fn of_form(messages: Vec<String>) -> Self {
+        Self {
+            fields: Vec::new(),
+            form: messages,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.form.is_empty()
+    }
+
+    /// The messages above the form: Django's "Please correct the error(s) below." for field
+    /// errors, then the form's own.
+    fn summary(&self) -> Vec<String> {
+        let mut out = match self.fields.len() {
+            0 => Vec::new(),
+            1 => vec!["Please correct the error below.".to_owned()],
+            _ => vec!["Please correct the errors below.".to_owned()],
+        };
+        out.extend(self.form.iter().cloned());
+        out
+    }
+
+    fn of_field(&self, name: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(f, _)| f == name)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+}
+
 fn form_page(
     staff: &Staff,
     m: &dyn ModelAdmin,
@@ -205,7 +250,7 @@ fn form_page(
     values: &Values,
     editable: bool,
     status: StatusCode,
-    errors: Vec<String>,
+    errors: FormErrors,
 ) -> Result<Response, AdminError> {
     let fields: Vec<_> = m
         .fields()
@@ -218,7 +263,8 @@ fn form_page(
                 FieldKind::Integer => "integer",
             };
             let value = values.get(&f.name).cloned().unwrap_or_default();
-            context! { name => f.name, label => f.label, required => f.required, kind, value }
+            let field_errors = errors.of_field(&f.name);
+            context! { name => f.name, label => f.label, required => f.required, kind, value, errors => field_errors }
         })
         .collect();
     let (action, delete_url) = match object {
@@ -229,42 +275,91 @@ fn form_page(
         ),
         None => (format!("{}add/", base_url(staff, m)), None),
     };
+    let crumbs =
+        Crumbs::app(staff, m.app_label()).link(m.verbose_name_plural(), base_url(staff, m));
+    let crumbs = match object {
+        Some(o) => crumbs.here(o.label.clone()),
+        None => crumbs.here(format!("Add {}", m.verbose_name())),
+    };
     page(
         staff,
         "model_form.html",
         status,
         context! {
             app => m.app_label(), model => m.model_name(), title => m.verbose_name_plural(),
-            object => object.map(|o| o.label.clone()), fields, editable, errors, action, delete_url,
-            list_url => base_url(staff, m),
+            verbose_name => m.verbose_name(),
+            object => object.map(|o| o.label.clone()), fields, editable,
+            errors => errors.summary(), action, delete_url,
+            list_url => base_url(staff, m), crumbs => crumbs.value(),
+            history_url => object.map(|o| object_url(staff, m, &o.id, "history")),
+            view_on_site => object.and_then(|o| m.view_on_site(o)).filter(|u| site_link(u)),
+            can_add_another => m.has_add_permission(&staff.principal),
         },
     )
 }
 
-/// Reads the model's fields from a form (unknown fields: 400), checking required ones.
+/// Whether a "View on site" URL is one to link to: a path on this site or an http(s) URL (not
+/// `javascript:` or the like, which a model's data might produce).
+fn site_link(url: &str) -> bool {
+    (url.starts_with('/') && !url.starts_with("//"))
+        || url.starts_with("https://")
+        || url.starts_with("http://")
+}
+
+/// Reads the model's fields from a form (unknown fields: 400), checking required ones; also
+/// says which save button was pressed.
 fn read_values(
     m: &dyn ModelAdmin,
     form: Vec<(String, String)>,
-) -> Result<(Values, Vec<String>), AdminError> {
+) -> Result<(Values, FormErrors, SaveButton), AdminError> {
     let fields = m.fields();
-    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    let mut names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    names.extend(BUTTONS);
     let form = FormData(form).only(&names)?;
     let mut values = Values::new();
-    let mut errors = Vec::new();
+    let mut errors = FormErrors::default();
     for f in &fields {
         let v = match f.kind {
             FieldKind::Bool => form.checked(&f.name).to_string(),
             _ => form.get(&f.name).unwrap_or("").trim().to_owned(),
         };
         if f.required && v.is_empty() {
-            errors.push(format!("{}: this field is required.", f.label));
+            errors
+                .fields
+                .push((f.name.clone(), "This field is required.".to_owned()));
         }
         if f.kind == FieldKind::Integer && !v.is_empty() && v.parse::<i64>().is_err() {
-            errors.push(format!("{}: enter a whole number.", f.label));
+            errors
+                .fields
+                .push((f.name.clone(), "Enter a whole number.".to_owned()));
         }
         values.insert(f.name.clone(), v);
     }
-    Ok((values, errors))
+    Ok((values, errors, SaveButton::of(&form)))
+}
+
+/// Where a saved object's form goes next, with Django's message for the next page.
+fn after_save(
+    staff: &Staff,
+    m: &dyn ModelAdmin,
+    o: &Object,
+    button: SaveButton,
+    added: bool,
+) -> Response {
+    // "Save and add another" without the add permission goes back to the object, as Django.
+    let button = if button == SaveButton::AddAnother && !m.has_add_permission(&staff.principal) {
+        SaveButton::Continue
+    } else {
+        button
+    };
+    messages::success(
+        &staff.auth,
+        button.message(&m.verbose_name(), &o.label, added),
+    );
+    let list = base_url(staff, m);
+    let change = object_url(staff, m, &o.id, "change");
+    let add = format!("{list}add/");
+    redirect(button.next(&list, &change, &add))
 }
 
 /// `GET /{app}/{model}/add/`.
@@ -283,7 +378,7 @@ pub(crate) async fn add_form(
         &Values::new(),
         true,
         StatusCode::OK,
-        Vec::new(),
+        FormErrors::default(),
     )
 }
 
@@ -297,7 +392,7 @@ pub(crate) async fn add(
     if !m.has_add_permission(&staff.principal) {
         return Err(forbidden("add", m.as_ref()));
     }
-    let (values, errors) = read_values(m.as_ref(), form)?;
+    let (values, errors, button) = read_values(m.as_ref(), form)?;
     if !errors.is_empty() {
         return form_page(
             &staff,
@@ -320,7 +415,7 @@ pub(crate) async fn add(
                 Some(json!({ "label": &o.label, "values": &o.values })),
             )
             .await;
-            Ok(redirect(&object_url(&staff, m.as_ref(), &o.id, "change")))
+            Ok(after_save(&staff, m.as_ref(), &o, button, true))
         }
         Err(ModelError::Invalid(errors)) => form_page(
             &staff,
@@ -329,13 +424,13 @@ pub(crate) async fn add(
             &values,
             true,
             StatusCode::BAD_REQUEST,
-            errors,
+            FormErrors::of_form(errors),
         ),
         Err(e) => Err(model_error(e)),
     }
 }
 
-async fn object(m: &dyn ModelAdmin, id: &str) -> Result<Object, AdminError> {
+pub(crate) async fn object(m: &dyn ModelAdmin, id: &str) -> Result<Object, AdminError> {
     m.get(id)
         .await
         .map_err(model_error)?
@@ -360,7 +455,7 @@ pub(crate) async fn change_form(
         &o.values,
         editable,
         StatusCode::OK,
-        Vec::new(),
+        FormErrors::default(),
     )
 }
 
@@ -375,7 +470,7 @@ pub(crate) async fn change(
     if !m.has_change_permission(&staff.principal, Some(&o)) {
         return Err(forbidden("change", m.as_ref()));
     }
-    let (values, errors) = read_values(m.as_ref(), form)?;
+    let (values, errors, button) = read_values(m.as_ref(), form)?;
     if !errors.is_empty() {
         return form_page(
             &staff,
@@ -405,7 +500,7 @@ pub(crate) async fn change(
                 Some(json!({ "label": &new.label, "values": pick(&new.values), "changed": &changed })),
             )
             .await;
-            Ok(redirect(&object_url(&staff, m.as_ref(), &new.id, "change")))
+            Ok(after_save(&staff, m.as_ref(), &new, button, false))
         }
         Err(ModelError::Invalid(errors)) => form_page(
             &staff,
@@ -414,7 +509,7 @@ pub(crate) async fn change(
             &values,
             true,
             StatusCode::BAD_REQUEST,
-            errors,
+            FormErrors::of_form(errors),
         ),
         Err(e) => Err(model_error(e)),
     }
@@ -435,10 +530,15 @@ pub(crate) async fn delete_form(
         "confirm_delete.html",
         StatusCode::OK,
         context! {
-            kind => m.model_name(), object => &o.label,
+            kind => m.verbose_name(), object => &o.label,
             action => object_url(&staff, m.as_ref(), &o.id, "delete"),
             back => object_url(&staff, m.as_ref(), &o.id, "change"),
             errors => Vec::<String>::new(),
+            crumbs => Crumbs::app(&staff, m.app_label())
+                .link(m.verbose_name_plural(), base_url(&staff, m.as_ref()))
+                .link(o.label.clone(), object_url(&staff, m.as_ref(), &o.id, "change"))
+                .here("Delete")
+                .value(),
         },
     )
 }
@@ -465,5 +565,6 @@ pub(crate) async fn delete(
         None,
     )
     .await;
+    messages::success(&staff.auth, deleted_message(&m.verbose_name(), &o.label));
     Ok(redirect(&base_url(&staff, m.as_ref())))
 }

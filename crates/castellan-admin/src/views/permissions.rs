@@ -7,7 +7,10 @@ use http::StatusCode;
 use minijinja::value::Serde;
 use minijinja::{context, Value};
 
+use castellan_axum::messages;
+
 use crate::access::Staff;
+use crate::crumbs::Crumbs;
 use crate::error::AdminError;
 use crate::forms::FormData;
 use crate::respond::{page, redirect};
@@ -28,6 +31,7 @@ pub(crate) async fn list(
             // A list, not an editor: nothing is granted here.
             picker => Value::from(Serde(picker(&all, &[], filter, &|_| true))),
             can_add => staff.has("auth.add_permission"),
+            crumbs => Crumbs::app(&staff, "auth").here("Permissions").value(),
         },
     )
 }
@@ -44,6 +48,10 @@ fn add_page(
         status,
         context! {
             errors,
+            crumbs => Crumbs::app(staff, "auth")
+                .link("Permissions", staff.url("/auth/permission/"))
+                .here("Add custom permission")
+                .value(),
             app_label => form.text("app_label"), model => form.text("model"),
             codename => form.text("codename"), name => form.text("name"),
         },
@@ -69,11 +77,20 @@ pub(crate) async fn add(
         .create_permission(&perm, &form.text("model"), &form.text("name"))
         .await
     {
-        Ok(p) => Ok(redirect(&staff.url(&format!(
-            "/auth/permission/?app={}&model={}",
-            crate::access::segment(&p.app_label),
-            crate::access::segment(&p.model)
-        )))),
+        Ok(p) => {
+            messages::success(
+                &staff.auth,
+                format!(
+                    "The permission “{}.{}” was added successfully.",
+                    p.app_label, p.codename
+                ),
+            );
+            Ok(redirect(&staff.url(&format!(
+                "/auth/permission/?app={}&model={}",
+                crate::access::segment(&p.app_label),
+                crate::access::segment(&p.model)
+            ))))
+        }
         Err(e) if e.is_input() => {
             add_page(&staff, StatusCode::BAD_REQUEST, vec![e.to_string()], &form)
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::forms::FormData;
 
-/// The picker's filter (query parameters `app`, `model`, `q`).
+/// The picker's filter (query parameters `app`, `model`, `q`; others are ignored).
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub(crate) struct PickerFilter {
     #[serde(default)]
@@ -20,9 +20,6 @@ pub(crate) struct PickerFilter {
     pub(crate) model: String,
     #[serde(default)]
     pub(crate) q: String,
-    /// Other parameters (e.g. `saved`) are accepted and ignored.
-    #[serde(default)]
-    pub(crate) saved: String,
 }
 
 /// One row of the picker.

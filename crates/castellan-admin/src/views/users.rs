@@ -13,10 +13,15 @@ use serde::{Deserialize, Serialize};
 
 use castellan_axum::views::password_reset::{send_reset_email, ResetLinks};
 
+use castellan_axum::messages;
+
 use crate::access::{segment, Staff};
+use crate::crumbs::Crumbs;
 use crate::error::AdminError;
 use crate::forms::FormData;
 use crate::respond::{page, redirect};
+use crate::saving::{deleted_message, SaveButton, BUTTONS};
+use crate::times;
 use crate::views::picker::{picker, submitted_change, PickerFilter};
 
 /// The list's query parameters.
@@ -56,8 +61,16 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn user_url(staff: &Staff, username: &str, action: &str) -> String {
-    staff.url(&format!("/auth/user/{}/{action}/", segment(username)))
+use crate::links::user as user_url;
+
+/// The user model's name in messages and headings ("user", or a custom model's name).
+fn kind(staff: &Staff) -> String {
+    staff.site.store.user_schema().model().model_name()
+}
+
+/// Home › Authentication and Authorization › Users (the index lists users under `auth`).
+fn crumbs(staff: &Staff) -> Crumbs {
+    Crumbs::app(staff, "auth").link("Users", staff.url("/auth/user/"))
 }
 
 /// `GET /auth/user/`.
@@ -104,6 +117,7 @@ pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Res
         "user_list.html",
         StatusCode::OK,
         context! {
+            crumbs => Crumbs::app(&staff, "auth").here("Users").value(),
             users, groups, q => Value::from(Serde(&q)), next_url, first_url,
             total => page_data.total, more_than_total => page_data.more_than_total,
             can_add => staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change")),
@@ -140,7 +154,7 @@ fn add_page(
         "user_add.html",
         status,
         context! {
-            errors,
+            errors, crumbs => crumbs(staff).here(format!("Add {}", kind(staff))).value(),
             new_username => form.text("username"), email => form.text("email"),
             first_name => form.text("first_name"), last_name => form.text("last_name"),
             username_label => castellan_store::UserSchema::field_label(username_field),
@@ -182,6 +196,7 @@ pub(crate) async fn add(
         "is_staff",
         "is_superuser",
     ];
+    allowed.extend(BUTTONS);
     allowed.extend(own.iter().map(String::as_str));
     let form = FormData(form).only(&allowed)?;
     let rights = staff.rights().await?;
@@ -235,7 +250,21 @@ pub(crate) async fn add(
             .collect(),
     };
     match staff.store().create_user(new).await {
-        Ok(user) => Ok(redirect(&user_url(&staff, &user.username, "change"))),
+        Ok(user) => {
+            // Django's UserAdmin goes on to the new user's page (to set groups and permissions)
+            // unless "Save and add another" was pressed.
+            let button = match SaveButton::of(&form) {
+                SaveButton::AddAnother => SaveButton::AddAnother,
+                _ => SaveButton::Continue,
+            };
+            messages::success(
+                &staff.auth,
+                button.message(&kind(&staff), &user.username, true),
+            );
+            let change = user_url(&staff, &user.username, "change");
+            let add = staff.url("/auth/user/add/");
+            Ok(redirect(button.next(&change, &change, &add)))
+        }
         Err(e) if e.is_input() => {
             add_page(&staff, StatusCode::BAD_REQUEST, vec![e.to_string()], &form)
         }
@@ -362,16 +391,21 @@ async fn change_page(
         })
         .collect();
     let u = &state.user;
+    let now = chrono::Utc::now();
     page(
         staff,
         "user_change.html",
         status,
         context! {
+            crumbs => crumbs(staff).here(u.username.clone()).value(),
+            history_url => user_url(staff, &u.username, "history"),
+            can_add_another => staff.has(&staff.user_perm("add")),
             user => context! {
                 username => &u.username, email => &u.email, first_name => &u.first_name,
                 last_name => &u.last_name, is_active => u.is_active, is_staff => u.is_staff,
                 is_superuser => u.is_superuser, has_usable_password => u.has_usable_password(),
-                last_login => u.last_login.map(|t| t.to_rfc3339()), date_joined => u.date_joined.map(|t| t.to_rfc3339()),
+                last_login => u.last_login.map(|t| times::value(t, now)),
+                date_joined => u.date_joined.map(|t| times::value(t, now)),
             },
             version => &state.version,
             picker => Value::from(Serde(picker(&all, &state.permissions, filter, &|p| rights.may_change_perm(p)))),
@@ -420,6 +454,9 @@ pub(crate) async fn change(
         "shown_group",
         "perm",
         "shown_perm",
+        "_save",
+        "_continue",
+        "_addanother",
     ])?;
     let state = load(&staff, &username).await?;
     let shown_flags = form.all("shown_flag");
@@ -485,10 +522,21 @@ pub(crate) async fn change(
         .apply_user_edit(&username, version, &edit)
         .await
     {
-        Ok(_) => Ok(redirect(&format!(
-            "{}?saved=1",
-            user_url(&staff, &username, "change")
-        ))),
+        Ok(_) => {
+            let mut button = SaveButton::of(&form);
+            if button == SaveButton::AddAnother
+                && !(staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change")))
+            {
+                button = SaveButton::Continue;
+            }
+            messages::success(&staff.auth, button.message(&kind(&staff), &username, false));
+            let change = user_url(&staff, &username, "change");
+            Ok(redirect(button.next(
+                &staff.url("/auth/user/"),
+                &change,
+                &staff.url("/auth/user/add/"),
+            )))
+        }
         Err(castellan_store::Error::Conflict(msg) | castellan_store::Error::Refused(msg)) => {
             let current = load(&staff, &username).await?;
             change_page(
@@ -538,6 +586,10 @@ fn password_page(
         status,
         context! {
             errors, target => username,
+            crumbs => crumbs(staff)
+                .link(username.to_owned(), user_url(staff, username, "change"))
+                .here("Change password")
+                .value(),
             action => user_url(staff, username, "password"),
             back => user_url(staff, username, "change"),
         },
@@ -610,10 +662,8 @@ pub(crate) async fn password(
             staff.auth.update_session_auth_hash(&user);
         }
     }
-    Ok(redirect(&format!(
-        "{}?saved=1",
-        user_url(&staff, &username, "change")
-    )))
+    messages::success(&staff.auth, "Password changed successfully.");
+    Ok(redirect(&user_url(&staff, &username, "change")))
 }
 
 /// `GET /auth/user/{username}/delete/`.
@@ -628,7 +678,11 @@ pub(crate) async fn delete_form(
         "confirm_delete.html",
         StatusCode::OK,
         context! {
-            kind => "user", object => &username,
+            kind => kind(&staff), object => &username,
+            crumbs => crumbs(&staff)
+                .link(username.clone(), user_url(&staff, &username, "change"))
+                .here("Delete")
+                .value(),
             action => user_url(&staff, &username, "delete"),
             back => user_url(&staff, &username, "change"),
             errors => Vec::<String>::new(),
@@ -649,5 +703,6 @@ pub(crate) async fn delete(
         .store()
         .delete_user_keeping_superuser(&username)
         .await?;
+    messages::success(&staff.auth, deleted_message(&kind(&staff), &username));
     Ok(redirect(&staff.url("/auth/user/")))
 }

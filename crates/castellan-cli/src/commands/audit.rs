@@ -45,6 +45,7 @@ pub(crate) async fn run(store: &Store, args: Audit) -> Result<Outcome, Error> {
             since,
             user: args.user,
             limit: args.limit,
+            ..AuditFilter::default()
         })
         .await?;
     if args.json {
