@@ -11,9 +11,10 @@ const PASSWORD = 'browser-test-password';
 
 let server;
 let browser;
+let db;
 
 before(async () => {
-  const db = `sqlite://${scratchDir('admin')}/admin.sqlite3`;
+  db = `sqlite://${scratchDir('admin')}/admin.sqlite3`;
   castellan(db, ['migrate']);
   castellan(db, ['createsuperuser', '--username', 'root', '--email', 'root@example.org', '--no-input'], {
     env: { CASTELLAN_SUPERUSER_PASSWORD: PASSWORD },
@@ -231,6 +232,38 @@ describe('admin in a browser', () => {
     assert.match(await root.textContent('[data-testid="messages"]'), /The user “dora” was deleted successfully\./);
     await root.goto(`${server.url}/admin/`);
     await screenshot(root, 'admin-index-recent-actions');
+    await root.context().close();
+  });
+
+  test('the user list sorts by a column and runs bulk actions, with a confirmation before deleting', async () => {
+    castellan(db, ['user', 'create', 'erin', '--password-stdin'], { input: PASSWORD });
+    castellan(db, ['user', 'create', 'finn', '--password-stdin'], { input: PASSWORD });
+    const root = await newPage(browser);
+    await logIn(root, 'root');
+    await root.goto(`${server.url}/admin/auth/user/`);
+    // Sort by username, descending: the second click on the heading flips the order.
+    await click(root, '[data-testid="sort-username"]');
+    await click(root, '[data-testid="sort-username"]');
+    assert.equal(await root.getAttribute('th[aria-sort]', 'aria-sort'), 'descending');
+    const names = await root.locator('[data-testid="user-table"] tbody tr td:nth-child(2)').allTextContents();
+    assert.deepEqual(names, [...names].sort().reverse());
+    // Deactivate two users in one action.
+    await root.check('[data-testid="select-erin"]');
+    await root.check('[data-testid="select-finn"]');
+    await root.selectOption('[data-testid="action"]', 'deactivate');
+    await click(root, '[data-testid="run-action"]');
+    assert.match(await root.textContent('[data-testid="messages"]'), /Successfully deactivated 2 users\./);
+    await screenshot(root, 'admin-user-list-actions');
+    // Delete them: the confirmation page lists what goes; "Yes, I'm sure" deletes.
+    await root.check('[data-testid="select-erin"]');
+    await root.check('[data-testid="select-finn"]');
+    await root.selectOption('[data-testid="action"]', 'delete_selected');
+    await click(root, '[data-testid="run-action"]');
+    assert.match(await root.textContent('[data-testid="delete-list"]'), /erin[\s\S]*finn/);
+    await screenshot(root, 'admin-user-delete-selected');
+    await click(root, '[data-testid="confirm-delete"]');
+    assert.match(await root.textContent('[data-testid="messages"]'), /Successfully deleted 2 users\./);
+    assert.equal(await root.locator('[data-testid="user-row-erin"]').count(), 0);
     await root.context().close();
   });
 

@@ -174,7 +174,10 @@ impl Admin {
         }
         router
             .route(&p("/admin.css"), get(views::index::stylesheet))
-            .route(&p("/auth/user/"), get(views::users::list))
+            .route(
+                &p("/auth/user/"),
+                get(views::users::list).post(views::user_actions::run),
+            )
             .route(
                 &p("/auth/user/add/"),
                 get(views::users::add_form).post(views::users::add),

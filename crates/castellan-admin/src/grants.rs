@@ -84,7 +84,7 @@ impl Rights {
         caps
     }
 
-    fn group_perms<'g>(groups: &'g GroupPerms, name: &str) -> &'g [String] {
+    pub(crate) fn group_perms<'g>(groups: &'g GroupPerms, name: &str) -> &'g [String] {
         groups
             .iter()
             .find(|(n, _)| n == name)

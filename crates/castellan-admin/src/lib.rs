@@ -25,7 +25,7 @@
 //! | path (under the mount point) | needs |
 //! |---|---|
 //! | `/` | active staff; lists only the apps in which the user has some permission |
-//! | `/auth/user/` (search, filters, keyset pages), `/auth/user/add/`, `/auth/user/{name}/change/`, `…/password/`, `…/delete/` | `view_user` or `change_user`; `add_user` + `change_user`; `change_user`; `delete_user` |
+//! | `/auth/user/` (search, filters, sorting, keyset pages; POST: bulk actions), `/auth/user/add/`, `/auth/user/{name}/change/`, `…/password/`, `…/delete/` | `view_user` or `change_user`; `add_user` + `change_user`; `change_user`; `delete_user` |
 //! | `/auth/group/`, `/auth/group/add/`, `/auth/group/{name}/change/` (picker + confirm step), `…/rename/`, `…/delete/` | the `*_group` permissions, as above |
 //! | `/auth/group/{name}/members/` (POST: add / remove members) | `change_user`, and the user page's rules for every member touched |
 //! | `/auth/permission/`, `/auth/permission/add/` | `view_permission` or `change_permission`; `add_permission` |

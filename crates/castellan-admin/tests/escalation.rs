@@ -994,6 +994,11 @@ enum Action {
     RemoveMember(&'static str, &'static str),
     AddUser,
     Password(&'static str),
+    /// The user list's bulk actions on two users.
+    BulkJoin(&'static str, [&'static str; 2]),
+    BulkLeave(&'static str, [&'static str; 2]),
+    BulkActivate([&'static str; 2]),
+    BulkDeactivate([&'static str; 2]),
 }
 
 /// Every action over a small domain: the users, groups and permissions that matter.
@@ -1018,6 +1023,20 @@ fn every_action() -> Vec<Action> {
             out.push(Action::Leave(u, g));
             out.push(Action::AddMember(g, u));
             out.push(Action::RemoveMember(g, u));
+        }
+    }
+    let pairs = [
+        ["tom", "sid"],
+        ["bob", "root"],
+        ["sid", "mule"],
+        ["tom", "bob"],
+    ];
+    for pair in pairs {
+        out.push(Action::BulkActivate(pair));
+        out.push(Action::BulkDeactivate(pair));
+        for g in groups {
+            out.push(Action::BulkJoin(g, pair));
+            out.push(Action::BulkLeave(g, pair));
         }
     }
     for g in groups {
@@ -1112,6 +1131,33 @@ async fn run(c: &mut Client, env: &Env, action: &Action) -> (StatusCode, Option<
             let s = c.post_form("/admin/auth/user/add/", &fields).await.status();
             return (s, s.is_redirection().then_some("mule"));
         }
+        Action::BulkJoin(g, [a, b]) | Action::BulkLeave(g, [a, b]) => {
+            let action = if matches!(action, Action::BulkJoin(..)) {
+                "add_to_group"
+            } else {
+                "remove_from_group"
+            };
+            let fields = [
+                ("action", action),
+                ("group", g),
+                ("_selected_action", a),
+                ("_selected_action", b),
+            ];
+            c.post_form("/admin/auth/user/", &fields).await.status()
+        }
+        Action::BulkActivate([a, b]) | Action::BulkDeactivate([a, b]) => {
+            let action = if matches!(action, Action::BulkActivate(..)) {
+                "activate"
+            } else {
+                "deactivate"
+            };
+            let fields = [
+                ("action", action),
+                ("_selected_action", a),
+                ("_selected_action", b),
+            ];
+            c.post_form("/admin/auth/user/", &fields).await.status()
+        }
         Action::Password(u) => {
             let uri = format!("/admin/auth/user/{u}/password/");
             let fields = [("password1", "taken-over-1"), ("password2", "taken-over-1")];
@@ -1192,7 +1238,226 @@ async fn no_sequence_of_actions_grows_a_non_superusers_rights(db: TestDb) {
     assert!(log.len() > 20, "{}", log.join("\n"));
 }
 
+/// A bulk action on the user list is judged user by user with the single-user rules, and is all
+/// or nothing: one refused user and nobody changes.
+async fn bulk_actions_follow_the_user_page_rules(db: TestDb) {
+    let env = env(db).await;
+    let mut helen = Client::as_user(&env, "helen").await;
+    let before = snapshot(&env.store).await;
+    let post = |action: &'static str, group: &'static str, users: &'static [&'static str]| {
+        let mut fields = vec![("action", action)];
+        if !group.is_empty() {
+            fields.push(("group", group));
+        }
+        fields.extend(users.iter().map(|u| ("_selected_action", *u)));
+        fields
+    };
+    for (fields, why) in [
+        (
+            post("deactivate", "", &["tom", "root"]),
+            "root is a superuser",
+        ),
+        (
+            post("add_to_group", "Admins", &["tom"]),
+            "Admins grants what helen lacks",
+        ),
+        (
+            post("add_to_group", "Helpdesk", &["tom", "helen"]),
+            "her own memberships",
+        ),
+        (
+            post("remove_from_group", "Helpdesk", &["carl", "helen"]),
+            "her own memberships",
+        ),
+        (post("deactivate", "", &["helen"]), "her own active status"),
+        (
+            post("activate", "", &["sid"]),
+            "sid holds delete_user, which helen lacks",
+        ),
+        (
+            post("delete_selected", "", &["tom"]),
+            "helen may not delete users",
+        ),
+    ] {
+        let r = helen.post_form("/admin/auth/user/", &fields).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{why}");
+        assert_eq!(snapshot(&env.store).await, before, "{why}: nothing changed");
+    }
+    // Allowed for each user: applied to all, one audit entry each.
+    let r = helen
+        .post_form(
+            "/admin/auth/user/",
+            &post("add_to_group", "Viewers", &["tom", "carl"]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    for u in ["tom", "carl"] {
+        assert!(env
+            .store
+            .user_groups(u)
+            .await
+            .unwrap()
+            .contains(&"Viewers".to_owned()));
+    }
+    let log = audit(&env.store).await;
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.starts_with("user:helen user.add_group"))
+            .count(),
+        2,
+        "{log:?}"
+    );
+    // Crafted input: an unknown user or group, no action, an unknown action: 400, nothing written.
+    let before = snapshot(&env.store).await;
+    for fields in [
+        post("deactivate", "", &["tom", "nobody"]),
+        post("add_to_group", "Nobody", &["tom"]),
+        post("", "", &["tom"]),
+        post("promote", "", &["tom"]),
+    ] {
+        let r = helen.post_form("/admin/auth/user/", &fields).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{fields:?}");
+    }
+    assert_eq!(snapshot(&env.store).await, before);
+}
+
+/// Deleting selected users: the confirmation page quotes each user's version; a user made
+/// stronger after it was shown is not deleted (weaken-then-act in reverse: strengthen, then let a
+/// weaker admin's stale confirmation act on it), and the last active superuser stays.
+async fn bulk_delete_is_confirmed_and_judged_on_the_current_state(db: TestDb) {
+    let env = env(db).await;
+    user(&env.store, "dana", |u| u.is_staff = true).await;
+    env.store
+        .add_user_to_groups("dana", &["Admins".into(), "Viewers".into()])
+        .await
+        .unwrap();
+    let mut dana = Client::as_user(&env, "dana").await;
+    let select = |users: &[&'static str]| {
+        let mut fields = vec![("action", "delete_selected")];
+        fields.extend(users.iter().map(|u| ("_selected_action", *u)));
+        fields
+    };
+    // A superuser among the selected: refused before any confirmation.
+    let before = snapshot(&env.store).await;
+    let r = dana
+        .post_form("/admin/auth/user/", &select(&["tom", "root"]))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The confirmation page lists what goes and writes nothing.
+    let r = dana
+        .post_form("/admin/auth/user/", &select(&["tom", "sid"]))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = body(r).await;
+    assert!(
+        page.contains(r#"data-testid="delete-item-tom""#)
+            && page.contains(r#"data-testid="delete-item-sid""#)
+    );
+    assert!(
+        page.contains("Member of Admins"),
+        "sid's group is listed: {page}"
+    );
+    assert_eq!(snapshot(&env.store).await, before, "asking is not deleting");
+    let versions: Vec<String> = page
+        .split(r#"name="_version" value=""#)
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(versions.len(), 2);
+    let confirm = |versions: &[String]| {
+        let mut fields: Vec<(&str, String)> =
+            vec![("action", "delete_selected".into()), ("post", "yes".into())];
+        for (u, v) in ["tom", "sid"].iter().zip(versions) {
+            fields.push(("_selected_action", (*u).to_owned()));
+            fields.push(("_version", v.clone()));
+        }
+        fields
+    };
+    // Meanwhile root makes sid a superuser: dana's confirmation is judged on sid as he is now.
+    env.store
+        .update_user(
+            "sid",
+            castellan_store::UserChanges {
+                is_superuser: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let before = snapshot(&env.store).await;
+    let fields = confirm(&versions);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = dana.post_form("/admin/auth/user/", &fields).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "sid is a superuser now");
+    assert_eq!(
+        snapshot(&env.store).await,
+        before,
+        "tom is not deleted either"
+    );
+    // Sid is demoted again, but his version moved on: the stale confirmation is a 409.
+    env.store
+        .update_user(
+            "sid",
+            castellan_store::UserChanges {
+                is_superuser: Some(false),
+                first_name: Some("Sid".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let before = snapshot(&env.store).await;
+    let r = dana.post_form("/admin/auth/user/", &fields).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(snapshot(&env.store).await, before);
+    // A fresh confirmation deletes both, with one audit entry each.
+    let r = dana
+        .post_form("/admin/auth/user/", &select(&["tom", "sid"]))
+        .await;
+    let page = body(r).await;
+    let versions: Vec<String> = page
+        .split(r#"name="_version" value=""#)
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect();
+    let fields = confirm(&versions);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = dana.post_form("/admin/auth/user/", &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        env.store.user("tom").await.unwrap().is_none()
+            && env.store.user("sid").await.unwrap().is_none()
+    );
+    let log = audit(&env.store).await;
+    assert!(
+        log.iter().any(|e| e.ends_with("user.delete tom"))
+            && log.iter().any(|e| e.ends_with("user.delete sid")),
+        "{log:?}"
+    );
+    // Root cannot deactivate or delete the last active superuser in bulk either.
+    let mut root = Client::as_user(&env, "root").await;
+    let before = snapshot(&env.store).await;
+    let r = root
+        .post_form(
+            "/admin/auth/user/",
+            &[
+                ("action", "deactivate"),
+                ("_selected_action", "root"),
+                ("_selected_action", "bob"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        snapshot(&env.store).await,
+        before,
+        "bob is not deactivated either"
+    );
+}
+
 admin_tests!(
+    bulk_actions_follow_the_user_page_rules,
+    bulk_delete_is_confirmed_and_judged_on_the_current_state,
     pickers_disable_what_the_editor_cannot_grant,
     guarded_group_names_cannot_be_moved_by_a_non_holder,
     strip_then_take_over_is_refused,

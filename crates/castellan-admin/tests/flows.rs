@@ -321,7 +321,102 @@ async fn audit_filters_and_pages(db: TestDb) {
     );
 }
 
+async fn user_list_sorts_and_runs_actions(db: TestDb) {
+    let env = env(db).await;
+    let mut root = Client::as_user(&env, "root").await;
+    // Sorting: by a column either way, shown with aria-sort; an unknown column is a 400.
+    let (_, html) = root.page("/admin/auth/user/?o=-username").await;
+    let (tom, bob) = (
+        html.find("user-row-tom").unwrap(),
+        html.find("user-row-bob").unwrap(),
+    );
+    assert!(tom < bob, "descending");
+    assert!(html.contains(r#"aria-sort="descending""#));
+    assert!(
+        html.contains(r#"href="?o=username" data-testid="sort-username""#),
+        "{html}"
+    );
+    let (_, html) = root.page("/admin/auth/user/?o=-is_superuser").await;
+    assert!(html.find("user-row-root").unwrap() < html.find("user-row-bob").unwrap());
+    assert_eq!(
+        root.get("/admin/auth/user/?o=password").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    // No selection: Django's warning, nothing changed.
+    let r = root
+        .post_form("/admin/auth/user/", &[("action", "deactivate")])
+        .await;
+    assert_eq!(location(&r), "/admin/auth/user/");
+    let (_, html) = root.page("/admin/auth/user/").await;
+    assert!(html.contains("Items must be selected in order to perform actions on them."));
+    // Deactivate, then activate, two users.
+    let both = |action: &'static str| {
+        vec![
+            ("action", action),
+            ("_selected_action", "tom"),
+            ("_selected_action", "sid"),
+        ]
+    };
+    let r = root
+        .post_form("/admin/auth/user/", &both("deactivate"))
+        .await;
+    assert_eq!(location(&r), "/admin/auth/user/");
+    let (_, html) = root.page("/admin/auth/user/").await;
+    assert!(html.contains("Successfully deactivated 2 users."), "{html}");
+    for u in ["tom", "sid"] {
+        assert!(!env.store.user(u).await.unwrap().unwrap().is_active);
+    }
+    root.post_form("/admin/auth/user/", &both("activate")).await;
+    assert!(env.store.user("tom").await.unwrap().unwrap().is_active);
+    // Group membership.
+    let mut fields = both("add_to_group");
+    fields.push(("group", "Viewers"));
+    root.post_form("/admin/auth/user/", &fields).await;
+    assert_eq!(
+        env.store.user_groups("sid").await.unwrap(),
+        ["Admins", "Viewers"]
+    );
+    let mut fields = both("remove_from_group");
+    fields.push(("group", "Viewers"));
+    root.post_form("/admin/auth/user/", &fields).await;
+    assert_eq!(env.store.user_groups("sid").await.unwrap(), ["Admins"]);
+    let (_, html) = root.page("/admin/auth/user/").await;
+    assert!(html.contains("Successfully removed from the group “Viewers”: 2 users."));
+    // Delete: a confirmation page first, then the delete.
+    let r = root
+        .post_form("/admin/auth/user/", &both("delete_selected"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = body(r).await;
+    assert!(page.contains("Are you sure?"));
+    assert!(env.store.user("tom").await.unwrap().is_some());
+    let versions: Vec<&str> = page
+        .split(r#"name="_version" value=""#)
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    let r = root
+        .post_form(
+            "/admin/auth/user/",
+            &[
+                ("action", "delete_selected"),
+                ("post", "yes"),
+                ("_selected_action", "tom"),
+                ("_version", versions[0]),
+                ("_selected_action", "sid"),
+                ("_version", versions[1]),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/auth/user/");
+    assert!(env.store.user("tom").await.unwrap().is_none());
+    assert!(env.store.user("sid").await.unwrap().is_none());
+    let (_, html) = root.page("/admin/auth/user/").await;
+    assert!(html.contains("Successfully deleted 2 users."));
+}
+
 admin_tests!(
+    user_list_sorts_and_runs_actions,
     users_saved_with_messages_and_buttons,
     groups_saved_with_messages,
     recent_actions_and_history,

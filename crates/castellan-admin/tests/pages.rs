@@ -498,6 +498,61 @@ async fn keyset_pages_cover_every_user_once(db: TestDb) {
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted.len(), 13, "{seen:?}");
+    // Every order, both ways: the pages cover every user exactly once, in that order.
+    for sort in castellan_store::UserSort::ALL {
+        for descending in [false, true] {
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let page = env
+                    .store
+                    .user_page(&castellan_store::UserQuery {
+                        after: after.clone(),
+                        limit: 3,
+                        sort,
+                        descending,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                seen.extend(page.users);
+                match page.next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            let mut names: Vec<&str> = seen.iter().map(|u| u.username.as_str()).collect();
+            assert_eq!(names.len(), 13, "{sort:?} {descending}: {names:?}");
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), 13, "{sort:?} {descending}: no user twice");
+            let flags: Vec<bool> = seen
+                .iter()
+                .map(|u| match sort {
+                    castellan_store::UserSort::IsActive => u.is_active,
+                    castellan_store::UserSort::IsStaff => u.is_staff,
+                    castellan_store::UserSort::IsSuperuser => u.is_superuser,
+                    _ => false,
+                })
+                .collect();
+            let mut ordered = flags.clone();
+            ordered.sort_unstable();
+            if descending {
+                ordered.reverse();
+            }
+            assert_eq!(flags, ordered, "{sort:?} {descending}");
+        }
+    }
+    assert!(env
+        .store
+        .user_page(&castellan_store::UserQuery {
+            after: Some("not a cursor".into()),
+            sort: castellan_store::UserSort::Email,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err()
+        .is_input());
     let search = |s: &str| {
         let store = env.store.clone();
         let s = s.to_owned();

@@ -97,8 +97,8 @@ pub use sync::{SyncError, SyncOptions};
 pub use transfer::{
     Export, ExportedGroup, ExportedPermission, ExportedUser, ImportReport, Progress, EXPORT_FORMAT,
 };
-pub use user_edits::UserEdit;
-pub use user_list::{UserPage, UserQuery, USER_COUNT_CAP};
+pub use user_edits::{UserEdit, VersionedEdit};
+pub use user_list::{UserPage, UserQuery, UserSort, USER_COUNT_CAP};
 pub use user_schema::{ColumnKind, UserColumn, UserSchema};
 pub use users::{NewUser, UserChanges};
 pub use versions::{GroupState, UserState};

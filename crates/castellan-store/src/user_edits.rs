@@ -37,6 +37,18 @@ pub struct UserEdit {
     pub revoke: Vec<String>,
 }
 
+/// One user's edit with the version of the state it was judged on, for
+/// [`Store::apply_user_edits`].
+#[derive(Debug, Clone, Copy)]
+pub struct VersionedEdit<'a> {
+    /// The user.
+    pub username: &'a str,
+    /// [`UserState::version`] when the edit was checked.
+    pub version: &'a str,
+    /// The change.
+    pub edit: &'a UserEdit,
+}
+
 /// The active superusers, locked in id order (PostgreSQL, MariaDB), so that two concurrent edits
 /// cannot each remove a different "other" superuser. A locking read: it sees the latest committed
 /// rows.
@@ -109,32 +121,69 @@ impl Store {
         version: &str,
         edit: &UserEdit,
     ) -> Result<UserState> {
-        retry_busy(|| self.apply_user_edit_once(username, version, edit)).await
+        let one = [VersionedEdit {
+            username,
+            version,
+            edit,
+        }];
+        self.apply_user_edits(&one).await?;
+        self.user_state(username)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "user",
+                name: username.to_owned(),
+            })
     }
 
-    /// One try of [`Store::apply_user_edit`].
-    async fn apply_user_edit_once(
+    /// Applies several users' edits in **one** transaction (the admin's bulk actions): each user
+    /// must still have the version its edit was judged on ([`Error::Conflict`] otherwise) and at
+    /// least one active superuser must remain ([`Error::Refused`]); on any error nothing is
+    /// written. Every change is audited, one entry per user and change. Users are locked in
+    /// username order, so two bulk edits cannot deadlock each other.
+    pub async fn apply_user_edits(&self, edits: &[VersionedEdit<'_>]) -> Result<()> {
+        use castellan_core::validators::{normalize_email, validate_email, validate_person_name};
+        for e in edits {
+            if let Some(email) = e.edit.email.as_deref().map(normalize_email) {
+                validate_email(&email)?;
+            }
+            if let Some(v) = &e.edit.first_name {
+                validate_person_name("first name", v)?;
+            }
+            if let Some(v) = &e.edit.last_name {
+                validate_person_name("last name", v)?;
+            }
+        }
+        let mut sorted: Vec<&VersionedEdit<'_>> = edits.iter().collect();
+        sorted.sort_by_key(|e| e.username);
+        retry_busy(|| self.apply_user_edits_once(&sorted)).await
+    }
+
+    /// One try of [`Store::apply_user_edits`].
+    async fn apply_user_edits_once(&self, edits: &[&VersionedEdit<'_>]) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        lock_superusers(&mut tx).await?;
+        for e in edits {
+            self.edit_in(&mut tx, e.username, e.version, e.edit).await?;
+        }
+        ensure_superuser_left(&mut tx).await?;
+        tx.commit().await?;
+        self.after_write();
+        Ok(())
+    }
+
+    /// Applies one user's edit inside `tx` (active superusers already locked).
+    async fn edit_in(
         &self,
+        tx: &mut Tx,
         username: &str,
         version: &str,
         edit: &UserEdit,
-    ) -> Result<UserState> {
-        use castellan_core::validators::{normalize_email, validate_email, validate_person_name};
+    ) -> Result<()> {
+        use castellan_core::validators::normalize_email;
         let email = edit.email.as_deref().map(normalize_email);
-        if let Some(e) = &email {
-            validate_email(e)?;
-        }
-        if let Some(v) = &edit.first_name {
-            validate_person_name("first name", v)?;
-        }
-        if let Some(v) = &edit.last_name {
-            validate_person_name("last name", v)?;
-        }
-        let mut tx = self.db.begin_write().await?;
-        let uid = user_id(&mut tx, username).await?;
-        lock_superusers(&mut tx).await?;
+        let uid = user_id(&mut *tx, username).await?;
         let user = user_from_row(&tx.fetch_one(&LOCK_USER, &[uid.into()]).await?)?;
-        let (groups, perms) = user_grants(&mut tx, uid).await?;
+        let (groups, perms) = user_grants(&mut *tx, uid).await?;
         if user_version(&user, &groups, &perms) != version {
             return Err(Error::Conflict(format!(
                 "User {username:?} was changed by someone else since you opened it; nothing was saved. Review its current state and apply your change again."
@@ -182,7 +231,7 @@ impl Store {
         }
         if !after.is_empty() {
             self.audit(
-                &mut tx,
+                &mut *tx,
                 "user.update",
                 "user",
                 username,
@@ -195,23 +244,30 @@ impl Store {
             if groups.contains(g) {
                 continue;
             }
-            let gid = group_id(&mut tx, g).await?;
+            let gid = group_id(&mut *tx, g).await?;
             tx.execute(&INSERT_MEMBERSHIP, &[uid.into(), gid.into()])
                 .await?;
             let change = json(&serde_json::json!({ "group": g }));
-            self.audit(&mut tx, "user.add_group", "user", username, None, change)
+            self.audit(&mut *tx, "user.add_group", "user", username, None, change)
                 .await?;
         }
         for g in &edit.remove_groups {
-            let gid = group_id(&mut tx, g).await?;
+            let gid = group_id(&mut *tx, g).await?;
             if tx
                 .execute(&DELETE_MEMBERSHIP, &[uid.into(), gid.into()])
                 .await?
                 > 0
             {
                 let change = json(&serde_json::json!({ "group": g }));
-                self.audit(&mut tx, "user.remove_group", "user", username, change, None)
-                    .await?;
+                self.audit(
+                    &mut *tx,
+                    "user.remove_group",
+                    "user",
+                    username,
+                    change,
+                    None,
+                )
+                .await?;
             }
         }
         let change = PermChange {
@@ -221,16 +277,8 @@ impl Store {
             grant: &edit.grant,
             revoke: &edit.revoke,
         };
-        self.change_perms(&mut tx, change).await?;
-        ensure_superuser_left(&mut tx).await?;
-        tx.commit().await?;
-        self.after_write();
-        self.user_state(username)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "user",
-                name: username.to_owned(),
-            })
+        self.change_perms(&mut *tx, change).await?;
+        Ok(())
     }
 
     /// Deletes a user (with memberships and direct permissions), refusing when that would leave no
@@ -255,6 +303,54 @@ impl Store {
             .await?;
         for sql in [&DELETE_MEMBERSHIPS, &DELETE_DIRECT_GRANTS, &DELETE_USER] {
             tx.execute(sql, &[id.into()]).await?;
+        }
+        ensure_superuser_left(&mut tx).await?;
+        tx.commit().await?;
+        self.after_write();
+        Ok(())
+    }
+
+    /// Deletes several users (with their memberships and direct permissions) in **one**
+    /// transaction, each only if it still has the version the caller judged it on
+    /// ([`Error::Conflict`] otherwise: a user made stronger meanwhile is not deleted by someone
+    /// who could not delete it now), refusing when no active superuser would remain
+    /// ([`Error::Refused`]). One audit entry per user; on any error nothing is written.
+    pub async fn delete_users_at_versions(&self, users: &[(&str, &str)]) -> Result<()> {
+        let mut sorted = users.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        retry_busy(|| self.delete_users_at_versions_once(&sorted)).await
+    }
+
+    /// One try of [`Store::delete_users_at_versions`].
+    async fn delete_users_at_versions_once(&self, users: &[(&str, &str)]) -> Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        lock_superusers(&mut tx).await?;
+        for (username, version) in users {
+            let uid = user_id(&mut tx, username).await?;
+            let user = user_from_row(&tx.fetch_one(&LOCK_USER, &[uid.into()]).await?)?;
+            let (groups, perms) = user_grants(&mut tx, uid).await?;
+            if user_version(&user, &groups, &perms) != *version {
+                return Err(Error::Conflict(format!(
+                    "User {username:?} was changed by someone else since you opened it; nothing was deleted. Review the user and try again."
+                )));
+            }
+            let before = serde_json::json!({
+                "email": user.email, "is_staff": user.is_staff,
+                "is_superuser": user.is_superuser, "is_active": user.is_active,
+            });
+            self.audit(
+                &mut tx,
+                "user.delete",
+                "user",
+                username,
+                json(&before),
+                None,
+            )
+            .await?;
+            for sql in [&DELETE_MEMBERSHIPS, &DELETE_DIRECT_GRANTS, &DELETE_USER] {
+                tx.execute(sql, &[uid.into()]).await?;
+            }
         }
         ensure_superuser_left(&mut tx).await?;
         tx.commit().await?;

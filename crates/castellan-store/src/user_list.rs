@@ -25,10 +25,102 @@ pub struct UserQuery {
     pub is_staff: Option<bool>,
     /// Only users with this `is_superuser`.
     pub is_superuser: Option<bool>,
-    /// Keyset cursor: only usernames after this one (the previous page's `next`).
+    /// Keyset cursor: the previous page's [`UserPage::next`] (for the username order, the last
+    /// username shown).
     pub after: Option<String>,
     /// Page size (1–500; 0 means 100).
     pub limit: u32,
+    /// The column the page is ordered by (ties broken by username).
+    pub sort: UserSort,
+    /// Whether the order is descending.
+    pub descending: bool,
+}
+
+/// A column [`Store::user_page`] can order by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UserSort {
+    /// `username` (the default).
+    #[default]
+    Username,
+    /// `email`.
+    Email,
+    /// `first_name`.
+    FirstName,
+    /// `last_name`.
+    LastName,
+    /// `is_active`.
+    IsActive,
+    /// `is_staff`.
+    IsStaff,
+    /// `is_superuser`.
+    IsSuperuser,
+}
+
+impl UserSort {
+    /// Every column, in the list's order.
+    pub const ALL: [UserSort; 7] = [
+        Self::Username,
+        Self::Email,
+        Self::FirstName,
+        Self::LastName,
+        Self::IsActive,
+        Self::IsStaff,
+        Self::IsSuperuser,
+    ];
+
+    /// The column's name (`username`, `email`, …), as the admin's `o=` parameter takes it.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::IsActive => "is_active",
+            Self::IsStaff => "is_staff",
+            Self::IsSuperuser => "is_superuser",
+        }
+    }
+
+    /// The column named `name`.
+    pub fn from_column(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.column() == name)
+    }
+
+    fn is_flag(self) -> bool {
+        matches!(self, Self::IsActive | Self::IsStaff | Self::IsSuperuser)
+    }
+
+    /// The user's value in this column, as the cursor holds it.
+    fn value(self, u: &User) -> String {
+        let flag = |b: bool| if b { "1" } else { "0" }.to_owned();
+        match self {
+            Self::Username => u.username.clone(),
+            Self::Email => u.email.clone(),
+            Self::FirstName => u.first_name.clone(),
+            Self::LastName => u.last_name.clone(),
+            Self::IsActive => flag(u.is_active),
+            Self::IsStaff => flag(u.is_staff),
+            Self::IsSuperuser => flag(u.is_superuser),
+        }
+    }
+}
+
+/// A cursor for a non-username order: the last row's value and username, as a JSON pair.
+fn cursor(value: &str, username: &str) -> String {
+    serde_json::json!([value, username]).to_string()
+}
+
+/// The (value, username) of a cursor made by [`cursor`].
+fn parse_cursor(text: &str) -> Result<(String, String)> {
+    serde_json::from_str::<(String, String)>(text).map_err(|_| {
+        crate::Error::Input(castellan_core::Error::InvalidName {
+            what: "page cursor",
+            value: text.to_owned(),
+            reason: "it is not a cursor of this list's order; start again from the first page"
+                .into(),
+        })
+    })
 }
 
 /// One page of [`Store::user_page`].
@@ -159,11 +251,54 @@ impl Store {
             " FROM auth_user u WHERE 1 = 1"
         ));
         push_filters(&mut page, &mut page_args, q, search.as_deref(), group_id);
-        if let Some(after) = &q.after {
-            page.push(" AND u.username > ").param();
-            page_args.push(after.into());
+        let (cmp, dir) = if q.descending {
+            ("<", " DESC")
+        } else {
+            (">", "")
+        };
+        let after = match (&q.after, q.sort) {
+            (None, _) => None,
+            (Some(a), UserSort::Username) => Some((None, a.clone())),
+            (Some(a), _) => {
+                let (value, username) = parse_cursor(a)?;
+                Some((Some(value), username))
+            }
+        };
+        let col = format!("u.{}", q.sort.column());
+        let flag_value = |v: &str| v == "1";
+        if let Some((value, username)) = &after {
+            match value {
+                None => {
+                    page.push(&format!(" AND u.username {cmp} ")).param();
+                    page_args.push(username.into());
+                }
+                Some(v) => {
+                    page.push(&format!(" AND ({col} {cmp} "))
+                        .param()
+                        .push(&format!(" OR ({col} = "))
+                        .param()
+                        .push(&format!(" AND u.username {cmp} "))
+                        .param()
+                        .push("))");
+                    for _ in 0..2 {
+                        page_args.push(if q.sort.is_flag() {
+                            flag_value(v).into()
+                        } else {
+                            v.as_str().into()
+                        });
+                    }
+                    page_args.push(username.into());
+                }
+            }
         }
-        page.push(&format!(" ORDER BY u.username LIMIT {}", limit + 1));
+        if q.sort == UserSort::Username {
+            page.push(&format!(" ORDER BY u.username{dir} LIMIT {}", limit + 1));
+        } else {
+            page.push(&format!(
+                " ORDER BY {col}{dir}, u.username{dir} LIMIT {}",
+                limit + 1
+            ));
+        }
         let mut users = self
             .db
             .fetch_all(&page, &page_args)
@@ -186,7 +321,10 @@ impl Store {
         let has_more = users.len() > limit as usize;
         users.truncate(limit as usize);
         let next = if has_more {
-            users.last().map(|u| u.username.clone())
+            users.last().map(|u| match q.sort {
+                UserSort::Username => u.username.clone(),
+                sort => cursor(&sort.value(u), &u.username),
+            })
         } else {
             None
         };

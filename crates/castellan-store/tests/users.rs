@@ -279,7 +279,87 @@ async fn a_delete_that_fails_half_way_leaves_everything(db: TestDb) {
     store.close().await;
 }
 
+/// Several users' edits, or deletes, in one transaction: a stale version or the last superuser
+/// anywhere in the batch and nothing is written (no change, no audit entry).
+async fn batches_are_all_or_nothing(db: TestDb) {
+    use castellan_store::{UserEdit, VersionedEdit};
+    let store = store(&db).await;
+    for name in ["ann", "ben", "cal"] {
+        user(&store, name, |_| {}).await;
+    }
+    user(&store, "root", |u| u.is_superuser = true).await;
+    let version = |u: &'static str| {
+        let store = store.clone();
+        async move { store.user_state(u).await.unwrap().unwrap().version }
+    };
+    let off = UserEdit {
+        is_active: Some(false),
+        ..UserEdit::default()
+    };
+    let (va, vb) = (version("ann").await, version("ben").await);
+    let log = audit(&store).await;
+    // ben's version is stale: ann is not deactivated either.
+    let err = store
+        .apply_user_edits(&[
+            VersionedEdit {
+                username: "ann",
+                version: &va,
+                edit: &off,
+            },
+            VersionedEdit {
+                username: "ben",
+                version: "stale",
+                edit: &off,
+            },
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert!(store.user("ann").await.unwrap().unwrap().is_active);
+    assert_eq!(audit(&store).await, log);
+    // Both current: both deactivated, one entry each.
+    store
+        .apply_user_edits(&[
+            VersionedEdit {
+                username: "ben",
+                version: &vb,
+                edit: &off,
+            },
+            VersionedEdit {
+                username: "ann",
+                version: &va,
+                edit: &off,
+            },
+        ])
+        .await
+        .unwrap();
+    for u in ["ann", "ben"] {
+        assert!(!store.user(u).await.unwrap().unwrap().is_active);
+    }
+    assert_eq!(audit(&store).await.len(), log.len() + 2);
+    // Deleting the last superuser in a batch: nobody is deleted.
+    let (vc, vr) = (version("cal").await, version("root").await);
+    let err = store
+        .delete_users_at_versions(&[("cal", &vc), ("root", &vr)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Refused(_)), "{err:?}");
+    assert!(store.user("cal").await.unwrap().is_some());
+    let err = store
+        .delete_users_at_versions(&[("cal", "stale")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    store
+        .delete_users_at_versions(&[("cal", &vc)])
+        .await
+        .unwrap();
+    assert!(store.user("cal").await.unwrap().is_none());
+    store.close().await;
+}
+
 per_db!(
+    batches_are_all_or_nothing,
     a_second_user_with_the_same_name_is_refused,
     update_user_changes_only_what_is_given,
     update_user_errors_change_nothing,

@@ -7,4 +7,5 @@ pub(crate) mod models;
 pub(crate) mod permissions;
 pub(crate) mod picker;
 pub(crate) mod reports;
+pub(crate) mod user_actions;
 pub(crate) mod users;

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::Form;
 use castellan_core::UserAttributes;
-use castellan_store::{NewUser, UserEdit, UserQuery, UserState};
+use castellan_store::{NewUser, UserEdit, UserQuery, UserSort, UserState};
 use http::StatusCode;
 use minijinja::value::Serde;
 use minijinja::{context, Value};
@@ -39,6 +39,37 @@ pub(crate) struct ListQuery {
     superuser: String,
     #[serde(default)]
     after: String,
+    /// The order: a column name, `-` in front for descending (`-date_joined`).
+    #[serde(default)]
+    o: String,
+}
+
+/// The list's columns: (sort key, heading).
+const COLUMNS: [(UserSort, &str); 6] = [
+    (UserSort::Username, "Username"),
+    (UserSort::Email, "E-mail"),
+    (UserSort::FirstName, "Name"),
+    (UserSort::IsActive, "Active"),
+    (UserSort::IsStaff, "Staff"),
+    (UserSort::IsSuperuser, "Superuser"),
+];
+
+/// The order asked for by `o`.
+fn order(o: &str) -> Result<(UserSort, bool), AdminError> {
+    let (descending, name) = match o.trim().strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, o.trim()),
+    };
+    if name.is_empty() {
+        return Ok((UserSort::Username, descending));
+    }
+    UserSort::from_column(name)
+        .map(|s| (s, descending))
+        .ok_or_else(|| {
+            AdminError::BadRequest(format!(
+                "The list cannot be ordered by {name:?}; use one of its columns."
+            ))
+        })
 }
 
 fn tri(v: &str) -> Result<Option<bool>, AdminError> {
@@ -76,7 +107,10 @@ fn crumbs(staff: &Staff) -> Crumbs {
 /// `GET /auth/user/`.
 pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Response, AdminError> {
     staff.require_view_users()?;
+    let (sort, descending) = order(&q.o)?;
     let query = UserQuery {
+        sort,
+        descending,
         search: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
         group: Some(q.group.clone()).filter(|s| !s.is_empty()),
         is_active: tri(&q.active)?,
@@ -94,7 +128,27 @@ pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Res
         ("active", q.active.as_str()),
         ("staff", q.staff.as_str()),
         ("superuser", q.superuser.as_str()),
+        ("o", q.o.as_str()),
     ];
+    // Each heading orders by its column; the current one flips the direction.
+    let columns: Vec<_> = COLUMNS
+        .iter()
+        .map(|(key, label)| {
+            let sorted = *key == sort && (sort != UserSort::Username || !q.o.is_empty());
+            let next = if sorted && !descending {
+                format!("-{}", key.column())
+            } else {
+                key.column().to_owned()
+            };
+            let mut pairs: Vec<(&str, &str)> =
+                filters.iter().filter(|(k, _)| *k != "o").copied().collect();
+            pairs.push(("o", &next));
+            context! {
+                key => key.column(), label => *label, sorted, descending => sorted && descending,
+                url => format!("?{}", query_string(&pairs)),
+            }
+        })
+        .collect();
     let next_url = page_data.next.as_ref().map(|n| {
         let mut pairs = filters.to_vec();
         pairs.push(("after", n.as_str()));
@@ -118,9 +172,11 @@ pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Res
         StatusCode::OK,
         context! {
             crumbs => Crumbs::app(&staff, "auth").here("Users").value(),
-            users, groups, q => Value::from(Serde(&q)), next_url, first_url,
+            users, groups, q => Value::from(Serde(&q)), next_url, first_url, columns,
             total => page_data.total, more_than_total => page_data.more_than_total,
             can_add => staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change")),
+            can_change => staff.has(&staff.user_perm("change")),
+            can_delete => staff.has(&staff.user_perm("delete")),
         },
     )
 }
@@ -699,9 +755,10 @@ pub(crate) async fn delete(
     FormData(form).only(&[])?;
     let state = load(&staff, &username).await?;
     require_touch(&staff, &state, &staff.user_perm("delete")).await?;
+    // The rules were judged on `state`: the user is deleted only if still so.
     staff
         .store()
-        .delete_user_keeping_superuser(&username)
+        .delete_users_at_versions(&[(username.as_str(), state.version.as_str())])
         .await?;
     messages::success(&staff.auth, deleted_message(&kind(&staff), &username));
     Ok(redirect(&staff.url("/auth/user/")))
