@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { seriousViolations } from './lib/axe.mjs';
 import { launch, newPage, screenshot } from './lib/browser.mjs';
 import { castellan } from './lib/cli.mjs';
 import { scratchDir, startServer } from './lib/server.mjs';
@@ -265,6 +266,77 @@ describe('admin in a browser', () => {
     assert.match(await root.textContent('[data-testid="messages"]'), /Successfully deleted 2 users\./);
     assert.equal(await root.locator('[data-testid="user-row-erin"]').count(), 0);
     await root.context().close();
+  });
+
+  test('every admin page passes axe-core with no serious or critical violation', async () => {
+    const problems = [];
+    const check = async (page, name) => {
+      for (const v of await seriousViolations(page, name)) problems.push(`${name} ${page.url()}: ${v}`);
+    };
+    const anonymous = await newPage(browser);
+    await anonymous.goto(`${server.url}/accounts/login/`);
+    await check(anonymous, 'login');
+    await anonymous.context().close();
+
+    const root = await newPage(browser);
+    await logIn(root, 'root');
+    const pages = [
+      ['index', '/admin/'],
+      ['user-list', '/admin/auth/user/'],
+      ['user-add', '/admin/auth/user/add/'],
+      ['user-change', '/admin/auth/user/staffer/change/'],
+      ['user-password', '/admin/auth/user/staffer/password/'],
+      ['user-history', '/admin/auth/user/staffer/history/'],
+      ['user-delete', '/admin/auth/user/bob/delete/'],
+      ['group-list', '/admin/auth/group/'],
+      ['group-add', '/admin/auth/group/add/'],
+      ['group-change', '/admin/auth/group/Helpdesk/change/'],
+      ['group-history', '/admin/auth/group/Helpdesk/history/'],
+      ['group-delete', '/admin/auth/group/Admins/delete/'],
+      ['permission-list', '/admin/auth/permission/'],
+      ['permission-add', '/admin/auth/permission/add/'],
+      ['matrix', '/admin/matrix/?app=auth'],
+      ['audit', '/admin/audit/'],
+      ['password-change', '/accounts/password_change/'],
+      ['not-found', '/admin/auth/user/nobody/change/'],
+    ];
+    for (const [name, path] of pages) {
+      await root.goto(`${server.url}${path}`);
+      await check(root, name);
+    }
+    // Readable on a phone: at 375 px nothing makes the page scroll sideways (wide tables scroll
+    // inside their own box).
+    const narrow = await root.context().newPage();
+    await narrow.setViewportSize({ width: 375, height: 800 });
+    const overflowing = [];
+    for (const [name, path] of pages) {
+      await narrow.goto(`${server.url}${path}`);
+      const width = await narrow.evaluate(() => document.documentElement.scrollWidth);
+      if (width > 375) overflowing.push(`${name}: ${width}px`);
+      if (['index', 'user-list', 'user-change', 'group-change', 'audit', 'matrix'].includes(name)) {
+        await screenshot(narrow, `admin-375-${name}`);
+      }
+    }
+    assert.deepEqual(overflowing, [], `pages wider than 375 px: ${overflowing.join(', ')}`);
+    // The group review step and the bulk-delete confirmation.
+    await root.goto(`${server.url}/admin/auth/group/Helpdesk/change/`);
+    await root.check('[data-testid="perm-auth.add_group"]');
+    await click(root, '[data-testid="review"]');
+    await check(root, 'group-review');
+    await root.goto(`${server.url}/admin/auth/user/`);
+    await root.check('[data-testid="select-bob"]');
+    await root.selectOption('[data-testid="action"]', 'delete_selected');
+    await click(root, '[data-testid="run-action"]');
+    await check(root, 'user-delete-selected');
+    await root.context().close();
+
+    // A staff user's refusal page.
+    const staffer = await newPage(browser);
+    await logIn(staffer, 'staffer');
+    await staffer.goto(`${server.url}/admin/auth/permission/`);
+    await check(staffer, 'forbidden');
+    await staffer.context().close();
+    assert.deepEqual(problems, [], problems.join('\n'));
   });
 
   test('a forgotten password is reset through the e-mailed link; the admin can send the link', async () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need: Debian's chromium (never a downloaded browser) and playwright-core
+# Installs what the browser tests need: Debian's chromium (never a downloaded browser), playwright-core and axe-core
 # from npm (browser/package-lock.json). Prints the chromium path on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +17,8 @@ if ! [ -x "$chromium" ]; then
     { apt-get update >&2 && apt-get install -y --no-install-recommends chromium >&2; }
 fi
 
-if ! [ -f browser/node_modules/playwright-core/package.json ]; then
-  echo "installing playwright-core from npm" >&2
+if ! [ -f browser/node_modules/playwright-core/package.json ] || ! [ -f browser/node_modules/axe-core/axe.min.js ]; then
+  echo "installing playwright-core and axe-core from npm" >&2
   (cd browser && npm ci --no-audit --no-fund >&2)
 fi
 echo "$chromium"

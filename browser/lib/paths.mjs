@@ -9,3 +9,6 @@ export const artifactsDir = process.env.CASTELLAN_ARTIFACTS ?? join(root, 'artif
 
 /** Screenshots: `artifacts/screenshots/`. */
 export const screenshotsDir = join(artifactsDir, 'screenshots');
+
+/** Accessibility reports (axe-core): `artifacts/a11y/`. */
+export const a11yDir = join(artifactsDir, 'a11y');
