@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 
 import { seriousViolations } from './lib/axe.mjs';
 import { launch, newPage, screenshot } from './lib/browser.mjs';
+import { choose, entries } from './lib/selector.mjs';
 import { castellan } from './lib/cli.mjs';
 import { scratchDir, startServer } from './lib/server.mjs';
 
@@ -95,6 +96,12 @@ describe('admin in a browser', () => {
     assert.ok(await page.isDisabled('#is_staff'));
     assert.ok(await page.isDisabled('[data-testid="group-Admins"]'));
     assert.ok(!(await page.isDisabled('[data-testid="group-Helpdesk"]')));
+    // The two-pane selectors show what cannot move, and why.
+    const groups = await entries(page, 'groups', 'available');
+    assert.ok(groups.some((g) => /^Admins .*🔒 grants permissions you do not hold$/.test(g)), groups.join(' | '));
+    const perms = await entries(page, 'permissions', 'available');
+    assert.ok(perms.some((p) => /^auth\.delete_user .*🔒 you do not hold it, so you cannot grant it$/.test(p)), perms.join(' | '));
+    assert.ok(perms.some((p) => /^auth\.view_user · Can view user$/.test(p)), 'held permissions are movable');
     await screenshot(page, 'admin-staffer-user');
 
     // Crafted POSTs that escalate are refused, and change nothing.
@@ -145,7 +152,7 @@ describe('admin in a browser', () => {
     await logIn(root, 'root');
     await root.goto(`${server.url}/admin/auth/group/`);
     await click(root, '[data-testid="group-row-Helpdesk"] a');
-    await root.check('[data-testid="perm-auth.add_user"]');
+    await choose(root, 'permissions', 'auth.add_user');
     await click(root, '[data-testid="review"]');
     assert.match(await root.textContent('[data-testid="review-add"]'), /auth\.add_user/);
     assert.match(await root.textContent('[data-testid="review-remove"]'), /Nothing/);
@@ -193,7 +200,14 @@ describe('admin in a browser', () => {
     // Change her name with "Save and continue editing": same page, message, breadcrumbs.
     await openUser(root, 'dora');
     await root.fill('#first_name', 'Dora');
+    // A permission picked in the selector, after filtering (nothing typed is lost), and a group.
+    await choose(root, 'permissions', 'auth.view_group');
+    await choose(root, 'groups', 'Helpdesk');
+    assert.equal(await root.inputValue('#first_name'), 'Dora', 'filtering keeps what was typed');
+    await screenshot(root, 'admin-user-selector');
     await click(root, '[data-testid="save-continue"]');
+    assert.match(await root.textContent('[data-testid="effective-auth.view_group"]'), /direct/);
+    assert.match(await root.textContent('[data-testid="effective-auth.change_user"]'), /via group Helpdesk/);
     assert.equal(new URL(root.url()).pathname, '/admin/auth/user/dora/change/');
     assert.match(await root.textContent('[data-testid="messages"]'), /The user “dora” was changed successfully\. You may edit it again below\./);
     assert.equal(await root.inputValue('#first_name'), 'Dora');
@@ -320,7 +334,7 @@ describe('admin in a browser', () => {
     assert.deepEqual(overflowing, [], `pages wider than 375 px: ${overflowing.join(', ')}`);
     // The group review step and the bulk-delete confirmation.
     await root.goto(`${server.url}/admin/auth/group/Helpdesk/change/`);
-    await root.check('[data-testid="perm-auth.add_group"]');
+    await choose(root, 'permissions', 'auth.add_group');
     await click(root, '[data-testid="review"]');
     await check(root, 'group-review');
     await root.goto(`${server.url}/admin/auth/user/`);

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launch, newPage, screenshot } from './lib/browser.mjs';
+import { choose, unchoose } from './lib/selector.mjs';
 import { scratchDir, startServer } from './lib/server.mjs';
 
 const PASSWORD = 'browser-test-password';
@@ -205,7 +206,7 @@ describe('bookshelf in a browser', () => {
     await logIn(root, 'root');
     await root.goto(`${server.url}/admin/auth/group/`);
     await click(root, '[data-testid="group-row-Viewers"] a');
-    await root.check('[data-testid="perm-bookshelf.add_book"]');
+    await choose(root, 'permissions', 'bookshelf.add_book');
     await click(root, '[data-testid="review"]');
     assert.match(await root.textContent('[data-testid="review-add"]'), /bookshelf\.add_book/);
     await click(root, '[data-testid="save-form"] [data-testid="save-continue"]');
@@ -216,7 +217,7 @@ describe('bookshelf in a browser', () => {
     await screenshot(viewer, 'bookshelf-viewer-after-grant');
 
     // And the revocation too.
-    await root.uncheck('[data-testid="perm-bookshelf.add_book"]');
+    await unchoose(root, 'permissions', 'bookshelf.add_book');
     await click(root, '[data-testid="review"]');
     assert.match(await root.textContent('[data-testid="review-remove"]'), /bookshelf\.add_book/);
     await click(root, '[data-testid="save-form"] [data-testid="save"]');

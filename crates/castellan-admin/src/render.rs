@@ -90,6 +90,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/admin/matrix.js"),
     ),
     (
+        "selector.js",
+        include_str!("../templates/castellan/admin/selector.js"),
+    ),
+    (
         "matrix_toolbar.html",
         include_str!("../templates/castellan/admin/matrix_toolbar.html"),
     ),
