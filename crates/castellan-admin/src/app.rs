@@ -234,7 +234,10 @@ impl Admin {
             )
             .route(&p("/matrix/"), get(views::reports::matrix))
             .route(&p("/audit/"), get(views::reports::audit))
-            .route(&p("/{app}/{model}/"), get(views::models::list))
+            .route(
+                &p("/{app}/{model}/"),
+                get(views::models::list).post(views::models::action),
+            )
             .route(
                 &p("/{app}/{model}/add/"),
                 get(views::models::add_form).post(views::models::add),

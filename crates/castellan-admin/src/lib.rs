@@ -98,8 +98,8 @@ pub use defaults::{DEFAULT_LOGIN_URL, DEFAULT_LOGOUT_URL, DEFAULT_PASSWORD_CHANG
 pub use error::AdminError;
 pub use matrix::matrix_document;
 pub use model_admin::{
-    AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
-    Values,
+    AdminRequest, BoxFuture, Field, FieldKind, ListFilter, ListPage, ListQuery, ModelAdmin,
+    ModelError, Object, Values,
 };
 pub use pages::AdminPages;
 pub use render::{admin_template, ADMIN_PREFIX};

@@ -65,6 +65,12 @@ pub struct ListQuery {
     pub offset: u64,
     /// At most this many objects (Django's `list_per_page`).
     pub limit: u64,
+    /// The field to order by (one of [`ModelAdmin::sortable_fields`]) and whether descending;
+    /// `None`: the model's own order.
+    pub order: Option<(String, bool)>,
+    /// Only objects whose field has this value (`(field, value)`, from
+    /// [`ModelAdmin::list_filters`]; every pair applies).
+    pub filters: Vec<(String, String)>,
 }
 
 impl ListQuery {
@@ -74,7 +80,21 @@ impl ListQuery {
             search: None,
             offset,
             limit,
+            order: None,
+            filters: Vec::new(),
         }
+    }
+
+    /// The same page ordered by `field` (descending when `descending`).
+    pub fn with_order(mut self, field: impl Into<String>, descending: bool) -> Self {
+        self.order = Some((field.into(), descending));
+        self
+    }
+
+    /// The same page of the objects whose `field` is `value` (on top of earlier filters).
+    pub fn with_filter(mut self, field: impl Into<String>, value: impl Into<String>) -> Self {
+        self.filters.push((field.into(), value.into()));
+        self
     }
 
     /// The same page of the objects matching `search` (ignored when blank).
@@ -99,12 +119,19 @@ pub struct ListPage {
 
 impl ListPage {
     /// A page cut from every object in memory: those whose label or one of `search_fields`
-    /// contains the search text (case-insensitive), then `offset`/`limit`. For small models; a
-    /// model with a database should page in SQL.
+    /// contains the search text (case-insensitive) and whose values match the filters, in the
+    /// query's order (numbers as numbers, then text; stable), then `offset`/`limit`. For small
+    /// models; a model with a database should page in SQL.
     pub fn from_all(all: Vec<Object>, query: &ListQuery, search_fields: &[String]) -> Self {
         let needle = query.search.as_deref().map(str::to_lowercase);
-        let matching: Vec<Object> = all
+        let mut matching: Vec<Object> = all
             .into_iter()
+            .filter(|o| {
+                query
+                    .filters
+                    .iter()
+                    .all(|(f, v)| o.values.get(f).is_some_and(|x| x == v))
+            })
             .filter(|o| match &needle {
                 None => true,
                 Some(n) => {
@@ -117,6 +144,21 @@ impl ListPage {
                 }
             })
             .collect();
+        if let Some((field, descending)) = &query.order {
+            let value = |o: &Object| o.values.get(field).cloned().unwrap_or_default();
+            matching.sort_by(|a, b| {
+                let (x, y) = (value(a), value(b));
+                let order = match (x.parse::<i64>(), y.parse::<i64>()) {
+                    (Ok(x), Ok(y)) => x.cmp(&y),
+                    _ => x.to_lowercase().cmp(&y.to_lowercase()),
+                };
+                if *descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            });
+        }
         let total = matching.len() as u64;
         let skip = usize::try_from(query.offset).unwrap_or(usize::MAX);
         let take = usize::try_from(query.limit).unwrap_or(usize::MAX);
@@ -127,6 +169,44 @@ impl ListPage {
             objects,
             total: Some(total),
         }
+    }
+}
+
+/// A list filter (Django's `list_filter`): the objects whose `field` has one of `choices`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    /// The field filtered on (a key of the objects' [`Values`]).
+    pub field: String,
+    /// The heading ("By status").
+    pub label: String,
+    /// The values to choose from, each with its label: `("true", "Yes")`.
+    pub choices: Vec<(String, String)>,
+}
+
+impl ListFilter {
+    /// A filter on `field` headed `label` with `choices` (value, label).
+    pub fn new(
+        field: impl Into<String>,
+        label: impl Into<String>,
+        choices: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            label: label.into(),
+            choices: choices.into_iter().collect(),
+        }
+    }
+
+    /// A yes/no filter on a boolean field (values `true` / `false`).
+    pub fn yes_no(field: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(
+            field,
+            label,
+            [
+                ("true".to_owned(), "Yes".to_owned()),
+                ("false".to_owned(), "No".to_owned()),
+            ],
+        )
     }
 }
 
@@ -226,6 +306,34 @@ pub trait ModelAdmin: Send + Sync + 'static {
     /// search box). The model does the searching in [`ModelAdmin::list`].
     fn search_fields(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// The list columns a heading click may order by (Django's sortable `list_display` fields;
+    /// default none). The model applies [`ListQuery::order`] in [`ModelAdmin::list`] ([`ListPage::from_all`]
+    /// and [`SqlList`](crate::SqlList) do).
+    fn sortable_fields(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The list's filters (Django's `list_filter`; default none): each a field with the values
+    /// to choose from. The admin accepts only those values and hands them to
+    /// [`ModelAdmin::list`] as [`ListQuery::filters`].
+    fn list_filters(&self) -> Vec<ListFilter> {
+        Vec::new()
+    }
+    /// Deletes several objects for "Delete selected" (each already checked with
+    /// [`ModelAdmin::has_delete_permission`]). The default deletes them one by one with
+    /// [`ModelAdmin::delete`], so a failure part-way leaves the earlier ones deleted; a model
+    /// with a database should delete them in one transaction.
+    fn delete_many<'a>(
+        &'a self,
+        request: AdminRequest<'a>,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<(), ModelError>> {
+        Box::pin(async move {
+            for id in ids {
+                self.delete(request, id).await?;
+            }
+            Ok(())
+        })
     }
     /// Objects per list page (Django's `list_per_page`, default 100).
     fn list_per_page(&self) -> u64 {

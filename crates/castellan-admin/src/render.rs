@@ -50,6 +50,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/admin/user_delete_selected.html"),
     ),
     (
+        "model_delete_selected.html",
+        include_str!("../templates/castellan/admin/model_delete_selected.html"),
+    ),
+    (
         "confirm_delete.html",
         include_str!("../templates/castellan/admin/confirm_delete.html"),
     ),

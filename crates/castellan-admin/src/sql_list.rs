@@ -1,7 +1,7 @@
 //! [`SqlList`]: the list page of a [`ModelAdmin`](crate::ModelAdmin) whose objects live in SQL
 //! tables of the same database (through [`castellan_store::sql`](mod@castellan_store::sql)): a count and a page of rows,
-//! searched case-insensitively on the given columns, in one order, with `limit + 1` rows read to
-//! know whether a next page follows.
+//! searched case-insensitively on the given columns, filtered and ordered by the fields the list
+//! offers, with `limit + 1` rows read to know whether a next page follows.
 
 use castellan_store::sql::{Arg, Db, Row, SqlText};
 
@@ -18,6 +18,7 @@ use crate::model_admin::{ListPage, ListQuery, ModelError, Object};
 ///     select: "SELECT id, name FROM shop_item",
 ///     search: &["name"],
 ///     order: "name, id",
+///     columns: &[("name", "name"), ("in_stock", "in_stock")],
 /// }
 /// .page(db, query, |row| {
 ///     Ok(Object {
@@ -37,8 +38,14 @@ pub struct SqlList<'a> {
     pub select: &'a str,
     /// The columns a search matches (`lower(column) LIKE '%text%'`, any of them).
     pub search: &'a [&'a str],
-    /// The `ORDER BY` list (end it with a unique column for stable pages).
+    /// The `ORDER BY` list (end it with a unique column for stable pages); a chosen order
+    /// comes first.
     pub order: &'a str,
+    /// The fields the list may be ordered and filtered by, with their SQL column:
+    /// `(field, column)` ([`ModelAdmin::sortable_fields`](crate::ModelAdmin::sortable_fields) and
+    /// [`ModelAdmin::list_filters`](crate::ModelAdmin::list_filters) name fields). A filter value
+    /// is compared as text, except `true`/`false` (booleans) and whole numbers.
+    pub columns: &'a [(&'a str, &'a str)],
 }
 
 impl SqlList<'_> {
@@ -52,20 +59,46 @@ impl SqlList<'_> {
     ) -> Result<ListPage, ModelError> {
         let search = query.search.as_deref();
         let pattern = search.map(like_pattern).unwrap_or_default();
+        let filters: Vec<(&str, &str)> = query
+            .filters
+            .iter()
+            .map(|(f, v)| {
+                self.column(f).map(|c| (c, v.as_str())).ok_or_else(|| {
+                    ModelError::Invalid(vec![format!("The list cannot be filtered by {f:?}.")])
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let order = match &query.order {
+            None => self.order.to_owned(),
+            Some((f, descending)) => {
+                let column = self.column(f).ok_or_else(|| {
+                    ModelError::Invalid(vec![format!("The list cannot be ordered by {f:?}.")])
+                })?;
+                let dir = if *descending { "DESC" } else { "ASC" };
+                format!("{column} {dir}, {}", self.order)
+            }
+        };
         let d = db.dialect();
         let mut count = SqlText::new(d);
         count.push(self.count);
-        self.push_search(&mut count, search);
+        self.push_where(&mut count, search, &filters);
         let mut rows = SqlText::new(d);
         rows.push(self.select);
-        self.push_search(&mut rows, search);
-        rows.push(&format!(" ORDER BY {} LIMIT ", self.order))
+        self.push_where(&mut rows, search, &filters);
+        rows.push(&format!(" ORDER BY {order} LIMIT "))
             .param()
             .push(" OFFSET ")
             .param();
         let mut args: Vec<Arg<'_>> = Vec::new();
         if search.is_some() {
             args.extend(self.search.iter().map(|_| Arg::from(pattern.as_str())));
+        }
+        for (_, value) in &filters {
+            args.push(match *value {
+                "true" => Arg::from(true),
+                "false" => Arg::from(false),
+                v => v.parse::<i64>().map_or_else(|_| Arg::from(v), Arg::from),
+            });
         }
         let total = db
             .fetch_one(&count, &args)
@@ -85,16 +118,34 @@ impl SqlList<'_> {
         Ok(page_of(objects, query, total))
     }
 
-    /// Appends ` WHERE lower(a) LIKE <p> ESCAPE '!' OR …`, nothing without a search.
-    fn push_search(&self, sql: &mut SqlText, search: Option<&str>) {
-        if search.is_none() {
-            return;
+    /// The SQL column of list field `field`, if the list offers it.
+    fn column(&self, field: &str) -> Option<&str> {
+        self.columns
+            .iter()
+            .find_map(|(f, c)| (*f == field).then_some(*c))
+    }
+
+    /// Appends ` WHERE (lower(a) LIKE <p> ESCAPE '!' OR …) AND col = <v> …`, nothing without a
+    /// search or filters.
+    fn push_where(&self, sql: &mut SqlText, search: Option<&str>, filters: &[(&str, &str)]) {
+        let mut first = true;
+        let mut next = |sql: &mut SqlText| {
+            sql.push(if first { " WHERE " } else { " AND " });
+            first = false;
+        };
+        if search.is_some() && !self.search.is_empty() {
+            next(sql);
+            for (i, column) in self.search.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { " OR " })
+                    .push(&format!("lower({column}) LIKE "))
+                    .param()
+                    .push(" ESCAPE '!'");
+            }
+            sql.push(")");
         }
-        for (i, column) in self.search.iter().enumerate() {
-            sql.push(if i == 0 { " WHERE " } else { " OR " })
-                .push(&format!("lower({column}) LIKE "))
-                .param()
-                .push(" ESCAPE '!'");
+        for (column, _) in filters {
+            next(sql);
+            sql.push(&format!("{column} = ")).param();
         }
     }
 }

@@ -7,8 +7,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use castellan_admin::{
-    AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
-    Values,
+    AdminRequest, BoxFuture, Field, FieldKind, ListFilter, ListPage, ListQuery, ModelAdmin,
+    ModelError, Object, Values,
 };
 use castellan_core::Principal;
 use common::*;
@@ -37,6 +37,12 @@ impl ModelAdmin for Widgets {
     }
     fn list_per_page(&self) -> u64 {
         2
+    }
+    fn sortable_fields(&self) -> Vec<String> {
+        vec!["name".into()]
+    }
+    fn list_filters(&self) -> Vec<ListFilter> {
+        vec![ListFilter::yes_no("locked", "Locked")]
     }
     fn list<'a>(&'a self, query: &'a ListQuery) -> BoxFuture<'a, Result<ListPage, ModelError>> {
         Box::pin(async move {
@@ -565,7 +571,107 @@ async fn save_buttons_messages_history_and_view_on_site(db: TestDb) {
     );
 }
 
+async fn post_pairs(c: &mut Client, fields: &[(String, String)]) -> axum::response::Response {
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    c.post_form("/admin/shop/widget/", &pairs).await
+}
+
+/// Sorting, filters and "Delete selected" (confirmation first; all or nothing under the model's
+/// own delete rule; one audit entry per object).
+async fn lists_sort_filter_and_delete_selected(db: TestDb) {
+    let (env, widgets) = setup(db).await;
+    let mut root = Client::as_user(&env, "root").await;
+    for (name, locked) in [("Cog", "off"), ("Axle", "on"), ("Bolt", "off")] {
+        let mut fields = vec![("name", name)];
+        if locked == "on" {
+            fields.push(("locked", "on"));
+        }
+        root.post_form("/admin/shop/widget/add/", &fields).await;
+    }
+    let mut bob = Client::as_user(&env, "bob").await;
+    let order = |html: &str| -> Vec<String> {
+        ["Axle", "Bolt", "Cog"]
+            .iter()
+            .filter_map(|n| {
+                html.find(&format!(">{n}</a>"))
+                    .map(|i| (i, (*n).to_owned()))
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
+            .collect()
+    };
+    let (_, html) = bob.page("/admin/shop/widget/?o=name").await;
+    assert_eq!(order(&html), ["Axle", "Bolt"], "first page of 2, by name");
+    let (_, html) = bob.page("/admin/shop/widget/?o=-name").await;
+    assert_eq!(order(&html), ["Cog", "Bolt"]);
+    assert!(html.contains(r#"aria-sort="descending""#));
+    let (_, html) = bob.page("/admin/shop/widget/?locked=false&o=name").await;
+    assert_eq!(order(&html), ["Bolt", "Cog"]);
+    assert!(
+        html.contains(r#"<option value="false" selected>No</option>"#),
+        "{html}"
+    );
+    for bad in ["?o=maker", "?locked=maybe", "?colour=red"] {
+        assert_eq!(
+            bob.get(&format!("/admin/shop/widget/{bad}")).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    // Bob may delete widgets, but not the locked Axle (the model's rule): all or nothing.
+    let ids = |names: &[&str]| -> Vec<String> {
+        let all = widgets.0.lock().unwrap();
+        names
+            .iter()
+            .map(|n| all.iter().find(|o| o.label == *n).unwrap().id.clone())
+            .collect()
+    };
+    let select = |ids: &[String], confirm: bool| -> Vec<(String, String)> {
+        let mut f = vec![("action".to_owned(), "delete_selected".to_owned())];
+        if confirm {
+            f.push(("post".into(), "yes".into()));
+        }
+        f.extend(
+            ids.iter()
+                .map(|i| ("_selected_action".to_owned(), i.clone())),
+        );
+        f
+    };
+    let r = post_pairs(&mut bob, &select(&ids(&["Bolt", "Axle"]), true)).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(widgets.0.lock().unwrap().len(), 3, "nothing deleted");
+    let r = post_pairs(&mut bob, &select(&ids(&["Bolt", "Cog"]), false)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = body(r).await;
+    assert!(
+        page.contains("Are you sure?") && page.contains(">Bolt</a>") && page.contains(">Cog</a>")
+    );
+    assert_eq!(widgets.0.lock().unwrap().len(), 3, "asking is not deleting");
+    let r = post_pairs(&mut bob, &select(&ids(&["Bolt", "Cog"]), true)).await;
+    assert_eq!(location(&r), "/admin/shop/widget/");
+    let left: Vec<String> = widgets
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|o| o.label.clone())
+        .collect();
+    assert_eq!(left, ["Axle"]);
+    let (_, html) = bob.page("/admin/shop/widget/").await;
+    assert!(html.contains("Successfully deleted 2 widgets."), "{html}");
+    let deletes = model_audit(&env)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "admin.delete")
+        .count();
+    assert_eq!(deletes, 2);
+}
+
 admin_tests!(
+    lists_sort_filter_and_delete_selected,
     save_buttons_messages_history_and_view_on_site,
     apps_have_verbose_names_and_a_view_site_link,
     generated_pages_follow_djangos_rules_and_the_hooks,

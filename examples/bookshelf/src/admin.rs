@@ -22,8 +22,8 @@
 //! `can_approve_article`, …) and the article workflow's rules in one place.
 
 use castellan_admin::{
-    AdminRequest, BoxFuture, Field, FieldKind, ListPage, ListQuery, ModelAdmin, ModelError, Object,
-    SqlList, Values,
+    AdminRequest, BoxFuture, Field, FieldKind, ListFilter, ListPage, ListQuery, ModelAdmin,
+    ModelError, Object, SqlList, Values,
 };
 use castellan_core::UserId;
 use castellan_store::Store;
@@ -242,6 +242,30 @@ impl ModelAdmin for BookAdmin {
     fn search_fields(&self) -> Vec<String> {
         BOOK_SEARCH_COLUMNS.map(str::to_owned).to_vec()
     }
+    fn sortable_fields(&self) -> Vec<String> {
+        [
+            "title",
+            "author",
+            "isbn",
+            "copies_available",
+            "copies_total",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+    fn list_filters(&self) -> Vec<ListFilter> {
+        vec![
+            ListFilter::new(
+                "is_published",
+                "Status",
+                [
+                    ("true".to_owned(), "Published".to_owned()),
+                    ("false".to_owned(), "Draft".to_owned()),
+                ],
+            ),
+            ListFilter::yes_no("is_featured", "Featured"),
+        ]
+    }
     fn list_per_page(&self) -> u64 {
         self.per_page
     }
@@ -252,6 +276,15 @@ impl ModelAdmin for BookAdmin {
                 select: concat!("SELECT ", book_columns!(), " FROM bookshelf_book"),
                 search: &BOOK_SEARCH_COLUMNS,
                 order: "title, id",
+                columns: &[
+                    ("title", "title"),
+                    ("author", "author"),
+                    ("isbn", "isbn"),
+                    ("copies_available", "copies_available"),
+                    ("copies_total", "copies_total"),
+                    ("is_published", "is_published"),
+                    ("is_featured", "is_featured"),
+                ],
             }
             .page(self.db.sql(), query, |r| {
                 Ok(Self::object(&book_from_row(r)?))
@@ -344,6 +377,24 @@ impl ModelAdmin for BookAdmin {
         Box::pin(async move {
             let id = parse_id(id).ok_or(ModelError::NotFound)?;
             if self.db.delete_book(id).await.map_err(failed)? {
+                Ok(())
+            } else {
+                Err(ModelError::NotFound)
+            }
+        })
+    }
+    /// "Delete selected": every book in one transaction.
+    fn delete_many<'a>(
+        &'a self,
+        _request: AdminRequest<'a>,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<(), ModelError>> {
+        Box::pin(async move {
+            let ids: Vec<i64> = ids
+                .iter()
+                .map(|id| parse_id(id).ok_or(ModelError::NotFound))
+                .collect::<Result<_, _>>()?;
+            if self.db.delete_books(&ids).await.map_err(failed)? {
                 Ok(())
             } else {
                 Err(ModelError::NotFound)
@@ -507,6 +558,7 @@ impl ModelAdmin for ArticleAdmin {
                 select: &statements.article_select,
                 search: &search,
                 order: "a.id DESC",
+                columns: &[],
             }
             .page(self.db.sql(), query, |r| {
                 Ok(Self::object(&article_from_row(r)?))

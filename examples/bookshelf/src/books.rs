@@ -407,6 +407,20 @@ impl Db {
         Ok(n == 1)
     }
 
+    /// Deletes several books (with their loans) in one transaction: all of them, or none when one
+    /// is missing (`false`).
+    pub async fn delete_books(&self, ids: &[i64]) -> Result<bool> {
+        let mut tx = self.sql().begin().await?;
+        for id in ids {
+            tx.execute(&DELETE_BORROWS, &[(*id).into()]).await?;
+            if tx.execute(&DELETE_BOOK, &[(*id).into()]).await? != 1 {
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Flips one flag; returns the new value (`None`: no such book).
     pub async fn toggle_book(&self, id: i64, flag: Flag) -> Result<Option<bool>> {
         let col = flag.column();

@@ -12,7 +12,6 @@ use axum::response::Response;
 use axum::Form;
 use http::StatusCode;
 use minijinja::context;
-use serde::Deserialize;
 use serde_json::json;
 
 use castellan_axum::messages;
@@ -62,40 +61,102 @@ fn model_error(e: ModelError) -> AdminError {
 
 use crate::links::{model_list as base_url, model_object as object_url};
 
-/// The list's query parameters: `q` (search) and `p` (page, from 1).
-#[derive(Debug, Default, Deserialize)]
+/// The list's query parameters: `q` (search), `p` (page, from 1), `o` (order: a sortable field,
+/// `-` in front for descending) and one per declared filter (`{field}={value}`).
+#[derive(Debug, Default)]
 pub(crate) struct ListParams {
-    #[serde(default)]
     q: String,
-    #[serde(default)]
     p: String,
+    o: String,
+    filters: Vec<(String, String)>,
+}
+
+impl ListParams {
+    /// Reads the parameters against the model's filters: an unknown parameter, or a value a
+    /// filter does not offer, is a 400.
+    fn read(m: &dyn ModelAdmin, pairs: Vec<(String, String)>) -> Result<Self, AdminError> {
+        let declared = m.list_filters();
+        let mut out = Self::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "q" => out.q = v,
+                "p" => out.p = v,
+                "o" => out.o = v,
+                field => {
+                    let Some(f) = declared.iter().find(|f| f.field == field) else {
+                        return Err(AdminError::BadRequest(format!(
+                            "The list has no filter or parameter {field:?}."
+                        )));
+                    };
+                    if v.is_empty() {
+                        continue;
+                    }
+                    if !f.choices.iter().any(|(c, _)| *c == v) {
+                        return Err(AdminError::BadRequest(format!(
+                            "{v:?} is not one of the values of the filter {:?}.",
+                            f.label
+                        )));
+                    }
+                    out.filters.retain(|(name, _)| name != field);
+                    out.filters.push((field.to_owned(), v));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `?…` with these parameters, `p` and `o` replaced (`None`: left out).
+    fn url(&self, page: u64, order: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        if !self.q.trim().is_empty() {
+            parts.push(format!("q={}", segment(self.q.trim())));
+        }
+        for (f, v) in &self.filters {
+            parts.push(format!("{}={}", segment(f), segment(v)));
+        }
+        if let Some(o) = order.filter(|o| !o.is_empty()) {
+            parts.push(format!("o={}", segment(o)));
+        }
+        if page > 1 {
+            parts.push(format!("p={page}"));
+        }
+        format!("?{}", parts.join("&"))
+    }
 }
 
 /// The largest page number accepted (keeps `offset` far from overflowing).
 const MAX_PAGE: u64 = 1_000_000;
 
-/// `?q=…&p=…` without empty parts.
-fn list_query_string(q: &str, page: u64) -> String {
-    let mut parts = Vec::new();
-    if !q.is_empty() {
-        parts.push(format!("q={}", segment(q)));
+/// The order asked for by `o`, if the model offers that field.
+fn list_order(m: &dyn ModelAdmin, o: &str) -> Result<Option<(String, bool)>, AdminError> {
+    let o = o.trim();
+    if o.is_empty() {
+        return Ok(None);
     }
-    if page > 1 {
-        parts.push(format!("p={page}"));
+    let (descending, field) = match o.strip_prefix('-') {
+        Some(f) => (true, f),
+        None => (false, o),
+    };
+    if m.sortable_fields().iter().any(|f| f == field) {
+        Ok(Some((field.to_owned(), descending)))
+    } else {
+        Err(AdminError::BadRequest(format!(
+            "The list cannot be ordered by {field:?}."
+        )))
     }
-    format!("?{}", parts.join("&"))
 }
 
-/// `GET /{app}/{model}/` (`q` searches, `p` pages).
+/// `GET /{app}/{model}/` (`q` searches, `p` pages, `o` orders, filters narrow).
 pub(crate) async fn list(
     staff: Staff,
     Path((app, name)): Path<(String, String)>,
-    Query(params): Query<ListParams>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
     let m = model(&staff, &app, &name)?;
     if !m.has_view_permission(&staff.principal, None) {
         return Err(forbidden("view", m.as_ref()));
     }
+    let params = ListParams::read(m.as_ref(), pairs)?;
     let page_number = match params.p.trim() {
         "" => 1,
         p => p
@@ -108,6 +169,7 @@ pub(crate) async fn list(
                 ))
             })?,
     };
+    let order = list_order(m.as_ref(), &params.o)?;
     let per_page = m.list_per_page().clamp(1, 10_000);
     let search_fields = m.search_fields();
     let search = if search_fields.is_empty() {
@@ -115,22 +177,58 @@ pub(crate) async fn list(
     } else {
         params.q.trim().to_owned()
     };
-    let query = ListQuery::new((page_number - 1) * per_page, per_page).with_search(search.clone());
+    let mut query =
+        ListQuery::new((page_number - 1) * per_page, per_page).with_search(search.clone());
+    if let Some((field, descending)) = &order {
+        query = query.with_order(field.clone(), *descending);
+    }
+    for (f, v) in &params.filters {
+        query = query.with_filter(f.clone(), v.clone());
+    }
     let columns = m.list_display();
     let fields = m.fields();
     // A column or search field shows as its form field's label, or as its name without one.
-    let labels = |names: &[String]| -> Vec<String> {
-        names
+    let label_of = |n: &String| {
+        fields
             .iter()
-            .map(|n| {
-                fields
-                    .iter()
-                    .find(|f| &f.name == n)
-                    .map_or_else(|| n.clone(), |f| f.label.clone())
-            })
-            .collect()
+            .find(|f| &f.name == n)
+            .map_or_else(|| n.clone(), |f| f.label.clone())
     };
-    let headers = labels(&columns);
+    let sortable = m.sortable_fields();
+    let headers: Vec<_> = columns
+        .iter()
+        .map(|c| {
+            let sorted = order.as_ref().filter(|(f, _)| f == c);
+            let descending = sorted.is_some_and(|(_, d)| *d);
+            let url = sortable.contains(c).then(|| {
+                let next = if sorted.is_some() && !descending {
+                    format!("-{c}")
+                } else {
+                    c.clone()
+                };
+                params.url(1, Some(&next))
+            });
+            context! { label => label_of(c), url, sorted => sorted.is_some(), descending, key => c }
+        })
+        .collect();
+    let filters: Vec<_> = m
+        .list_filters()
+        .into_iter()
+        .map(|f| {
+            let current = params
+                .filters
+                .iter()
+                .find(|(n, _)| *n == f.field)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let choices: Vec<_> = f
+                .choices
+                .iter()
+                .map(|(v, l)| context! { value => v, label => l, selected => *v == current })
+                .collect();
+            context! { field => f.field, label => f.label, choices }
+        })
+        .collect();
     let found = m.list(&query).await.map_err(model_error)?;
     let objects: Vec<_> = found
         .objects
@@ -142,21 +240,126 @@ pub(crate) async fn list(
             context! { url => object_url(&staff, m.as_ref(), &o.id, "change"), label => &o.label, id => &o.id, cells }
         })
         .collect();
-    let search_labels = labels(&search_fields);
+    let search_labels: Vec<String> = search_fields.iter().map(label_of).collect();
+    let o = params.o.trim().to_owned();
     page(
         &staff,
         "model_list.html",
         StatusCode::OK,
         context! {
             crumbs => Crumbs::app(&staff, &app).here(m.verbose_name_plural()).value(),
-            app, model => name, title => m.verbose_name_plural(), headers, objects,
+            app, model => name, title => m.verbose_name_plural(), headers, objects, filters,
+            verbose_name => m.verbose_name(),
             add_url => m.has_add_permission(&staff.principal).then(|| format!("{}add/", base_url(&staff, m.as_ref()))),
-            searchable => !search_fields.is_empty(), search_labels, q => &search,
+            can_delete => m.has_delete_permission(&staff.principal, None),
+            searchable => !search_fields.is_empty(), search_labels, q => &search, o,
             page_number, total => found.total,
-            next_url => found.more.then(|| list_query_string(&search, page_number + 1)),
-            previous_url => (page_number > 1).then(|| list_query_string(&search, page_number - 1)),
+            next_url => found.more.then(|| params.url(page_number + 1, Some(&params.o))),
+            previous_url => (page_number > 1).then(|| params.url(page_number - 1, Some(&params.o))),
         },
     )
+}
+
+/// The most objects "Delete selected" takes at once.
+const MAX_SELECTED: usize = 500;
+
+/// `POST /{app}/{model}/`: "Delete selected" — a confirmation page listing the objects, then
+/// (`post=yes`) the delete, if the user may delete every one of them (else nothing is deleted),
+/// with one audit entry per object and Django's message.
+pub(crate) async fn action(
+    staff: Staff,
+    Path((app, name)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AdminError> {
+    let m = model(&staff, &app, &name)?;
+    if !m.has_view_permission(&staff.principal, None) {
+        return Err(forbidden("view", m.as_ref()));
+    }
+    let form = FormData(form).only(&["action", "_selected_action", "post"])?;
+    match form.get("action").unwrap_or("") {
+        "delete_selected" => {}
+        "" => {
+            return Err(AdminError::BadRequest(
+                "Choose an action for the selected objects; nothing was changed.".into(),
+            ))
+        }
+        other => {
+            return Err(AdminError::BadRequest(format!(
+                "There is no action {other:?}; nothing was changed."
+            )))
+        }
+    }
+    let ids = form.all("_selected_action");
+    if ids.is_empty() {
+        messages::warning(
+            &staff.auth,
+            "Items must be selected in order to perform actions on them. No items have been changed.",
+        );
+        return Ok(redirect(&base_url(&staff, m.as_ref())));
+    }
+    if ids.len() > MAX_SELECTED {
+        return Err(AdminError::BadRequest(format!(
+            "At most {MAX_SELECTED} objects can be deleted at once; nothing was deleted."
+        )));
+    }
+    let mut objects = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let o = m.get(id).await.map_err(model_error)?.ok_or_else(|| {
+            AdminError::BadRequest(format!(
+                "There is no {} with id {id:?} (deleted meanwhile?); nothing was deleted.",
+                m.verbose_name()
+            ))
+        })?;
+        if !m.has_delete_permission(&staff.principal, Some(&o)) {
+            return Err(AdminError::Forbidden(format!(
+                "Nothing was deleted: you may not delete the {} “{}”.",
+                m.verbose_name(),
+                o.label
+            )));
+        }
+        objects.push(o);
+    }
+    if form.get("post") != Some("yes") {
+        let items: Vec<_> = objects
+            .iter()
+            .map(|o| context! { id => &o.id, label => &o.label, url => object_url(&staff, m.as_ref(), &o.id, "change") })
+            .collect();
+        return page(
+            &staff,
+            "model_delete_selected.html",
+            StatusCode::OK,
+            context! {
+                items, verbose_name => m.verbose_name(), title => m.verbose_name_plural(),
+                list_url => base_url(&staff, m.as_ref()),
+                crumbs => Crumbs::app(&staff, &app)
+                    .link(m.verbose_name_plural(), base_url(&staff, m.as_ref()))
+                    .here(format!("Delete multiple {}", m.verbose_name_plural()))
+                    .value(),
+            },
+        );
+    }
+    m.delete_many(request(&staff), &ids)
+        .await
+        .map_err(model_error)?;
+    for o in &objects {
+        record(
+            &staff,
+            m.as_ref(),
+            "admin.delete",
+            &o.id,
+            Some(json!({ "label": &o.label, "values": &o.values })),
+            None,
+        )
+        .await;
+    }
+    let count = objects.len();
+    let noun = if count == 1 {
+        m.verbose_name()
+    } else {
+        m.verbose_name_plural()
+    };
+    messages::success(&staff.auth, format!("Successfully deleted {count} {noun}."));
+    Ok(redirect(&base_url(&staff, m.as_ref())))
 }
 
 /// The acting user, for the model's write methods.
