@@ -98,9 +98,9 @@ describe('admin in a browser', () => {
     assert.ok(!(await page.isDisabled('[data-testid="group-Helpdesk"]')));
     // The two-pane selectors show what cannot move, and why.
     const groups = await entries(page, 'groups', 'available');
-    assert.ok(groups.some((g) => /^Admins .*🔒 grants permissions you do not hold$/.test(g)), groups.join(' | '));
+    assert.ok(groups.some((g) => /^Admins .* — locked: grants permissions you do not hold$/.test(g)), groups.join(' | '));
     const perms = await entries(page, 'permissions', 'available');
-    assert.ok(perms.some((p) => /^auth\.delete_user .*🔒 you do not hold it, so you cannot grant it$/.test(p)), perms.join(' | '));
+    assert.ok(perms.some((p) => /^auth\.delete_user .* — locked: you do not hold it, so you cannot grant it$/.test(p)), perms.join(' | '));
     assert.ok(perms.some((p) => /^auth\.view_user · Can view user$/.test(p)), 'held permissions are movable');
     await screenshot(page, 'admin-staffer-user');
 

@@ -47,7 +47,7 @@
           var text = b.getAttribute('data-choice');
           var lock = b.disabled ? b.getAttribute('data-lock') || 'locked' : '';
           if (q && text.toLowerCase().indexOf(q) < 0) return;
-          var o = el('option', { value: String(i) }, lock ? text + ' \u{1F512} ' + lock : text);
+          var o = el('option', { value: String(i) }, lock ? text + ' — locked: ' + lock : text);
           if (lock) { o.disabled = true; o.title = lock; }
           if (keep[o.value]) o.selected = true;
           p.list.appendChild(o);
