@@ -169,6 +169,13 @@ describe('admin in a browser', () => {
     // The audit page shows who did it.
     await root.goto(`${server.url}/admin/audit/`);
     assert.match(await root.textContent('[data-testid="audit-table"]'), /root/);
+    // Filtered by who and what: only root's grants, each as readable changes.
+    await root.fill('#actor', 'root');
+    await root.fill('#action', 'group.grant');
+    await click(root, '[data-testid="filter"]');
+    const rows = await root.locator('[data-testid="audit-table"] tbody tr').allTextContents();
+    assert.ok(rows.length >= 1 && rows.every((r) => /group\.grant/.test(r) && /root/.test(r)), rows.join(' | '));
+    assert.match(rows[0], /permissions:\s*auth\.add_user/);
     await screenshot(root, 'admin-root-audit');
 
     // The matrix page: the CLI's table (sticky headers, legend, ✓/✗), filtered client-side.

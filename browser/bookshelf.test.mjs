@@ -186,6 +186,31 @@ describe('bookshelf in a browser', () => {
     await viewer.context().close();
   });
 
+  test('the books admin list sorts, filters, and links each book to its page on the site', async () => {
+    const root = await newPage(browser);
+    await logIn(root, 'root');
+    await root.goto(`${server.url}/admin/bookshelf/book/`);
+    // Title, descending: click the heading twice.
+    await click(root, '[data-testid="sort-title"]');
+    await click(root, '[data-testid="sort-title"]');
+    const titles = await root.locator('[data-testid="object-table"] tbody tr td:nth-child(2) a').allTextContents();
+    assert.ok(titles.length > 1);
+    assert.deepEqual(titles, [...titles].sort((a, b) => b.localeCompare(a, 'en', { sensitivity: 'base' })));
+    // Published only, keeping the order.
+    await root.selectOption('[data-testid="filter-is_published"]', 'true');
+    await click(root, '[data-testid="object-search-apply"]');
+    assert.match(root.url(), /is_published=true/);
+    assert.match(root.url(), /o=-title/);
+    await screenshot(root, 'bookshelf-admin-books-sorted');
+    // A book's change page: "View on site" opens its page in the application.
+    await click(root, '[data-testid="object-table"] tbody tr:first-child td:nth-child(2) a');
+    const title = await root.inputValue('#f-title');
+    await click(root, '[data-testid="view-on-site"]');
+    assert.match(new URL(root.url()).pathname, /^\/books\/\d+\/$/);
+    assert.equal((await root.textContent('h1')).trim(), title);
+    await root.context().close();
+  });
+
   test("in /admin/, root grants Viewers add_book and a viewer's next request has it", async () => {
     const viewer = await newPage(browser);
     await logIn(viewer, 'viewer');
