@@ -280,17 +280,7 @@ async fn audit_filters_and_pages(db: TestDb) {
         html.contains(">G54<") && !html.contains(">G04<"),
         "newest first"
     );
-    let next = html
-        .split("rel=\"next\"")
-        .next()
-        .unwrap()
-        .rsplit("href=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
+    let next = next_link(&html);
     assert!(
         next.contains("actor=root") && next.contains("before="),
         "{next}"

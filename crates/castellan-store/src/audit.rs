@@ -185,19 +185,6 @@ impl Store {
     }
 }
 
-/// A `LIKE` pattern (escape character `!`) matching text that starts with `prefix`.
-fn prefix_pattern(prefix: &str) -> String {
-    let mut out = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            out.push('!');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 /// Object names longer than the column are cut (the full value is in `before`/`after`).
 pub(crate) fn clip(s: &str) -> String {
     s.chars().take(255).collect()
@@ -272,7 +259,10 @@ impl Store {
             sql.push(" AND actor = ").param();
             args.push(actor.into());
         }
-        let action_pattern = filter.action_prefix.as_deref().map(prefix_pattern);
+        let action_pattern = filter
+            .action_prefix
+            .as_deref()
+            .map(crate::like::starts_with);
         if let Some(pattern) = &action_pattern {
             sql.push(" AND action LIKE ").param().push(" ESCAPE '!'");
             args.push(pattern.into());

@@ -56,6 +56,7 @@ mod explain;
 mod grants;
 mod group_edits;
 mod groups;
+mod like;
 mod lookalike;
 mod lookup;
 mod matrix;

@@ -136,20 +136,6 @@ pub struct UserPage {
     pub more_than_total: bool,
 }
 
-/// `LIKE` pattern for a substring search, with `!` as the escape character.
-fn like_pattern(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('%');
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            out.push('!');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 /// Appends the list's filters (after `WHERE 1 = 1`) and their arguments.
 fn push_filters<'a>(
     sql: &mut SqlText,
@@ -217,7 +203,7 @@ impl Store {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(like_pattern)
+            .map(crate::like::contains)
             .map(|p| {
                 if d == Dialect::Postgres {
                     p.to_lowercase()
@@ -335,15 +321,5 @@ impl Store {
             total: count.min(USER_COUNT_CAP),
             more_than_total: count > USER_COUNT_CAP,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("a%b_c!"), "%a!%b!_c!!%");
     }
 }

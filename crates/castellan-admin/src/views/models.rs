@@ -342,15 +342,7 @@ pub(crate) async fn action(
         .await
         .map_err(model_error)?;
     for o in &objects {
-        record(
-            &staff,
-            m.as_ref(),
-            "admin.delete",
-            &o.id,
-            Some(json!({ "label": &o.label, "values": &o.values })),
-            None,
-        )
-        .await;
+        record_deleted(&staff, m.as_ref(), o).await;
     }
     let count = objects.len();
     let noun = if count == 1 {
@@ -390,6 +382,12 @@ async fn record(
             staff.user.username
         );
     }
+}
+
+/// The audit entry of a deleted object: its label and every value, as Django's `LogEntry`.
+async fn record_deleted(staff: &Staff, m: &dyn ModelAdmin, o: &Object) {
+    let before = json!({ "label": &o.label, "values": &o.values });
+    record(staff, m, "admin.delete", &o.id, Some(before), None).await;
 }
 
 /// The fields whose value differs between `before` and `after` (Django's `changed_data`).
@@ -759,15 +757,7 @@ pub(crate) async fn delete(
         return Err(forbidden("delete", m.as_ref()));
     }
     m.delete(request(&staff), &id).await.map_err(model_error)?;
-    record(
-        &staff,
-        m.as_ref(),
-        "admin.delete",
-        &o.id,
-        Some(json!({ "label": &o.label, "values": &o.values })),
-        None,
-    )
-    .await;
+    record_deleted(&staff, m.as_ref(), &o).await;
     messages::success(&staff.auth, deleted_message(&m.verbose_name(), &o.label));
     Ok(redirect(&base_url(&staff, m.as_ref())))
 }

@@ -195,3 +195,14 @@ pub async fn snapshot(store: &Store) -> String {
     }
     out
 }
+
+/// The href of a page's `rel="next"` link, unescaped (`?…`).
+pub fn next_link(html: &str) -> String {
+    let before = html.split("rel=\"next\"").next().unwrap_or_default();
+    before
+        .rsplit("href=\"")
+        .next()
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .replace("&amp;", "&")
+}
