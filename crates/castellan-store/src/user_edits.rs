@@ -153,16 +153,20 @@ impl Store {
                 validate_person_name("last name", v)?;
             }
         }
-        let mut sorted: Vec<&VersionedEdit<'_>> = edits.iter().collect();
-        sorted.sort_by_key(|e| e.username);
-        retry_busy(|| self.apply_user_edits_once(&sorted)).await
+        retry_busy(|| self.apply_user_edits_once(edits)).await
     }
 
-    /// One try of [`Store::apply_user_edits`].
-    async fn apply_user_edits_once(&self, edits: &[&VersionedEdit<'_>]) -> Result<()> {
+    /// One try of [`Store::apply_user_edits`]. Users are locked in id order, as
+    /// [`Store::apply_group_members`] locks them, so that concurrent batches cannot deadlock.
+    async fn apply_user_edits_once(&self, edits: &[VersionedEdit<'_>]) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
         lock_superusers(&mut tx).await?;
+        let mut ordered = Vec::with_capacity(edits.len());
         for e in edits {
+            ordered.push((user_id(&mut tx, e.username).await?, e));
+        }
+        ordered.sort_by_key(|(id, _)| *id);
+        for (_, e) in ordered {
             self.edit_in(&mut tx, e.username, e.version, e.edit).await?;
         }
         ensure_superuser_left(&mut tx).await?;
@@ -316,18 +320,22 @@ impl Store {
     /// who could not delete it now), refusing when no active superuser would remain
     /// ([`Error::Refused`]). One audit entry per user; on any error nothing is written.
     pub async fn delete_users_at_versions(&self, users: &[(&str, &str)]) -> Result<()> {
-        let mut sorted = users.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        retry_busy(|| self.delete_users_at_versions_once(&sorted)).await
+        let mut unique = users.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        retry_busy(|| self.delete_users_at_versions_once(&unique)).await
     }
 
-    /// One try of [`Store::delete_users_at_versions`].
+    /// One try of [`Store::delete_users_at_versions`] (users locked in id order).
     async fn delete_users_at_versions_once(&self, users: &[(&str, &str)]) -> Result<()> {
         let mut tx = self.db.begin_write().await?;
         lock_superusers(&mut tx).await?;
+        let mut ordered = Vec::with_capacity(users.len());
         for (username, version) in users {
-            let uid = user_id(&mut tx, username).await?;
+            ordered.push((user_id(&mut tx, username).await?, *username, *version));
+        }
+        ordered.sort_by_key(|(id, _, _)| *id);
+        for (uid, username, version) in ordered {
             let user = user_from_row(&tx.fetch_one(&LOCK_USER, &[uid.into()]).await?)?;
             let (groups, perms) = user_grants(&mut tx, uid).await?;
             if user_version(&user, &groups, &perms) != *version {

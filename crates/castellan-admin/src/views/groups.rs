@@ -307,11 +307,14 @@ pub(crate) async fn rename(
             problems.join(" ")
         )));
     }
-    // The rules were judged on `state`: the rename happens only if the group is still so.
-    let version = form.get("version").unwrap_or(state.version.as_str());
+    // The rules were judged on `state`: the rename happens only if the group is still so (the
+    // form's version must be that state's; the write quotes the state's own).
+    if form.get("version").is_some_and(|v| v != state.version) {
+        return conflict(&staff, &name, stale(&name)).await;
+    }
     match staff
         .store()
-        .rename_group_at_version(&name, &new, version)
+        .rename_group_at_version(&name, &new, &state.version)
         .await
     {
         Ok(()) => {
@@ -384,8 +387,15 @@ pub(crate) async fn delete(
             problems.join(" ")
         )));
     }
-    let version = form.get("version").unwrap_or(state.version.as_str());
-    match staff.store().delete_group_at_version(&name, version).await {
+    // Judged on `state`: deleted only if still so.
+    if form.get("version").is_some_and(|v| v != state.version) {
+        return conflict(&staff, &name, stale(&name)).await;
+    }
+    match staff
+        .store()
+        .delete_group_at_version(&name, &state.version)
+        .await
+    {
         Ok(()) => {
             messages::success(&staff.auth, deleted_message("group", &name));
             Ok(redirect(&staff.url("/auth/group/")))
@@ -407,7 +417,10 @@ pub(crate) async fn members(
 ) -> Result<Response, AdminError> {
     staff.require(&staff.user_perm("change"))?;
     let form = FormData(form).only(&["version", "add", "remove"])?;
-    load(&staff, &name).await?;
+    let state = load(&staff, &name).await?;
+    if form.get("version") != Some(state.version.as_str()) {
+        return conflict(&staff, &name, stale(&name)).await;
+    }
     let mut add: Vec<String> = form
         .all("add")
         .iter()
@@ -429,6 +442,11 @@ pub(crate) async fn members(
     }
     let store = &staff.site.store;
     let groups = store.groups_with_permissions().await?;
+    // The rules below read the group's permissions from `groups`: they must be `state`'s, whose
+    // version the write quotes.
+    if crate::grants::Rights::group_perms(&groups, &name) != state.permissions.as_slice() {
+        return conflict(&staff, &name, stale(&name)).await;
+    }
     let rights = staff.rights().await?;
     let mut problems = Vec::new();
     let mut versions = Vec::new();
@@ -465,13 +483,7 @@ pub(crate) async fn members(
     }
     let saved = staff
         .store()
-        .apply_group_members(
-            &name,
-            form.get("version").unwrap_or(""),
-            &add,
-            &remove,
-            &versions,
-        )
+        .apply_group_members(&name, &state.version, &add, &remove, &versions)
         .await;
     after_save(&staff, &name, SaveButton::Continue, saved).await
 }

@@ -317,8 +317,12 @@ pub(crate) async fn action(
                 o.label
             )));
         }
-        objects.push(o);
+        // Two spellings of one id (`5`, `05`) are one object.
+        if !objects.iter().any(|seen: &Object| seen.id == o.id) {
+            objects.push(o);
+        }
     }
+    let ids: Vec<String> = objects.iter().map(|o| o.id.clone()).collect();
     if form.get("post") != Some("yes") {
         let items: Vec<_> = objects
             .iter()
@@ -338,9 +342,16 @@ pub(crate) async fn action(
             },
         );
     }
-    m.delete_many(request(&staff), &ids)
-        .await
-        .map_err(model_error)?;
+    let deleted = m.delete_many(request(&staff), &ids).await;
+    if let Err(e) = deleted {
+        // A model deleting one by one may have stopped part-way: what is gone is audited.
+        for o in &objects {
+            if matches!(m.get(&o.id).await, Ok(None)) {
+                record_deleted(&staff, m.as_ref(), o).await;
+            }
+        }
+        return Err(model_error(e));
+    }
     for o in &objects {
         record_deleted(&staff, m.as_ref(), o).await;
     }
@@ -502,6 +513,14 @@ fn form_page(
 /// Whether a "View on site" URL is one to link to: a path on this site or an http(s) URL (not
 /// `javascript:` or the like, which a model's data might produce).
 fn site_link(url: &str) -> bool {
+    // Browsers drop tabs and newlines and read `\` as `/`: `/\evil.example` or `/<TAB>/x` would
+    // leave the site.
+    if url
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return false;
+    }
     (url.starts_with('/') && !url.starts_with("//"))
         || url.starts_with("https://")
         || url.starts_with("http://")
@@ -760,4 +779,31 @@ pub(crate) async fn delete(
     record_deleted(&staff, m.as_ref(), &o).await;
     messages::success(&staff.auth, deleted_message(&m.verbose_name(), &o.label));
     Ok(redirect(&base_url(&staff, m.as_ref())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::site_link;
+
+    #[test]
+    fn view_on_site_links_stay_on_http() {
+        for ok in [
+            "/books/7/",
+            "https://example.org/b/7",
+            "http://example.org/",
+        ] {
+            assert!(site_link(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "//evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "data:text/html,x",
+            "books/7",
+        ] {
+            assert!(!site_link(bad), "{bad:?}");
+        }
+    }
 }

@@ -144,10 +144,20 @@ pub(crate) async fn run(
             let Some(shown) = shown else {
                 return confirm_delete(&staff, &states);
             };
-            // Delete exactly what the confirmation page showed, at the versions it showed.
-            let pairs: Vec<(&str, &str)> = shown
+            // Delete exactly what the confirmation page showed, and only if each user is still
+            // as shown and as judged just now: the posted version must be the loaded state's,
+            // and the write quotes the loaded state's own (never a version the client chose).
+            for (username, version) in &shown {
+                let current = states.iter().find(|s| s.user.username == *username);
+                if current.is_none_or(|s| s.version != *version) {
+                    return Err(AdminError::Store(castellan_store::Error::Conflict(format!(
+                        "User {username:?} was changed by someone else since the confirmation page was shown; nothing was deleted. Select the users again."
+                    ))));
+                }
+            }
+            let pairs: Vec<(&str, &str)> = states
                 .iter()
-                .map(|(u, v)| (u.as_str(), v.as_str()))
+                .map(|s| (s.user.username.as_str(), s.version.as_str()))
                 .collect();
             outcome(
                 &staff,

@@ -572,10 +572,25 @@ pub(crate) async fn change(
             problems.join(" ")
         )));
     }
-    let version = form.get("version").unwrap_or("");
+    // The rules were judged on `state`: the edit is written only if the user is still so. The
+    // form's version must be that state's (else someone changed the user since the form was
+    // opened), and the write quotes the state's own — never a version the client chose.
+    if form.get("version") != Some(state.version.as_str()) {
+        let current = load(&staff, &username).await?;
+        return change_page(
+            &staff,
+            &current,
+            PickerFilter::default(),
+            StatusCode::CONFLICT,
+            vec![format!(
+                "User {username:?} was changed by someone else since you opened it; nothing was saved. Review its current state and apply your change again."
+            )],
+        )
+        .await;
+    }
     match staff
         .store()
-        .apply_user_edit(&username, version, &edit)
+        .apply_user_edit(&username, &state.version, &edit)
         .await
     {
         Ok(_) => {
