@@ -51,6 +51,8 @@ mod authn;
 mod backend;
 mod bulk;
 mod cache;
+#[cfg(feature = "sqlite")]
+mod data_version;
 mod error;
 mod explain;
 mod grants;
@@ -65,6 +67,7 @@ mod perms;
 mod principal;
 mod reset;
 mod retry;
+mod session_cache;
 mod sessions;
 pub mod sql;
 #[cfg(test)]
@@ -124,6 +127,11 @@ pub struct Store {
     actor: Actor,
     hashers: Arc<Hashers>,
     hash_slots: Arc<Semaphore>,
+    /// SQLite's data version on a dedicated connection (a file database only).
+    #[cfg(feature = "sqlite")]
+    data_version: Option<Arc<data_version::DataVersion>>,
+    /// Sessions with their users, reused while the data version stays put.
+    sessions: Arc<session_cache::SessionCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -171,6 +179,8 @@ impl Store {
         let users = UserSchema::discover(&app_db, &options.user_model).await?;
         let db = app_db.with_renames(users.renames());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        #[cfg(feature = "sqlite")]
+        let sqlite = db.dialect() == Dialect::Sqlite;
         let store = Self {
             db,
             app_db,
@@ -181,6 +191,11 @@ impl Store {
             actor: Actor::System,
             hashers: Arc::new(options.hashers),
             hash_slots: Arc::new(Semaphore::new(cores)),
+            #[cfg(feature = "sqlite")]
+            data_version: sqlite
+                .then(|| data_version::DataVersion::for_url(url).map(Arc::new))
+                .flatten(),
+            sessions: Arc::default(),
         };
         store.refresh_caching().await?;
         Ok(store)

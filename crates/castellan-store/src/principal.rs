@@ -117,7 +117,7 @@ const USER_WITH_GENERATIONS: Sql = crate::sql!(concat!(
 /// generations: a logged-in request's reads in one statement. Arguments: the user's key, the
 /// session key, now.
 const SESSION_WITH_USER: Sql = crate::sql!(concat!(
-    "SELECT s.session_data AS session_data, ",
+    "SELECT s.session_data AS session_data, s.expire_date AS expire_date, ",
     user_columns!(),
     ", ",
     generations!(),
@@ -202,17 +202,45 @@ impl Store {
         if !self.caching() {
             return Ok(self.session_data(session_key).await?.map(|d| (d, None)));
         }
-        let args = [user.into(), session_key.into(), chrono::Utc::now().into()];
+        let now = chrono::Utc::now();
+        // SQLite: read while no connection committed since is read again from memory. The
+        // version is taken before the statement, so a commit racing with it is seen next time.
+        let version = self.data_version();
+        if let Some(v) = version {
+            if let Some(read) = self.sessions.get(session_key, user, v, now) {
+                return Ok(Some(read));
+            }
+        }
+        let args = [user.into(), session_key.into(), now.into()];
         let Some(r) = self.db.fetch_optional(&SESSION_WITH_USER, &args).await? else {
             return Ok(None);
         };
         let data = r.text("session_data")?;
-        if r.opt_user_id("id")?.is_none() {
-            return Ok(Some((data, None)));
+        let read = if r.opt_user_id("id")?.is_none() {
+            (data, None)
+        } else {
+            let found = user_from_row(&r)?;
+            let principal = self.principal_for(&found, Some(read_gen(&r)?)).await?;
+            (data, Some((found, principal)))
+        };
+        if let Some(v) = version {
+            self.sessions
+                .put(session_key, user, v, r.ts("expire_date")?, read.clone());
         }
-        let found = user_from_row(&r)?;
-        let principal = self.principal_for(&found, Some(read_gen(&r)?)).await?;
-        Ok(Some((data, Some((found, principal)))))
+        Ok(Some(read))
+    }
+
+    /// SQLite's `PRAGMA data_version` from the dedicated connection (`None` on other databases,
+    /// in memory, or when it cannot be read: then nothing is reused).
+    fn data_version(&self) -> Option<i64> {
+        #[cfg(feature = "sqlite")]
+        {
+            self.data_version.as_ref().and_then(|d| d.read())
+        }
+        #[cfg(not(feature = "sqlite"))]
+        {
+            None
+        }
     }
 
     /// The names of the groups the user whose key is `user` belongs to, sorted: from the cache

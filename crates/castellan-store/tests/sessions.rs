@@ -122,7 +122,93 @@ async fn user_by_id_reads_the_row_the_session_names(db: TestDb) {
     store.close().await;
 }
 
+/// A logged-in request's read (`session_with_user`): every write by another connection — another
+/// store on the same database, as another process would be — is seen on the next read; on SQLite
+/// a read with nothing committed since runs no statement at all (it still answers with the pool
+/// closed), and an expired session is never served from memory.
+async fn session_reads_see_every_outside_write(db: TestDb) {
+    let store = store(&db).await;
+    let other = castellan_testkit::store_at(&db.url).await;
+    let mut ann = NewUser::new("ann");
+    ann.password = Some("an-old-password".into());
+    let ann = store.create_user(ann).await.unwrap();
+    store.create_group("G").await.unwrap();
+    store
+        .grant_group("G", &["auth.view_user".into()])
+        .await
+        .unwrap();
+    store
+        .add_user_to_groups("ann", &["G".into()])
+        .await
+        .unwrap();
+    let key = "s".repeat(32);
+    let later = Utc::now() + Duration::hours(1);
+    store.save_session(&key, "data-1", later).await.unwrap();
+    let read = |s: &castellan_store::Store| {
+        let s = s.clone();
+        let key = key.clone();
+        async move { s.session_with_user(&key, ann.id).await.unwrap() }
+    };
+    let first = read(&store).await.unwrap();
+    assert_eq!(first.0, "data-1");
+    let (user, principal) = first.1.unwrap();
+    assert!(user.is_active && principal.has_perm("auth.view_user"));
+    // Each outside write is seen by the next read.
+    other
+        .revoke_group("G", &["auth.view_user".into()])
+        .await
+        .unwrap();
+    let (_, p) = read(&store).await.unwrap().1.unwrap();
+    assert!(!p.has_perm("auth.view_user"), "revocation");
+    other
+        .update_user(
+            "ann",
+            castellan_store::UserChanges {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (u, _) = read(&store).await.unwrap().1.unwrap();
+    assert!(!u.is_active, "deactivation");
+    other
+        .set_password("ann", Some("a-new-password"))
+        .await
+        .unwrap();
+    let (u, _) = read(&store).await.unwrap().1.unwrap();
+    assert_ne!(u.password, user.password, "password change");
+    other.save_session(&key, "data-2", later).await.unwrap();
+    assert_eq!(read(&store).await.unwrap().0, "data-2", "session rewritten");
+    other.delete_session(&key).await.unwrap();
+    assert!(read(&store).await.is_none(), "session deleted (logout)");
+    // A session about to expire is not served once expired, changed or not.
+    store
+        .save_session(&key, "short", Utc::now() + Duration::milliseconds(1500))
+        .await
+        .unwrap();
+    assert!(read(&store).await.is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert!(read(&store).await.is_none(), "expired");
+    // Nothing changed since the last read: on SQLite no statement runs (the closed pool is
+    // never asked).
+    store.save_session(&key, "data-3", later).await.unwrap();
+    assert_eq!(read(&store).await.unwrap().0, "data-3");
+    other.close().await;
+    if store.dialect() == castellan_store::Dialect::Sqlite {
+        store.close().await;
+        assert_eq!(
+            read(&store).await.unwrap().0,
+            "data-3",
+            "served from memory"
+        );
+    } else {
+        store.close().await;
+    }
+}
+
 per_db!(
+    session_reads_see_every_outside_write,
     save_load_replace_delete,
     expired_sessions_are_not_read_and_are_cleared,
     long_session_data_round_trips,
