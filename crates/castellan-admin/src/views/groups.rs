@@ -418,9 +418,6 @@ pub(crate) async fn members(
     staff.require(&staff.user_perm("change"))?;
     let form = FormData(form).only(&["version", "add", "remove"])?;
     let state = load(&staff, &name).await?;
-    if form.get("version") != Some(state.version.as_str()) {
-        return conflict(&staff, &name, stale(&name)).await;
-    }
     let mut add: Vec<String> = form
         .all("add")
         .iter()
@@ -442,11 +439,6 @@ pub(crate) async fn members(
     }
     let store = &staff.site.store;
     let groups = store.groups_with_permissions().await?;
-    // The rules below read the group's permissions from `groups`: they must be `state`'s, whose
-    // version the write quotes.
-    if crate::grants::Rights::group_perms(&groups, &name) != state.permissions.as_slice() {
-        return conflict(&staff, &name, stale(&name)).await;
-    }
     let rights = staff.rights().await?;
     let mut problems = Vec::new();
     let mut versions = Vec::new();
@@ -480,6 +472,13 @@ pub(crate) async fn members(
             "Nothing was saved. {}",
             problems.join(" ")
         )));
+    }
+    // The rules read the group's permissions from `groups`: they must be `state`'s, whose version
+    // the write quotes; and the form must have been made on that state.
+    if form.get("version") != Some(state.version.as_str())
+        || crate::grants::Rights::group_perms(&groups, &name) != state.permissions.as_slice()
+    {
+        return conflict(&staff, &name, stale(&name)).await;
     }
     let saved = staff
         .store()
