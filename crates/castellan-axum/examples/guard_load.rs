@@ -47,7 +47,14 @@ async fn main() {
         .await
         .expect("LOAD_DB names a server whose CASTELLAN_TEST_* variable is not set");
     println!("database: {kind:?}");
-    let store = Store::connect(&db.url).await.unwrap();
+    // LOAD_STRICT=1: one statement per logged-in request even on SQLite (the baseline of the
+    // data-version path).
+    let options = castellan_store::StoreOptions {
+        reuse_unchanged_reads: std::env::var_os("LOAD_STRICT").is_none(),
+        ..castellan_store::StoreOptions::default()
+    };
+    println!("reuse unchanged reads: {}", options.reuse_unchanged_reads);
+    let store = Store::connect_with(&db.url, options).await.unwrap();
     store
         .migrate(&castellan_core::Registry::django())
         .await

@@ -12,6 +12,11 @@
 //!   generation, plus one query for its permissions when they are not cached. The cache is dropped as
 //!   soon as the generation moves — any write to the permission tables, by anyone, moves it — so a
 //!   revocation is visible on the very next check, in every process.
+//! * [`Store::session_with_user`] answers a logged-in request — the session, its user and their
+//!   permissions — in one statement; on a SQLite file, in **none** while nothing was committed
+//!   since: a dedicated synchronous connection reads `PRAGMA data_version`, which changes exactly
+//!   when any other connection (this process, another one, Django, a shell) commits, so every
+//!   change is still seen on the next request and an expired session is never served.
 //! * Users, groups and permissions are managed with methods that validate everything first and write
 //!   in one transaction.
 //! * [`sql`](mod@sql) is the SQL layer underneath, open to applications for their own tables in the same
@@ -154,6 +159,11 @@ pub struct StoreOptions {
     /// other model the user table must exist (Django's migrations make it): opening the store
     /// reads its columns and fails with [`Error::UserModel`] when it does not fit.
     pub user_model: UserModel,
+    /// On a SQLite file, serve a logged-in request's session, user and permissions from memory
+    /// while `PRAGMA data_version` shows that no connection committed since they were read
+    /// (default `true`): no statement per warm request, every change still seen on the next one.
+    /// `false` reads them with one statement per request.
+    pub reuse_unchanged_reads: bool,
 }
 
 impl Default for StoreOptions {
@@ -162,6 +172,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             hashers: Hashers::django_default(),
             user_model: UserModel::django(),
+            reuse_unchanged_reads: true,
         }
     }
 }
@@ -180,7 +191,7 @@ impl Store {
         let db = app_db.with_renames(users.renames());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         #[cfg(feature = "sqlite")]
-        let sqlite = db.dialect() == Dialect::Sqlite;
+        let sqlite = db.dialect() == Dialect::Sqlite && options.reuse_unchanged_reads;
         let store = Self {
             db,
             app_db,

@@ -195,6 +195,30 @@ async fn session_reads_see_every_outside_write(db: TestDb) {
     store.save_session(&key, "data-3", later).await.unwrap();
     assert_eq!(read(&store).await.unwrap().0, "data-3");
     other.close().await;
+    // With `reuse_unchanged_reads` off, every read runs its statement.
+    let strict = castellan_store::Store::connect_with(
+        &db.url,
+        castellan_store::StoreOptions {
+            reuse_unchanged_reads: false,
+            ..castellan_testkit::cheap_options()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        strict
+            .session_with_user(&key, ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .0,
+        "data-3"
+    );
+    strict.close().await;
+    assert!(
+        strict.session_with_user(&key, ann.id).await.is_err(),
+        "strict: the closed pool is asked"
+    );
     if store.dialect() == castellan_store::Dialect::Sqlite {
         store.close().await;
         assert_eq!(

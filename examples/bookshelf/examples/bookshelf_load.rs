@@ -32,9 +32,13 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("bookshelf-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("bookshelf.sqlite3").display());
-    let app = Bookshelf::connect(&url, StoreOptions::default())
-        .await
-        .unwrap();
+    // LOAD_STRICT=1: one statement per logged-in request (the baseline of the data-version path).
+    let options = StoreOptions {
+        reuse_unchanged_reads: std::env::var_os("LOAD_STRICT").is_none(),
+        ..StoreOptions::default()
+    };
+    println!("reuse unchanged reads: {}", options.reuse_unchanged_reads);
+    let app = Bookshelf::connect(&url, options).await.unwrap();
     app.setup().await.unwrap();
     app.seed_demo(Some(PASSWORD)).await.unwrap();
     let mut router = app
