@@ -21,7 +21,7 @@ use crate::crumbs::Crumbs;
 use crate::error::AdminError;
 use crate::forms::FormData;
 use crate::model_admin::{
-    AdminRequest, FieldKind, ListQuery, ModelAdmin, ModelError, Object, Values,
+    AdminRequest, Field, FieldKind, ListQuery, ModelAdmin, ModelError, Object, Values,
 };
 use crate::respond::{page, redirect};
 use crate::saving::{deleted_message, SaveButton, BUTTONS};
@@ -187,12 +187,13 @@ pub(crate) async fn list(
     }
     let columns = m.list_display();
     let fields = m.fields();
-    // A column or search field shows as its form field's label, or as its name without one.
+    // A column or search field shows as its form field's label, or without one as a field's
+    // default label of its name (`copies_total` → "Copies total").
     let label_of = |n: &String| {
-        fields
-            .iter()
-            .find(|f| &f.name == n)
-            .map_or_else(|| n.clone(), |f| f.label.clone())
+        fields.iter().find(|f| &f.name == n).map_or_else(
+            || Field::new(n.clone(), FieldKind::Text).label,
+            |f| f.label.clone(),
+        )
     };
     let sortable = m.sortable_fields();
     let headers: Vec<_> = columns
