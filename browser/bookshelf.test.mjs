@@ -202,6 +202,16 @@ describe('bookshelf in a browser', () => {
     assert.match(root.url(), /is_published=true/);
     assert.match(root.url(), /o=-title/);
     await screenshot(root, 'bookshelf-admin-books-sorted');
+    // A required field left empty: the error beside the field, Django's note above, nothing saved.
+    await root.goto(`${server.url}/admin/bookshelf/book/add/`);
+    await root.fill('#f-author', 'Nobody');
+    await click(root, '[data-testid="save"]');
+    assert.match(await root.textContent('[data-testid="errors"]'), /Please correct the errors? below\./);
+    assert.match(await root.textContent('[data-testid="field-error-title"]'), /This field is required\./);
+    assert.equal(await root.getAttribute('#f-title', 'aria-invalid'), 'true');
+    assert.equal(await root.inputValue('#f-author'), 'Nobody', 'what was typed is kept');
+    await screenshot(root, 'bookshelf-admin-book-errors');
+    await root.goto(`${server.url}/admin/bookshelf/book/?is_published=true&o=-title`);
     // A book's change page: "View on site" opens its page in the application.
     await click(root, '[data-testid="object-table"] tbody tr:first-child td:nth-child(2) a');
     const title = await root.inputValue('#f-title');
