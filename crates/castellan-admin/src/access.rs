@@ -120,6 +120,12 @@ impl Staff {
         self.has(&self.user_perm("view")) || self.has(&self.user_perm("change"))
     }
 
+    /// Whether the user may add users: Django's user add form needs both `add_user` and
+    /// `change_user` (the new user is then edited on its change page).
+    pub(crate) fn can_add_users(&self) -> bool {
+        self.has(&self.user_perm("add")) && self.has(&self.user_perm("change"))
+    }
+
     /// Refuses unless the user may see the user list.
     pub(crate) fn require_view_users(&self) -> Result<(), AdminError> {
         self.require_any(&[&self.user_perm("view"), &self.user_perm("change")])

@@ -140,6 +140,16 @@ fn model_label(json: Option<&str>) -> Option<String> {
     v.get("label")?.as_str().map(str::to_owned)
 }
 
+/// The `before=ID` parameter of a paged listing of entries (empty: the first page).
+pub(crate) fn before_id(text: &str) -> Result<Option<i64>, crate::error::AdminError> {
+    match text.trim() {
+        "" => Ok(None),
+        s => s.parse::<i64>().map(Some).map_err(|_| {
+            crate::error::AdminError::BadRequest(format!("before={s:?} is not an entry number."))
+        }),
+    }
+}
+
 /// An entry ready for a template.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct EntryView {

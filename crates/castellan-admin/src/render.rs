@@ -46,6 +46,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/admin/user_reset_sent.html"),
     ),
     (
+        "select_all.html",
+        include_str!("../templates/castellan/admin/select_all.html"),
+    ),
+    (
         "user_delete_selected.html",
         include_str!("../templates/castellan/admin/user_delete_selected.html"),
     ),

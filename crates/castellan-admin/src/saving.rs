@@ -29,6 +29,24 @@ impl SaveButton {
         }
     }
 
+    /// After adding a user or a group: "Save" goes on to the new object's page, as Django's
+    /// `UserAdmin` does (its groups and permissions are edited there).
+    pub(crate) fn after_add_to_its_page(self) -> Self {
+        match self {
+            Self::AddAnother => Self::AddAnother,
+            _ => Self::Continue,
+        }
+    }
+
+    /// "Save and add another" for someone who may not add goes back to the object, as Django.
+    pub(crate) fn unless_cannot_add(self, may_add: bool) -> Self {
+        if self == Self::AddAnother && !may_add {
+            Self::Continue
+        } else {
+            self
+        }
+    }
+
     /// Where to go after the save: the list, the object's change page or the add form.
     pub(crate) fn next<'a>(self, list: &'a str, change: &'a str, add: &'a str) -> &'a str {
         match self {
@@ -76,6 +94,27 @@ mod tests {
         assert_eq!(go(&form(&[("_save", "Save")])), "list");
         assert_eq!(go(&form(&[("_continue", "")])), "change");
         assert_eq!(go(&form(&[("_addanother", "x")])), "add");
+    }
+
+    #[test]
+    fn adds_and_missing_add_permission_change_the_destination() {
+        assert_eq!(
+            SaveButton::Save.after_add_to_its_page(),
+            SaveButton::Continue
+        );
+        assert_eq!(
+            SaveButton::AddAnother.after_add_to_its_page(),
+            SaveButton::AddAnother
+        );
+        assert_eq!(
+            SaveButton::AddAnother.unless_cannot_add(false),
+            SaveButton::Continue
+        );
+        assert_eq!(
+            SaveButton::AddAnother.unless_cannot_add(true),
+            SaveButton::AddAnother
+        );
+        assert_eq!(SaveButton::Save.unless_cannot_add(false), SaveButton::Save);
     }
 
     #[test]

@@ -20,15 +20,17 @@ pub(crate) type SessionRead = (String, Option<(User, Principal)>);
 
 #[derive(Clone)]
 struct Entry {
+    /// The user the session was read for (the layer asks for the user the session names).
+    user: UserId,
     version: i64,
     expires: DateTime<Utc>,
     read: SessionRead,
 }
 
-/// Sessions by key and user, each with the data version it was read at.
+/// Sessions by key, each with the user and the data version it was read for.
 #[derive(Default)]
 pub(crate) struct SessionCache {
-    entries: Mutex<HashMap<(String, UserId), Entry>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl SessionCache {
@@ -41,8 +43,8 @@ impl SessionCache {
         now: DateTime<Utc>,
     ) -> Option<SessionRead> {
         let entries = self.entries.lock().ok()?;
-        let e = entries.get(&(key.to_owned(), user))?;
-        (e.version == version && e.expires > now).then(|| e.read.clone())
+        let e = entries.get(key)?;
+        (e.user == user && e.version == version && e.expires > now).then(|| e.read.clone())
     }
 
     /// Keeps `read` (expiring at `expires`) as read at data version `version`.
@@ -59,8 +61,9 @@ impl SessionCache {
                 entries.clear();
             }
             entries.insert(
-                (key.to_owned(), user),
+                key.to_owned(),
                 Entry {
+                    user,
                     version,
                     expires,
                     read,

@@ -95,10 +95,7 @@ pub(crate) async fn add(
     match staff.store().create_group(&name).await {
         Ok(g) => {
             // A new group has no permissions yet: "Save" goes on to its page, as "continue".
-            let button = match SaveButton::of(&form) {
-                SaveButton::AddAnother => SaveButton::AddAnother,
-                _ => SaveButton::Continue,
-            };
+            let button = SaveButton::of(&form).after_add_to_its_page();
             messages::success(&staff.auth, button.message("group", &g.name, true));
             let change = group_url(&staff, &g.name, "change");
             Ok(redirect(button.next(

@@ -38,12 +38,7 @@ struct Subject {
 }
 
 async fn render(staff: &Staff, subject: Subject, q: &HistoryQuery) -> Result<Response, AdminError> {
-    let before_id = match q.before.trim() {
-        "" => None,
-        s => Some(s.parse::<i64>().map_err(|_| {
-            AdminError::BadRequest(format!("before={s:?} is not an entry number."))
-        })?),
-    };
+    let before_id = crate::history::before_id(&q.before)?;
     let mut entries = staff
         .site
         .store

@@ -39,8 +39,7 @@ pub(crate) async fn index(staff: Staff) -> Result<Response, AdminError> {
             ("permission", "Permissions"),
         ] {
             let (visible, can_add) = if model == "user" {
-                let add =
-                    staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change"));
+                let add = staff.can_add_users();
                 (staff.can_view_users(), add)
             } else {
                 (

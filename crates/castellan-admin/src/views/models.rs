@@ -567,12 +567,7 @@ fn after_save(
     button: SaveButton,
     added: bool,
 ) -> Response {
-    // "Save and add another" without the add permission goes back to the object, as Django.
-    let button = if button == SaveButton::AddAnother && !m.has_add_permission(&staff.principal) {
-        SaveButton::Continue
-    } else {
-        button
-    };
+    let button = button.unless_cannot_add(m.has_add_permission(&staff.principal));
     messages::success(
         &staff.auth,
         button.message(&m.verbose_name(), &o.label, added),

@@ -141,12 +141,7 @@ pub(crate) async fn audit(
         ));
     }
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let before_id = match q.before.trim() {
-        "" => None,
-        s => Some(s.parse::<i64>().map_err(|_| {
-            AdminError::BadRequest(format!("before={s:?} is not an entry number."))
-        })?),
-    };
+    let before_id = crate::history::before_id(&q.before)?;
     let actor = text(&q.actor).map(|a| {
         if a.contains(':') || a == "system" {
             a

@@ -174,7 +174,7 @@ pub(crate) async fn list(staff: Staff, Query(q): Query<ListQuery>) -> Result<Res
             crumbs => Crumbs::app(&staff, "auth").here("Users").value(),
             users, groups, q => Value::from(Serde(&q)), next_url, first_url, columns,
             total => page_data.total, more_than_total => page_data.more_than_total,
-            can_add => staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change")),
+            can_add => staff.can_add_users(),
             can_change => staff.has(&staff.user_perm("change")),
             can_delete => staff.has(&staff.user_perm("delete")),
         },
@@ -309,10 +309,7 @@ pub(crate) async fn add(
         Ok(user) => {
             // Django's UserAdmin goes on to the new user's page (to set groups and permissions)
             // unless "Save and add another" was pressed.
-            let button = match SaveButton::of(&form) {
-                SaveButton::AddAnother => SaveButton::AddAnother,
-                _ => SaveButton::Continue,
-            };
+            let button = SaveButton::of(&form).after_add_to_its_page();
             messages::success(
                 &staff.auth,
                 button.message(&kind(&staff), &user.username, true),
@@ -455,7 +452,7 @@ async fn change_page(
         context! {
             crumbs => crumbs(staff).here(u.username.clone()).value(),
             history_url => user_url(staff, &u.username, "history"),
-            can_add_another => staff.has(&staff.user_perm("add")),
+            can_add_another => staff.can_add_users(),
             user => context! {
                 username => &u.username, email => &u.email, first_name => &u.first_name,
                 last_name => &u.last_name, is_active => u.is_active, is_staff => u.is_staff,
@@ -594,12 +591,7 @@ pub(crate) async fn change(
         .await
     {
         Ok(_) => {
-            let mut button = SaveButton::of(&form);
-            if button == SaveButton::AddAnother
-                && !(staff.has(&staff.user_perm("add")) && staff.has(&staff.user_perm("change")))
-            {
-                button = SaveButton::Continue;
-            }
+            let button = SaveButton::of(&form).unless_cannot_add(staff.can_add_users());
             messages::success(&staff.auth, button.message(&kind(&staff), &username, false));
             let change = user_url(&staff, &username, "change");
             Ok(redirect(button.next(
