@@ -102,6 +102,10 @@ write("safe_next", [n.encode() + SEP + b"/accounts/login/" + SEP + b"next" for n
 perms = ["bookshelf.add_book", "auth.view_user", "auth.add_user ", "too.many.dots", "nodots", ".x", "x.", "a b.c", "ünïcode.vïew_thing", "app." + "x" * 100, "app." + "x" * 101, "auth.add_usr", "bookshelf\x00add_book"]
 write("perm_name", perms)
 
+# object_ref: good, bad and borderline object names (APP.MODEL:PK) from the tests.
+objects = ["bookshelf.book:42", "auth.group:1", "bookshelf.book:a:b", "bookshelf.book", "book:1", "bookshelf.book:", "bookshelf.Book:1", ".book:1", "a.b:" + "x" * 255, "a.b:" + "x" * 256, "shop.label:x y", "bookshelf.book", "ünï.côde:1"]
+write("object_ref", objects)
+
 # csrf_token: a secret, its masked form (Django's 'b'*64 unmasks to 'a'*32), and malformed tokens.
 csrf = [("a" * 32, "a" * 32), ("b" * 64, "a" * 32), ("b" * 64, "b" * 64), ("abc", "a" * 32), ("a" * 31 + "!", "a" * 32), ("a" * 64, "é" * 16)]
 write("csrf_token", [t.encode() + SEP + c.encode() for t, c in csrf])

@@ -6,6 +6,8 @@ Environment variables:
   INTEROP_APPS        "full" (default): contenttypes, auth, bookshelf
                       "core": contenttypes and auth only (used to check Castellan-made databases,
                       which hold bookshelf's content types/permissions but not its tables/migration)
+                      "guardian": "full" plus django-guardian 3.5 (its two tables, and
+                      ObjectPermissionBackend after ModelBackend; no anonymous user row)
   INTEROP_AUTO_FIELD  "BigAutoField" (default) or "AutoField": DEFAULT_AUTO_FIELD, which decides the
                       id type of auth's auto-created through tables when the migrations run.
 """
@@ -57,12 +59,14 @@ DATABASES = {
 }
 
 INTEROP_APPS = os.environ.get("INTEROP_APPS", "full").strip().lower()
-if INTEROP_APPS not in ("full", "core"):
-    raise ImproperlyConfigured(f"INTEROP_APPS must be 'full' or 'core', not {INTEROP_APPS!r}")
+if INTEROP_APPS not in ("full", "core", "guardian"):
+    raise ImproperlyConfigured(f"INTEROP_APPS must be 'full', 'core' or 'guardian', not {INTEROP_APPS!r}")
 
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
-if INTEROP_APPS == "full":
+if INTEROP_APPS in ("full", "guardian"):
     INSTALLED_APPS.append("bookshelf")
+if INTEROP_APPS == "guardian":
+    INSTALLED_APPS.append("guardian")
 
 _auto = os.environ.get("INTEROP_AUTO_FIELD", "BigAutoField")
 if _auto not in ("BigAutoField", "AutoField"):
@@ -74,6 +78,10 @@ ROOT_URLCONF = None
 TEMPLATES = []
 
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if INTEROP_APPS == "guardian":
+    AUTHENTICATION_BACKENDS.append("guardian.backends.ObjectPermissionBackend")
+    # Castellan's CLI has no anonymous subject: no "AnonymousUser" row.
+    ANONYMOUS_USER_NAME = None
 
 # Django 6.1's default list, in its default order, plus MD5 at the end so that the bulk of the
 # scenario's users can get cheap hashes (make_password(pw, hasher="md5")).

@@ -31,6 +31,14 @@ pub struct Cli {
     /// The user table, when the model sets Meta.db_table (default: APP_LABEL_modelname).
     #[arg(long, global = true, env = "CASTELLAN_USER_TABLE")]
     pub user_table: Option<String>,
+    /// Where a model's objects live, for object permissions, when not in APP_LABEL_MODEL keyed by
+    /// id (Meta.db_table, another primary key): APP.MODEL=TABLE or APP.MODEL=TABLE:PK; repeatable.
+    #[arg(
+        long = "object-table",
+        global = true,
+        value_name = "APP.MODEL=TABLE[:PK]"
+    )]
+    pub object_tables: Vec<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -40,7 +48,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or upgrade the schema; on an existing Django database, adopt it.
-    Migrate(JsonFlag),
+    Migrate(Migrate),
     /// Create a superuser (password from CASTELLAN_SUPERUSER_PASSWORD, or prompted).
     Createsuperuser(CreateSuperuser),
     /// Change a user's password.
@@ -58,8 +66,11 @@ pub enum Command {
     Perm(PermCmd),
     /// Check permissions: exit 0 when allowed, 1 when denied.
     Check(Check),
-    /// A user's permissions: direct, through groups, and all.
-    Perms(UserJson),
+    /// A user's permissions: direct, through groups, and all; with --object, those held on one
+    /// object (django-guardian's get_perms).
+    Perms(Perms),
+    /// The objects of a model a user may act on (django-guardian's get_objects_for_user).
+    Objects(Objects),
     /// Who has a permission (Django's `with_perm`).
     WhoHas(WhoHas),
     /// The audit trail of changes made through Castellan, newest first.
@@ -209,6 +220,59 @@ pub struct Audit {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `migrate`.
+#[derive(Debug, Args)]
+pub struct Migrate {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also create django-guardian 3.5's object-permission tables (adopted when present) and
+    /// record its migrations.
+    #[arg(long)]
+    pub object_permissions: bool,
+}
+
+/// `perms`.
+#[derive(Debug, Args)]
+pub struct Perms {
+    /// The username.
+    pub username: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The permissions held on this object (APP.MODEL:PK), as django-guardian's get_perms.
+    #[arg(long, value_name = "APP.MODEL:PK")]
+    pub object: Option<String>,
+}
+
+/// `objects`.
+#[derive(Debug, Args)]
+pub struct Objects {
+    /// The model, APP.MODEL.
+    #[arg(long, value_name = "APP.MODEL")]
+    pub model: String,
+    /// Print JSON: {"pks": [...]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Any one of the permissions is enough (default: all of them).
+    #[arg(long)]
+    pub any: bool,
+    /// Count only the user's own object grants, not their groups' (use_groups=False).
+    #[arg(long)]
+    pub no_groups: bool,
+    /// A superuser gets only what they were granted (with_superuser=False; also turns global
+    /// permissions off).
+    #[arg(long)]
+    pub no_superuser: bool,
+    /// Global (model) permissions do not count for every object (accept_global_perms=False).
+    #[arg(long)]
+    pub no_global: bool,
+    /// The username.
+    pub username: String,
+    /// Permissions (app_label.codename or codename); none: any object grant.
+    pub perms: Vec<String>,
 }
 
 /// `--json`.
@@ -390,21 +454,27 @@ pub enum UserCmd {
         #[arg(required = true)]
         groups: Vec<String>,
     },
-    /// Grant permissions directly to a user.
+    /// Grant permissions directly to a user (with --object: on one object).
     Grant {
         /// The username.
         username: String,
-        /// Permissions, `app_label.codename`.
+        /// Permissions, `app_label.codename` (with --object, also a bare codename).
         #[arg(required = true)]
         perms: Vec<String>,
+        /// Grant on this object only (APP.MODEL:PK), as django-guardian's assign_perm.
+        #[arg(long, value_name = "APP.MODEL:PK")]
+        object: Option<String>,
     },
-    /// Revoke direct permissions from a user.
+    /// Revoke direct permissions from a user (with --object: on one object).
     Revoke {
         /// The username.
         username: String,
-        /// Permissions, `app_label.codename`.
+        /// Permissions, `app_label.codename` (with --object, also a bare codename).
         #[arg(required = true)]
         perms: Vec<String>,
+        /// Revoke the grants on this object (APP.MODEL:PK), as django-guardian's remove_perm.
+        #[arg(long, value_name = "APP.MODEL:PK")]
+        object: Option<String>,
     },
 }
 
@@ -438,21 +508,27 @@ pub enum GroupCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Grant permissions to a group.
+    /// Grant permissions to a group (with --object: on one object).
     Grant {
         /// The group.
         name: String,
-        /// Permissions, `app_label.codename`.
+        /// Permissions, `app_label.codename` (with --object, also a bare codename).
         #[arg(required = true)]
         perms: Vec<String>,
+        /// Grant on this object only (APP.MODEL:PK), as django-guardian's assign_perm.
+        #[arg(long, value_name = "APP.MODEL:PK")]
+        object: Option<String>,
     },
-    /// Revoke permissions from a group.
+    /// Revoke permissions from a group (with --object: on one object).
     Revoke {
         /// The group.
         name: String,
-        /// Permissions, `app_label.codename`.
+        /// Permissions, `app_label.codename` (with --object, also a bare codename).
         #[arg(required = true)]
         perms: Vec<String>,
+        /// Revoke the grants on this object (APP.MODEL:PK), as django-guardian's remove_perm.
+        #[arg(long, value_name = "APP.MODEL:PK")]
+        object: Option<String>,
     },
     /// Add users to a group.
     AddUser {
@@ -513,8 +589,12 @@ pub struct Check {
     #[arg(long)]
     pub any: bool,
     /// Check module permissions of an app label instead (Django's has_module_perms).
-    #[arg(long, conflicts_with_all = ["perms", "any"])]
+    #[arg(long, conflicts_with_all = ["perms", "any", "object"])]
     pub module: Option<String>,
+    /// Check on this object (APP.MODEL:PK): Django's has_perms(perms, obj) with django-guardian's
+    /// ObjectPermissionBackend (global permissions never grant an object).
+    #[arg(long, value_name = "APP.MODEL:PK")]
+    pub object: Option<String>,
 }
 
 /// `who-has`.

@@ -115,8 +115,14 @@ pub async fn run(cli: Cli) -> Result<Outcome, Error> {
     if !matches!(cli.command, args::Command::Migrate(_)) {
         refuse_missing_sqlite_file(&url)?;
     }
+    let object_tables = cli
+        .object_tables
+        .iter()
+        .map(|m| castellan_store::ObjectTable::parse_mapping(m))
+        .collect::<Result<Vec<_>, _>>()?;
     let options = StoreOptions {
         user_model: user_model(&cli)?,
+        object_tables,
         ..StoreOptions::default()
     };
     let store = Store::connect_with(&url, options)

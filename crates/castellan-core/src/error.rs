@@ -79,6 +79,23 @@ pub enum Error {
         /// Why: empty, malformed, made for another user or state of the user, or expired.
         reason: &'static str,
     },
+    /// An object-level check named a permission of another app than the object's (guardian's
+    /// `WrongAppError`).
+    #[error("the permission {perm:?} has app label {perm_app:?} while the object {object} has app label {object_app:?}: name a permission of the object's app, or its bare codename")]
+    WrongApp {
+        /// The permission as given.
+        perm: String,
+        /// Its app label.
+        perm_app: String,
+        /// The object (`app_label.model:pk`).
+        object: String,
+        /// The object's app label.
+        object_app: String,
+    },
+    /// The permissions of an object query belong to more than one content type, or to another
+    /// than the model asked for (guardian's `MixedContentTypeError`).
+    #[error("{0}")]
+    MixedContentType(String),
 }
 
 fn suggestion_text(suggestion: Option<&str>) -> String {

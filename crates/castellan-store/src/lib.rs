@@ -68,6 +68,8 @@ mod lookalike;
 mod lookup;
 mod matrix;
 mod migrate;
+mod object_perms;
+mod object_tables;
 mod perms;
 mod principal;
 mod reset;
@@ -101,6 +103,8 @@ pub use error::{Error, Result};
 pub use groups::GroupDetail;
 pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
+pub use object_perms::ObjectHolder;
+pub use object_tables::ObjectTable;
 pub use sql::Dialect;
 pub use sync::{SyncError, SyncOptions};
 pub use transfer::{
@@ -137,6 +141,8 @@ pub struct Store {
     data_version: Option<Arc<data_version::DataVersion>>,
     /// Sessions with their users, reused while the data version stays put.
     sessions: Arc<session_cache::SessionCache>,
+    /// Tables of models whose objects are not where Django's naming puts them.
+    object_tables: Arc<Vec<((String, String), ObjectTable)>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -164,6 +170,10 @@ pub struct StoreOptions {
     /// (default `true`): no statement per warm request, every change still seen on the next one.
     /// `false` reads them with one statement per request.
     pub reuse_unchanged_reads: bool,
+    /// The tables of models whose objects are not in `<app_label>_<model>` keyed by `id`
+    /// (`Meta.db_table`, another primary key), for object permissions: `((app_label, model),
+    /// table)`. See [`ObjectTable`].
+    pub object_tables: Vec<((String, String), ObjectTable)>,
 }
 
 impl Default for StoreOptions {
@@ -173,6 +183,7 @@ impl Default for StoreOptions {
             hashers: Hashers::django_default(),
             user_model: UserModel::django(),
             reuse_unchanged_reads: true,
+            object_tables: Vec::new(),
         }
     }
 }
@@ -207,6 +218,7 @@ impl Store {
                 .then(|| data_version::DataVersion::for_url(url).map(Arc::new))
                 .flatten(),
             sessions: Arc::default(),
+            object_tables: Arc::new(options.object_tables),
         };
         store.refresh_caching().await?;
         Ok(store)

@@ -26,6 +26,8 @@ fn everywhere() -> Vec<(&'static str, &'static [Sql])> {
             "migrate (no schema)",
             crate::migrate::SCHEMA_FREE_STATEMENTS,
         ),
+        ("object_perms", crate::object_perms::STATEMENTS),
+        ("object_tables", crate::object_tables::STATEMENTS),
         ("perms", crate::perms::STATEMENTS),
         ("principal", crate::principal::STATEMENTS),
         (
@@ -70,6 +72,10 @@ async fn prepares_every_statement(kind: Kind, custom: Option<CustomUser>) {
         .migrate(&castellan_core::Registry::django())
         .await
         .unwrap_or_else(|e| panic!("migrate failed: {e}"));
+    store
+        .install_object_permissions()
+        .await
+        .unwrap_or_else(|e| panic!("creating guardian's tables failed: {e}"));
     let d = store.dialect();
     let mut lists = everywhere();
     match d {

@@ -19,6 +19,9 @@ async fn principal(store: &Store, username: &str) -> Result<Principal, Error> {
 }
 
 pub(crate) async fn check(store: &Store, args: Check) -> Result<Outcome, Error> {
+    if let Some(object) = &args.object {
+        return super::objects::check(store, &args, object).await;
+    }
     let who = principal(store, &args.username).await?;
     if let Some(app) = &args.module {
         let allowed = who.has_module_perms(app);

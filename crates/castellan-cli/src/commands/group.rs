@@ -1,6 +1,6 @@
 //! `castellan group …`.
 
-use castellan_store::{Error, Store};
+use castellan_store::{Error, ObjectHolder, Store};
 use serde_json::json;
 
 use crate::args::GroupCmd;
@@ -44,11 +44,27 @@ pub(crate) async fn run(store: &Store, cmd: GroupCmd) -> Result<Outcome, Error> 
                 println!("members:      {}", detail.members.join(", "));
             }
         }
-        GroupCmd::Grant { name, perms } => {
+        GroupCmd::Grant {
+            name,
+            perms,
+            object: Some(object),
+        } => {
+            let holder = ObjectHolder::Group(&name);
+            return super::objects::grant(store, holder, &perms, &object, true).await;
+        }
+        GroupCmd::Revoke {
+            name,
+            perms,
+            object: Some(object),
+        } => {
+            let holder = ObjectHolder::Group(&name);
+            return super::objects::grant(store, holder, &perms, &object, false).await;
+        }
+        GroupCmd::Grant { name, perms, .. } => {
             let n = store.grant_group(&name, &perms).await?;
             println!("Granted {n} permission(s) to group '{name}'.");
         }
-        GroupCmd::Revoke { name, perms } => {
+        GroupCmd::Revoke { name, perms, .. } => {
             let n = store.revoke_group(&name, &perms).await?;
             println!("Revoked {n} permission(s) from group '{name}'.");
         }

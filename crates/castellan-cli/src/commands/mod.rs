@@ -8,6 +8,7 @@ mod explain;
 mod group;
 mod matrix;
 mod migrate;
+mod objects;
 mod perm;
 mod serve;
 mod sync;
@@ -27,7 +28,7 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         ));
     }
     match cli.command {
-        Command::Migrate(a) => migrate::run(store, a.json).await,
+        Command::Migrate(a) => migrate::run(store, a).await,
         Command::Createsuperuser(a) => createsuperuser::run(store, a).await,
         Command::Changepassword(a) => changepassword::run(store, a).await,
         Command::Authenticate(a) => changepassword::authenticate(store, a).await,
@@ -35,7 +36,11 @@ pub(crate) async fn dispatch(store: &Store, cli: Cli) -> Result<Outcome, Error> 
         Command::Group(cmd) => group::run(store, cmd).await,
         Command::Perm(cmd) => perm::run(store, cmd).await,
         Command::Check(a) => check::check(store, a).await,
-        Command::Perms(a) => check::perms(store, &a.username, a.json).await,
+        Command::Perms(a) => match &a.object {
+            Some(object) => objects::perms(store, &a.username, object, a.json).await,
+            None => check::perms(store, &a.username, a.json).await,
+        },
+        Command::Objects(a) => objects::objects(store, a).await,
         Command::WhoHas(a) => check::who_has(store, a).await,
         Command::Audit(a) => audit::run(store, a).await,
         Command::Export(a) => transfer::export(store, a).await,

@@ -3,7 +3,7 @@
 use castellan_core::password_validation::UserAttributes;
 use castellan_core::validators::normalize_username;
 use castellan_core::User;
-use castellan_store::{Error, NewUser, Store, UserChanges};
+use castellan_store::{Error, NewUser, ObjectHolder, Store, UserChanges};
 use serde_json::json;
 
 use crate::args::UserCmd;
@@ -172,11 +172,31 @@ pub(crate) async fn run(store: &Store, cmd: UserCmd) -> Result<Outcome, Error> {
             let n = store.remove_user_from_groups(&username, &groups).await?;
             println!("Removed '{username}' from {n} group(s).");
         }
-        UserCmd::Grant { username, perms } => {
+        UserCmd::Grant {
+            username,
+            perms,
+            object: Some(object),
+        } => {
+            let holder = ObjectHolder::User(&username);
+            return super::objects::grant(store, holder, &perms, &object, true).await;
+        }
+        UserCmd::Revoke {
+            username,
+            perms,
+            object: Some(object),
+        } => {
+            let holder = ObjectHolder::User(&username);
+            return super::objects::grant(store, holder, &perms, &object, false).await;
+        }
+        UserCmd::Grant {
+            username, perms, ..
+        } => {
             let n = store.grant_user(&username, &perms).await?;
             println!("Granted {n} permission(s) to '{username}'.");
         }
-        UserCmd::Revoke { username, perms } => {
+        UserCmd::Revoke {
+            username, perms, ..
+        } => {
             let n = store.revoke_user(&username, &perms).await?;
             println!("Revoked {n} permission(s) from '{username}'.");
         }
