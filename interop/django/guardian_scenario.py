@@ -13,6 +13,7 @@ It then asks guardian, on fresh user instances:
 * `checks`: `user.has_perms(perms, obj)` and "any of them" (`any(user.has_perm(p, obj))`), with
   perms of the object's model, of another model of its app, of another app, and bare codenames;
 * `get_perms`: `guardian.shortcuts.get_perms(user, obj)`;
+* `users_with_perms`: `get_users_with_perms(obj, only_with_perms_in=[codename], with_superusers=...)`;
 * `objects`: `get_objects_for_user(user, perms, klass, use_groups, any_perm, with_superuser,
   accept_global_perms)` over every combination of the flags, with valid and invalid perm lists.
 
@@ -110,7 +111,7 @@ def main():
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
-    from guardian.shortcuts import get_objects_for_user, get_perms
+    from guardian.shortcuts import get_objects_for_user, get_perms, get_users_with_perms
 
     from bookshelf.models import Article, Book
 
@@ -127,7 +128,15 @@ def main():
 
     before = common.db_fingerprint()
     label = lambda obj: f"{obj._meta.app_label}.{obj._meta.model_name}:{obj.pk}"  # noqa: E731
-    checks, perms_out, objects_out = [], [], []
+    checks, perms_out, objects_out, holders_out = [], [], [], []
+    for obj, own in objects:
+        for perm in own[:3]:
+            for with_superusers in (False, True):
+                users_ = get_users_with_perms(obj, only_with_perms_in=[perm.codename],
+                                              with_superusers=with_superusers)
+                holders_out.append({"object": label(obj), "perm": f"{obj._meta.app_label}.{perm.codename}",
+                                    "with_superusers": with_superusers,
+                                    "result": sorted(u.username for u in users_)})
     for u in users:
         fresh = User.objects.get(pk=u.pk)
         for obj, own in rng.sample(objects, 8):
@@ -182,7 +191,8 @@ def main():
     if before != after:
         sys.exit("guardian_scenario.py: BUG: computing the answers changed the database")
     out = {"seed": args.seed, "database_vendor": connection.vendor,
-           "checks": checks, "get_perms": perms_out, "objects": objects_out}
+           "checks": checks, "get_perms": perms_out, "objects": objects_out,
+           "users_with_perms": holders_out}
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"guardian_scenario.py: seed {args.seed}, {connection.vendor}: {len(checks)} checks, "
           f"{len(perms_out)} get_perms, {len(objects_out)} get_objects_for_user -> {args.out} "

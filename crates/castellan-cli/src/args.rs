@@ -149,8 +149,12 @@ pub struct Explain {
     #[arg(value_name = "USER PERM", num_args = 1..=2, required = true)]
     pub args: Vec<String>,
     /// Explain for the anonymous user (then give only the permission).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "object")]
     pub anonymous: bool,
+    /// Explain the permission on this object (APP.MODEL:PK): object grants, the user's and their
+    /// groups' (django-guardian's rules).
+    #[arg(long, value_name = "APP.MODEL:PK")]
+    pub object: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -602,12 +606,18 @@ pub struct Check {
 pub struct WhoHas {
     /// The permission, `app_label.codename`.
     pub perm: String,
-    /// Include superusers whatever they hold (Django's default: true).
-    #[arg(long, default_value = "true")]
-    pub include_superusers: Bool,
-    /// Filter on is_active (Django's default: true).
-    #[arg(long, default_value = "true")]
-    pub active: Tristate,
+    /// Include superusers whatever they hold (Django's with_perm default: true; with --object,
+    /// guardian's get_users_with_perms default: false).
+    #[arg(long)]
+    pub include_superusers: Option<Bool>,
+    /// Filter on is_active (Django's with_perm default: true; with --object, guardian's default:
+    /// any).
+    #[arg(long)]
+    pub active: Option<Tristate>,
+    /// The users holding the permission on this object (APP.MODEL:PK): a grant of their own or
+    /// through a group (django-guardian's get_users_with_perms).
+    #[arg(long, value_name = "APP.MODEL:PK", conflicts_with_all = ["limit", "after", "count", "ids"])]
+    pub object: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -235,6 +235,73 @@ fn object_commands_follow_guardian() {
         json!({"pks": ["1"]})
     );
 
+    // who-has --object: guardian's get_users_with_perms (superusers only when asked).
+    assert_eq!(
+        db.json(&[
+            "who-has",
+            "--json",
+            "--object",
+            "auth.group:2",
+            "auth.delete_group"
+        ]),
+        json!({"permission": "auth.delete_group", "object": "auth.group:2", "usernames": ["bob"]})
+    );
+    assert_eq!(
+        db.json(&[
+            "who-has",
+            "--json",
+            "--object",
+            "auth.group:2",
+            "auth.delete_group",
+            "--include-superusers",
+            "true"
+        ])["usernames"],
+        json!(["bob", "root"])
+    );
+    // explain --object: through what, and what a global permission does not do.
+    let why = db.json_exit(
+        &[
+            "explain",
+            "--json",
+            "--object",
+            "auth.group:2",
+            "bob",
+            "auth.delete_group",
+        ],
+        0,
+    );
+    assert_eq!(why["reason"], "granted");
+    assert_eq!(why["groups"], json!(["Desk"]));
+    let why = db.json_exit(
+        &[
+            "explain",
+            "--json",
+            "--object",
+            "auth.group:2",
+            "bob",
+            "auth.change_group",
+        ],
+        1,
+    );
+    assert_eq!(why["reason"], "not_granted");
+    assert_eq!(why["global"], true);
+    assert!(
+        why["message"].as_str().unwrap().contains("globally"),
+        "{why}"
+    );
+    let why = db.json_exit(
+        &[
+            "explain",
+            "--json",
+            "--object",
+            "auth.group:2",
+            "ann",
+            "auth.delete_group",
+        ],
+        1,
+    );
+    assert_eq!(why["would_grant"], json!(["Desk"]));
+
     let revoked = db.ok(
         &[
             "user",
@@ -348,6 +415,10 @@ fn object_commands_refuse_bad_input_with_exit_2() {
         ],
         &["objects", "--model", "auth.group", "--", "ann", "auth.nope"],
         &["objects", "--model", "auth.ghost", "--", "ann"],
+        &["who-has", "--object", "auth.group:9", "auth.change_group"],
+        &["who-has", "--object", "auth.group:1", "bookshelf.view_book"],
+        &["explain", "--object", "auth.group:1", "ann", "auth.nope"],
+        &["explain", "--object", "auth.group:1", "ann"],
     ] {
         let out = db.run(args);
         assert_eq!(

@@ -3,7 +3,8 @@
 //! `interop/django/guardian_scenario.py` builds a random scenario with guardian (users active or
 //! not, superusers, groups, global grants, books, articles and groups as objects, object grants
 //! to users and groups, grants on objects that do not exist and on `"05"` for object 5) and writes
-//! guardian's answers to `has_perms(perms, obj)` / any, `get_perms` and `get_objects_for_user` over
+//! guardian's answers to `has_perms(perms, obj)` / any, `get_perms`, `get_users_with_perms` and
+//! `get_objects_for_user` over
 //! all sixteen flag combinations, errors included. Castellan opens the database as Django left
 //! it and must give every answer.
 //!
@@ -28,6 +29,15 @@ struct Answers {
     checks: Vec<CheckAnswer>,
     get_perms: Vec<PermsAnswer>,
     objects: Vec<ObjectsAnswer>,
+    users_with_perms: Vec<HoldersAnswer>,
+}
+
+#[derive(Deserialize)]
+struct HoldersAnswer {
+    object: String,
+    perm: String,
+    with_superusers: bool,
+    result: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +165,17 @@ async fn guardian_seed(kind: Kind, seed: u64, python: &std::path::Path) -> Vec<S
         let mut want = p.result.clone();
         want.sort();
         report.cmp(&p.user, &p.object, &want, &got);
+    }
+
+    report.phase("get_users_with_perms");
+    for h in &expected.users_with_perms {
+        let obj = ObjectRef::parse(&h.object).unwrap();
+        let got = store
+            .object_holders(&h.perm, &obj, h.with_superusers, None)
+            .await
+            .unwrap();
+        let field = format!("{} with_superusers={}", h.perm, h.with_superusers);
+        report.cmp(&h.object, &field, &h.result, &got);
     }
 
     report.phase("get_objects_for_user");

@@ -49,6 +49,7 @@ pub mod holders;
 pub mod index;
 pub mod lookalike;
 pub mod memory;
+pub mod object_explain;
 pub mod object_perms;
 pub mod password_validation;
 pub mod perm;

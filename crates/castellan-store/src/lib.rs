@@ -68,6 +68,7 @@ mod lookalike;
 mod lookup;
 mod matrix;
 mod migrate;
+mod object_holders;
 mod object_perms;
 mod object_tables;
 mod perms;

@@ -226,7 +226,7 @@ impl Store {
         Ok(true)
     }
 
-    async fn require_object_permissions(&self) -> Result<()> {
+    pub(crate) async fn require_guardian_tables(&self) -> Result<()> {
         if self.has_object_permissions().await? {
             Ok(())
         } else {
@@ -274,7 +274,7 @@ impl Store {
     /// The grants `user` holds on `obj` through guardian's rows (their own and their groups'), in
     /// one statement. Nothing is cached: a grant or revocation by anyone is seen by the next call.
     pub async fn object_grants(&self, user: UserId, obj: &ObjectRef) -> Result<ObjectGrants> {
-        self.require_object_permissions().await?;
+        self.require_guardian_tables().await?;
         let (app, model, pk) = (obj.app_label(), obj.model(), obj.pk());
         let args: [Arg<'_>; 8] = [
             user.into(),
@@ -428,7 +428,7 @@ impl Store {
         obj: &ObjectRef,
         grant: bool,
     ) -> Result<u64> {
-        self.require_object_permissions().await?;
+        self.require_guardian_tables().await?;
         self.require_object(obj).await?;
         let model_perms: Vec<AppPermission> = self
             .app_permissions(obj.app_label())
@@ -564,7 +564,7 @@ impl Store {
         (app_label, model): (&str, &str),
         query: ObjectsQuery,
     ) -> Result<Vec<String>> {
-        self.require_object_permissions().await?;
+        self.require_guardian_tables().await?;
         self.require_model(app_label, model).await?;
         let who = self
             .principal(username)

@@ -26,6 +26,7 @@ fn everywhere() -> Vec<(&'static str, &'static [Sql])> {
             "migrate (no schema)",
             crate::migrate::SCHEMA_FREE_STATEMENTS,
         ),
+        ("object_holders", crate::object_holders::STATEMENTS),
         ("object_perms", crate::object_perms::STATEMENTS),
         ("object_tables", crate::object_tables::STATEMENTS),
         ("perms", crate::perms::STATEMENTS),

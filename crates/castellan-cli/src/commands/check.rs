@@ -97,14 +97,41 @@ pub(crate) async fn perms(store: &Store, username: &str, json: bool) -> Result<O
     Ok(Outcome::Success)
 }
 
+fn active_filter(active: Tristate) -> Option<bool> {
+    match active {
+        Tristate::True => Some(true),
+        Tristate::False => Some(false),
+        Tristate::Any => None,
+    }
+}
+
 pub(crate) async fn who_has(store: &Store, args: WhoHas) -> Result<Outcome, Error> {
+    if let Some(object) = &args.object {
+        let obj = castellan_core::ObjectRef::parse(object)?;
+        let usernames = store
+            .object_holders(
+                &args.perm,
+                &obj,
+                args.include_superusers.is_some_and(Into::into),
+                active_filter(args.active.unwrap_or(Tristate::Any)),
+            )
+            .await?;
+        if args.json {
+            output::json(&json!({
+                "permission": args.perm,
+                "object": obj.to_string(),
+                "usernames": usernames,
+            }));
+        } else {
+            for u in &usernames {
+                println!("{u}");
+            }
+        }
+        return Ok(Outcome::Success);
+    }
     let query = WithPerm::new(&args.perm)?
-        .include_superusers(args.include_superusers.into())
-        .is_active(match args.active {
-            Tristate::True => Some(true),
-            Tristate::False => Some(false),
-            Tristate::Any => None,
-        });
+        .include_superusers(args.include_superusers.is_none_or(Into::into))
+        .is_active(active_filter(args.active.unwrap_or(Tristate::True)));
     // No silent typos, as in `check`: an unknown name is an input error naming the closest one
     // (Django's `with_perm` would answer with the superusers alone).
     store

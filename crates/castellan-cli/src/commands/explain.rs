@@ -7,6 +7,27 @@ use crate::output::{self, input_error};
 use crate::Outcome;
 
 pub(crate) async fn run(store: &Store, args: Explain) -> Result<Outcome, Error> {
+    if let Some(object) = &args.object {
+        let [username, perm] = args.args.as_slice() else {
+            return Err(input_error(
+                "give a username and a permission: castellan explain --object APP.MODEL:PK USER APP.CODENAME",
+            ));
+        };
+        let obj = castellan_core::ObjectRef::parse(object)?;
+        let why = store.explain_object(username, perm, &obj).await?;
+        if args.json {
+            let value = serde_json::to_value(&why)
+                .map_err(|e| input_error(format!("cannot encode the explanation: {e}")))?;
+            output::json(&value);
+        } else {
+            println!("{}", why.message);
+        }
+        return Ok(if why.allowed {
+            Outcome::Success
+        } else {
+            Outcome::Denied
+        });
+    }
     let why = match (args.anonymous, args.args.as_slice()) {
         (true, [perm]) => store.explain_anonymous(perm).await?,
         (false, [username, perm]) => {
