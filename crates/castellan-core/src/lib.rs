@@ -55,6 +55,7 @@ pub mod password_validation;
 pub mod perm;
 pub mod policy;
 pub mod registry;
+pub mod rules;
 pub mod session_store;
 pub mod signing;
 pub mod sync_plan;

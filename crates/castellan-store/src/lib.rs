@@ -75,6 +75,7 @@ mod perms;
 mod principal;
 mod reset;
 mod retry;
+mod rule_filter;
 mod session_cache;
 mod sessions;
 pub mod sql;
@@ -106,6 +107,7 @@ pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
 pub use object_perms::ObjectHolder;
 pub use object_tables::ObjectTable;
+pub use rule_filter::RuleFilter;
 pub use sql::Dialect;
 pub use sync::{SyncError, SyncOptions};
 pub use transfer::{
