@@ -136,6 +136,7 @@ mod input;
 mod layer;
 pub mod messages;
 mod next;
+mod object_guard;
 mod pages;
 mod rejection;
 mod render;
@@ -163,6 +164,7 @@ pub use form::{parse_urlencoded, FormError, FormLimits};
 pub use hosts::default_allowed_hosts;
 pub use layer::{AuthLayer, AuthService};
 pub use next::{login_redirect_url, next_for_request, url_has_allowed_host_and_scheme};
+pub use object_guard::{GuardedObject, ObjectAuthorized, ObjectGuard};
 pub use pages::{
     DefaultPages, Denial, LoginPage, NotFound, PageFuture, Pages, PasswordChangePage,
     PasswordResetConfirmPage, PasswordResetEmail, PasswordResetPage, TemplatePages,

@@ -37,6 +37,8 @@ pub enum Denied {
     Login(String),
     /// 403 with the guard's handler or the configured 403 page.
     Forbidden(Response),
+    /// 404: the object a route names does not exist (an object guard; the configured 404 page).
+    NotFound(Response),
     /// The check could not run (database unavailable: 503; fail closed).
     Error(Error),
     /// No [`AuthLayer`](crate::AuthLayer) before the guard.
@@ -47,7 +49,7 @@ impl IntoResponse for Denied {
     fn into_response(self) -> Response {
         match self {
             Self::Login(url) => found(&url),
-            Self::Forbidden(r) => r,
+            Self::Forbidden(r) | Self::NotFound(r) => r,
             Self::Error(e) => e.into_response(),
             Self::MissingLayer(m) => m.into_response(),
         }

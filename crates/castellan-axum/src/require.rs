@@ -221,6 +221,12 @@ impl Require {
         }
     }
 
+    /// The answer when the requirement is not met: login for an anonymous user, 403 otherwise
+    /// (object guards decide elsewhere and answer through here).
+    pub(crate) async fn refuse(&self, auth: &AuthSession, parts: &Parts) -> Denied {
+        self.handle_no_permission(auth, parts).await
+    }
+
     /// Why this guard refuses `auth`.
     fn denial(&self, auth: &AuthSession, principal: &Principal) -> Denial {
         let mut denial = Denial::new(auth.clone());
