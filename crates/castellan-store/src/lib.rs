@@ -132,6 +132,8 @@ pub struct Store {
     db: Db,
     /// The same database as applications see it (no renames).
     app_db: Db,
+    /// The database running statements on django-guardian's tables (their `user_id` stays).
+    guardian_db: Db,
     users: Arc<UserSchema>,
     cache: Arc<PermCache>,
     caching: Arc<AtomicBool>,
@@ -203,12 +205,14 @@ impl Store {
         let app_db = Db::connect(url, options.max_connections).await?;
         let users = UserSchema::discover(&app_db, &options.user_model).await?;
         let db = app_db.with_renames(users.renames());
+        let guardian_db = app_db.with_renames(users.guardian_renames());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         #[cfg(feature = "sqlite")]
         let sqlite = db.dialect() == Dialect::Sqlite && options.reuse_unchanged_reads;
         let store = Self {
             db,
             app_db,
+            guardian_db,
             users: Arc::new(users),
             cache: Arc::default(),
             caching: Arc::new(AtomicBool::new(false)),

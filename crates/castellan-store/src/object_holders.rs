@@ -25,7 +25,7 @@ const HOLDERS: Sql = crate::sql!(
      g.object_pk AS object_pk, p.codename AS codename \
      FROM guardian_groupobjectpermission g \
      JOIN auth_user_groups ug ON ug.group_id = g.group_id \
-     JOIN auth_user u ON u.id = ug.user_id \
+     JOIN auth_user u ON u.id = ug.guardian_member_id \
      JOIN auth_permission p ON p.id = g.permission_id \
      JOIN django_content_type ct ON ct.id = g.content_type_id AND ct.id = p.content_type_id \
      WHERE ct.app_label = $5 AND ct.model = $6 AND g.object_pk = $7 AND p.codename = $8"
@@ -38,7 +38,7 @@ const SUPERUSERS: Sql = crate::sql!(
 /// The groups with a row granting `codename` on the object, and whether user `$1` is a member.
 const GRANTING_GROUPS: Sql = crate::sql!(
     "SELECT gr.name AS name, \
-     CASE WHEN EXISTS (SELECT 1 FROM auth_user_groups ug WHERE ug.group_id = gr.id AND ug.user_id = $1) THEN 1 ELSE 0 END AS member, \
+     CASE WHEN EXISTS (SELECT 1 FROM auth_user_groups ug WHERE ug.group_id = gr.id AND ug.guardian_member_id = $1) THEN 1 ELSE 0 END AS member, \
      ct.app_label AS app_label, ct.model AS model, g.object_pk AS object_pk, p.codename AS codename \
      FROM guardian_groupobjectpermission g \
      JOIN auth_group gr ON gr.id = g.group_id \
@@ -108,7 +108,7 @@ impl Store {
             codename.into(),
         ];
         let mut names = BTreeSet::new();
-        for r in self.db.fetch_all(&HOLDERS, &args).await? {
+        for r in self.guardian_db.fetch_all(&HOLDERS, &args).await? {
             if same(&r, obj, codename)?
                 && active.is_none_or(|a| r.flag("is_active").is_ok_and(|f| f == a))
             {
@@ -116,7 +116,7 @@ impl Store {
             }
         }
         if include_superusers {
-            for r in self.db.fetch_all(&SUPERUSERS, &[]).await? {
+            for r in self.guardian_db.fetch_all(&SUPERUSERS, &[]).await? {
                 if active.is_none_or(|a| r.flag("is_active").is_ok_and(|f| f == a)) {
                     names.insert(r.text("name")?);
                 }
@@ -149,7 +149,7 @@ impl Store {
             codename.into(),
         ];
         let mut granting_groups = Vec::new();
-        for r in self.db.fetch_all(&GRANTING_GROUPS, &args).await? {
+        for r in self.guardian_db.fetch_all(&GRANTING_GROUPS, &args).await? {
             if same(&r, obj, codename)? {
                 granting_groups.push((r.text("name")?, r.int("member")? == 1));
             }

@@ -63,7 +63,7 @@ const OBJECT_GRANTS: Sql = crate::sql!(
      JOIN auth_user_groups ug ON ug.group_id = g.group_id \
      JOIN auth_permission p ON p.id = g.permission_id \
      JOIN django_content_type ct ON ct.id = g.content_type_id AND ct.id = p.content_type_id \
-     WHERE ug.user_id = $5 AND ct.app_label = $6 AND ct.model = $7 AND g.object_pk = $8"
+     WHERE ug.guardian_member_id = $5 AND ct.app_label = $6 AND ct.model = $7 AND g.object_pk = $8"
 );
 
 /// A user's rows (and, through groups, their groups' rows) whose permission belongs to a model:
@@ -80,7 +80,7 @@ const MODEL_GRANTS: Sql = crate::sql!(
      JOIN auth_user_groups ug ON ug.group_id = g.group_id \
      JOIN auth_permission p ON p.id = g.permission_id \
      JOIN django_content_type ct ON ct.id = p.content_type_id \
-     WHERE ug.user_id = $4 AND ct.app_label = $5 AND ct.model = $6"
+     WHERE ug.guardian_member_id = $4 AND ct.app_label = $5 AND ct.model = $6"
 );
 
 /// The permissions of the models of an app: `(model, codename, permission id, content type id)`.
@@ -204,7 +204,7 @@ impl Store {
                     .into(),
             ));
         }
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.guardian_db.begin().await?;
         for stmt in crate::object_tables::guardian_ddl(self.dialect(), user_fk, self.users.table())
         {
             tx.execute_once(&stmt).await?;
@@ -286,7 +286,7 @@ impl Store {
             model.into(),
             pk.into(),
         ];
-        let rows = self.db.fetch_all(&OBJECT_GRANTS, &args).await?;
+        let rows = self.guardian_db.fetch_all(&OBJECT_GRANTS, &args).await?;
         let mut found = GrantRows::collect(&rows, app, model, Some(pk))?;
         let (user_codes, group_codes) = found.by_object.remove(pk).unwrap_or_default();
         Ok(ObjectGrants::new(user_codes, group_codes))
@@ -310,7 +310,7 @@ impl Store {
             .iter()
             .any(|p| p.model == model)
             || self
-                .db
+                .guardian_db
                 .fetch_all(&CONTENT_TYPE, &[app_label.into(), model.into()])
                 .await?
                 .iter()
@@ -474,7 +474,7 @@ impl Store {
             .into());
         };
         crate::retry::retry_busy(|| async {
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.guardian_db.begin_write().await?;
             let n = self
                 .change_object_rows(&mut tx, holder, ct_id, &wanted, obj, grant)
                 .await?;
@@ -613,7 +613,7 @@ impl Store {
             app_label.into(),
             model.into(),
         ];
-        let rows = self.db.fetch_all(&MODEL_GRANTS, &args).await?;
+        let rows = self.guardian_db.fetch_all(&MODEL_GRANTS, &args).await?;
         let found = GrantRows::collect(&rows, app_label, model, None)?;
         let candidates: Vec<String> = found
             .by_object

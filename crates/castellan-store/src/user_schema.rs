@@ -182,6 +182,10 @@ pub struct UserSchema {
     /// The SQL type of a column referencing the key (see [`UserSchema::foreign_key_type`]).
     fk_type: &'static str,
     renames: Arc<Renames>,
+    /// The renames for statements on django-guardian's tables, whose own user column is
+    /// `user_id` whatever the model: the user tables and `username` as for the store's other
+    /// statements, and the many-to-many column written `guardian_member_id`.
+    guardian_renames: Arc<Renames>,
 }
 
 impl UserSchema {
@@ -193,6 +197,11 @@ impl UserSchema {
             groups_table: model.groups_table(None),
             permissions_table: model.permissions_table(None),
             renames: Arc::new(Renames::new(&model.to_string(), [], &[])),
+            guardian_renames: Arc::new(Renames::new(
+                &model.to_string(),
+                [("guardian_member_id", "user_id".to_owned())],
+                &[],
+            )),
             model,
             columns: Vec::new(),
             absent: Vec::new(),
@@ -276,6 +285,16 @@ impl UserSchema {
             .map(|(c, _)| *c)
             .filter(|c| !has(c) && *c != model.username_field())
             .collect();
+        let guardian_renames = Renames::new(
+            &model.to_string(),
+            [
+                ("auth_user", table.clone()),
+                ("auth_user_groups", groups_table.clone()),
+                ("guardian_member_id", user_column.clone()),
+                ("username", model.username_field().to_owned()),
+            ],
+            &absent,
+        );
         let renames = Renames::new(
             &model.to_string(),
             [
@@ -297,6 +316,7 @@ impl UserSchema {
             pk,
             fk_type,
             renames: Arc::new(renames),
+            guardian_renames: Arc::new(guardian_renames),
         })
     }
 
@@ -425,6 +445,11 @@ impl UserSchema {
 
     pub(crate) fn renames(&self) -> Arc<Renames> {
         self.renames.clone()
+    }
+
+    /// The renames of statements on django-guardian's tables (see the field).
+    pub(crate) fn guardian_renames(&self) -> Arc<Renames> {
+        self.guardian_renames.clone()
     }
 }
 

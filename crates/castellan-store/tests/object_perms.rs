@@ -442,4 +442,81 @@ per_db!(
     bad_input_is_refused_and_changes_nothing,
     object_lists_hold_existing_objects_compared_as_text,
     a_revocation_by_another_process_is_seen_by_the_next_check,
+    custom_user_models_hold_object_grants,
 );
+
+/// A project with its own user model (`people.Account`, integer keys under other names, and
+/// `accounts.Member`, UUID keys): guardian's tables reference it and every object operation works.
+async fn custom_user_models_hold_object_grants(db: TestDb) {
+    use castellan_testkit::custom_user::CustomUser;
+    let kind = db.kind();
+    drop(db);
+    for custom in [CustomUser::Account, CustomUser::Member] {
+        let Some((_db, store)) = custom.migrated(kind).await else {
+            return;
+        };
+        assert!(
+            store.install_object_permissions().await.unwrap(),
+            "{custom:?}"
+        );
+        let mut u = castellan_store::NewUser::new("ann@example.com");
+        u.fields = match custom {
+            CustomUser::Member => vec![
+                ("display_name".into(), "Ann".into()),
+                ("favourite_colour".into(), "blue".into()),
+            ],
+            _ => Vec::new(),
+        };
+        store.create_user(u).await.unwrap();
+        store.create_group("Desk").await.unwrap();
+        store.create_group("Other").await.unwrap();
+        let desk = ObjectRef::parse("auth.group:1").unwrap();
+        let other = ObjectRef::parse("auth.group:2").unwrap();
+        let ann = "ann@example.com";
+        store
+            .grant_object_perms(ObjectHolder::User(ann), &s(&["auth.change_group"]), &desk)
+            .await
+            .unwrap();
+        store
+            .grant_object_perms(
+                ObjectHolder::Group("Desk"),
+                &s(&["auth.view_group"]),
+                &other,
+            )
+            .await
+            .unwrap();
+        store.add_user_to_groups(ann, &s(&["Desk"])).await.unwrap();
+        assert!(
+            check(&store, ann, &["auth.change_group"], &desk).await,
+            "{custom:?}"
+        );
+        assert!(
+            check(&store, ann, &["auth.view_group"], &other).await,
+            "{custom:?}"
+        );
+        assert!(!check(&store, ann, &["auth.change_group"], &other).await);
+        let q = ObjectsQuery::default();
+        let objects = store
+            .objects_for_user(ann, &s(&["auth.view_group"]), ("auth", "group"), q)
+            .await
+            .unwrap();
+        assert_eq!(objects, ["2"], "{custom:?}");
+        assert_eq!(
+            store
+                .object_holders("auth.view_group", &other, false, None)
+                .await
+                .unwrap(),
+            [ann]
+        );
+        let why = store
+            .explain_object(ann, "auth.view_group", &other)
+            .await
+            .unwrap();
+        assert_eq!(why.groups, ["Desk"]);
+        store
+            .revoke_object_perms(ObjectHolder::User(ann), &s(&["auth.change_group"]), &desk)
+            .await
+            .unwrap();
+        assert!(!check(&store, ann, &["auth.change_group"], &desk).await);
+    }
+}
