@@ -228,6 +228,24 @@ impl Db {
             .collect()
     }
 
+    /// The articles `filter` (over `bookshelf_article a`) selects, newest first, in one query
+    /// (see [`crate::access::visible_articles`]).
+    pub async fn articles_where(
+        &self,
+        filter: &castellan_store::RuleFilter,
+    ) -> Result<Vec<Article>> {
+        let mut q = castellan_store::sql::SqlText::new(self.dialect());
+        q.push(&self.statements().article_select);
+        crate::access::where_visible(&mut q, filter);
+        q.push(" ORDER BY a.id DESC");
+        self.sql()
+            .fetch_all(&q, &filter.args())
+            .await?
+            .iter()
+            .map(article_from_row)
+            .collect()
+    }
+
     /// One article.
     pub async fn article(&self, id: i64) -> Result<Option<Article>> {
         self.sql()

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 pub mod admin;
 pub mod articles;
 pub mod books;

@@ -22,7 +22,8 @@ pub fn trusted_groups() -> anyhow::Result<TrustedGroups> {
         .with_group("Editors", "template base.html (has_group)"))
 }
 
-/// Creates or adopts Django's auth schema, applies [`POLICY`], and creates the Bookshelf tables.
+/// Creates or adopts Django's auth schema, applies [`POLICY`], creates (or adopts)
+/// django-guardian's object-permission tables, and creates the Bookshelf tables.
 pub async fn setup(store: &Store, db: &Db) -> anyhow::Result<()> {
     store
         .migrate(&Registry::django_for(store.user_schema().model()))
@@ -41,6 +42,10 @@ pub async fn setup(store: &Store, db: &Db) -> anyhow::Result<()> {
         }
         Err(e) => return Err(anyhow!("applying bookshelf.toml failed: {e}")),
     }
+    store
+        .install_object_permissions()
+        .await
+        .context("creating django-guardian's object permission tables failed")?;
     db.migrate()
         .await
         .context("creating the bookshelf tables failed")?;

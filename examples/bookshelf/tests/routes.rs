@@ -49,22 +49,25 @@ fn role_perms(role: Option<&str>) -> Vec<&'static str> {
             "can_return_book",
             "can_manage_inventory",
         ],
-        Some("author") => vec!["view_article", "add_article", "change_article"],
-        Some("reviewer") => vec!["view_article", "change_article", "can_approve_article"],
+        // change_article only through the rule on their own drafts (see `Need::PermsOrRule`).
+        Some("author") => vec!["view_article", "add_article"],
+        Some("reviewer") => vec!["view_article", "can_approve_article"],
         Some("chief") => ARTICLE_PERMS.to_vec(),
         Some(other) => panic!("unknown role {other}"),
     }
 }
 
+/// `author` comes first: the rule lets them submit article 3 only while it is their draft, and
+/// the roles after them submit it too.
 const ROLES: &[Option<&str>] = &[
     None,
+    Some("author"),
     Some("viewer"),
     Some("editor"),
     Some("publisher"),
     Some("admin"),
     Some("member"),
     Some("librarian"),
-    Some("author"),
     Some("reviewer"),
     Some("chief"),
     Some("root"),
@@ -78,6 +81,9 @@ enum Need {
     PermsRaise(&'static [&'static str]),
     /// Membership of Editors (or an active superuser), 403 for everybody else.
     EditorsGroup,
+    /// The permissions, or a rule that gives them to these roles on this object (the demo's
+    /// articles are all by `author`; article 3 is a draft).
+    PermsOrRule(&'static [&'static str], &'static [&'static str]),
 }
 
 /// (method, path, need). POSTs act on book 3 / article 1 so that the GETs of book 1 stay stable.
@@ -134,7 +140,7 @@ const ROUTES: &[(&str, &str, Need)] = &[
     (
         "POST",
         "/articles/3/submit/",
-        Need::Perms(&["change_article"]),
+        Need::PermsOrRule(&["change_article"], &["author"]),
     ),
     (
         "POST",
@@ -181,6 +187,9 @@ async fn every_role_on_every_route() {
                 Need::Nobody => true,
                 Need::Perms(p) | Need::PermsRaise(p) => p.iter().all(|x| held.contains(x)),
                 Need::EditorsGroup => matches!(role, Some("editor") | Some("root")),
+                Need::PermsOrRule(p, roles) => {
+                    p.iter().all(|x| held.contains(x)) || role.is_some_and(|r| roles.contains(&r))
+                }
             };
             cells += 1;
             if expect_allowed {
@@ -193,7 +202,7 @@ async fn every_role_on_every_route() {
                 continue;
             }
             match (role, need) {
-                (None, Need::Perms(_)) => {
+                (None, Need::Perms(_) | Need::PermsOrRule(..)) => {
                     assert!(
                         page.is_login_redirect(),
                         "{who} {method} {path}: expected the login redirect, got {}",
@@ -205,7 +214,7 @@ async fn every_role_on_every_route() {
                         "{who} {path}: {next}"
                     );
                 }
-                (_, Need::Perms(p) | Need::PermsRaise(p)) => {
+                (_, Need::Perms(p) | Need::PermsRaise(p) | Need::PermsOrRule(p, _)) => {
                     assert_eq!(page.status, StatusCode::FORBIDDEN, "{who} {method} {path}");
                     // The 403 page names each missing permission.
                     for perm in p.iter().filter(|x| !held.contains(x)) {
@@ -366,10 +375,15 @@ async fn not_found_pages_and_drafts() {
     let mut editor = Client::logged_in(&env.router, "editor").await;
     assert_eq!(editor.get("/books/5/").await.status, StatusCode::OK);
     assert!(editor.get("/books/").await.body.contains("Draft: A Memoir"));
-    // A guarded route on a missing book: the guard first (403), then 404 for the permitted.
+    // An object route (change_book held or granted on the book): the object first, so a
+    // missing book is 404 for every logged-in user (as Django's and guardian's views), then 403.
     let mut viewer = Client::logged_in(&env.router, "viewer").await;
     assert_eq!(
         viewer.get("/books/9999/edit/").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        viewer.get("/books/1/edit/").await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -607,5 +621,145 @@ async fn demo_seeding_is_idempotent() {
     assert_eq!(
         env.app.store.user_groups("librarian").await.unwrap(),
         vec!["Librarians".to_owned()]
+    );
+}
+
+/// The guide's CMS on object rules: an Authors member changes only their own drafts; Reviewers
+/// see articles in review (to approve them) but change nothing; Chief Editors change any article;
+/// Editors (a books role) see only what is published; `/articles/` lists exactly what each may
+/// see. A book given to one co-editor by an object grant is editable by them, and no other book.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn article_rules_and_book_grants() {
+    let env = env().await;
+    let store = &env.app.store;
+    // A second author with a draft of their own (article 4).
+    let mut writer = castellan_store::NewUser::new("writer");
+    writer.password = Some(PASSWORD.into());
+    store.create_user(writer).await.unwrap();
+    store
+        .add_user_to_groups("writer", &["Authors".into()])
+        .await
+        .unwrap();
+    let writer_id = store.user("writer").await.unwrap().unwrap().id;
+    let fields = bookshelf::articles::ArticleFields {
+        title: "Writer's secret draft".into(),
+        content: "Not for the other author.".into(),
+    };
+    let draft = env.app.db.create_article(&fields, writer_id).await.unwrap();
+    assert_eq!(draft, 4);
+    let titles = |body: &str| {
+        [
+            "Welcome to the Bookshelf",
+            "New arrivals this month",
+            "Reading group notes (draft)",
+            "Writer&#x27;s secret draft",
+        ]
+        .iter()
+        .map(|t| body.contains(t))
+        .collect::<Vec<bool>>()
+    };
+    for (who, sees) in [
+        ("author", [true, true, true, false]),
+        ("writer", [true, false, false, true]),
+        ("reviewer", [true, true, false, false]),
+        ("chief", [true, true, true, true]),
+        ("editor", [true, false, false, false]),
+    ] {
+        let mut c = Client::logged_in(&env.router, who).await;
+        let list = c.get("/articles/").await;
+        assert_eq!(titles(&list.body).as_slice(), sees, "{who} /articles/");
+        for (n, visible) in sees.iter().enumerate() {
+            let detail = c.get(&format!("/articles/{}/", n + 1)).await.status;
+            let want = if *visible {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(detail, want, "{who} /articles/{}/", n + 1);
+        }
+    }
+    let mut anon = Client::new(&env.router);
+    assert_eq!(
+        titles(&anon.get("/articles/").await.body),
+        [true, false, false, false]
+    );
+    // Changing: the author their own draft only; the chief any; the reviewer none.
+    for (who, path, want) in [
+        ("author", "/articles/3/edit/", StatusCode::OK),
+        ("author", "/articles/4/edit/", StatusCode::FORBIDDEN),
+        ("author", "/articles/2/edit/", StatusCode::FORBIDDEN), // theirs, but in review
+        ("writer", "/articles/4/edit/", StatusCode::OK),
+        ("writer", "/articles/3/edit/", StatusCode::FORBIDDEN),
+        ("reviewer", "/articles/3/edit/", StatusCode::FORBIDDEN),
+        ("chief", "/articles/4/edit/", StatusCode::OK),
+        ("editor", "/articles/3/edit/", StatusCode::FORBIDDEN),
+    ] {
+        let mut c = Client::logged_in(&env.router, who).await;
+        assert_eq!(c.get(path).await.status, want, "{who} {path}");
+    }
+    let mut author = Client::logged_in(&env.router, "author").await;
+    let refused = author.post("/articles/4/submit/", &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("bookshelf.change_article"));
+    let draft = env.app.db.article(4).await.unwrap().unwrap();
+    assert_eq!(
+        draft.status,
+        bookshelf::articles::Status::Draft,
+        "nothing changed"
+    );
+    // The edit button follows the same rule.
+    assert!(author
+        .get("/articles/3/")
+        .await
+        .body
+        .contains("data-testid=\"edit-article\""));
+    assert!(!author
+        .get("/articles/2/")
+        .await
+        .body
+        .contains("data-testid=\"edit-article\""));
+
+    // Books: a co-editor granted change_book on book 2 edits book 2 and no other.
+    let mut viewer = Client::logged_in(&env.router, "viewer").await;
+    assert_eq!(
+        viewer.get("/books/2/edit/").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let book2 = castellan_core::ObjectRef::parse("bookshelf.book:2").unwrap();
+    store
+        .grant_object_perms(
+            castellan_store::ObjectHolder::User("viewer"),
+            &["bookshelf.change_book".into()],
+            &book2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(viewer.get("/books/2/edit/").await.status, StatusCode::OK);
+    assert!(viewer
+        .get("/books/2/")
+        .await
+        .body
+        .contains("data-testid=\"edit\""));
+    assert_eq!(
+        viewer.get("/books/1/edit/").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!viewer
+        .get("/books/1/")
+        .await
+        .body
+        .contains("data-testid=\"edit\""));
+    // Revoked: refused on the next request.
+    store
+        .revoke_object_perms(
+            castellan_store::ObjectHolder::User("viewer"),
+            &["bookshelf.change_book".into()],
+            &book2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer.get("/books/2/edit/").await.status,
+        StatusCode::FORBIDDEN
     );
 }

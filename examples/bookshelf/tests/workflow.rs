@@ -63,15 +63,28 @@ async fn an_edit_sends_an_approved_or_published_article_back_to_review(db: TestD
     let mut chief = Client::logged_in(&env.router, "chief").await;
     let mut anon = Client::new(&env.router);
 
-    // Approved (in review): the author changes the text after the approval.
+    // Approved (in review): the author may no longer change it (authors change their drafts);
+    // a chief editor changes the text after the approval.
     let id = write(&mut author, "Spring reads", true).await;
     assert_eq!(act(&mut reviewer, id, "approve").await, StatusCode::FOUND);
     assert_eq!(
         article(env, id).await.approved_by.as_deref(),
         Some("reviewer")
     );
-    let p = edit(
+    let refused = edit(
         &mut author,
+        id,
+        &[("title", "Spring reads"), ("content", "Sneaked in.")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        article(env, id).await.approved_by.as_deref(),
+        Some("reviewer"),
+        "a refused edit changes nothing"
+    );
+    let p = edit(
+        &mut chief,
         id,
         &[
             ("title", "Spring reads"),
@@ -86,12 +99,12 @@ async fn an_edit_sends_an_approved_or_published_article_back_to_review(db: TestD
         (Status::Review, None, "Changed after approval."),
         "the approval was for the old text"
     );
-    assert!(author
+    assert!(chief
         .get(&format!("/articles/{id}/"))
         .await
         .body
         .contains("sent back to review"));
-    let form = author.get(&format!("/articles/{id}/edit/")).await;
+    let form = chief.get(&format!("/articles/{id}/edit/")).await;
     assert!(form.body.contains(r#"data-testid="back-to-review""#));
     // So it cannot be published on the old approval.
     act(&mut chief, id, "publish").await;

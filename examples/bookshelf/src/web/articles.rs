@@ -15,7 +15,8 @@ use http::StatusCode;
 use minijinja::context;
 use serde::Deserialize;
 
-use crate::articles::{Article, ArticleFields, Edited, Status, Step};
+use crate::access;
+use crate::articles::{Article, ArticleFields, Edited, Step};
 use crate::web::error::{AppError, AppResult};
 use crate::web::render::{not_found, ok, page, s};
 use crate::web::{messages, parse_id, redirect, AppState};
@@ -99,9 +100,34 @@ async fn chosen_author(
     }
 }
 
-/// Whether this user sees drafts and articles in review.
-fn sees_unpublished(auth: &AuthSession) -> bool {
-    auth.principal().has_perm("bookshelf.change_article")
+/// The 403 page for a user without `perm` on this article.
+async fn cannot_change(state: &AppState, auth: &AuthSession) -> AppResult {
+    let message =
+        "You may not change this article: it needs bookshelf.change_article, which authors \
+         have on their own drafts and chief editors on every article.";
+    page(
+        &state.templates,
+        auth,
+        StatusCode::FORBIDDEN,
+        "castellan/403.html",
+        context! { message },
+    )
+    .await
+}
+
+/// The article `raw` names, if the user may change it: `Ok(Err(page))` is the 404 or 403 to answer.
+async fn changeable(
+    state: &AppState,
+    auth: &AuthSession,
+    raw: &str,
+) -> Result<Result<Article, axum::response::Response>, crate::web::error::AppError> {
+    let Some(article) = existing(state, raw).await? else {
+        return Ok(Err(not_found(&state.templates, auth).await?));
+    };
+    if !access::may_article(&state.store, auth, access::CHANGE_ARTICLE, &article).await? {
+        return Ok(Err(cannot_change(state, auth).await?));
+    }
+    Ok(Ok(article))
 }
 
 async fn existing(state: &AppState, raw: &str) -> Result<Option<Article>, castellan_store::Error> {
@@ -111,9 +137,11 @@ async fn existing(state: &AppState, raw: &str) -> Result<Option<Article>, castel
     }
 }
 
-/// `GET /articles/`: published articles; all of them for holders of `change_article`.
+/// `GET /articles/`: in one query, the published articles and those the user may see or change
+/// (their own drafts for Authors, articles in review for Reviewers, every one for Chief Editors).
 pub async fn list(State(state): State<AppState>, auth: AuthSession) -> AppResult {
-    let articles = state.db.articles(sees_unpublished(&auth)).await?;
+    let filter = access::visible_articles(&state.store, &auth).await?;
+    let articles = state.db.articles_where(&filter).await?;
     ok(
         &state.templates,
         &auth,
@@ -129,21 +157,21 @@ pub async fn detail(
     auth: AuthSession,
     Path(id): Path<String>,
 ) -> AppResult {
-    let article = existing(&state, &id)
-        .await?
-        .filter(|a| a.status == Status::Published || sees_unpublished(&auth));
-    match article {
-        Some(article) => {
-            ok(
-                &state.templates,
-                &auth,
-                "articles/detail.html",
-                context! { article => s(&article) },
-            )
-            .await
-        }
-        None => not_found(&state.templates, &auth).await,
+    let Some(article) = existing(&state, &id).await? else {
+        return not_found(&state.templates, &auth).await;
+    };
+    if !access::may_article(&state.store, &auth, access::VIEW_ARTICLE, &article).await? {
+        return not_found(&state.templates, &auth).await;
     }
+    let can_change =
+        access::may_article(&state.store, &auth, access::CHANGE_ARTICLE, &article).await?;
+    ok(
+        &state.templates,
+        &auth,
+        "articles/detail.html",
+        context! { article => s(&article), can_change },
+    )
+    .await
 }
 
 async fn form_page(
@@ -203,8 +231,9 @@ pub async fn edit_form(
     auth: AuthSession,
     Path(id): Path<String>,
 ) -> AppResult {
-    let Some(article) = existing(&state, &id).await? else {
-        return not_found(&state.templates, &auth).await;
+    let article = match changeable(&state, &auth, &id).await? {
+        Ok(article) => article,
+        Err(page) => return Ok(page),
     };
     let fields = ArticleFields {
         title: article.title.clone(),
@@ -221,7 +250,11 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(form): Form<ArticleForm>,
 ) -> AppResult {
-    let (Some(article), Some(user)) = (existing(&state, &id).await?, auth.user()) else {
+    let article = match changeable(&state, &auth, &id).await? {
+        Ok(article) => article,
+        Err(page) => return Ok(page),
+    };
+    let Some(user) = auth.user() else {
         return not_found(&state.templates, &auth).await;
     };
     let author = match chosen_author(&state, &auth, &user, &form, Some(&article)).await? {
@@ -257,6 +290,12 @@ async fn step(
     let (Some(article), Some(user)) = (existing(state, raw).await?, auth.user()) else {
         return not_found(&state.templates, auth).await;
     };
+    // Submitting is changing the article: its author's own draft, or a chief editor.
+    if step == Step::Submit
+        && !access::may_article(&state.store, auth, access::CHANGE_ARTICLE, &article).await?
+    {
+        return cannot_change(state, auth).await;
+    }
     if step != Step::Submit && article.author_id == user.id {
         let message = "You are this article's author: someone else must approve and publish it \
              (nobody approves or publishes their own article, whatever their permissions).";

@@ -8,6 +8,7 @@ use http::StatusCode;
 use minijinja::context;
 use serde::Deserialize;
 
+use crate::access;
 use crate::books::{Book, BookFields, Flag, Lending};
 use crate::web::error::AppResult;
 use crate::web::render::{not_found, ok, page, s};
@@ -116,11 +117,12 @@ pub async fn detail(
         Some(u) => state.db.open_borrows(book.id, u.id).await?,
         None => 0,
     };
+    let can_edit = access::may_edit_book(&state.store, &auth, book.id).await?;
     ok(
         &state.templates,
         &auth,
         "books/detail.html",
-        context! { book => s(&book), borrowed },
+        context! { book => s(&book), borrowed, can_edit },
     )
     .await
 }
@@ -184,6 +186,9 @@ pub async fn edit_form(
     let Some(book) = existing(&state, &id).await? else {
         return not_found(&state.templates, &auth).await;
     };
+    if !access::may_edit_book(&state.store, &auth, book.id).await? {
+        return cannot_edit(&state, &auth).await;
+    }
     let fields = BookFields {
         title: book.title.clone(),
         author: book.author.clone(),
@@ -192,6 +197,20 @@ pub async fn edit_form(
         copies_total: book.copies_total,
     };
     form_page(&state, &auth, StatusCode::OK, Some(&book), &fields, &[]).await
+}
+
+/// 403 for a user without `change_book`, globally or on this book.
+async fn cannot_edit(state: &AppState, auth: &AuthSession) -> AppResult {
+    let message =
+        "You may not edit this book: it needs bookshelf.change_book, held or granted on this book.";
+    crate::web::render::page(
+        &state.templates,
+        auth,
+        StatusCode::FORBIDDEN,
+        "castellan/403.html",
+        context! { message },
+    )
+    .await
 }
 
 /// `POST /books/{id}/edit/`.
@@ -204,6 +223,9 @@ pub async fn edit(
     let Some(book) = existing(&state, &id).await? else {
         return not_found(&state.templates, &auth).await;
     };
+    if !access::may_edit_book(&state.store, &auth, book.id).await? {
+        return cannot_edit(&state, &auth).await;
+    }
     let (fields, mut errors) = form.parse();
     if errors.is_empty() && state.db.isbn_taken(&fields.isbn, Some(book.id)).await? {
         errors.push(("isbn", "Book with this ISBN already exists.".to_owned()));
