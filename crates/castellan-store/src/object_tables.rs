@@ -67,7 +67,7 @@ impl ObjectTable {
     }
 
     /// How the key column compares with text keys.
-    async fn key_kind(&self, db: &Db) -> Result<KeyKind> {
+    pub(crate) async fn key_kind(&self, db: &Db) -> Result<KeyKind> {
         let row = db
             .fetch_optional(
                 &KEY_TYPE,
@@ -161,7 +161,7 @@ impl ObjectTable {
 
 /// How a key column compares with guardian's text keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyKind {
+pub(crate) enum KeyKind {
     /// An integer column: only canonical integer text can match, and it is compared as a number.
     Integer,
     /// A text column: compared as text.

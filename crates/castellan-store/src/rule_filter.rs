@@ -214,16 +214,52 @@ impl crate::Store {
             Some(n) => Value::Int(n),
             None => Value::Text(user.hex()),
         };
-        let key = crate::object_perms::cast_text(d, &format!("{alias}.{}", d.quote(pk)));
-        let (key, object_pk, exact) = match d {
+        let column = format!("{alias}.{}", d.quote(pk));
+        let exact = if d == Dialect::MySql { "BINARY " } else { "" };
+        let integer_keys = matches!(
+            self.object_table(app_label, model)
+                .key_kind(&self.app_db)
+                .await,
+            Ok(crate::object_tables::KeyKind::Integer)
+        );
+        // Keys compare as text (guardian's rule). On an integer key, the grants' keys in canonical
+        // integer form are turned into integers instead, so the table's own index answers; any
+        // other text ("05", " 5", "abc") names no row, as in the text comparison.
+        let (key, object_pk, canonical) = match (integer_keys, d) {
+            (true, Dialect::Sqlite) => (
+                column,
+                "CAST(g.object_pk AS INTEGER)",
+                " AND CAST(CAST(g.object_pk AS INTEGER) AS TEXT) = g.object_pk",
+            ),
+            (true, Dialect::MySql) => (
+                column,
+                "CAST(g.object_pk AS SIGNED)",
+                " AND CAST(CAST(g.object_pk AS SIGNED) AS CHAR) = BINARY g.object_pk",
+            ),
+            (true, Dialect::Postgres) => (
+                column,
+                "CAST(CASE WHEN g.object_pk ~ '^(0|-?[1-9][0-9]{0,17})$' THEN g.object_pk END AS bigint)",
+                " AND g.object_pk ~ '^(0|-?[1-9][0-9]{0,17})$'",
+            ),
             // Byte comparison: MariaDB's collations ignore case and trailing spaces.
-            Dialect::MySql => (format!("BINARY {key}"), "BINARY g.object_pk", "BINARY "),
-            _ => (key, "g.object_pk", ""),
+            (false, Dialect::MySql) => (
+                format!("BINARY {}", crate::object_perms::cast_text(d, &column)),
+                "BINARY g.object_pk",
+                "",
+            ),
+            (false, _) => (crate::object_perms::cast_text(d, &column), "g.object_pk", ""),
+        };
+        // PostgreSQL plans `x OR id IN (subquery)` as a scan of the table; `id = ANY(ARRAY(…))`
+        // reads the grants once and lets the key's index answer.
+        let (open, close) = if integer_keys && d == Dialect::Postgres {
+            ("= ANY(ARRAY(", "))")
+        } else {
+            ("IN (", ")")
         };
         let groups = self.users.groups_table();
         let member = self.users.model().user_column();
         let head = format!(
-            "{key} IN (SELECT {object_pk} FROM guardian_userobjectpermission g \
+            "{key} {open}SELECT {object_pk} FROM guardian_userobjectpermission g \
              JOIN auth_permission p ON p.id = g.permission_id \
              JOIN django_content_type ct ON ct.id = p.content_type_id \
              WHERE g.user_id = "
@@ -236,7 +272,7 @@ impl crate::Store {
                 &format!(" AND ct.model = {exact}"),
                 &format!(" AND p.codename = {exact}"),
                 &format!(
-                    " UNION SELECT {object_pk} FROM guardian_groupobjectpermission g \
+                    "{canonical} UNION SELECT {object_pk} FROM guardian_groupobjectpermission g \
                      JOIN {groups} ug ON ug.group_id = g.group_id \
                      JOIN auth_permission p ON p.id = g.permission_id \
                      JOIN django_content_type ct ON ct.id = p.content_type_id \
@@ -245,7 +281,7 @@ impl crate::Store {
                 &conditions,
                 &format!(" AND ct.model = {exact}"),
                 &format!(" AND p.codename = {exact}"),
-                ")",
+                &format!("{canonical}{close}"),
             ],
             vec![
                 user.clone(),

@@ -181,6 +181,20 @@ async fn compiled_filters_equal_the_per_object_check(db: TestDb) {
             .await
             .unwrap();
     }
+    // Rows whose key names no row when compared as text: "05", " 7", "abc", a key past i64.
+    let u1 = store.principal("u1").await.unwrap().unwrap();
+    let u1_id = u1.identity().id().unwrap().as_int().unwrap();
+    for pk in ["05", " 7", "abc", "99999999999999999999", "-0"] {
+        store
+            .execute_raw(&format!(
+                "INSERT INTO guardian_userobjectpermission (object_pk, content_type_id, permission_id, user_id) \
+                 SELECT '{pk}', p.content_type_id, p.id, {u1_id} FROM auth_permission p \
+                 JOIN django_content_type ct ON ct.id = p.content_type_id \
+                 WHERE ct.app_label = 'shop' AND p.codename = 'change_doc'"
+            ))
+            .await
+            .unwrap();
+    }
     let all_docs = docs(&store).await;
     // Each user's object grants, once: they do not change between rules.
     let mut subjects = Vec::new();
