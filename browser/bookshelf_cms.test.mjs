@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { seriousViolations } from './lib/axe.mjs';
 import { launch, newPage, screenshot } from './lib/browser.mjs';
 import { scratchDir, startServer } from './lib/server.mjs';
 import { castellan } from './lib/cli.mjs';
@@ -113,6 +114,26 @@ describe('bookshelf CMS in a browser', () => {
     await page.goto(`${server.url}/books/1/`);
     assert.ok(!(await page.isVisible('[data-testid="edit"]')));
     assert.equal((await page.goto(`${server.url}/books/1/edit/`)).status(), 403);
+    await page.close();
+  });
+
+  test("the admin's object-permissions page grants a book to a co-editor (axe: no serious violation)", async () => {
+    const page = await newPage(browser);
+    await logIn(page, 'admin');
+    await page.goto(`${server.url}/admin/bookshelf/book/1/change/`);
+    await click(page, '[data-testid="object-permissions"]');
+    assert.match(page.url(), /\/admin\/bookshelf\/book\/1\/permissions\/$/);
+    await page.fill('[data-testid="holder-name"]', 'member');
+    await page.check('[data-testid="perm-change_book"]');
+    await click(page, '[data-testid="grant"]');
+    assert.ok(await page.isVisible('[data-testid="object-user-member"]'), 'the grant is listed');
+    await screenshot(page, 'admin-object-permissions');
+    const problems = await seriousViolations(page, 'admin-object-permissions');
+    assert.deepEqual(problems, [], problems.join('\n'));
+    await click(page, '[data-testid="logout"]');
+    await logIn(page, 'member');
+    assert.equal((await page.goto(`${server.url}/books/1/edit/`)).status(), 200);
+    assert.equal((await page.goto(`${server.url}/books/2/edit/`)).status(), 403);
     await page.close();
   });
 });

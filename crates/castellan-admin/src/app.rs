@@ -251,6 +251,10 @@ impl Admin {
                 get(views::history::model_object),
             )
             .route(
+                &p("/{app}/{model}/{id}/permissions/"),
+                get(views::object_perms::form).post(views::object_perms::change),
+            )
+            .route(
                 &p("/{app}/{model}/{id}/delete/"),
                 get(views::models::delete_form).post(views::models::delete),
             )

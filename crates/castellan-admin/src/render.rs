@@ -118,6 +118,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/castellan/admin/history.html"),
     ),
     (
+        "object_permissions.html",
+        include_str!("../templates/castellan/admin/object_permissions.html"),
+    ),
+    (
         "changes.html",
         include_str!("../templates/castellan/admin/changes.html"),
     ),

@@ -47,9 +47,37 @@ const GRANTING_GROUPS: Sql = crate::sql!(
      WHERE ct.app_label = $2 AND ct.model = $3 AND g.object_pk = $4 AND p.codename = $5"
 );
 
+/// Every grant row on one object: `kind` 0 for a user's (`name`: the username), 1 for a group's.
+const GRANTS_ON: Sql = crate::sql!(
+    "SELECT 0 AS kind, u.username AS name, ct.app_label AS app_label, ct.model AS model, \
+     g.object_pk AS object_pk, p.codename AS codename \
+     FROM guardian_userobjectpermission g \
+     JOIN auth_user u ON u.id = g.user_id \
+     JOIN auth_permission p ON p.id = g.permission_id \
+     JOIN django_content_type ct ON ct.id = g.content_type_id AND ct.id = p.content_type_id \
+     WHERE ct.app_label = $1 AND ct.model = $2 AND g.object_pk = $3 \
+     UNION ALL \
+     SELECT 1 AS kind, gr.name AS name, ct.app_label AS app_label, ct.model AS model, \
+     g.object_pk AS object_pk, p.codename AS codename \
+     FROM guardian_groupobjectpermission g \
+     JOIN auth_group gr ON gr.id = g.group_id \
+     JOIN auth_permission p ON p.id = g.permission_id \
+     JOIN django_content_type ct ON ct.id = g.content_type_id AND ct.id = p.content_type_id \
+     WHERE ct.app_label = $4 AND ct.model = $5 AND g.object_pk = $6"
+);
+
 /// The statements of this module.
 #[cfg(test)]
-pub(crate) const STATEMENTS: &[Sql] = &[HOLDERS, SUPERUSERS, GRANTING_GROUPS];
+pub(crate) const STATEMENTS: &[Sql] = &[HOLDERS, SUPERUSERS, GRANTING_GROUPS, GRANTS_ON];
+
+/// The grants on one object, by holder (guardian's admin page).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectGrantList {
+    /// `(username, codenames)`, by username; codenames sorted.
+    pub users: Vec<(String, Vec<String>)>,
+    /// `(group name, codenames)`, by name; codenames sorted.
+    pub groups: Vec<(String, Vec<String>)>,
+}
 
 /// Whether a row is about exactly this object and codename (MariaDB compares without case).
 fn same(r: &Row, obj: &ObjectRef, codename: &str) -> Result<bool> {
@@ -123,6 +151,43 @@ impl Store {
             }
         }
         Ok(names.into_iter().collect())
+    }
+
+    /// Every grant on `obj`, by user and by group (codenames of the object's model).
+    pub async fn object_grant_list(&self, obj: &ObjectRef) -> Result<ObjectGrantList> {
+        self.require_guardian_tables().await?;
+        let (app, model, pk) = (obj.app_label(), obj.model(), obj.pk());
+        let args = [
+            app.into(),
+            model.into(),
+            pk.into(),
+            app.into(),
+            model.into(),
+            pk.into(),
+        ];
+        let mut users: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+        let mut groups: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+        for r in self.guardian_db.fetch_all(&GRANTS_ON, &args).await? {
+            let codename = r.text("codename")?;
+            if !same(&r, obj, &codename)? {
+                continue;
+            }
+            let into = if r.int("kind")? == 0 {
+                &mut users
+            } else {
+                &mut groups
+            };
+            into.entry(r.text("name")?).or_default().insert(codename);
+        }
+        let list = |m: std::collections::BTreeMap<String, BTreeSet<String>>| {
+            m.into_iter()
+                .map(|(k, v)| (k, v.into_iter().collect()))
+                .collect()
+        };
+        Ok(ObjectGrantList {
+            users: list(users),
+            groups: list(groups),
+        })
     }
 
     /// Why `username` has or lacks `perm` on `obj`. The permission must exist and be of the

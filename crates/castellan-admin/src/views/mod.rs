@@ -4,6 +4,7 @@ pub(crate) mod groups;
 pub(crate) mod history;
 pub(crate) mod index;
 pub(crate) mod models;
+pub(crate) mod object_perms;
 pub(crate) mod permissions;
 pub(crate) mod picker;
 pub(crate) mod reports;

@@ -505,6 +505,9 @@ fn form_page(
             errors => errors.summary(), action, delete_url,
             list_url => base_url(staff, m), crumbs => crumbs.value(),
             history_url => object.map(|o| object_url(staff, m, &o.id, "history")),
+            permissions_url => object
+                .filter(|_| editable)
+                .map(|o| object_url(staff, m, &o.id, "permissions")),
             view_on_site => object.and_then(|o| m.view_on_site(o)).filter(|u| site_link(u)),
             can_add_another => m.has_add_permission(&staff.principal),
         },
