@@ -139,6 +139,7 @@ mod escape;
 mod filters;
 mod loader;
 mod messages;
+mod object_perms;
 mod perms;
 mod templates;
 mod user;
@@ -151,6 +152,7 @@ pub use loader::{
     default_loader, default_template, loader_with_defaults, DEFAULT_TEMPLATES, PREFIX,
 };
 pub use messages::{messages_value, Level, Message};
+pub use object_perms::ObjectPermWrapper;
 pub use perms::{PermLookupDict, PermWrapper};
 pub use templates::Templates;
 pub use user::TemplateUser;
