@@ -103,6 +103,15 @@ fn codename_on<'p>(perm: &'p str, obj: &ObjectRef) -> Result<&'p str> {
 }
 
 impl Store {
+    /// The codename of `perm` on `obj`, which must name an existing permission of the object's
+    /// app (another app's is guardian's `WrongAppError`).
+    async fn known_codename<'p>(&self, perm: &'p str, obj: &ObjectRef) -> Result<&'p str> {
+        let codename = codename_on(perm, obj)?;
+        self.resolve_permissions(&[format!("{}.{codename}", obj.app_label())])
+            .await?;
+        Ok(codename)
+    }
+
     /// Guardian's `get_users_with_perms(obj, only_with_perms_in=[perm], with_superusers=...)`:
     /// the usernames, sorted, of the users with a grant of `perm` on `obj` of their own or through
     /// a group, plus every superuser when `include_superusers`; guardian does not look at
@@ -114,15 +123,8 @@ impl Store {
         include_superusers: bool,
         active: Option<bool>,
     ) -> Result<Vec<String>> {
-        let codename = codename_on(perm, obj)?;
-        self.resolve_permissions(&[format!("{}.{codename}", obj.app_label())])
-            .await?;
-        if !self.object_exists(obj).await? {
-            return Err(Error::NotFound {
-                what: "object",
-                name: obj.to_string(),
-            });
-        }
+        let codename = self.known_codename(perm, obj).await?;
+        self.require_object(obj).await?;
         self.require_guardian_tables().await?;
         let (app, model, pk) = (obj.app_label(), obj.model(), obj.pk());
         let args = [
@@ -198,9 +200,7 @@ impl Store {
         perm: &str,
         obj: &ObjectRef,
     ) -> Result<ObjectExplanation> {
-        let codename = codename_on(perm, obj)?;
-        self.resolve_permissions(&[format!("{}.{codename}", obj.app_label())])
-            .await?;
+        let codename = self.known_codename(perm, obj).await?;
         let (who, grants) = self.object_principal(username, obj).await?;
         let id = who.identity().id().ok_or_else(|| Error::NotFound {
             what: "user",

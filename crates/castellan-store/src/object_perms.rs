@@ -328,8 +328,18 @@ impl Store {
         }
     }
 
+    /// The user for checks, or [`Error::NotFound`].
+    async fn require_principal(&self, username: &str) -> Result<Principal> {
+        self.principal(username)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "user",
+                name: username.to_owned(),
+            })
+    }
+
     /// Fails with [`Error::NotFound`] unless `obj` exists.
-    async fn require_object(&self, obj: &ObjectRef) -> Result<()> {
+    pub(crate) async fn require_object(&self, obj: &ObjectRef) -> Result<()> {
         if self.object_exists(obj).await? {
             Ok(())
         } else {
@@ -346,13 +356,7 @@ impl Store {
         username: &str,
         obj: &ObjectRef,
     ) -> Result<(Principal, ObjectGrants)> {
-        let who = self
-            .principal(username)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "user",
-                name: username.to_owned(),
-            })?;
+        let who = self.require_principal(username).await?;
         self.require_object(obj).await?;
         let id = who.identity().id().ok_or_else(|| Error::NotFound {
             what: "user",
@@ -566,13 +570,7 @@ impl Store {
     ) -> Result<Vec<String>> {
         self.require_guardian_tables().await?;
         self.require_model(app_label, model).await?;
-        let who = self
-            .principal(username)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "user",
-                name: username.to_owned(),
-            })?;
+        let who = self.require_principal(username).await?;
         let mut catalog: BTreeMap<String, Vec<AppPermission>> = BTreeMap::new();
         for p in perms {
             if let Some((app, _)) = p.split_once('.') {

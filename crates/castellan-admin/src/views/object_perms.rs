@@ -30,6 +30,29 @@ fn object_ref(m: &dyn ModelAdmin, id: &str) -> Result<ObjectRef, AdminError> {
         .map_err(|e| AdminError::NotFound(format!("No such object: {e}")))
 }
 
+/// The page's object, if the staff member may change it (as its change page requires).
+async fn target(
+    staff: &Staff,
+    app: &str,
+    name: &str,
+    id: &str,
+) -> Result<
+    (
+        std::sync::Arc<dyn ModelAdmin>,
+        crate::model_admin::Object,
+        ObjectRef,
+    ),
+    AdminError,
+> {
+    let m = model(staff, app, name)?;
+    let o = object(m.as_ref(), id).await?;
+    if !m.has_change_permission(&staff.principal, Some(&o)) {
+        return Err(forbidden("change", m.as_ref()));
+    }
+    let obj = object_ref(m.as_ref(), &o.id)?;
+    Ok((m, o, obj))
+}
+
 /// Whether the staff member holds `codename` of the object's model on that object.
 async fn holds(staff: &Staff, obj: &ObjectRef, codename: &str) -> Result<bool, AdminError> {
     let perm = format!("{}.{codename}", obj.app_label());
@@ -45,12 +68,7 @@ pub(crate) async fn form(
     staff: Staff,
     Path((app, name, id)): Path<(String, String, String)>,
 ) -> Result<Response, AdminError> {
-    let m = model(&staff, &app, &name)?;
-    let o = object(m.as_ref(), &id).await?;
-    if !m.has_change_permission(&staff.principal, Some(&o)) {
-        return Err(forbidden("change", m.as_ref()));
-    }
-    let obj = object_ref(m.as_ref(), &o.id)?;
+    let (m, o, obj) = target(&staff, &app, &name, &id).await?;
     if !staff.site.store.has_object_permissions().await? {
         return Err(AdminError::NotFound(
             "This database has no object permissions (django-guardian's tables): run `castellan migrate --object-permissions`.".into(),
@@ -94,12 +112,7 @@ pub(crate) async fn change(
     Path((app, name, id)): Path<(String, String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AdminError> {
-    let m = model(&staff, &app, &name)?;
-    let o = object(m.as_ref(), &id).await?;
-    if !m.has_change_permission(&staff.principal, Some(&o)) {
-        return Err(forbidden("change", m.as_ref()));
-    }
-    let obj = object_ref(m.as_ref(), &o.id)?;
+    let (m, o, obj) = target(&staff, &app, &name, &id).await?;
     let field = |key: &str| {
         form.iter()
             .find(|(k, _)| k == key)

@@ -15,18 +15,7 @@ pub(crate) async fn run(store: &Store, args: Explain) -> Result<Outcome, Error> 
         };
         let obj = castellan_core::ObjectRef::parse(object)?;
         let why = store.explain_object(username, perm, &obj).await?;
-        if args.json {
-            let value = serde_json::to_value(&why)
-                .map_err(|e| input_error(format!("cannot encode the explanation: {e}")))?;
-            output::json(&value);
-        } else {
-            println!("{}", why.message);
-        }
-        return Ok(if why.allowed {
-            Outcome::Success
-        } else {
-            Outcome::Denied
-        });
+        return show(&why, &why.message, why.allowed, args.json);
     }
     let why = match (args.anonymous, args.args.as_slice()) {
         (true, [perm]) => store.explain_anonymous(perm).await?,
@@ -50,14 +39,24 @@ pub(crate) async fn run(store: &Store, args: Explain) -> Result<Outcome, Error> 
             ))
         }
     };
-    if args.json {
-        let value = serde_json::to_value(&why)
+    show(&why, &why.message, why.allowed, args.json)
+}
+
+/// Prints an explanation (JSON, or its sentence); exit 0 when allowed, 1 when denied.
+fn show(
+    why: &impl serde::Serialize,
+    message: &str,
+    allowed: bool,
+    json: bool,
+) -> Result<Outcome, Error> {
+    if json {
+        let value = serde_json::to_value(why)
             .map_err(|e| input_error(format!("cannot encode the explanation: {e}")))?;
         output::json(&value);
     } else {
-        println!("{}", why.message);
+        println!("{message}");
     }
-    Ok(if why.allowed {
+    Ok(if allowed {
         Outcome::Success
     } else {
         Outcome::Denied
