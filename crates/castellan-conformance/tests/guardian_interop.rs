@@ -205,3 +205,179 @@ async fn guardian_seed(kind: Kind, seed: u64, python: &std::path::Path) -> Vec<S
     eprintln!("{kind:?} seed {seed}: {} answers compared", report.compared);
     report.mismatches
 }
+
+// ------------------------------------------------------------------------------------------------
+// Castellan made the tables and the grants: Django with django-guardian installed must accept them.
+// ------------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct CheckedByGuardian {
+    pending: Vec<String>,
+    get_perms: Vec<PermsAnswer>,
+    has_perm: Vec<HasPermAnswer>,
+    objects: Vec<GroupObjectsAnswer>,
+    assigned: HasPermAnswer,
+}
+
+#[derive(Deserialize)]
+struct HasPermAnswer {
+    user: String,
+    object: String,
+    perm: String,
+    #[serde(default)]
+    result: bool,
+}
+
+#[derive(Deserialize)]
+struct GroupObjectsAnswer {
+    user: String,
+    perm: String,
+    result: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn castellan_made_guardian_tables_sqlite() {
+    castellan_made(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn castellan_made_guardian_tables_postgres() {
+    castellan_made(Kind::Postgres).await;
+}
+
+/// Castellan creates Django's schema and guardian's tables, users, groups and grants through its
+/// API only; `interop/django/guardian_check.py` migrates (guardian's migrations must be recorded
+/// already), asks guardian, and writes one grant through `assign_perm`, which Castellan then sees.
+async fn castellan_made(kind: Kind) {
+    let Some(python) = django_python() else {
+        return;
+    };
+    let Some(db) = TestDb::create(kind).await else {
+        return;
+    };
+    let store = Store::connect(&db.url).await.unwrap();
+    store
+        .migrate(&castellan_core::Registry::django())
+        .await
+        .unwrap();
+    assert!(store.install_object_permissions().await.unwrap());
+    for (name, active, superuser) in [
+        ("ann", true, false),
+        ("bob", true, false),
+        ("cy", false, false),
+        ("root", true, true),
+    ] {
+        let mut u = castellan_store::NewUser::new(name);
+        u.is_active = active;
+        u.is_superuser = superuser;
+        store.create_user(u).await.unwrap();
+    }
+    for g in ["Desk", "Night", "Copy"] {
+        store.create_group(g).await.unwrap();
+    }
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    store
+        .add_user_to_groups("bob", &s(&["Night"]))
+        .await
+        .unwrap();
+    store
+        .add_user_to_groups("cy", &s(&["Night"]))
+        .await
+        .unwrap();
+    store
+        .grant_user("bob", &s(&["auth.view_group"]))
+        .await
+        .unwrap();
+    let group = |id: u32| ObjectRef::parse(&format!("auth.group:{id}")).unwrap();
+    use castellan_store::ObjectHolder::{Group, User};
+    store
+        .grant_object_perms(
+            User("ann"),
+            &s(&["auth.change_group", "view_group"]),
+            &group(1),
+        )
+        .await
+        .unwrap();
+    store
+        .grant_object_perms(Group("Night"), &s(&["auth.change_group"]), &group(2))
+        .await
+        .unwrap();
+    store
+        .grant_object_perms(User("bob"), &s(&["auth.delete_group"]), &group(3))
+        .await
+        .unwrap();
+
+    let path = temp_path(&format!("guardian-castellan-made-{kind:?}.json"));
+    let env = vec![
+        ("INTEROP_DB", django_db_url(&db)),
+        ("INTEROP_APPS", "guardian".to_owned()),
+    ];
+    let out = run_script(
+        &python,
+        "guardian_check.py",
+        vec!["--out".to_owned(), path.display().to_string()],
+        env,
+    )
+    .await;
+    eprintln!("{}", out.trim_end());
+    let checked: CheckedByGuardian =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(
+        checked.pending.iter().all(|m| !m.starts_with("guardian.")),
+        "Django found guardian's migrations unapplied: {:?}",
+        checked.pending
+    );
+    let mut report = Report::new(&format!("{kind:?} Castellan-made"));
+    report.phase("get_perms");
+    for p in &checked.get_perms {
+        let obj = ObjectRef::parse(&p.object).unwrap();
+        let got: Vec<String> = store
+            .object_perms(&p.user, &obj)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| format!("auth.{c}"))
+            .collect();
+        report.cmp(&p.user, &p.object, &p.result, &got);
+    }
+    report.phase("has_perm(perm, obj)");
+    for h in &checked.has_perm {
+        let obj = ObjectRef::parse(&h.object).unwrap();
+        let got = store
+            .check_object_perms(&h.user, std::slice::from_ref(&h.perm), &obj, false)
+            .await
+            .unwrap();
+        report.cmp(
+            &h.user,
+            &format!("{} {}", h.object, h.perm),
+            &h.result,
+            &got,
+        );
+    }
+    report.phase("get_objects_for_user");
+    for o in &checked.objects {
+        let got = store
+            .objects_for_user(
+                &o.user,
+                std::slice::from_ref(&o.perm),
+                ("auth", "group"),
+                ObjectsQuery::default(),
+            )
+            .await
+            .unwrap();
+        report.cmp(&o.user, &o.perm, &o.result, &got);
+    }
+    assert!(report.compared > 50, "too few answers compared");
+    assert!(
+        report.mismatches.is_empty(),
+        "django-guardian disagrees with Castellan on the database Castellan made:\n{}",
+        report.mismatches.join("\n")
+    );
+    // The grant guardian wrote is Castellan's next answer.
+    let a = &checked.assigned;
+    let obj = ObjectRef::parse(&a.object).unwrap();
+    assert!(store
+        .check_object_perms(&a.user, std::slice::from_ref(&a.perm), &obj, false)
+        .await
+        .unwrap());
+}
