@@ -49,7 +49,25 @@ def _database_from_env(url):
             "HOST": parts.hostname or "127.0.0.1",
             "PORT": str(parts.port or 5432),
         }
-    raise ImproperlyConfigured(f"unsupported INTEROP_DB {url!r} (use sqlite:PATH or postgres://...)")
+    if parts.scheme in ("mysql", "mariadb"):
+        # PyMySQL stands in for mysqlclient (which needs a C toolchain): a test tool only.
+        import pymysql
+
+        pymysql.version_info = (2, 2, 7, "final", 0)
+        pymysql.install_as_MySQLdb()
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ImproperlyConfigured("INTEROP_DB mysql URL needs a database name")
+        return {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": name,
+            "USER": unquote(parts.username or "root"),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "127.0.0.1",
+            "PORT": str(parts.port or 3306),
+            "OPTIONS": {"charset": "utf8mb4"},
+        }
+    raise ImproperlyConfigured(f"unsupported INTEROP_DB {url!r} (use sqlite:PATH, postgres://... or mysql://...)")
 
 
 DATABASES = {

@@ -6,7 +6,7 @@
 //! guardian's answers to `has_perms(perms, obj)` / any, `get_perms`, `get_users_with_perms` and
 //! `get_objects_for_user` over
 //! all sixteen flag combinations, errors included. Castellan opens the database as Django left
-//! it and must give every answer.
+//! it and must give every answer. SQLite, PostgreSQL and MariaDB (Django through PyMySQL).
 //!
 //! Needs `CASTELLAN_DJANGO_PYTHON` (the venv of `scripts/django-venv.sh`, which installs
 //! django-guardian); skipped without it unless `CASTELLAN_REQUIRE_DJANGO=1`.
@@ -76,6 +76,12 @@ async fn guardian_made_database_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guardian_made_database_postgres() {
     guardian_made(Kind::Postgres, &[11, 12]).await;
+}
+
+/// Django on MariaDB through PyMySQL (the venv's stand-in for mysqlclient).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guardian_made_database_mysql() {
+    guardian_made(Kind::MySql, &[21]).await;
 }
 
 async fn guardian_made(kind: Kind, seeds: &[u64]) {
@@ -243,6 +249,11 @@ async fn castellan_made_guardian_tables_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn castellan_made_guardian_tables_postgres() {
     castellan_made(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn castellan_made_guardian_tables_mysql() {
+    castellan_made(Kind::MySql).await;
 }
 
 /// Castellan creates Django's schema and guardian's tables, users, groups and grants through its
