@@ -138,8 +138,8 @@ impl Staff {
     /// What this editor holds and what group names mean, for the escalation rules.
     pub(crate) async fn rights(&self) -> Result<Rights, AdminError> {
         let superuser = self.is_superuser();
-        let (member_of, catalog) = if superuser {
-            (Vec::new(), Vec::new())
+        let (member_of, catalog, object_caps) = if superuser {
+            (Vec::new(), Vec::new(), Default::default())
         } else {
             let store = &self.site.store;
             let member_of = store.user_groups(&self.user.username).await?;
@@ -149,7 +149,7 @@ impl Staff {
                 .iter()
                 .map(castellan_core::Permission::user_perm_str)
                 .collect();
-            (member_of, catalog)
+            (member_of, catalog, store.object_capabilities().await?)
         };
         Ok(Rights {
             superuser,
@@ -158,6 +158,7 @@ impl Staff {
             member_of,
             trusted: self.auth.trusted_groups(),
             catalog,
+            object_caps,
         })
     }
 

@@ -142,6 +142,13 @@ where
                 .await;
             return Err(Denied::NotFound(page));
         };
+        // Django's PermissionRequiredMixin refuses an empty permission list (ImproperlyConfigured)
+        // rather than letting everyone in.
+        if G::PERMS.is_empty() {
+            return Err(Denied::Error(Error::Config(
+                "object guard: the guard names no permission".into(),
+            )));
+        }
         let mut allowed = !G::ANY;
         for perm in G::PERMS {
             let holds = object

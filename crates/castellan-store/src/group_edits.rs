@@ -223,6 +223,8 @@ impl Store {
         }
         self.audit(&mut tx, "group.delete", "group", name, before, None)
             .await?;
+        self.delete_object_grants(&mut tx, crate::object_perms::GrantsOf::Group(gid))
+            .await?;
         for sql in [
             &DELETE_GROUP_GRANTS,
             &DELETE_GROUP_MEMBERSHIPS,

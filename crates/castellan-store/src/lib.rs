@@ -105,7 +105,7 @@ pub use error::{Error, Result};
 pub use groups::GroupDetail;
 pub use matrix::{Matrix, MatrixColumn, MatrixRow, RowKind};
 pub use migrate::{MigrateReport, DJANGO_MIGRATIONS};
-pub use object_holders::ObjectGrantList;
+pub use object_holders::{ObjectCapabilities, ObjectGrantList};
 pub use object_perms::ObjectHolder;
 pub use object_tables::ObjectTable;
 pub use rule_filter::RuleFilter;

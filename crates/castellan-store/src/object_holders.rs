@@ -66,9 +66,44 @@ const GRANTS_ON: Sql = crate::sql!(
      WHERE ct.app_label = $4 AND ct.model = $5 AND g.object_pk = $6"
 );
 
+/// Every grant row, of users (`kind` 0) and groups (1), with the object's model.
+const ALL_GRANTS: Sql = crate::sql!(
+    "SELECT 0 AS kind, u.username AS name, ct.app_label AS app_label, ct.model AS model, \
+     g.object_pk AS object_pk, p.codename AS codename \
+     FROM guardian_userobjectpermission g \
+     JOIN auth_user u ON u.id = g.user_id \
+     JOIN auth_permission p ON p.id = g.permission_id \
+     JOIN django_content_type ct ON ct.id = p.content_type_id \
+     UNION ALL \
+     SELECT 1 AS kind, gr.name AS name, ct.app_label AS app_label, ct.model AS model, \
+     g.object_pk AS object_pk, p.codename AS codename \
+     FROM guardian_groupobjectpermission g \
+     JOIN auth_group gr ON gr.id = g.group_id \
+     JOIN auth_permission p ON p.id = g.permission_id \
+     JOIN django_content_type ct ON ct.id = p.content_type_id"
+);
+
 /// The statements of this module.
 #[cfg(test)]
-pub(crate) const STATEMENTS: &[Sql] = &[HOLDERS, SUPERUSERS, GRANTING_GROUPS, GRANTS_ON];
+pub(crate) const STATEMENTS: &[Sql] =
+    &[HOLDERS, SUPERUSERS, GRANTING_GROUPS, GRANTS_ON, ALL_GRANTS];
+
+/// Every object grant as a capability `app_label.codename@app_label.model:pk`, per username and
+/// per group name: what the admin's escalation rules count besides model permissions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectCapabilities {
+    /// By username.
+    pub users: std::collections::BTreeMap<String, Vec<String>>,
+    /// By group name.
+    pub groups: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl ObjectCapabilities {
+    /// The capability string of one grant.
+    pub fn capability(perm: &str, obj: &ObjectRef) -> String {
+        format!("{perm}@{obj}")
+    }
+}
 
 /// The grants on one object, by holder (guardian's admin page).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -153,6 +188,35 @@ impl Store {
             }
         }
         Ok(names.into_iter().collect())
+    }
+
+    /// Every object grant of every user and group, as capabilities (empty without guardian's
+    /// tables). One statement.
+    pub async fn object_capabilities(&self) -> Result<ObjectCapabilities> {
+        let mut out = ObjectCapabilities::default();
+        if !self.has_object_permissions().await? {
+            return Ok(out);
+        }
+        for r in self.guardian_db.fetch_all(&ALL_GRANTS, &[]).await? {
+            let app = r.text("app_label")?;
+            let Ok(obj) = ObjectRef::new(app.clone(), r.text("model")?, r.text("object_pk")?)
+            else {
+                continue;
+            };
+            let cap =
+                ObjectCapabilities::capability(&format!("{app}.{}", r.text("codename")?), &obj);
+            let into = if r.int("kind")? == 0 {
+                &mut out.users
+            } else {
+                &mut out.groups
+            };
+            into.entry(r.text("name")?).or_default().push(cap);
+        }
+        for caps in out.users.values_mut().chain(out.groups.values_mut()) {
+            caps.sort();
+            caps.dedup();
+        }
+        Ok(out)
     }
 
     /// Every grant on `obj`, by user and by group (codenames of the object's model).

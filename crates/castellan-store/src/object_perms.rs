@@ -116,6 +116,26 @@ const APPLIED: Sql = crate::sql!("SELECT name FROM django_migrations WHERE app =
 const RECORD_MIGRATION: Sql =
     crate::sql!("INSERT INTO django_migrations (app, name, applied) VALUES ('guardian', $1, $2)");
 
+const DELETE_USER_ROWS: Sql =
+    crate::sql!("DELETE FROM guardian_userobjectpermission WHERE user_id = $1");
+const DELETE_GROUP_ROWS: Sql =
+    crate::sql!("DELETE FROM guardian_groupobjectpermission WHERE group_id = $1");
+const DELETE_USER_ROWS_OF_PERMISSION: Sql =
+    crate::sql!("DELETE FROM guardian_userobjectpermission WHERE permission_id = $1");
+const DELETE_GROUP_ROWS_OF_PERMISSION: Sql =
+    crate::sql!("DELETE FROM guardian_groupobjectpermission WHERE permission_id = $1");
+
+/// Whose object grants go with a deleted row (Django's `CASCADE` on guardian's foreign keys).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum GrantsOf {
+    /// A user's.
+    User(UserId),
+    /// A group's.
+    Group(i64),
+    /// A permission's, to users and groups.
+    Permission(i64),
+}
+
 /// The statements of this module that need guardian's tables.
 #[cfg(test)]
 pub(crate) const STATEMENTS: &[Sql] = &[
@@ -129,6 +149,10 @@ pub(crate) const STATEMENTS: &[Sql] = &[
     GROUP_INSERT,
     USER_DELETE,
     GROUP_DELETE,
+    DELETE_USER_ROWS,
+    DELETE_GROUP_ROWS,
+    DELETE_USER_ROWS_OF_PERMISSION,
+    DELETE_GROUP_ROWS_OF_PERMISSION,
     APPLIED,
     RECORD_MIGRATION,
 ];
@@ -336,6 +360,34 @@ impl Store {
                 what: "user",
                 name: username.to_owned(),
             })
+    }
+
+    /// Inside `tx` (which runs the store's other statements): deletes the object grants that go
+    /// with a user, group or permission about to be deleted, as Django's `CASCADE` does; nothing
+    /// when the database has no guardian tables.
+    pub(crate) async fn delete_object_grants(&self, tx: &mut Tx, of: GrantsOf) -> Result<()> {
+        if !self.has_object_permissions().await? {
+            return Ok(());
+        }
+        let saved = tx.swap_renames(Some(self.users.guardian_renames()));
+        let deleted = match of {
+            GrantsOf::User(id) => tx.execute(&DELETE_USER_ROWS, &[id.into()]).await,
+            GrantsOf::Group(id) => tx.execute(&DELETE_GROUP_ROWS, &[id.into()]).await,
+            GrantsOf::Permission(id) => {
+                match tx
+                    .execute(&DELETE_USER_ROWS_OF_PERMISSION, &[id.into()])
+                    .await
+                {
+                    Ok(_) => {
+                        tx.execute(&DELETE_GROUP_ROWS_OF_PERMISSION, &[id.into()])
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        tx.swap_renames(saved);
+        deleted.map(|_| ())
     }
 
     /// Fails with [`Error::NotFound`] unless `obj` exists.

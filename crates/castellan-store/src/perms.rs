@@ -270,6 +270,8 @@ impl Store {
         )
         .await?;
         for id in &ids {
+            self.delete_object_grants(&mut tx, crate::object_perms::GrantsOf::Permission(*id))
+                .await?;
             tx.execute(&DELETE_USER_GRANTS_OF, &[(*id).into()]).await?;
             tx.execute(&DELETE_GROUP_GRANTS_OF, &[(*id).into()]).await?;
             tx.execute(&DELETE_PERMISSION, &[(*id).into()]).await?;

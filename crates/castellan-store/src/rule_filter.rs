@@ -13,8 +13,8 @@
 //! filter.append_to(&mut q);
 //! assert_eq!(
 //!     q.as_str(),
-//!     "SELECT id FROM bookshelf_article a WHERE ((a.\"author_id\" IS NOT NULL AND a.\"author_id\" = $1) \
-//!      AND (a.\"status\" IS NOT NULL AND a.\"status\" = $2))"
+//!     "SELECT id FROM bookshelf_article a WHERE ((\"a\".\"author_id\" IS NOT NULL AND \"a\".\"author_id\" = $1) \
+//!      AND (\"a\".\"status\" IS NOT NULL AND \"a\".\"status\" = $2))"
 //! );
 //! assert_eq!(filter.args().len(), 2);
 //! ```
@@ -41,7 +41,9 @@ pub struct RuleFilter {
 impl RuleFilter {
     /// Compiles `rule` (in the form [`castellan_core::rules::ObjectRules::condition`] gives, or any
     /// rule that does not ask about the user: group and permission tests compile to `false`) for
-    /// columns of table alias `alias`.
+    /// columns of table alias `alias`. The alias and the field names are quoted identifiers (quotes
+    /// in them doubled), so no text of a rule reaches the SQL as SQL; write the alias in lower case
+    /// (PostgreSQL folds an unquoted `A` to `a`).
     pub fn compile(dialect: Dialect, rule: &Rule, alias: &str) -> Self {
         let mut out = Self { pieces: Vec::new() };
         out.push_rule(dialect, rule, alias);
@@ -63,7 +65,7 @@ impl RuleFilter {
     }
 
     fn push_rule(&mut self, d: Dialect, rule: &Rule, alias: &str) {
-        let column = |field: &str| format!("{alias}.{}", d.quote(field));
+        let column = |field: &str| format!("{}.{}", d.quote(alias), d.quote(field));
         match rule {
             Rule::Always => self.text("1 = 1"),
             // Group and permission tests not folded for a user are false, as for the anonymous user.
@@ -214,7 +216,7 @@ impl crate::Store {
             Some(n) => Value::Int(n),
             None => Value::Text(user.hex()),
         };
-        let column = format!("{alias}.{}", d.quote(pk));
+        let column = format!("{}.{}", d.quote(alias), d.quote(pk));
         let exact = if d == Dialect::MySql { "BINARY " } else { "" };
         let integer_keys = matches!(
             self.object_table(app_label, model)

@@ -305,6 +305,8 @@ impl Store {
         lock_superusers(&mut tx).await?;
         self.audit(&mut tx, "user.delete", "user", username, before, None)
             .await?;
+        self.delete_object_grants(&mut tx, crate::object_perms::GrantsOf::User(id))
+            .await?;
         for sql in [&DELETE_MEMBERSHIPS, &DELETE_DIRECT_GRANTS, &DELETE_USER] {
             tx.execute(sql, &[id.into()]).await?;
         }
@@ -356,6 +358,8 @@ impl Store {
                 None,
             )
             .await?;
+            self.delete_object_grants(&mut tx, crate::object_perms::GrantsOf::User(uid))
+                .await?;
             for sql in [&DELETE_MEMBERSHIPS, &DELETE_DIRECT_GRANTS, &DELETE_USER] {
                 tx.execute(sql, &[uid.into()]).await?;
             }

@@ -482,6 +482,8 @@ impl Store {
         let id = user_id(&mut tx, username).await?;
         self.audit(&mut tx, "user.delete", "user", username, before, None)
             .await?;
+        self.delete_object_grants(&mut tx, crate::object_perms::GrantsOf::User(id))
+            .await?;
         for sql in [&DELETE_MEMBERSHIPS, &DELETE_DIRECT_GRANTS, &DELETE_USER] {
             tx.execute(sql, &[id.into()]).await?;
         }

@@ -437,7 +437,48 @@ async fn a_revocation_by_another_process_is_seen_by_the_next_check(db: TestDb) {
     assert!(!check(&store, "ann", &["shop.change_item"], &one).await);
 }
 
+/// Deleting a user, a group or a permission takes its object grants with it (Django's CASCADE on
+/// guardian's foreign keys), in the same transaction: the delete succeeds and no row is left.
+async fn deletes_take_their_object_grants_along(db: TestDb) {
+    let store = shop(&db).await;
+    let one = item("1");
+    store
+        .grant_object_perms(
+            ObjectHolder::User("bob"),
+            &s(&["shop.change_item", "shop.can_sell_item"]),
+            &one,
+        )
+        .await
+        .unwrap();
+    store
+        .grant_object_perms(
+            ObjectHolder::Group("Staff"),
+            &s(&["shop.change_item"]),
+            &one,
+        )
+        .await
+        .unwrap();
+    store
+        .grant_object_perms(ObjectHolder::User("ann"), &s(&["shop.can_sell_item"]), &one)
+        .await
+        .unwrap();
+    store.delete_user("bob").await.unwrap();
+    store.delete_group("Staff").await.unwrap();
+    let list = store.object_grant_list(&one).await.unwrap();
+    assert_eq!(
+        list.users,
+        [("ann".to_owned(), vec!["can_sell_item".to_owned()])]
+    );
+    assert!(list.groups.is_empty());
+    store.delete_permission("shop.can_sell_item").await.unwrap();
+    assert_eq!(
+        store.object_grant_list(&one).await.unwrap(),
+        Default::default()
+    );
+}
+
 per_db!(
+    deletes_take_their_object_grants_along,
     tables_are_created_once_and_grants_follow_guardian,
     bad_input_is_refused_and_changes_nothing,
     object_lists_hold_existing_objects_compared_as_text,

@@ -622,6 +622,10 @@ impl ModelAdmin for ArticleAdmin {
                 .map_err(failed)?
             {
                 Edited::Missing => Err(ModelError::NotFound),
+                Edited::Changed => Err(ModelError::Invalid(vec![
+                    "The article changed while you were editing it (it was submitted, approved or published); nothing was saved."
+                        .to_owned(),
+                ])),
                 Edited::Unchanged | Edited::Saved | Edited::BackToReview => self.fetch(id).await,
             }
         })

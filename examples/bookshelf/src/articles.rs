@@ -96,6 +96,9 @@ pub enum Edited {
     BackToReview,
     /// No such article (deleted meanwhile); nothing was written.
     Missing,
+    /// The article moved to another status since the editor read it (submitted, published):
+    /// what allowed the edit may no longer hold, so nothing was written.
+    Changed,
 }
 
 /// The fields an article form edits.
@@ -191,7 +194,7 @@ const LAST_ARTICLE_OF: Sql =
 const EDIT_ARTICLE: Sql = castellan_store::sql!(
     "UPDATE bookshelf_article SET title = $1, content = $2, author_id = $3, \
      status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'review' END, approved_by_id = NULL \
-     WHERE id = $4"
+     WHERE id = $4 AND status = $5"
 );
 const DELETE_ARTICLE: Sql = castellan_store::sql!("DELETE FROM bookshelf_article WHERE id = $1");
 const SUBMIT: Sql = castellan_store::sql!(
@@ -302,9 +305,11 @@ impl Db {
             f.content.as_str().into(),
             author_id.into(),
             current.id.into(),
+            current.status.as_str().into(),
         ];
         let n = self.sql().execute(&EDIT_ARTICLE, &args).await?;
         Ok(match (n, current.status) {
+            (0, _) if self.article(current.id).await?.is_some() => Edited::Changed,
             (0, _) => Edited::Missing,
             (_, Status::Draft) => Edited::Saved,
             (_, _) => Edited::BackToReview,

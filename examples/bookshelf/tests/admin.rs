@@ -1066,6 +1066,12 @@ async fn object_permissions_page_grants_only_what_you_hold_on_the_object() {
             StatusCode::FORBIDDEN,
             "a superuser's",
         ),
+        // The librarian holds can_manage_inventory, which desk lacks: a stronger user.
+        (
+            grant("librarian", "change_book", "grant"),
+            StatusCode::FORBIDDEN,
+            "a stronger user's",
+        ),
         (
             grant("viewer", "change_article", "grant"),
             StatusCode::BAD_REQUEST,

@@ -214,6 +214,8 @@ async fn every_role_on_every_route() {
                         "{who} {path}: {next}"
                     );
                 }
+                // An object the role may not even see does not exist for it.
+                (_, Need::PermsOrRule(..)) if page.status == StatusCode::NOT_FOUND => {}
                 (_, Need::Perms(p) | Need::PermsRaise(p) | Need::PermsOrRule(p, _)) => {
                     assert_eq!(page.status, StatusCode::FORBIDDEN, "{who} {method} {path}");
                     // The 403 page names each missing permission.
@@ -549,13 +551,19 @@ async fn articles_move_draft_review_published_only_through_permitted_actions() {
             .status,
         StatusCode::FORBIDDEN
     );
-    // A draft cannot be approved or published, even by those who may.
-    reviewer
-        .post(&format!("/articles/{id}/approve/"), &[])
-        .await;
+    // A draft cannot be approved or published, even by those who may: a reviewer does not see
+    // drafts (404); a chief editor is refused with a message.
+    assert_eq!(
+        reviewer
+            .post(&format!("/articles/{id}/approve/"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    chief.post(&format!("/articles/{id}/approve/"), &[]).await;
     chief.post(&format!("/articles/{id}/publish/"), &[]).await;
     assert_eq!(status(id).await, "draft");
-    assert!(reviewer
+    assert!(chief
         .get(&format!("/articles/{id}/"))
         .await
         .body
@@ -685,20 +693,29 @@ async fn article_rules_and_book_grants() {
     );
     // Changing: the author their own draft only; the chief any; the reviewer none.
     for (who, path, want) in [
+        // A draft they may not see is 404 (not 403: its existence is not told).
         ("author", "/articles/3/edit/", StatusCode::OK),
-        ("author", "/articles/4/edit/", StatusCode::FORBIDDEN),
+        ("author", "/articles/4/edit/", StatusCode::NOT_FOUND),
         ("author", "/articles/2/edit/", StatusCode::FORBIDDEN), // theirs, but in review
         ("writer", "/articles/4/edit/", StatusCode::OK),
-        ("writer", "/articles/3/edit/", StatusCode::FORBIDDEN),
-        ("reviewer", "/articles/3/edit/", StatusCode::FORBIDDEN),
+        ("writer", "/articles/3/edit/", StatusCode::NOT_FOUND),
+        ("reviewer", "/articles/3/edit/", StatusCode::NOT_FOUND),
+        ("reviewer", "/articles/2/edit/", StatusCode::FORBIDDEN), // sees it, may not change it
         ("chief", "/articles/4/edit/", StatusCode::OK),
-        ("editor", "/articles/3/edit/", StatusCode::FORBIDDEN),
+        ("editor", "/articles/3/edit/", StatusCode::NOT_FOUND),
+        ("editor", "/articles/1/edit/", StatusCode::FORBIDDEN),
     ] {
         let mut c = Client::logged_in(&env.router, who).await;
         assert_eq!(c.get(path).await.status, want, "{who} {path}");
     }
     let mut author = Client::logged_in(&env.router, "author").await;
-    let refused = author.post("/articles/4/submit/", &[]).await;
+    assert_eq!(
+        author.post("/articles/4/submit/", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let refused = author
+        .post("/articles/2/edit/", &[("title", "x"), ("content", "y")])
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("bookshelf.change_article"));
     let draft = env.app.db.article(4).await.unwrap().unwrap();
@@ -707,9 +724,37 @@ async fn article_rules_and_book_grants() {
         bookshelf::articles::Status::Draft,
         "nothing changed"
     );
-    // The edit button follows the same rule.
-    assert!(author
+    // An edit of what was a draft when read, saved after it was submitted: nothing is written.
+    let stale = env.app.db.article(3).await.unwrap().unwrap();
+    assert_eq!(
+        author.post("/articles/3/submit/", &[]).await.status,
+        StatusCode::FOUND
+    );
+    let late = bookshelf::articles::ArticleFields {
+        title: "Sneaked in after submitting".into(),
+        content: stale.content.clone(),
+    };
+    assert_eq!(
+        env.app
+            .db
+            .edit_article(&stale, &late, stale.author_id)
+            .await
+            .unwrap(),
+        bookshelf::articles::Edited::Changed
+    );
+    assert_eq!(
+        env.app.db.article(3).await.unwrap().unwrap().title,
+        stale.title
+    );
+    // The edit button follows the same rule: article 3 is in review now.
+    assert!(!author
         .get("/articles/3/")
+        .await
+        .body
+        .contains("data-testid=\"edit-article\""));
+    let mut writer = Client::logged_in(&env.router, "writer").await;
+    assert!(writer
+        .get("/articles/4/")
         .await
         .body
         .contains("data-testid=\"edit-article\""));

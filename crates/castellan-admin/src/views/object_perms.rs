@@ -5,7 +5,8 @@
 //! The admin's escalation rules hold on one object too. The page needs the change permission on
 //! the object (as its change page). A staff member grants or revokes only permissions they hold
 //! **on that object** (a superuser, a global holder, or a django-guardian grant of their own or of
-//! one of their groups); never their own object permissions; a superuser's only as a superuser.
+//! one of their groups); never their own object permissions; never those of a superuser or of a
+//! user holding rights they lack (the admin's rule 3, object grants included).
 //! Every name is checked before anything is written; one refusal writes nothing.
 
 use axum::extract::Path;
@@ -164,15 +165,17 @@ pub(crate) async fn change(
                         .into(),
                 ));
             }
-            let Some(user) = staff.site.store.user(&target).await? else {
+            let Some(state) = staff.site.store.user_state(&target).await? else {
                 return Err(AdminError::BadRequest(format!(
                     "There is no user named {target:?}."
                 )));
             };
-            if user.is_superuser && !staff.is_superuser() {
-                return Err(AdminError::Forbidden(
-                    "Only a superuser changes a superuser's permissions.".into(),
-                ));
+            // Rule 3: never a superuser's, nor a user's who holds rights the editor lacks
+            // (object grants included).
+            let groups = staff.site.store.groups_with_permissions().await?;
+            let problems = staff.rights().await?.may_touch(&state, &groups);
+            if !problems.is_empty() {
+                return Err(AdminError::Forbidden(problems.join(" ")));
             }
             ObjectHolder::User(&target)
         }

@@ -401,6 +401,13 @@ impl Tx {
         renamed_table(self.renames.as_deref(), name)
     }
 
+    /// Runs the next statements with `renames` instead (statements on another app's tables in
+    /// the same transaction); returns the ones it replaced, to put back.
+    pub(crate) fn swap_renames(&mut self, renames: Option<Arc<Renames>>) -> Option<Arc<Renames>> {
+        let renames = renames.filter(|r| !r.is_identity());
+        std::mem::replace(&mut self.renames, renames)
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<()> {
         match self.inner {

@@ -34,8 +34,8 @@ impl Dialect {
     /// How a quoted identifier is written (`"name"`, or `` `name` `` on MariaDB).
     pub fn quote(self, name: &str) -> String {
         match self {
-            Self::MySql => format!("`{name}`"),
-            Self::Sqlite | Self::Postgres => format!("\"{name}\""),
+            Self::MySql => format!("`{}`", name.replace('`', "``")),
+            Self::Sqlite | Self::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
         }
     }
 }

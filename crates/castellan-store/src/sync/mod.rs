@@ -311,6 +311,8 @@ impl Store {
     /// and content types, each audited.
     async fn apply_removals(&self, tx: &mut Tx, c: &Planned, state: &Snapshot) -> Result<()> {
         let plan = &c.plan;
+        // django-guardian's rows go with what they reference (Django's CASCADE).
+        let guardian = self.has_object_permissions().await?;
         for ((g, ids), change) in c.revoke_ids.iter().zip(&plan.revokes) {
             delete_in(
                 tx,
@@ -340,12 +342,21 @@ impl Store {
                     .await?;
             }
             let ids = &c.deleted_group_ids;
+            if guardian {
+                delete_in(tx, "guardian_groupobjectpermission", None, "group_id", ids).await?;
+            }
             delete_in(tx, "auth_group_permissions", None, "group_id", ids).await?;
             delete_in(tx, "auth_user_groups", None, "group_id", ids).await?;
             delete_in(tx, "auth_group", None, "id", ids).await?;
         }
         if !c.deleted_perm_ids.is_empty() || !c.deleted_ct_ids.is_empty() {
             let ids = &c.deleted_perm_ids;
+            if guardian {
+                for table in crate::object_perms::GUARDIAN_TABLES {
+                    delete_in(tx, table, None, "permission_id", ids).await?;
+                    delete_in(tx, table, None, "content_type_id", &c.deleted_ct_ids).await?;
+                }
+            }
             delete_in(tx, "auth_user_user_permissions", None, "permission_id", ids).await?;
             delete_in(tx, "auth_group_permissions", None, "permission_id", ids).await?;
             delete_in(tx, "auth_permission", None, "id", ids).await?;

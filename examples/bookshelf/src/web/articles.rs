@@ -124,6 +124,10 @@ async fn changeable(
     let Some(article) = existing(state, raw).await? else {
         return Ok(Err(not_found(&state.templates, auth).await?));
     };
+    // What the user may not see does not exist for them: 404, not 403.
+    if !access::may_article(&state.store, auth, access::VIEW_ARTICLE, &article).await? {
+        return Ok(Err(not_found(&state.templates, auth).await?));
+    }
     if !access::may_article(&state.store, auth, access::CHANGE_ARTICLE, &article).await? {
         return Ok(Err(cannot_change(state, auth).await?));
     }
@@ -275,6 +279,10 @@ pub async fn edit(
             "Article updated and sent back to review: it needs a new approval before it is published",
         ),
         Edited::Missing => return not_found(&state.templates, &auth).await,
+        Edited::Changed => messages::error(
+            &auth,
+            "The article changed while you were editing it (it was submitted, approved or published); nothing was saved.",
+        ),
     }
     Ok(redirect(&format!("/articles/{}/", article.id)))
 }
@@ -290,6 +298,9 @@ async fn step(
     let (Some(article), Some(user)) = (existing(state, raw).await?, auth.user()) else {
         return not_found(&state.templates, auth).await;
     };
+    if !access::may_article(&state.store, auth, access::VIEW_ARTICLE, &article).await? {
+        return not_found(&state.templates, auth).await;
+    }
     // Submitting is changing the article: its author's own draft, or a chief editor.
     if step == Step::Submit
         && !access::may_article(&state.store, auth, access::CHANGE_ARTICLE, &article).await?

@@ -187,7 +187,7 @@ pub async fn edit_form(
         return not_found(&state.templates, &auth).await;
     };
     if !access::may_edit_book(&state.store, &auth, book.id).await? {
-        return cannot_edit(&state, &auth).await;
+        return cannot_edit(&state, &auth, &book).await;
     }
     let fields = BookFields {
         title: book.title.clone(),
@@ -199,8 +199,12 @@ pub async fn edit_form(
     form_page(&state, &auth, StatusCode::OK, Some(&book), &fields, &[]).await
 }
 
-/// 403 for a user without `change_book`, globally or on this book.
-async fn cannot_edit(state: &AppState, auth: &AuthSession) -> AppResult {
+/// 403 for a user without `change_book`, globally or on this book (404 when they may not even
+/// see it: an unpublished book does not exist for them).
+async fn cannot_edit(state: &AppState, auth: &AuthSession, book: &Book) -> AppResult {
+    if visible(state, auth, &book.id.to_string()).await?.is_none() {
+        return not_found(&state.templates, auth).await;
+    }
     let message =
         "You may not edit this book: it needs bookshelf.change_book, held or granted on this book.";
     crate::web::render::page(
@@ -224,7 +228,7 @@ pub async fn edit(
         return not_found(&state.templates, &auth).await;
     };
     if !access::may_edit_book(&state.store, &auth, book.id).await? {
-        return cannot_edit(&state, &auth).await;
+        return cannot_edit(&state, &auth, &book).await;
     }
     let (fields, mut errors) = form.parse();
     if errors.is_empty() && state.db.isbn_taken(&fields.isbn, Some(book.id)).await? {
