@@ -102,13 +102,23 @@ const GROUP_ROWS: Sql = crate::sql!(
     "SELECT id, permission_id, object_pk FROM guardian_groupobjectpermission \
      WHERE group_id = $1 AND content_type_id = $2"
 );
-const USER_INSERT: Sql = crate::sql!(
+/// Inserts a grant unless a concurrent one made it first (guardian's `get_or_create`): the unique
+/// index decides, and nothing is counted then.
+const USER_INSERT: Sql = Sql::per_dialect(
     "INSERT INTO guardian_userobjectpermission (object_pk, content_type_id, permission_id, user_id) \
-     VALUES ($1, $2, $3, $4)"
+     VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO guardian_userobjectpermission (object_pk, content_type_id, permission_id, user_id) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    "INSERT IGNORE INTO guardian_userobjectpermission (object_pk, content_type_id, permission_id, user_id) \
+     VALUES (?, ?, ?, ?)",
 );
-const GROUP_INSERT: Sql = crate::sql!(
+const GROUP_INSERT: Sql = Sql::per_dialect(
     "INSERT INTO guardian_groupobjectpermission (object_pk, content_type_id, permission_id, group_id) \
-     VALUES ($1, $2, $3, $4)"
+     VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO guardian_groupobjectpermission (object_pk, content_type_id, permission_id, group_id) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    "INSERT IGNORE INTO guardian_groupobjectpermission (object_pk, content_type_id, permission_id, group_id) \
+     VALUES (?, ?, ?, ?)",
 );
 const USER_DELETE: Sql = crate::sql!("DELETE FROM guardian_userobjectpermission WHERE id = $1");
 const GROUP_DELETE: Sql = crate::sql!("DELETE FROM guardian_groupobjectpermission WHERE id = $1");
@@ -581,10 +591,13 @@ impl Store {
         for p in wanted {
             let rows: Vec<i64> = on_object(p.id).collect();
             if grant && rows.is_empty() {
-                n += tx
+                let inserted = tx
                     .execute(insert, &[obj.pk().into(), ct_id.into(), p.id.into(), id])
                     .await?;
-                changed.push(format!("{}.{}", obj.app_label(), p.codename));
+                if inserted > 0 {
+                    n += 1;
+                    changed.push(format!("{}.{}", obj.app_label(), p.codename));
+                }
             } else if !grant && !rows.is_empty() {
                 for row in rows {
                     n += tx.execute(delete, &[row.into()]).await?;

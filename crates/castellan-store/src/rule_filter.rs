@@ -28,6 +28,8 @@ use crate::sql::{Arg, Dialect, SqlText};
 enum Piece {
     Text(String),
     Param(Value),
+    /// A user's key, bound as the store binds user keys (a UUID as PostgreSQL's `uuid`).
+    User(castellan_core::UserId),
 }
 
 /// A rule compiled to a SQL condition over one table alias: text with placeholders, and their
@@ -134,13 +136,13 @@ impl RuleFilter {
 
     /// A condition from raw text and its values, in order (`?` never appears in `texts`: the
     /// placeholders go between them).
-    pub(crate) fn from_parts(texts: &[&str], values: Vec<Value>) -> Self {
+    fn from_parts(texts: &[&str], values: Vec<Piece>) -> Self {
         let mut pieces = Vec::new();
         let mut values = values.into_iter();
         for (i, t) in texts.iter().enumerate() {
             if i > 0 {
                 if let Some(v) = values.next() {
-                    pieces.push(Piece::Param(v));
+                    pieces.push(v);
                 }
             }
             pieces.push(Piece::Text((*t).to_owned()));
@@ -156,7 +158,7 @@ impl RuleFilter {
                 Piece::Text(t) => {
                     q.push(t);
                 }
-                Piece::Param(_) => {
+                Piece::Param(_) | Piece::User(_) => {
                     q.param();
                 }
             }
@@ -174,6 +176,7 @@ impl RuleFilter {
                     Value::Int(i) => Arg::Int(*i),
                     Value::Text(s) => Arg::Text(s),
                 }),
+                Piece::User(id) => Some(Arg::User(*id)),
                 Piece::Text(_) => None,
             })
             .collect()
@@ -211,10 +214,6 @@ impl crate::Store {
             Some((app, codename)) if app == app_label => codename,
             // A permission of another app is never granted on this model's rows.
             _ => return Ok(by_rule),
-        };
-        let user = match user.as_int() {
-            Some(n) => Value::Int(n),
-            None => Value::Text(user.hex()),
         };
         let column = format!("{}.{}", d.quote(alias), d.quote(pk));
         let exact = if d == Dialect::MySql { "BINARY " } else { "" };
@@ -286,14 +285,14 @@ impl crate::Store {
                 &format!("{canonical}{close}"),
             ],
             vec![
-                user.clone(),
-                Value::text(app_label),
-                Value::text(model),
-                Value::text(codename),
-                user,
-                Value::text(app_label),
-                Value::text(model),
-                Value::text(codename),
+                Piece::User(user),
+                Piece::Param(Value::text(app_label)),
+                Piece::Param(Value::text(model)),
+                Piece::Param(Value::text(codename)),
+                Piece::User(user),
+                Piece::Param(Value::text(app_label)),
+                Piece::Param(Value::text(model)),
+                Piece::Param(Value::text(codename)),
             ],
         );
         Ok(by_rule.or(granted))

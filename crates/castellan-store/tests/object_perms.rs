@@ -554,6 +554,38 @@ async fn custom_user_models_hold_object_grants(db: TestDb) {
             .await
             .unwrap();
         assert_eq!(why.groups, ["Desk"]);
+        // The list filter binds the user's key as the model stores it (a UUID on PostgreSQL).
+        let who = store.principal(ann).await.unwrap().unwrap();
+        let groups = store
+            .group_names_of(who.identity().id().unwrap())
+            .await
+            .unwrap();
+        let subject = castellan_core::rules::RuleSubject {
+            who: &who,
+            groups: &groups,
+        };
+        let filter = store
+            .object_filter(
+                &castellan_core::rules::ObjectRules::new(),
+                &subject,
+                "auth.view_group",
+                ("auth", "group"),
+                ("t", "id"),
+            )
+            .await
+            .unwrap();
+        let mut q = castellan_store::sql::SqlText::new(store.dialect());
+        q.push("SELECT t.id AS id FROM auth_group t WHERE ");
+        filter.append_to(&mut q);
+        let ids: Vec<i64> = store
+            .db()
+            .fetch_all(&q, &filter.args())
+            .await
+            .unwrap_or_else(|e| panic!("{custom:?}: {e}"))
+            .iter()
+            .map(|r| r.int("id").unwrap())
+            .collect();
+        assert_eq!(ids, [2], "{custom:?}");
         store
             .revoke_object_perms(ObjectHolder::User(ann), &s(&["auth.change_group"]), &desk)
             .await
