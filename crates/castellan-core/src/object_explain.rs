@@ -1,6 +1,6 @@
 //! Why a user has — or lacks — a permission on one object: the decision record behind
 //! `castellan explain --object`. [`ObjectExplanation::new`] applies the rules of
-//! [`object_perms::has_perm`](crate::object_perms::has_perm) to what the store loaded: the user's
+//! [`object_perms::has_perm`] to what the store loaded: the user's
 //! object grants, the groups with a grant on the object, and whether the user holds the permission
 //! globally (which never grants an object, and is said so).
 
