@@ -376,8 +376,11 @@ impl Store {
     /// with a user, group or permission about to be deleted, as Django's `CASCADE` does; nothing
     /// when the database has no guardian tables.
     pub(crate) async fn delete_object_grants(&self, tx: &mut Tx, of: GrantsOf) -> Result<()> {
-        if !self.has_object_permissions().await? {
-            return Ok(());
+        // Asked on the transaction's own connection (an in-memory database has only that one).
+        for t in GUARDIAN_TABLES {
+            if !tx.table_exists(t).await? {
+                return Ok(());
+            }
         }
         let saved = tx.swap_renames(Some(self.users.guardian_renames()));
         let deleted = match of {

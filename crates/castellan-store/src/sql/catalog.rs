@@ -1,6 +1,6 @@
 //! What the database's catalog says: whether a table exists.
 
-use super::{Db, Sql};
+use super::{Db, Sql, Tx};
 use crate::error::Result;
 
 /// Counts the tables named by the argument, in the current schema or database.
@@ -18,6 +18,18 @@ impl Db {
     /// Whether the table `name` exists (in the current schema on PostgreSQL, the current database
     /// on MariaDB).
     pub async fn table_exists(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .fetch_one(&TABLE_EXISTS, &[name.into()])
+            .await?
+            .int("n")?
+            > 0)
+    }
+}
+
+impl Tx {
+    /// [`Db::table_exists`], inside the transaction (on its connection: a pool of one connection,
+    /// as an in-memory SQLite database has, is not asked for a second).
+    pub async fn table_exists(&mut self, name: &str) -> Result<bool> {
         Ok(self
             .fetch_one(&TABLE_EXISTS, &[name.into()])
             .await?
