@@ -312,8 +312,12 @@ impl Store {
     async fn apply_removals(&self, tx: &mut Tx, c: &Planned, state: &Snapshot) -> Result<()> {
         let plan = &c.plan;
         // django-guardian's rows go with what they reference (Django's CASCADE).
-        let guardian = tx.table_exists(crate::object_perms::GUARDIAN_TABLES[0]).await?
-            && tx.table_exists(crate::object_perms::GUARDIAN_TABLES[1]).await?;
+        let guardian = tx
+            .table_exists(crate::object_perms::GUARDIAN_TABLES[0])
+            .await?
+            && tx
+                .table_exists(crate::object_perms::GUARDIAN_TABLES[1])
+                .await?;
         for ((g, ids), change) in c.revoke_ids.iter().zip(&plan.revokes) {
             delete_in(
                 tx,
