@@ -16,7 +16,9 @@
 //!   permissions — in one statement; on a SQLite file, in **none** while nothing was committed
 //!   since: a dedicated synchronous connection reads `PRAGMA data_version`, which changes exactly
 //!   when any other connection (this process, another one, Django, a shell) commits, so every
-//!   change is still seen on the next request and an expired session is never served.
+//!   change is still seen on the next request and an expired session is never served. On
+//!   PostgreSQL, [`StoreOptions::reuse_notified_reads`] does the same with Castellan's
+//!   notifying triggers, within a bounded, measured window.
 //! * Users, groups and permissions are managed with methods that validate everything first and write
 //!   in one transaction.
 //! * [`sql`](mod@sql) is the SQL layer underneath, open to applications for their own tables in the same
@@ -56,6 +58,8 @@ mod authn;
 mod backend;
 mod bulk;
 mod cache;
+#[cfg(feature = "postgres")]
+mod change_feed;
 #[cfg(feature = "sqlite")]
 mod data_version;
 mod error;
@@ -142,10 +146,10 @@ pub struct Store {
     actor: Actor,
     hashers: Arc<Hashers>,
     hash_slots: Arc<Semaphore>,
-    /// SQLite's data version on a dedicated connection (a file database only).
-    #[cfg(feature = "sqlite")]
-    data_version: Option<Arc<data_version::DataVersion>>,
-    /// Sessions with their users, reused while the data version stays put.
+    /// What says whether a session read may be reused: SQLite's data version on a dedicated
+    /// connection (a file database), or PostgreSQL's notifications (when asked for).
+    watch: Option<Arc<session_cache::Watch>>,
+    /// Sessions with their users, reused while `watch` says nothing changed.
     sessions: Arc<session_cache::SessionCache>,
     /// Tables of models whose objects are not where Django's naming puts them.
     object_tables: Arc<Vec<((String, String), ObjectTable)>>,
@@ -176,6 +180,14 @@ pub struct StoreOptions {
     /// (default `true`): no statement per warm request, every change still seen on the next one.
     /// `false` reads them with one statement per request.
     pub reuse_unchanged_reads: bool,
+    /// On PostgreSQL, serve a logged-in request's session, user and permissions from memory
+    /// (no statement) while no notification of Castellan's triggers says they changed, for at
+    /// most this long after they were read (default `None`: one statement per request, every
+    /// change seen on the next one). A change is then enforced once its notification reached
+    /// this process — milliseconds, measured in `docs/benchmarks.md` — and in any case after the
+    /// bound; while the listening connection is down, every request reads the database. Needs
+    /// the triggers `migrate` installs (without them nothing is reused, with a warning).
+    pub reuse_notified_reads: Option<std::time::Duration>,
     /// The tables of models whose objects are not in `<app_label>_<model>` keyed by `id`
     /// (`Meta.db_table`, another primary key), for object permissions: `((app_label, model),
     /// table)`. See [`ObjectTable`].
@@ -189,8 +201,35 @@ impl Default for StoreOptions {
             hashers: Hashers::django_default(),
             user_model: UserModel::django(),
             reuse_unchanged_reads: true,
+            reuse_notified_reads: None,
             object_tables: Vec::new(),
         }
+    }
+}
+
+/// What will tell whether a session read may be reused: SQLite's data version for a file
+/// (unless turned off), PostgreSQL's notifications when asked for, else nothing.
+#[allow(unused_variables)] // without the sqlite or postgres feature
+fn session_watch(
+    db: &Db,
+    url: &str,
+    options: &StoreOptions,
+    kind: castellan_core::UserPk,
+) -> Option<session_cache::Watch> {
+    match db.dialect() {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite if options.reuse_unchanged_reads => {
+            data_version::DataVersion::for_url(url).map(session_cache::Watch::DataVersion)
+        }
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => {
+            let max_age = options.reuse_notified_reads?;
+            let pool = db.pg_pool()?.clone();
+            Some(session_cache::Watch::Notified(
+                change_feed::ChangeFeed::start(pool, kind, max_age),
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -208,8 +247,7 @@ impl Store {
         let db = app_db.with_renames(users.renames());
         let guardian_db = app_db.with_renames(users.guardian_renames());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        #[cfg(feature = "sqlite")]
-        let sqlite = db.dialect() == Dialect::Sqlite && options.reuse_unchanged_reads;
+        let watch = session_watch(&db, url, &options, users.pk()).map(Arc::new);
         let store = Self {
             db,
             app_db,
@@ -221,15 +259,29 @@ impl Store {
             actor: Actor::System,
             hashers: Arc::new(options.hashers),
             hash_slots: Arc::new(Semaphore::new(cores)),
-            #[cfg(feature = "sqlite")]
-            data_version: sqlite
-                .then(|| data_version::DataVersion::for_url(url).map(Arc::new))
-                .flatten(),
+            watch,
             sessions: Arc::default(),
             object_tables: Arc::new(options.object_tables),
         };
         store.refresh_caching().await?;
         Ok(store)
+    }
+
+    /// Whether a logged-in request's session, user and permissions are reused from memory now
+    /// ([`StoreOptions::reuse_unchanged_reads`], [`StoreOptions::reuse_notified_reads`]): on
+    /// PostgreSQL, waits up to `timeout` for the listening connection (a server calls this once
+    /// at start-up to say which mode it runs in).
+    pub async fn reusing_reads(&self, timeout: std::time::Duration) -> bool {
+        let Some(watch) = self.watch.as_deref() else {
+            return false;
+        };
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)] // with PostgreSQL alone
+        if let session_cache::Watch::Notified(feed) = watch {
+            feed.wait_listening(timeout).await;
+        }
+        let _ = timeout;
+        self.caching() && watch.version().is_some()
     }
 
     /// The open database, for an application's own tables in the same database (one pool for
@@ -278,6 +330,17 @@ impl Store {
     }
 
     async fn refresh_caching(&self) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)] // with PostgreSQL alone
+        if let Some(session_cache::Watch::Notified(feed)) = self.watch.as_deref() {
+            let installed = migrate::notify_triggers_intact(&self.db, &self.users).await?;
+            if !installed {
+                tracing::warn!(
+                    "Castellan's notifying triggers are missing: sessions are read from the database on every request until `castellan migrate` installs them"
+                );
+            }
+            feed.set_triggers(installed);
+        }
         let audit = self.db.table_exists("castellan_audit").await?;
         self.auditing.store(audit, Ordering::Release);
         let intact = migrate::castellan_objects_intact(&self.db).await?;

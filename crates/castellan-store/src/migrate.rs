@@ -252,6 +252,9 @@ pub(crate) const STATEMENTS: &[Sql] = &[
     NEW_GENERATIONS,
     GENERATION_ROWS,
 ];
+/// PostgreSQL-only statements.
+#[cfg(all(test, feature = "postgres"))]
+pub(crate) const POSTGRES_STATEMENTS: &[Sql] = &[NOTIFY_TRIGGER_COUNT, NOTIFYING_BUMPS];
 /// SQLite-only statements.
 #[cfg(test)]
 pub(crate) const SQLITE_STATEMENTS: &[Sql] = &[SQLITE_BUMP_TRIGGERS];
@@ -392,12 +395,17 @@ pub(crate) async fn install_castellan_objects(pool: &Db, users: &UserSchema) -> 
             }
         }
         Dialect::Postgres => {
+            // Each also notifies the listeners of `StoreOptions::reuse_notified_reads`.
             stmts.push(
-                "CREATE OR REPLACE FUNCTION castellan_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE castellan_generation SET value = value + 1 WHERE id = 1; RETURN NULL; END $$".into(),
+                "CREATE OR REPLACE FUNCTION castellan_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE castellan_generation SET value = value + 1 WHERE id = 1; PERFORM pg_notify('castellan_changes', 'g'); RETURN NULL; END $$".into(),
             );
             stmts.push(
-                "CREATE OR REPLACE FUNCTION castellan_bump_catalog() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE castellan_generation SET value = value + 1; RETURN NULL; END $$".into(),
+                "CREATE OR REPLACE FUNCTION castellan_bump_catalog() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE castellan_generation SET value = value + 1; PERFORM pg_notify('castellan_changes', 'g'); RETURN NULL; END $$".into(),
             );
+            stmts.extend(pg_notify_sql(users.table(), "id", "u"));
+            if pool.table_exists("django_session").await? {
+                stmts.extend(pg_notify_sql("django_session", "session_key", "s"));
+            }
             for t in WATCHED_TABLES {
                 let function = if CATALOG_TABLES.contains(&t) {
                     "castellan_bump_catalog"
@@ -447,6 +455,81 @@ pub(crate) async fn install_castellan_objects(pool: &Db, users: &UserSchema) -> 
     tx.execute(&NEW_GENERATIONS, &[]).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// PostgreSQL: the function and triggers notifying a change of `table`'s rows (updated or
+/// deleted: a new row cannot make a kept read stale) to `StoreOptions::reuse_notified_reads`'
+/// listeners, as `PREFIX:KEY` with the row's `key_column`; more than [`NOTIFY_ROWS`] rows in one
+/// statement, or a truncation, notify `*` (everything) instead of one notification per row.
+pub(crate) fn pg_notify_sql(table: &str, key_column: &str, prefix: &str) -> Vec<String> {
+    let q = Dialect::Postgres.quote(table);
+    let function = format!("castellan_notify_{prefix}");
+    let mut stmts = vec![
+        "CREATE OR REPLACE FUNCTION castellan_notify_all() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_notify('castellan_changes', '*'); RETURN NULL; END $$"
+            .to_owned(),
+        format!(
+            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             DECLARE k text; BEGIN \
+             IF (SELECT count(*) FROM (SELECT 1 FROM castellan_old LIMIT {over}) x) > {NOTIFY_ROWS} THEN \
+             PERFORM pg_notify('castellan_changes', '*'); \
+             ELSE FOR k IN SELECT {col}::text FROM castellan_old LOOP \
+             PERFORM pg_notify('castellan_changes', '{prefix}:' || k); END LOOP; END IF; \
+             RETURN NULL; END $$",
+            over = NOTIFY_ROWS + 1,
+            col = Dialect::Postgres.quote(key_column),
+        ),
+    ];
+    for op in ["UPDATE", "DELETE"] {
+        let name = format!("castellan_notify_{}", op.to_lowercase());
+        stmts.push(format!("DROP TRIGGER IF EXISTS {name} ON {q}"));
+        stmts.push(format!(
+            "CREATE TRIGGER {name} AFTER {op} ON {q} REFERENCING OLD TABLE AS castellan_old \
+             FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        ));
+    }
+    stmts.push(format!(
+        "DROP TRIGGER IF EXISTS castellan_notify_truncate ON {q}"
+    ));
+    stmts.push(format!(
+        "CREATE TRIGGER castellan_notify_truncate AFTER TRUNCATE ON {q} \
+         FOR EACH STATEMENT EXECUTE FUNCTION castellan_notify_all()"
+    ));
+    stmts
+}
+
+/// Rows changed by one statement above which its notification says "everything".
+const NOTIFY_ROWS: usize = 100;
+
+/// The notifying triggers of [`pg_notify_sql`] on a table: on update, delete and truncate.
+#[cfg(feature = "postgres")]
+const NOTIFY_TRIGGERS_PER_TABLE: i64 = 3;
+
+#[cfg(feature = "postgres")]
+const NOTIFY_TRIGGER_COUNT: Sql = crate::sql!(
+    "SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+     WHERE t.tgname IN ('castellan_notify_update', 'castellan_notify_delete', 'castellan_notify_truncate') \
+     AND NOT t.tgisinternal AND c.relname IN ($1, 'django_session')"
+);
+#[cfg(feature = "postgres")]
+const NOTIFYING_BUMPS: Sql = crate::sql!(
+    "SELECT count(*) AS n FROM pg_proc WHERE proname IN ('castellan_bump', 'castellan_bump_catalog') \
+     AND prosrc LIKE '%pg_notify%'"
+);
+
+/// PostgreSQL: whether every trigger notifying `reuse_notified_reads`' listeners is in place
+/// (on the user table, `django_session` and the generation triggers' functions).
+#[cfg(feature = "postgres")]
+pub(crate) async fn notify_triggers_intact(pool: &Db, users: &UserSchema) -> Result<bool> {
+    if !castellan_objects_intact(pool).await? {
+        return Ok(false);
+    }
+    let triggers = pool
+        .fetch_one(&NOTIFY_TRIGGER_COUNT, &[users.table().into()])
+        .await?
+        .int("n")?;
+    let bumps = pool.fetch_one(&NOTIFYING_BUMPS, &[]).await?.int("n")?;
+    Ok(triggers == 2 * NOTIFY_TRIGGERS_PER_TABLE && bumps == 2)
 }
 
 /// Whether the generation table and all its triggers are in place (a Django migration that rebuilds

@@ -6,6 +6,7 @@ use castellan_core::{Identity, PermIndex, Principal, User, UserFlags, UserId, Us
 
 use crate::error::Result;
 use crate::lookup::permission_rows;
+use crate::session_cache::Watch;
 use crate::sql::{Row, Sql};
 use crate::users::{user_columns, user_from_row, USER_BY_ID};
 use crate::Store;
@@ -203,14 +204,17 @@ impl Store {
             return Ok(self.session_data(session_key).await?.map(|d| (d, None)));
         }
         let now = chrono::Utc::now();
-        // SQLite: read while no connection committed since is read again from memory. The
-        // version is taken before the statement, so a commit racing with it is seen next time.
-        let version = self.data_version();
-        if let Some(v) = version {
-            if let Some(read) = self.sessions.get(session_key, user, v, now) {
+        // Reused while nothing says it changed since. The version is taken before the
+        // statement, so a commit racing with it is seen next time.
+        let watch = self.watch.as_deref();
+        let version = watch.and_then(Watch::version);
+        if let (Some(w), Some(v)) = (watch, version) {
+            let fresh = |read, read_at| w.fresh(v, read, read_at, user, session_key);
+            if let Some(read) = self.sessions.get(session_key, user, now, fresh) {
                 return Ok(Some(read));
             }
         }
+        let read_at = std::time::Instant::now();
         let args = [user.into(), session_key.into(), now.into()];
         let Some(r) = self.db.fetch_optional(&SESSION_WITH_USER, &args).await? else {
             return Ok(None);
@@ -224,23 +228,11 @@ impl Store {
             (data, Some((found, principal)))
         };
         if let Some(v) = version {
+            let expires = r.ts("expire_date")?;
             self.sessions
-                .put(session_key, user, v, r.ts("expire_date")?, read.clone());
+                .put(session_key, user, v, read_at, expires, read.clone());
         }
         Ok(Some(read))
-    }
-
-    /// SQLite's `PRAGMA data_version` from the dedicated connection (`None` on other databases,
-    /// in memory, or when it cannot be read: then nothing is reused).
-    fn data_version(&self) -> Option<i64> {
-        #[cfg(feature = "sqlite")]
-        {
-            self.data_version.as_ref().and_then(|d| d.read())
-        }
-        #[cfg(not(feature = "sqlite"))]
-        {
-            None
-        }
     }
 
     /// The names of the groups the user whose key is `user` belongs to, sorted: from the cache

@@ -68,6 +68,12 @@ pub(crate) async fn ensure_session_table(db: &Db) -> Result<bool> {
     for stmt in session_table_ddl(db.dialect()) {
         tx.execute_once(stmt).await?;
     }
+    if db.dialect() == Dialect::Postgres {
+        // A logout or a session changed elsewhere reaches `reuse_notified_reads`' listeners.
+        for stmt in crate::migrate::pg_notify_sql("django_session", "session_key", "s") {
+            tx.execute_once(&stmt).await?;
+        }
+    }
     let recorded = tx.fetch_optional(&SESSIONS_RECORDED, &[]).await?.is_some();
     if !recorded {
         tx.execute(&RECORD_SESSIONS, &[Utc::now().into()]).await?;

@@ -79,10 +79,14 @@ async fn prepares_every_statement(kind: Kind, custom: Option<CustomUser>) {
     let mut lists = everywhere();
     match d {
         Dialect::Sqlite => lists.push(("migrate (SQLite)", crate::migrate::SQLITE_STATEMENTS)),
-        Dialect::Postgres => lists.push((
-            "lookalike (PostgreSQL)",
-            crate::lookalike::POSTGRES_STATEMENTS,
-        )),
+        Dialect::Postgres => {
+            lists.push((
+                "lookalike (PostgreSQL)",
+                crate::lookalike::POSTGRES_STATEMENTS,
+            ));
+            #[cfg(feature = "postgres")]
+            lists.push(("migrate (PostgreSQL)", crate::migrate::POSTGRES_STATEMENTS));
+        }
         Dialect::MySql => {}
     }
     let mut failures = Vec::new();

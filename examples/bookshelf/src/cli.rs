@@ -62,6 +62,17 @@ pub struct Args {
     /// login throttling.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// PostgreSQL: serve a logged-in request's session, user and permissions from memory while
+    /// no change was notified, reusing a read for at most this many milliseconds (0, the
+    /// default: one statement per request, every change enforced on the next request). A change
+    /// made by any process is then enforced once its notification arrives (see the README).
+    #[arg(
+        long,
+        value_name = "MILLISECONDS",
+        env = "BOOKSHELF_REUSE_NOTIFIED_READS_MS",
+        default_value_t = 0
+    )]
+    pub reuse_notified_reads: u64,
 }
 
 /// The auth settings from the command line (HTTPS, HSTS, allowed hosts, trusted proxies) on top
@@ -93,6 +104,8 @@ pub fn store_options(args: &Args) -> anyhow::Result<StoreOptions> {
     }
     Ok(StoreOptions {
         user_model: model,
+        reuse_notified_reads: (args.reuse_notified_reads > 0)
+            .then(|| std::time::Duration::from_millis(args.reuse_notified_reads)),
         ..StoreOptions::default()
     })
 }
@@ -129,6 +142,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .filter(|p| !p.is_empty());
         let report = app.seed_demo(password.as_deref()).await?;
         print_demo(&report);
+    }
+    if app
+        .store
+        .reusing_reads(std::time::Duration::from_secs(2))
+        .await
+    {
+        tracing::info!(
+            "logged-in requests reuse unchanged reads (no statement while nothing changed)"
+        );
+    } else if args.reuse_notified_reads > 0 {
+        tracing::warn!("--reuse-notified-reads: not listening for changes yet (or not PostgreSQL); every request reads the database until it is");
     }
     let templates = Arc::new(render::templates().context("a built-in template is invalid")?);
     let config = auth_config(&args, secret, Arc::clone(&templates));

@@ -136,6 +136,16 @@ impl Db {
         renamed_table(self.renames.as_deref(), name)
     }
 
+    /// The PostgreSQL pool, for a listening connection.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn pg_pool(&self) -> Option<&sqlx::PgPool> {
+        match &self.pool {
+            Pool::Postgres(p) => Some(p),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
     /// The database kind.
     pub fn dialect(&self) -> Dialect {
         match &self.pool {

@@ -1,0 +1,169 @@
+//! Several Bookshelf processes on one database, as behind a load balancer: sessions live in the
+//! database, so any instance serves any user, and a revocation or a logout made through one
+//! instance is enforced by the others — on the very next request in the default mode, and once
+//! the notification arrives with `--reuse-notified-reads` on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use castellan_testkit::load::{self, Answer};
+use castellan_testkit::{Kind, TestDb};
+use tokio::net::TcpStream;
+
+const PASSWORD: &str = "scale-out demo password";
+const SECRET: &str = "scale-out-secret-key-shared-by-every-instance";
+/// A CSRF secret of Django's form, sent as cookie and header (Django accepts the unmasked secret).
+const CSRF: &str = "abcdefghijklmnopqrstuvwxyzABCDEF";
+
+/// A Bookshelf process, killed when dropped.
+struct Instance {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// Starts `bookshelf` on `url` (with `extra` arguments) and waits until it answers.
+async fn start(url: &str, extra: &[&str]) -> Instance {
+    let addr = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_bookshelf"))
+        .args(["--database-url", url, "--bind", &addr.to_string()])
+        .args(extra)
+        .env("BOOKSHELF_SECRET_KEY", SECRET)
+        .env("BOOKSHELF_DEMO_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let instance = Instance { child, addr };
+    let start = Instant::now();
+    while TcpStream::connect(addr).await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "bookshelf on {addr} did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    instance
+}
+
+/// One request on a new connection.
+async fn send(addr: SocketAddr, raw: &str) -> Answer {
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    load::request(&mut conn, &mut Vec::new(), raw.as_bytes()).await
+}
+
+async fn get(addr: SocketAddr, path: &str, session: &str) -> u16 {
+    let raw = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: sessionid={session}\r\n\r\n");
+    send(addr, &raw).await.status
+}
+
+async fn post(addr: SocketAddr, path: &str, session: &str, fields: &[(&str, &str)]) -> Answer {
+    let body = castellan_testkit::form_body(fields);
+    let raw = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: sessionid={session}; csrftoken={CSRF}\r\n\
+         X-CSRFToken: {CSRF}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    send(addr, &raw).await
+}
+
+/// Asks `addr` for `path` until it answers `status`, for at most two seconds; returns how long
+/// that took.
+async fn until(addr: SocketAddr, path: &str, session: &str, status: u16) -> Duration {
+    let start = Instant::now();
+    loop {
+        if get(addr, path, session).await == status {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{addr}{path}: not {status} within 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Three instances on one database: `a` and `b` in the default mode, `c` reusing notified reads
+/// on PostgreSQL. The editor logs in on one and is served by all; the superuser removes her from
+/// Editors through `a`'s admin; `b` refuses her next request, `c` once notified; her logout
+/// through `b` ends her session everywhere.
+async fn a_revocation_through_one_instance_is_enforced_by_the_others(db: TestDb) {
+    let a = start(&db.url, &["--demo"]).await;
+    let b = start(&db.url, &[]).await;
+    let notified: &[&str] = if db.kind() == Kind::Postgres {
+        &["--reuse-notified-reads", "60000"]
+    } else {
+        &[]
+    };
+    let c = start(&db.url, notified).await;
+    let editor = load::login(a.addr, "/accounts/login/", "editor", PASSWORD).await;
+    for i in [&a, &b, &c] {
+        assert_eq!(get(i.addr, "/books/add/", &editor).await, 200, "{}", i.addr);
+        // Warm: the next request may be served from memory.
+        assert_eq!(get(i.addr, "/books/add/", &editor).await, 200, "{}", i.addr);
+    }
+    let root = load::login(c.addr, "/accounts/login/", "root", PASSWORD).await;
+    let page = send(
+        a.addr,
+        &format!(
+            "GET /admin/auth/group/Editors/change/ HTTP/1.1\r\nHost: {}\r\nCookie: sessionid={root}\r\n\r\n",
+            a.addr
+        ),
+    )
+    .await;
+    let html = String::from_utf8_lossy(&page.body);
+    let version = castellan_testkit::field(&html, "version").expect("the form's version");
+    let removed = post(
+        a.addr,
+        "/admin/auth/group/Editors/members/",
+        &root,
+        &[("version", &version), ("remove", "editor")],
+    )
+    .await;
+    assert!(
+        [302, 303].contains(&removed.status),
+        "{}\n{}",
+        removed.head,
+        String::from_utf8_lossy(&removed.body)
+    );
+    assert_eq!(
+        get(b.addr, "/books/add/", &editor).await,
+        403,
+        "b: the very next request"
+    );
+    assert_eq!(
+        get(a.addr, "/books/add/", &editor).await,
+        403,
+        "a: the very next request"
+    );
+    let waited = until(c.addr, "/books/add/", &editor, 403).await;
+    eprintln!("the notified instance refused after {waited:?}");
+    // Still logged in everywhere (the books list needs no permission).
+    for i in [&a, &b, &c] {
+        assert_eq!(get(i.addr, "/books/", &editor).await, 200, "{}", i.addr);
+    }
+    let out = post(b.addr, "/accounts/logout/", &editor, &[]).await;
+    assert!([200, 302].contains(&out.status), "{}", out.head);
+    assert_eq!(
+        get(a.addr, "/books/add/", &editor).await,
+        302,
+        "a: logged out"
+    );
+    until(c.addr, "/books/add/", &editor, 302).await;
+}
+
+castellan_testkit::per_db!(a_revocation_through_one_instance_is_enforced_by_the_others);
