@@ -8,22 +8,23 @@ Environment variables:
                     postgres://user[:pw]@host[:port]/dbname
                     mysql://user[:pw]@host[:port]/dbname      (MySQL or MariaDB)
                     (default: sqlite:<this dir>/custom_user_<app>.sqlite3)
-  PYMYSQL_PATH      only for mysql:// when mysqlclient (MySQLdb) is not installed: directories
-                    (os.pathsep-separated) holding PyMySQL, e.g. made with
-                    `python -m pip install --target /tmp/pymysql pymysql` (default: /tmp/pymysql)
 
-The INTEROP_DB syntax is the one of ../django/interop_settings.py, plus mysql://.  That module is
-not imported: it reads INTEROP_APPS / INTEROP_AUTO_FIELD at import time and knows no MySQL.
+INTEROP_DB (and PYMYSQL_PATH) are read by ../interop_db.py, shared with
+../django/interop_settings.py.
 """
 
 import os
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
+
+# The database settings are shared with the other interop projects (../interop_db.py).
+if str(BASE_DIR.parent) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR.parent))
+from interop_db import database_from_env  # noqa: E402
 
 SECRET_KEY = "interop-only-not-secret"
 DEBUG = False
@@ -41,69 +42,8 @@ if CUSTOM_USER_APP not in _USER_MODELS:
     )
 
 
-def _install_pymysql():
-    """Make `import MySQLdb` work through PyMySQL when mysqlclient is not installed."""
-    try:
-        import MySQLdb  # noqa: F401  (mysqlclient, or an earlier install_as_MySQLdb())
-        return
-    except ImportError:
-        pass
-    for p in reversed((os.environ.get("PYMYSQL_PATH") or "/tmp/pymysql").split(os.pathsep)):
-        if p and Path(p).is_dir() and p not in sys.path:
-            sys.path.insert(0, p)
-    try:
-        import pymysql
-    except ImportError as e:
-        raise ImproperlyConfigured(
-            "mysql:// needs mysqlclient or PyMySQL; e.g. "
-            "`python -m pip install --target /tmp/pymysql pymysql` (PYMYSQL_PATH=/tmp/pymysql)"
-        ) from e
-    # Django's MySQL backend insists on mysqlclient >= 2.2.1 and reads MySQLdb.version_info.
-    pymysql.version_info = (2, 2, 1, "final", 0)
-    pymysql.install_as_MySQLdb()
-
-
-def _database_from_env(url):
-    if url.startswith("sqlite:"):
-        path = url[len("sqlite:"):]
-        if path.startswith("//"):  # tolerate sqlite:///abs/path
-            path = path[2:]
-        if not path:
-            raise ImproperlyConfigured("INTEROP_DB=sqlite: needs a file path")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(Path(path).resolve())}
-    parts = urlsplit(url)
-    name = unquote(parts.path.lstrip("/"))
-    if parts.scheme in ("postgres", "postgresql"):
-        if not name:
-            raise ImproperlyConfigured("INTEROP_DB postgres URL needs a database name")
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or "postgres"),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "127.0.0.1",
-            "PORT": str(parts.port or 5432),
-        }
-    if parts.scheme in ("mysql", "mariadb"):
-        if not name:
-            raise ImproperlyConfigured("INTEROP_DB mysql URL needs a database name")
-        _install_pymysql()
-        return {
-            "ENGINE": "django.db.backends.mysql",
-            "NAME": name,
-            "USER": unquote(parts.username or "root"),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "127.0.0.1",
-            "PORT": str(parts.port or 3306),
-            "OPTIONS": {"charset": "utf8mb4"},
-        }
-    raise ImproperlyConfigured(
-        f"unsupported INTEROP_DB {url!r} (use sqlite:PATH, postgres://... or mysql://...)"
-    )
-
-
 DATABASES = {
-    "default": _database_from_env(
+    "default": database_from_env(
         os.environ.get("INTEROP_DB") or f"sqlite:{BASE_DIR / f'custom_user_{CUSTOM_USER_APP}.sqlite3'}"
     )
 }

@@ -1,8 +1,9 @@
 """Settings for the Django side of the Castellan interop harness (a test tool, not a site).
 
 Environment variables:
-  INTEROP_DB          sqlite:/abs/or/rel/path.sqlite3   or   postgres://user[:pw]@host[:port]/dbname
-                      (default: sqlite:<this dir>/interop.sqlite3)
+  INTEROP_DB          sqlite:/abs/or/rel/path.sqlite3, postgres://user[:pw]@host[:port]/dbname or
+                      mysql://user[:pw]@host[:port]/dbname (read by ../interop_db.py;
+                      default: sqlite:<this dir>/interop.sqlite3)
   INTEROP_APPS        "full" (default): contenttypes, auth, bookshelf
                       "core": contenttypes and auth only (used to check Castellan-made databases,
                       which hold bookshelf's content types/permissions but not its tables/migration)
@@ -13,12 +14,17 @@ Environment variables:
 """
 
 import os
+import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
+
+# The database settings are shared with the other interop projects (../interop_db.py).
+if str(BASE_DIR.parent) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR.parent))
+from interop_db import database_from_env  # noqa: E402
 
 SECRET_KEY = "interop-only-not-secret"
 DEBUG = False
@@ -28,50 +34,8 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 
 
-def _database_from_env(url):
-    if url.startswith("sqlite:"):
-        path = url[len("sqlite:"):]
-        if path.startswith("//"):  # tolerate sqlite:///abs/path
-            path = path[2:]
-        if not path:
-            raise ImproperlyConfigured("INTEROP_DB=sqlite: needs a file path")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(Path(path).resolve())}
-    parts = urlsplit(url)
-    if parts.scheme in ("postgres", "postgresql"):
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ImproperlyConfigured("INTEROP_DB postgres URL needs a database name")
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or "postgres"),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "127.0.0.1",
-            "PORT": str(parts.port or 5432),
-        }
-    if parts.scheme in ("mysql", "mariadb"):
-        # PyMySQL stands in for mysqlclient (which needs a C toolchain): a test tool only.
-        import pymysql
-
-        pymysql.version_info = (2, 2, 7, "final", 0)
-        pymysql.install_as_MySQLdb()
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ImproperlyConfigured("INTEROP_DB mysql URL needs a database name")
-        return {
-            "ENGINE": "django.db.backends.mysql",
-            "NAME": name,
-            "USER": unquote(parts.username or "root"),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "127.0.0.1",
-            "PORT": str(parts.port or 3306),
-            "OPTIONS": {"charset": "utf8mb4"},
-        }
-    raise ImproperlyConfigured(f"unsupported INTEROP_DB {url!r} (use sqlite:PATH, postgres://... or mysql://...)")
-
-
 DATABASES = {
-    "default": _database_from_env(
+    "default": database_from_env(
         os.environ.get("INTEROP_DB") or f"sqlite:{BASE_DIR / 'interop.sqlite3'}"
     )
 }
