@@ -407,10 +407,14 @@ async fn load(
         if let Some(m) = &shared.session_users {
             m.forget(key);
         }
+        shared.decoded.forget(key);
         return Ok(state);
     };
     state.key = Some(key.to_owned());
-    state.data = session::decode_session(&loaded.data, &shared.config.keys);
+    // An unchanged row is not verified and parsed again (the same answer, remembered).
+    state.data = shared
+        .decoded
+        .decode(key, &loaded.data, &shared.config.keys);
     let Some(id) = state.data.get(session::SESSION_KEY) else {
         return Ok(state);
     };
@@ -447,7 +451,10 @@ async fn load(
         .and_then(Value::as_str);
     let (valid, rotate) = match user {
         Some(u) if u.is_active => {
-            match signing::check_session_auth_hash(stored_hash, &u.password, keys) {
+            match shared
+                .decoded
+                .check_hash(key, &loaded.data, stored_hash, &u.password, keys)
+            {
                 HashCheck::Current => (Some(u), false),
                 HashCheck::Fallback => (Some(u), true),
                 HashCheck::Invalid => (None, false),

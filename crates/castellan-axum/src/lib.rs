@@ -126,6 +126,7 @@ mod backend;
 mod client;
 mod config;
 mod csrf;
+mod decoded_sessions;
 mod email;
 mod error;
 mod extract;

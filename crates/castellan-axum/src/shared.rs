@@ -8,6 +8,7 @@ use castellan_core::PermIndex;
 
 use crate::backend::{Sessions, Users};
 use crate::config::AuthConfig;
+use crate::decoded_sessions::DecodedSessions;
 use crate::session_users::SessionUsers;
 use crate::throttle::Throttle;
 
@@ -19,6 +20,8 @@ pub(crate) struct Shared {
     /// Whom each recent session named, when `users` and `sessions` are one backend (so that a
     /// session and its user are read in one step); `None` when they are kept apart.
     pub(crate) session_users: Option<SessionUsers>,
+    /// What recent session rows decoded to, and their auth-hash checks.
+    pub(crate) decoded: DecodedSessions,
     /// The newest permission index the layer has seen: loaded at start-up, replaced by
     /// [`AuthLayer::refresh_permissions`](crate::AuthLayer::refresh_permissions) and by every
     /// logged-in request whose principal was loaded with a different one (the backend reloads it
@@ -44,6 +47,7 @@ impl Shared {
             users,
             sessions,
             session_users: one_backend.then(SessionUsers::default),
+            decoded: DecodedSessions::default(),
             index: std::sync::RwLock::new(index),
             throttle,
             trusted,

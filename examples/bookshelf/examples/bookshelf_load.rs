@@ -9,6 +9,9 @@
 //! The figure to watch is the guarded page's share of the anonymous page's throughput.
 //! `BOOKSHELF_LOAD_LOG=1` adds the request log the `bookshelf` binary writes (to a file in the
 //! temporary directory, through the same background writer), to measure what logging costs.
+//! `LOAD_DB=postgres` (or `mysql`) runs it on a fresh database of `CASTELLAN_TEST_POSTGRES` (or
+//! `CASTELLAN_TEST_MYSQL`); `LOAD_STRICT=1` turns SQLite's reuse of unchanged reads off;
+//! `LOAD_NOTIFIED_MS=N` turns PostgreSQL's reuse of notified reads on (`N` ms at most).
 //!
 //! ```sh
 //! cargo run --release -p bookshelf --example bookshelf_load -- [SECONDS_PER_ROUND] [CONNECTIONS] [ROUNDS]
@@ -22,6 +25,7 @@ use std::net::SocketAddr;
 use bookshelf::Bookshelf;
 use castellan_store::StoreOptions;
 use castellan_testkit::load::{self, Endpoint};
+use castellan_testkit::{Kind, TestDb};
 
 const PASSWORD: &str = "bookshelf load password";
 
@@ -31,16 +35,47 @@ async fn main() {
 
     let dir = std::env::temp_dir().join(format!("bookshelf-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("bookshelf.sqlite3").display());
+    // LOAD_DB=postgres / mysql: a fresh database on CASTELLAN_TEST_POSTGRES / CASTELLAN_TEST_MYSQL.
+    let server = match std::env::var("LOAD_DB").as_deref() {
+        Ok("postgres") => Some(Kind::Postgres),
+        Ok("mysql") => Some(Kind::MySql),
+        _ => None,
+    };
+    let test_db = match server {
+        Some(kind) => Some(
+            TestDb::create(kind)
+                .await
+                .expect("set CASTELLAN_TEST_POSTGRES / CASTELLAN_TEST_MYSQL"),
+        ),
+        None => None,
+    };
+    let url = test_db.as_ref().map_or_else(
+        || format!("sqlite://{}", dir.join("bookshelf.sqlite3").display()),
+        |db| db.url.clone(),
+    );
     // LOAD_STRICT=1: one statement per logged-in request (the baseline of the data-version path).
+    // LOAD_NOTIFIED_MS=N (PostgreSQL): reuse notified reads for at most N ms.
     let options = StoreOptions {
         reuse_unchanged_reads: std::env::var_os("LOAD_STRICT").is_none(),
+        reuse_notified_reads: std::env::var("LOAD_NOTIFIED_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis),
         ..StoreOptions::default()
     };
-    println!("reuse unchanged reads: {}", options.reuse_unchanged_reads);
+    println!(
+        "database: {}",
+        server.map_or("SQLite file".into(), |k| format!("{k:?}"))
+    );
     let app = Bookshelf::connect(&url, options).await.unwrap();
     app.setup().await.unwrap();
     app.seed_demo(Some(PASSWORD)).await.unwrap();
+    println!(
+        "logged-in reads reused: {}",
+        app.store
+            .reusing_reads(std::time::Duration::from_secs(5))
+            .await
+    );
     let mut router = app
         .router(b"bookshelf-load-secret-key-bookshelf-load".to_vec())
         .await
