@@ -104,11 +104,7 @@ impl Bookshelf {
         // Group names are rights: the policy's groups (sync binds permissions to them by name) and
         // the names templates test. The `/editor/` guard's "Editors" is trusted when it is built.
         auth.trust_groups(&setup::trusted_groups()?);
-        let state = AppState {
-            db: self.db.clone(),
-            store: self.store.clone(),
-            templates: Arc::clone(&templates),
-        };
+        let state = AppState::new(self.db.clone(), self.store.clone(), Arc::clone(&templates));
         let routes = web::routes(state, &auth).context("a route guard is invalid")?;
         let admin = castellan_admin::Admin::new(self.store.clone())
             .with_title("Bookshelf administration")

@@ -164,6 +164,52 @@ async fn a_revocation_through_one_instance_is_enforced_by_the_others(db: TestDb)
         "a: logged out"
     );
     until(c.addr, "/books/add/", &editor, 302).await;
+
+    // Writes by yet another process (this one, through its own store, as Django or a script
+    // would make them): a password change, then a deactivation, each ends the sessions.
+    let store = castellan_testkit::store_at(&db.url).await;
+    for change in ["password", "deactivation"] {
+        let session = load::login(b.addr, "/accounts/login/", "viewer", PASSWORD).await;
+        for i in [&a, &b, &c] {
+            assert_eq!(get(i.addr, "/books/", &session).await, 200);
+            assert_eq!(
+                get(i.addr, "/editor/", &session).await,
+                403,
+                "{change}: logged in"
+            );
+        }
+        if change == "password" {
+            store
+                .set_password("viewer", Some("another password"))
+                .await
+                .unwrap();
+            store.set_password("viewer", Some(PASSWORD)).await.unwrap();
+        } else {
+            store
+                .update_user(
+                    "viewer",
+                    castellan_store::UserChanges {
+                        is_active: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        // A guarded page now sends the (anonymous) visitor to the login page.
+        assert_eq!(
+            get(a.addr, "/books/add/", &session).await,
+            302,
+            "a: {change}"
+        );
+        assert_eq!(
+            get(b.addr, "/books/add/", &session).await,
+            302,
+            "b: {change}"
+        );
+        until(c.addr, "/books/add/", &session, 302).await;
+    }
+    store.close().await;
 }
 
 castellan_testkit::per_db!(a_revocation_through_one_instance_is_enforced_by_the_others);

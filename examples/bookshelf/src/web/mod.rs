@@ -22,15 +22,38 @@ use http::{header, HeaderValue, StatusCode};
 use crate::db::Db;
 use render::Templates;
 
-/// What every handler shares.
+/// What every handler shares: cloned for each request (one reference count), read through
+/// [`AppParts`].
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+/// The parts of [`AppState`].
+pub struct AppParts {
     /// The application's tables.
     pub db: Db,
     /// Castellan's store (users, groups, permissions, sessions).
     pub store: Store,
     /// The templates.
     pub templates: Arc<Templates>,
+}
+
+impl AppState {
+    /// The state of an application on `store` (and `db`, its database) rendering `templates`.
+    pub fn new(db: Db, store: Store, templates: Arc<Templates>) -> Self {
+        Self(Arc::new(AppParts {
+            db,
+            store,
+            templates,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
 }
 
 /// A 302 (Django's `redirect`).
