@@ -173,7 +173,7 @@ async fn a_revocation_through_one_instance_is_enforced_by_the_others(db: TestDb)
         for i in [&a, &b, &c] {
             assert_eq!(get(i.addr, "/books/", &session).await, 200);
             assert_eq!(
-                get(i.addr, "/editor/", &session).await,
+                get(i.addr, "/books/add/", &session).await,
                 403,
                 "{change}: logged in"
             );
