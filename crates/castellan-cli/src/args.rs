@@ -122,6 +122,11 @@ pub struct Serve {
     /// the admin itself does for the names it knows.
     #[arg(long = "trusted-group", value_name = "NAME")]
     pub trusted_groups: Vec<String>,
+    /// PostgreSQL: serve a logged-in request's session, user and permissions from memory while
+    /// no change was notified, reusing a read for at most this many milliseconds (0, the
+    /// default: one statement per request, every change enforced on the next request).
+    #[arg(long, value_name = "MILLISECONDS", default_value_t = 0)]
+    pub reuse_notified_reads: u64,
 }
 
 /// `export`.

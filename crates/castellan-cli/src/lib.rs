@@ -120,9 +120,16 @@ pub async fn run(cli: Cli) -> Result<Outcome, Error> {
         .iter()
         .map(|m| castellan_store::ObjectTable::parse_mapping(m))
         .collect::<Result<Vec<_>, _>>()?;
+    let reuse_notified_reads = match &cli.command {
+        args::Command::Serve(s) if s.reuse_notified_reads > 0 => {
+            Some(std::time::Duration::from_millis(s.reuse_notified_reads))
+        }
+        _ => None,
+    };
     let options = StoreOptions {
         user_model: user_model(&cli)?,
         object_tables,
+        reuse_notified_reads,
         ..StoreOptions::default()
     };
     let store = Store::connect_with(&url, options)

@@ -87,6 +87,13 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
         .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+    if args.reuse_notified_reads > 0
+        && !store.reusing_reads(std::time::Duration::from_secs(2)).await
+    {
+        eprintln!(
+            "castellan: --reuse-notified-reads: not listening for changes (PostgreSQL only; run `castellan migrate` for its triggers); every request reads the database"
+        );
+    }
     let pages = AdminPages::new().for_user_model(store.user_schema());
     let app = castellan_axum::with_request_log(app(store, config(key, &args, pages)).await?);
     let listener = tokio::net::TcpListener::bind(&args.bind)
