@@ -207,6 +207,7 @@ async fn listen(pool: sqlx::PgPool, kind: UserPk, shared: Arc<Shared>) {
                 loop {
                     match listener.try_recv().await {
                         Ok(Some(n)) => shared.marks().apply(Change::parse(n.payload(), kind)),
+                        Ok(None) | Err(_) if pool.is_closed() => break,
                         Ok(None) => {
                             tracing::warn!(
                                 "castellan-store: the connection listening for changes was lost; reading sessions from the database until it is back"
@@ -223,7 +224,11 @@ async fn listen(pool: sqlx::PgPool, kind: UserPk, shared: Arc<Shared>) {
                 }
                 shared.listening.store(false, Ordering::Release);
                 shared.marks().invalidate_all();
+                if pool.is_closed() {
+                    return; // the store was closed: nothing to listen for any more
+                }
             }
+            Err(_) if pool.is_closed() => return,
             Err(e) => {
                 if !warned {
                     tracing::warn!(

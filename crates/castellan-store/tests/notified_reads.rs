@@ -98,20 +98,8 @@ async fn every_outside_write_reaches_a_notified_cache() {
     assert_eq!(data(&read(&kb, bob.id).await), Some("bob-1"));
 
     // Served from memory: a change nobody notifies is not seen.
-    silently(
-        &other,
-        &format!(
-            "UPDATE django_session SET session_data = 'ann-silent' WHERE session_key = '{ka}'"
-        ),
-    )
-    .await;
-    silently(
-        &other,
-        &format!(
-            "UPDATE django_session SET session_data = 'bob-silent' WHERE session_key = '{kb}'"
-        ),
-    )
-    .await;
+    rewrite_silently(&other, &ka, "ann-silent").await;
+    rewrite_silently(&other, &kb, "bob-silent").await;
     assert_eq!(data(&read(&ka, ann.id).await), Some("ann-1"), "from memory");
     assert_eq!(data(&read(&kb, bob.id).await), Some("bob-1"), "from memory");
 
@@ -222,11 +210,7 @@ async fn every_outside_write_reaches_a_notified_cache() {
         data(r) == Some("ann-4")
     })
     .await;
-    silently(
-        &other,
-        &format!("UPDATE django_session SET session_data = 'ann-5' WHERE session_key = '{ka}'"),
-    )
-    .await;
+    rewrite_silently(&other, &ka, "ann-5").await;
     assert_eq!(data(&read(&ka, ann.id).await), Some("ann-4"), "from memory");
     let mut tx = other.db().begin().await.unwrap();
     tx.execute_once(
@@ -244,13 +228,13 @@ async fn every_outside_write_reaches_a_notified_cache() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_listener_drops_everything_read_before_it_is_back() {
-    let Some(db) = TestDb::create(Kind::Postgres).await else {
-        return;
-    };
+/// A fresh PostgreSQL database with a plain store (`other`, "another process"), a notified store
+/// reusing reads for at most `max_age`, the user ann and her session `a…a` holding "one", read
+/// once (so kept). `None` when PostgreSQL is not configured.
+async fn one_session(max_age: Duration) -> Option<(TestDb, Store, Store, UserId, String)> {
+    let db = TestDb::create(Kind::Postgres).await?;
     let other = castellan_testkit::store(&db).await;
-    let store = notified(&db, Duration::from_secs(60)).await;
+    let store = notified(&db, max_age).await;
     let ann = other.create_user(NewUser::new("ann")).await.unwrap();
     let key = "a".repeat(32);
     other
@@ -261,6 +245,23 @@ async fn a_lost_listener_drops_everything_read_before_it_is_back() {
         data(&store.session_with_user(&key, ann.id).await.unwrap()),
         Some("one")
     );
+    Some((db, other, store, ann.id, key))
+}
+
+/// Rewrites the session `key`'s data to `to` without notifying ([`silently`]).
+async fn rewrite_silently(other: &Store, key: &str, to: &str) {
+    silently(
+        other,
+        &format!("UPDATE django_session SET session_data = '{to}' WHERE session_key = '{key}'"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_listener_drops_everything_read_before_it_is_back() {
+    let Some((_db, other, store, ann, key)) = one_session(Duration::from_secs(60)).await else {
+        return;
+    };
     // The listening connection is killed; a change made meanwhile is notified to nobody.
     let mut tx = other.db().begin().await.unwrap();
     tx.execute_once(
@@ -270,11 +271,7 @@ async fn a_lost_listener_drops_everything_read_before_it_is_back() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    silently(
-        &other,
-        &format!("UPDATE django_session SET session_data = 'two' WHERE session_key = '{key}'"),
-    )
-    .await;
+    rewrite_silently(&other, &key, "two").await;
     // Once the listener is back, the read made before is not reused.
     let start = Instant::now();
     loop {
@@ -287,7 +284,7 @@ async fn a_lost_listener_drops_everything_read_before_it_is_back() {
             "the listener reconnects"
         );
     }
-    until(&store, &key, ann.id, "change while disconnected", |r| {
+    until(&store, &key, ann, "change while disconnected", |r| {
         data(r) == Some("two")
     })
     .await;
@@ -297,37 +294,14 @@ async fn a_lost_listener_drops_everything_read_before_it_is_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_is_reused_no_longer_than_the_bound() {
-    let Some(db) = TestDb::create(Kind::Postgres).await else {
+    let Some((_db, other, store, ann, key)) = one_session(Duration::from_millis(300)).await else {
         return;
     };
-    let other = castellan_testkit::store(&db).await;
-    let store = notified(&db, Duration::from_millis(300)).await;
-    let ann = other.create_user(NewUser::new("ann")).await.unwrap();
-    let key = "a".repeat(32);
-    other
-        .save_session(&key, "one", Utc::now() + chrono::Duration::hours(1))
-        .await
-        .unwrap();
-    assert_eq!(
-        data(&store.session_with_user(&key, ann.id).await.unwrap()),
-        Some("one")
-    );
-    silently(
-        &other,
-        &format!("UPDATE django_session SET session_data = 'two' WHERE session_key = '{key}'"),
-    )
-    .await;
-    assert_eq!(
-        data(&store.session_with_user(&key, ann.id).await.unwrap()),
-        Some("one"),
-        "from memory"
-    );
+    rewrite_silently(&other, &key, "two").await;
+    let read = || async { store.session_with_user(&key, ann).await.unwrap() };
+    assert_eq!(data(&read().await), Some("one"), "from memory");
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(
-        data(&store.session_with_user(&key, ann.id).await.unwrap()),
-        Some("two"),
-        "past the bound"
-    );
+    assert_eq!(data(&read().await), Some("two"), "past the bound");
     other.close().await;
     store.close().await;
 }

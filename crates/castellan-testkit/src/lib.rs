@@ -45,6 +45,7 @@ pub mod custom_user;
 mod db;
 mod jar;
 pub mod load;
+mod process;
 mod testdb;
 
 use axum::response::Response;
@@ -54,6 +55,7 @@ use http_body_util::BodyExt;
 pub use client::{form_request, Client, MAX_REDIRECTS};
 pub use db::{audit, cheap_hashers, cheap_options, perms, store, store_at, user};
 pub use jar::Jar;
+pub use process::Server;
 pub use testdb::{Kind, TestDb};
 
 /// The `Host` every request gets unless it names one (Django's test client's).

@@ -21,29 +21,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use castellan_testkit::load;
-use castellan_testkit::{Kind, TestDb};
+use castellan_testkit::{Kind, Server, TestDb};
 use tokio::net::TcpStream;
 
 const PASSWORD: &str = "scale-out load password";
 const SECRET: &str = "scale-out-load-secret-key-shared-by-every-instance";
-
-struct Instance {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn bookshelf_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("BOOKSHELF_BIN") {
@@ -59,30 +46,15 @@ fn bookshelf_bin() -> PathBuf {
     bin
 }
 
-async fn start(url: &str, extra: &[&str]) -> Instance {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let child = Command::new(bookshelf_bin())
-        .args(["--database-url", url, "--bind", &addr.to_string()])
-        .args(extra)
-        .env("BOOKSHELF_SECRET_KEY", SECRET)
-        .env("BOOKSHELF_DEMO_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let instance = Instance { child, addr };
-    let start = Instant::now();
-    while TcpStream::connect(addr).await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "bookshelf did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    instance
+async fn start(url: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["--database-url", url];
+    args.extend_from_slice(extra);
+    let envs = [
+        ("BOOKSHELF_SECRET_KEY", SECRET),
+        ("BOOKSHELF_DEMO_PASSWORD", PASSWORD),
+        ("RUST_LOG", "warn"),
+    ];
+    Server::start(&bookshelf_bin(), &args, &envs).await
 }
 
 /// What the load connections of one process report: answers, and the first refusal since the
@@ -133,6 +105,55 @@ fn drive(
         .collect()
 }
 
+/// The guarded page driven on several processes, the connections split between them.
+struct Load {
+    stop: Arc<AtomicBool>,
+    epoch: Instant,
+    /// Per process.
+    seen: Vec<Arc<Seen>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(instances: &[&Server], session: &str, connections: usize) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let epoch = Instant::now();
+        let seen: Vec<_> = instances
+            .iter()
+            .map(|_| {
+                Arc::new(Seen {
+                    answers: AtomicU64::new(0),
+                    first_refusal: AtomicU64::new(0),
+                })
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for (i, s) in instances.iter().zip(&seen) {
+            tasks.extend(drive(
+                i.addr,
+                session,
+                connections / instances.len(),
+                Arc::clone(&stop),
+                Arc::clone(s),
+                epoch,
+            ));
+        }
+        Self {
+            stop,
+            epoch,
+            seen,
+            tasks,
+        }
+    }
+
+    async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            t.await.unwrap();
+        }
+    }
+}
+
 fn percentile(v: &mut [Duration], p: f64) -> Duration {
     v.sort_unstable();
     v.get(((v.len().max(1) - 1) as f64 * p).round() as usize)
@@ -142,39 +163,16 @@ fn percentile(v: &mut [Duration], p: f64) -> Duration {
 
 /// Aggregate answers per second of the guarded page over `instances`, the connections split
 /// between them.
-async fn throughput(instances: &[&Instance], session: &str, connections: usize, secs: u64) -> f64 {
-    let stop = Arc::new(AtomicBool::new(false));
-    let epoch = Instant::now();
-    let seen: Vec<_> = instances
-        .iter()
-        .map(|_| {
-            Arc::new(Seen {
-                answers: AtomicU64::new(0),
-                first_refusal: AtomicU64::new(0),
-            })
-        })
-        .collect();
-    let mut tasks = Vec::new();
-    for (i, s) in instances.iter().zip(&seen) {
-        tasks.extend(drive(
-            i.addr,
-            session,
-            connections / instances.len(),
-            Arc::clone(&stop),
-            Arc::clone(s),
-            epoch,
-        ));
-    }
+async fn throughput(instances: &[&Server], session: &str, connections: usize, secs: u64) -> f64 {
+    let load = Load::start(instances, session, connections);
+    let seen = load.seen.clone();
     tokio::time::sleep(Duration::from_millis(500)).await; // warm-up
     let before: u64 = seen.iter().map(|s| s.answers.load(Ordering::Relaxed)).sum();
     let t = Instant::now();
     tokio::time::sleep(Duration::from_secs(secs)).await;
     let after: u64 = seen.iter().map(|s| s.answers.load(Ordering::Relaxed)).sum();
     let rate = (after - before) as f64 / t.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
+    load.stop().await;
     rate
 }
 
@@ -182,33 +180,13 @@ async fn throughput(instances: &[&Instance], session: &str, connections: usize, 
 /// each revoking commit to each process's first refusal.
 async fn revocation_latency(
     store: &castellan_store::Store,
-    instances: &[&Instance],
+    instances: &[&Server],
     session: &str,
     connections: usize,
     times: usize,
 ) -> Vec<Duration> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let epoch = Instant::now();
-    let seen: Vec<_> = instances
-        .iter()
-        .map(|_| {
-            Arc::new(Seen {
-                answers: AtomicU64::new(0),
-                first_refusal: AtomicU64::new(0),
-            })
-        })
-        .collect();
-    let mut tasks = Vec::new();
-    for (i, s) in instances.iter().zip(&seen) {
-        tasks.extend(drive(
-            i.addr,
-            session,
-            connections / instances.len(),
-            Arc::clone(&stop),
-            Arc::clone(s),
-            epoch,
-        ));
-    }
+    let load = Load::start(instances, session, connections);
+    let (epoch, seen) = (load.epoch, load.seen.clone());
     tokio::time::sleep(Duration::from_millis(300)).await;
     let perm = vec!["bookshelf.add_book".to_owned()];
     let mut latencies = Vec::new();
@@ -240,10 +218,7 @@ async fn revocation_latency(
         store.grant_group("Editors", &perm).await.unwrap();
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
+    load.stop().await;
     latencies
 }
 

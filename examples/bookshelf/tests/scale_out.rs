@@ -5,11 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use castellan_testkit::load::{self, Answer};
-use castellan_testkit::{Kind, TestDb};
+use castellan_testkit::{Kind, Server, TestDb};
 use tokio::net::TcpStream;
 
 const PASSWORD: &str = "scale-out demo password";
@@ -17,46 +16,16 @@ const SECRET: &str = "scale-out-secret-key-shared-by-every-instance";
 /// A CSRF secret of Django's form, sent as cookie and header (Django accepts the unmasked secret).
 const CSRF: &str = "abcdefghijklmnopqrstuvwxyzABCDEF";
 
-/// A Bookshelf process, killed when dropped.
-struct Instance {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
 /// Starts `bookshelf` on `url` (with `extra` arguments) and waits until it answers.
-async fn start(url: &str, extra: &[&str]) -> Instance {
-    let addr = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_bookshelf"))
-        .args(["--database-url", url, "--bind", &addr.to_string()])
-        .args(extra)
-        .env("BOOKSHELF_SECRET_KEY", SECRET)
-        .env("BOOKSHELF_DEMO_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let instance = Instance { child, addr };
-    let start = Instant::now();
-    while TcpStream::connect(addr).await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "bookshelf on {addr} did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    instance
+async fn start(url: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["--database-url", url];
+    args.extend_from_slice(extra);
+    let envs = [
+        ("BOOKSHELF_SECRET_KEY", SECRET),
+        ("BOOKSHELF_DEMO_PASSWORD", PASSWORD),
+        ("RUST_LOG", "warn"),
+    ];
+    Server::start(env!("CARGO_BIN_EXE_bookshelf").as_ref(), &args, &envs).await
 }
 
 /// One request on a new connection.
