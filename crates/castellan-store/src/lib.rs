@@ -330,17 +330,6 @@ impl Store {
     }
 
     async fn refresh_caching(&self) -> Result<()> {
-        #[cfg(feature = "postgres")]
-        #[allow(irrefutable_let_patterns)] // with PostgreSQL alone
-        if let Some(session_cache::Watch::Notified(feed)) = self.watch.as_deref() {
-            let installed = migrate::notify_triggers_intact(&self.db, &self.users).await?;
-            if !installed {
-                tracing::warn!(
-                    "Castellan's notifying triggers are missing: sessions are read from the database on every request until `castellan migrate` installs them"
-                );
-            }
-            feed.set_triggers(installed);
-        }
         let audit = self.db.table_exists("castellan_audit").await?;
         self.auditing.store(audit, Ordering::Release);
         let intact = migrate::castellan_objects_intact(&self.db).await?;
@@ -353,6 +342,18 @@ impl Store {
         self.caching.store(intact, Ordering::Release);
         if !intact {
             self.cache.clear();
+        }
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)] // with PostgreSQL alone
+        if let Some(session_cache::Watch::Notified(feed)) = self.watch.as_deref() {
+            let installed =
+                intact && migrate::notify_triggers_installed(&self.db, &self.users).await?;
+            if !installed {
+                tracing::warn!(
+                    "Castellan's notifying triggers are missing: sessions are read from the database on every request until `castellan migrate` installs them"
+                );
+            }
+            feed.set_triggers(installed);
         }
         Ok(())
     }

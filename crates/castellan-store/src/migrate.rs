@@ -518,12 +518,10 @@ const NOTIFYING_BUMPS: Sql = crate::sql!(
 );
 
 /// PostgreSQL: whether every trigger notifying `reuse_notified_reads`' listeners is in place
-/// (on the user table, `django_session` and the generation triggers' functions).
+/// (on the user table, `django_session` and the generation triggers' functions). The generation
+/// triggers themselves are [`castellan_objects_intact`]'s to check.
 #[cfg(feature = "postgres")]
-pub(crate) async fn notify_triggers_intact(pool: &Db, users: &UserSchema) -> Result<bool> {
-    if !castellan_objects_intact(pool).await? {
-        return Ok(false);
-    }
+pub(crate) async fn notify_triggers_installed(pool: &Db, users: &UserSchema) -> Result<bool> {
     let triggers = pool
         .fetch_one(&NOTIFY_TRIGGER_COUNT, &[users.table().into()])
         .await?
