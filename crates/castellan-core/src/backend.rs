@@ -20,17 +20,37 @@ use crate::user::Identity;
 
 /// The model (global) permissions loaded for one user: its direct ones, those of its groups, and
 /// their union (what checks look at).
+///
+/// The sets are reference-counted so that users holding equal sets hold one copy: a cache hands
+/// [`UserPerms::shared`] the copies it keeps (the members of the same groups share their group
+/// set, and, when they hold nothing directly, their union, which is then that same set).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserPerms {
-    user: PermissionSet,
-    group: PermissionSet,
-    all: PermissionSet,
+    user: Arc<PermissionSet>,
+    group: Arc<PermissionSet>,
+    all: Arc<PermissionSet>,
 }
 
 impl UserPerms {
     /// The permissions from `auth_user_user_permissions` and from the user's groups.
     pub fn new(user: PermissionSet, group: PermissionSet) -> Self {
-        let all = user.union(&group);
+        Self::shared(Arc::new(user), Arc::new(group), Arc::new)
+    }
+
+    /// Over sets that may be shared with other users; `intern` gives the union its copy when
+    /// neither set is empty (otherwise the union is the other set, shared as well).
+    pub fn shared(
+        user: Arc<PermissionSet>,
+        group: Arc<PermissionSet>,
+        intern: impl FnOnce(PermissionSet) -> Arc<PermissionSet>,
+    ) -> Self {
+        let all = if user.is_empty() {
+            Arc::clone(&group)
+        } else if group.is_empty() {
+            Arc::clone(&user)
+        } else {
+            intern(user.union(&group))
+        };
         Self { user, group, all }
     }
 
@@ -60,12 +80,10 @@ impl UserPerms {
         self.all.contains(id)
     }
 
-    /// Bytes used on the heap and inline (for the memory benchmark).
-    pub fn size_bytes(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.user.heap_size()
-            + self.group.heap_size()
-            + self.all.heap_size()
+    /// The three sets as held (the same allocation may come more than once: compare with
+    /// [`Arc::ptr_eq`] to count memory).
+    pub fn sets(&self) -> [&Arc<PermissionSet>; 3] {
+        [&self.user, &self.group, &self.all]
     }
 }
 
@@ -190,7 +208,7 @@ impl Principal {
         } else if self.identity.is_superuser() {
             self.index.all()
         } else {
-            self.perms.all.clone()
+            PermissionSet::clone(&self.perms.all)
         }
     }
 
@@ -577,5 +595,36 @@ impl WithPerm {
     /// The permission string.
     pub fn perm(&self) -> String {
         format!("{}.{}", self.app_label, self.codename)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ids: &[u32]) -> Arc<PermissionSet> {
+        Arc::new(PermissionSet::from_ids(ids.iter().map(|&i| PermId(i))))
+    }
+
+    #[test]
+    fn the_union_is_a_shared_set_when_one_side_is_empty() {
+        let group = set(&[1, 2, 3]);
+        let none = set(&[]);
+        let only_groups = UserPerms::shared(Arc::clone(&none), Arc::clone(&group), Arc::new);
+        assert!(Arc::ptr_eq(only_groups.sets()[2], &group));
+        let only_direct = UserPerms::shared(Arc::clone(&group), Arc::clone(&none), Arc::new);
+        assert!(Arc::ptr_eq(only_direct.sets()[2], &group));
+        let mut interned = 0;
+        let both = UserPerms::shared(set(&[7]), Arc::clone(&group), |all| {
+            interned += 1;
+            Arc::new(all)
+        });
+        assert_eq!(interned, 1);
+        assert!(both.contains(PermId(7)) && both.contains(PermId(2)));
+        assert!(!both.contains(PermId(4)));
+        assert_eq!(
+            both,
+            UserPerms::new(PermissionSet::from_ids([PermId(7)]), (*group).clone())
+        );
     }
 }

@@ -13,7 +13,7 @@ use foldhash::fast::RandomState;
 
 /// A dense, interned permission id, valid for the [`PermIndex`] that issued it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PermId(u32);
+pub struct PermId(pub(crate) u32);
 
 impl PermId {
     /// The id as an index into [`PermIndex::names`].

@@ -12,12 +12,16 @@
 //!   `std_hashset` (a `std::collections::HashSet<String>` of the held names, SipHash — the
 //!   "Python `in set`" analogue) and `foldhash_hashset` (the same set with foldhash).
 //! * `{sqlite,postgres}_principal/*`: `Store::principal(username)` plus one `has_perm`:
-//!   `cold/gG_pP` (the user's permissions not cached, the permission index cached: user row +
-//!   generation query, then the one permission-load query) for a user in G groups whose union is P
-//!   permissions; `cold_after_write/g10_p100` (the generation just moved, so the index is reloaded
-//!   too); `warm` (cache hit: one query); and the baseline `select_1` (`execute_raw("SELECT 1")` on the
-//!   same pool, i.e. one bare round trip).
-//! * Memory per cached user is not a timing: a table is printed on stderr at start-up.
+//!   `cold/gG_pP` (the user's permissions not cached, the permission index cached: the user row
+//!   with the generations, then the permission-load query, as a lookup by name does while the
+//!   generations have not moved) for a user in G groups whose union is P permissions;
+//!   `cold_by_id/gG_pP` (the same through `Store::principal_by_id`, as a logged-in request loads
+//!   its user: one statement reads the row, the generations and the permissions);
+//!   `cold_after_write/g10_p100` (the generation just moved, so the index is reloaded too); `warm`
+//!   (cache hit: one query); and the baseline `select_1` (`execute_raw("SELECT 1")` on the same
+//!   pool, i.e. one bare round trip).
+//! * Memory per cached user is not a timing: before each database's timings, every user of each
+//!   shape is loaded and `Store::cached_permission_bytes() / cached_users()` printed on stderr.
 
 // Benches may panic on setup failure: there is nobody to report an error to but the person running them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -32,7 +36,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use castellan_core::{
-    Identity, PermId, PermIndex, PermissionRow, Principal, Registry, UserFlags, UserPerms,
+    Identity, PermId, PermIndex, PermissionRow, Principal, Registry, UserFlags, UserId, UserPerms,
 };
 use castellan_store::Store;
 use criterion::{BenchmarkId, Criterion, SamplingMode};
@@ -228,68 +232,6 @@ fn per_lookup(iters: u64, mut batch: impl FnMut()) -> Duration {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// 3. Memory per cached user (printed, not timed).
-
-/// glibc malloc's chunk for a request of `n` bytes (8-byte header, 16-byte alignment, 32-byte minimum).
-fn glibc_chunk(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        ((n + 8 + 15) & !15).max(32)
-    }
-}
-
-fn memory_table() {
-    let index = in_memory_index();
-    // The cache's map entry: (user id, Arc pointer) + one control byte, at hashbrown's 7/8 maximum load.
-    let slot = std::mem::size_of::<(i64, Arc<UserPerms>)>() + 1;
-    let slot_at_max_load = (slot as f64 / 0.875).ceil() as usize;
-    let arc_header = 2 * std::mem::size_of::<usize>();
-    eprintln!();
-    eprintln!(
-        "memory per cached user (castellan-store PermCache entry: user id -> Arc<UserPerms>)"
-    );
-    eprintln!(
-        "{:>7} {:>7} | {:>10} {:>10} {:>10} {:>9} | {:>13}",
-        "direct", "group", "size_bytes", "+Arc hdr", "+map slot", "= total", "glibc chunks"
-    );
-    for (direct, group) in [
-        (0usize, 5usize),
-        (0, 10),
-        (5, 5),
-        (0, 20),
-        (5, 15),
-        (0, 100),
-        (100, 0),
-        (0, 1000),
-    ] {
-        let ids: Vec<i64> = (0..(direct + group) as i64).collect();
-        let perms = UserPerms::new(
-            index.set_from_rows(ids[..direct].iter().copied()),
-            index.set_from_rows(ids[direct..].iter().copied()),
-        );
-        let size = perms.size_bytes();
-        let total = size + arc_header + slot_at_max_load;
-        // What the allocator actually hands out: the Arc block, and one block per non-empty set.
-        let chunks = glibc_chunk(arc_header + std::mem::size_of::<UserPerms>())
-            + glibc_chunk(perms.user().heap_size())
-            + glibc_chunk(perms.group().heap_size())
-            + glibc_chunk(perms.all().heap_size())
-            + slot_at_max_load;
-        eprintln!(
-            "{direct:>7} {group:>7} | {size:>10} {arc_header:>10} {slot_at_max_load:>10} {total:>9} | {chunks:>13}"
-        );
-    }
-    eprintln!(
-        "(size_bytes = size_of::<UserPerms>() {} B + the three sets (bitset over the id span, or 4 B per id); the map slot is {} B + 1 control byte at 7/8 load;",
-        std::mem::size_of::<UserPerms>(),
-        slot - 1
-    );
-    eprintln!(" group permissions are stored per user, not shared between members of a group)");
-    eprintln!();
-}
-
-// ---------------------------------------------------------------------------------------------------
 // 2. Cold and warm loads through the store.
 
 /// One cold-check shape loaded into a database: the users to cycle through and a held permission.
@@ -297,6 +239,8 @@ struct Shape {
     groups: usize,
     perms: usize,
     users: Vec<String>,
+    /// The users' keys, in the same order.
+    ids: Vec<UserId>,
     probe: String,
 }
 
@@ -423,10 +367,15 @@ async fn populate(store: &Store, users_per_shape: usize) -> Vec<Shape> {
             .find(|p| p.id == chosen[perms / 2])
             .expect("chosen permission")
             .user_perm_str();
+        let mut ids = Vec::with_capacity(users.len());
+        for u in &users {
+            ids.push(store.user(u).await.expect("user").expect("user exists").id);
+        }
         shapes.push(Shape {
             groups,
             perms,
             users,
+            ids,
             probe,
         });
     }
@@ -470,6 +419,38 @@ async fn bump_generation(store: &Store) {
         .execute_raw("UPDATE castellan_generation SET value = value + 1 WHERE id = 1")
         .await
         .expect("bump generation");
+}
+
+async fn check_by_id(store: &Store, id: UserId, perm: &str) -> bool {
+    let p = store
+        .principal_by_id(id)
+        .await
+        .expect("load")
+        .expect("user exists");
+    p.has_perm(perm)
+}
+
+/// Memory per cached user, as the store counts it, with every user of each shape cached
+/// (printed, not timed).
+fn memory_per_user(rt: &Runtime, name: &str, store: &Store, shapes: &[Shape]) {
+    eprintln!();
+    eprintln!("{name}: memory per cached user (Store::cached_permission_bytes / cached_users)");
+    for shape in shapes {
+        let per_user = rt.block_on(async {
+            reset_cache(store).await;
+            for &id in &shape.ids {
+                assert!(check_by_id(store, id, &shape.probe).await);
+            }
+            assert_eq!(store.cached_users(), shape.ids.len());
+            store.cached_permission_bytes() as f64 / shape.ids.len() as f64
+        });
+        eprintln!(
+            "  {:>10}: {per_user:>7.1} B per user ({} users in the same groups)",
+            shape.label(),
+            shape.ids.len()
+        );
+    }
+    eprintln!();
 }
 
 async fn check(store: &Store, username: &str, perm: &str) -> bool {
@@ -530,6 +511,30 @@ fn store_benches(c: &mut Criterion, rt: &Runtime, name: &str, store: &Store, sha
         });
     }
 
+    for shape in shapes {
+        // The same by key, as a logged-in request loads its user: one statement.
+        let cursor = AtomicUsize::new(0);
+        group.bench_function(BenchmarkId::new("cold_by_id", shape.label()), |b| {
+            b.to_async(rt).iter_custom(|iters| {
+                let cursor = &cursor;
+                async move {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        let i = cursor.fetch_add(1, Ordering::Relaxed) % shape.ids.len();
+                        if i == 0 {
+                            reset_cache(store).await;
+                        }
+                        let start = Instant::now();
+                        let granted = check_by_id(store, shape.ids[i], &shape.probe).await;
+                        timed += start.elapsed();
+                        assert!(granted);
+                    }
+                    timed
+                }
+            })
+        });
+    }
+
     group.bench_function(
         BenchmarkId::new("cold_after_write", reference.label()),
         |b| {
@@ -560,6 +565,7 @@ fn sqlite_benches(c: &mut Criterion, rt: &Runtime, users_per_shape: usize) {
         (store, shapes)
     });
     eprintln!("SQLite ({url}): data loaded in {:.1?}", started.elapsed());
+    memory_per_user(rt, "SQLite", &store, &shapes);
     store_benches(c, rt, "sqlite", &store, &shapes);
     rt.block_on(store.close());
     if keep_data() {
@@ -580,6 +586,7 @@ fn postgres_benches(c: &mut Criterion, rt: &Runtime, users_per_shape: usize) {
         "PostgreSQL ({BENCH_DATABASE}): data loaded in {:.1?}",
         started.elapsed()
     );
+    memory_per_user(rt, "PostgreSQL", &pg.store, &shapes);
     store_benches(c, rt, "postgres", &pg.store, &shapes);
     rt.block_on(pg.drop());
 }
@@ -599,7 +606,6 @@ fn main() {
         .expect("tokio runtime");
     let mut c = Criterion::default().configure_from_args();
 
-    memory_table();
     warm_checks(&mut c);
     sqlite_benches(&mut c, &rt, users_per_shape);
     postgres_benches(&mut c, &rt, users_per_shape);

@@ -11,22 +11,98 @@
 //! only used while nothing that could change it has been committed: revocation is visible on the very
 //! next check, in every process. The user's flags (`is_active`, `is_superuser`) are never cached.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use castellan_core::{PermIndex, UserId, UserPerms};
+use castellan_core::{PermIndex, PermissionSet, UserId, UserPerms};
 use foldhash::fast::RandomState;
 
 use crate::principal::Gen;
+
+/// A map keyed by user. Integer keys (Django's default) live in a table of their own, whose
+/// slot is the key and the value, 16 bytes for an `Arc`; a [`UserId`] key would take 48 (a
+/// `u128` is 16-aligned), the biggest part of a cached user's cost.
+struct UserMap<V> {
+    ints: HashMap<i64, V, RandomState>,
+    uuids: HashMap<u128, V, RandomState>,
+}
+
+impl<V> Default for UserMap<V> {
+    fn default() -> Self {
+        Self {
+            ints: HashMap::default(),
+            uuids: HashMap::default(),
+        }
+    }
+}
+
+impl<V> UserMap<V> {
+    fn get(&self, id: UserId) -> Option<&V> {
+        match id {
+            UserId::Int(i) => self.ints.get(&i),
+            UserId::Uuid(u) => self.uuids.get(&u),
+        }
+    }
+
+    fn insert(&mut self, id: UserId, value: V) {
+        match id {
+            UserId::Int(i) => self.ints.insert(i, value),
+            UserId::Uuid(u) => self.uuids.insert(u, value),
+        };
+    }
+
+    fn clear(&mut self) {
+        self.ints.clear();
+        self.uuids.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.ints.len() + self.uuids.len()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.ints.values().chain(self.uuids.values())
+    }
+
+    /// The two tables' allocations.
+    fn table_bytes(&self) -> usize {
+        table_bytes::<(i64, V)>(self.ints.capacity())
+            + table_bytes::<(u128, V)>(self.uuids.capacity())
+    }
+}
 
 #[derive(Default)]
 struct State {
     grants: Option<i64>,
     catalog: Option<i64>,
     index: Option<Arc<PermIndex>>,
-    users: HashMap<UserId, Arc<UserPerms>, RandomState>,
+    users: UserMap<Arc<UserPerms>>,
     /// Each cached user's group names, sorted (memberships and group names move `grants`).
-    groups: HashMap<UserId, Arc<[String]>, RandomState>,
+    groups: UserMap<Arc<[String]>>,
+    /// One copy of each distinct permission set the cached users hold: the members of the same
+    /// groups share their group set (and their union when they hold nothing directly).
+    sets: HashSet<Arc<PermissionSet>, RandomState>,
+}
+
+impl State {
+    fn drop_users(&mut self) {
+        self.users.clear();
+        self.groups.clear();
+        self.sets.clear();
+    }
+
+    fn current(&self, g: Gen) -> bool {
+        self.grants == Some(g.grants) && self.catalog == Some(g.catalog)
+    }
+
+    fn intern(&mut self, set: PermissionSet) -> Arc<PermissionSet> {
+        if let Some(kept) = self.sets.get(&set) {
+            return Arc::clone(kept);
+        }
+        let set = Arc::new(set);
+        self.sets.insert(Arc::clone(&set));
+        set
+    }
 }
 
 /// Cached permission index (per catalog generation) and per-user permission sets (per grants and
@@ -62,13 +138,11 @@ impl PermCache {
         if state.catalog != Some(g.catalog) {
             state.catalog = Some(g.catalog);
             state.index = None;
-            state.users.clear();
-            state.groups.clear();
+            state.drop_users();
         }
         if state.grants != Some(g.grants) {
             state.grants = Some(g.grants);
-            state.users.clear();
-            state.groups.clear();
+            state.drop_users();
         }
     }
 
@@ -87,23 +161,61 @@ impl PermCache {
 
     pub(crate) fn user(&self, g: Gen, user_id: UserId) -> Option<(Arc<PermIndex>, Arc<UserPerms>)> {
         let state = self.read();
-        if state.grants != Some(g.grants) || state.catalog != Some(g.catalog) {
+        if !state.current(g) {
             return None;
         }
-        Some((state.index.clone()?, state.users.get(&user_id)?.clone()))
+        Some((state.index.clone()?, state.users.get(user_id)?.clone()))
+    }
+
+    /// The newest generations seen, when the index for them is cached.
+    pub(crate) fn generations(&self) -> Option<Gen> {
+        let state = self.read();
+        state.index.as_ref()?;
+        Some(Gen {
+            grants: state.grants?,
+            catalog: state.catalog?,
+        })
+    }
+
+    /// The generations `user_id`'s permissions are cached for, if they are: a load that reads
+    /// these generations again can skip reading the permissions.
+    pub(crate) fn cached_at(&self, user_id: UserId) -> Option<Gen> {
+        let state = self.read();
+        let g = Gen {
+            grants: state.grants?,
+            catalog: state.catalog?,
+        };
+        (state.index.is_some() && state.users.get(user_id).is_some()).then_some(g)
+    }
+
+    /// A user's permissions over the kept copies of equal sets, when read at the newest
+    /// generations (else over fresh copies: they will not be cached).
+    pub(crate) fn shared_perms(
+        &self,
+        g: Gen,
+        user: PermissionSet,
+        group: PermissionSet,
+    ) -> UserPerms {
+        let mut state = self.write();
+        if !state.current(g) {
+            return UserPerms::new(user, group);
+        }
+        let user = state.intern(user);
+        let group = state.intern(group);
+        UserPerms::shared(user, group, |all| state.intern(all))
     }
 
     /// `user_id`'s group names as of the newest generations seen, if cached.
     pub(crate) fn groups(&self, user_id: UserId) -> Option<Arc<[String]>> {
         let state = self.read();
         state.grants?;
-        state.groups.get(&user_id).cloned()
+        state.groups.get(user_id).cloned()
     }
 
     /// Keeps `user_id`'s group names, read at `g`, while `g` is the newest seen.
     pub(crate) fn put_groups(&self, g: Gen, user_id: UserId, names: Arc<[String]>) {
         let mut state = self.write();
-        if state.grants == Some(g.grants) && state.catalog == Some(g.catalog) {
+        if state.current(g) {
             state.groups.insert(user_id, names);
         }
     }
@@ -118,10 +230,7 @@ impl PermCache {
 
     pub(crate) fn put_user(&self, g: Gen, user_id: UserId, perms: Arc<UserPerms>) {
         let mut state = self.write();
-        if state.grants == Some(g.grants)
-            && state.catalog == Some(g.catalog)
-            && state.index.is_some()
-        {
+        if state.current(g) && state.index.is_some() {
             state.users.insert(user_id, perms);
         }
     }
@@ -130,6 +239,36 @@ impl PermCache {
     pub(crate) fn len(&self) -> usize {
         self.read().users.len()
     }
+
+    /// The bytes the cached users' permissions take (an estimate from the layout): the map (its
+    /// slots, one control byte each), each user's block (two counts and a [`UserPerms`]), each
+    /// distinct set the users hold once (two counts, the set, its heap), and the table of kept
+    /// sets. Not counted: the permission index (one per process) and the group names (kept only
+    /// for users whose page shows them).
+    pub(crate) fn user_bytes(&self) -> usize {
+        let state = self.read();
+        let counts = 2 * std::mem::size_of::<usize>();
+        let map = state.users.table_bytes()
+            + state.users.len() * (counts + std::mem::size_of::<UserPerms>());
+        let mut seen = HashSet::new();
+        let sets: usize = state
+            .users
+            .values()
+            .flat_map(|p| p.sets())
+            .filter(|set| seen.insert(Arc::as_ptr(set)))
+            .map(|set| counts + std::mem::size_of::<PermissionSet>() + set.heap_size())
+            .sum();
+        map + sets + table_bytes::<Arc<PermissionSet>>(state.sets.capacity())
+    }
+}
+
+/// A hash table's allocation for `capacity` entries of `T`: one slot and one control byte per
+/// bucket, at most 7/8 of the buckets in use.
+fn table_bytes<T>(capacity: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    (capacity * 8).div_ceil(7) * (std::mem::size_of::<T>() + 1)
 }
 
 #[cfg(test)]
@@ -175,5 +314,55 @@ mod tests {
             catalog: 2,
         });
         assert!(cache.index(1).is_none() && cache.index(2).is_none());
+    }
+
+    #[test]
+    fn members_of_the_same_groups_hold_one_copy_and_keys_of_both_kinds_are_kept() {
+        use castellan_core::{PermissionRow, UserId};
+        let cache = PermCache::default();
+        cache.observe(G1);
+        let rows = (1..=4).map(|id| PermissionRow {
+            id,
+            app_label: "app".into(),
+            codename: format!("p{id}"),
+        });
+        let index = Arc::new(PermIndex::new(rows));
+        cache.put_index(1, Arc::clone(&index));
+        let group = || index.set_from_rows([1, 2, 3]);
+        let a = cache.shared_perms(G1, index.set_from_rows([]), group());
+        let b = cache.shared_perms(G1, index.set_from_rows([]), group());
+        let c = cache.shared_perms(G1, index.set_from_rows([4]), group());
+        assert!(Arc::ptr_eq(a.sets()[1], b.sets()[1]) && Arc::ptr_eq(a.sets()[1], c.sets()[1]));
+        assert!(
+            Arc::ptr_eq(a.sets()[2], a.sets()[1]),
+            "no direct: the union is the group set"
+        );
+        assert_eq!(c.all().len(), 4);
+        // Read at an older generation: not shared, not cached.
+        let old = cache.shared_perms(
+            Gen {
+                grants: 0,
+                catalog: 1,
+            },
+            index.set_from_rows([]),
+            group(),
+        );
+        assert!(!Arc::ptr_eq(old.sets()[1], a.sets()[1]));
+
+        let int = UserId::Int(7);
+        let uuid = UserId::Uuid(7);
+        cache.put_user(G1, int, Arc::new(a));
+        assert!(cache.user(G1, int).is_some() && cache.user(G1, uuid).is_none());
+        cache.put_user(G1, uuid, Arc::new(c));
+        let (_, got) = cache.user(G1, uuid).unwrap_or_else(|| panic!("cached"));
+        assert_eq!(got.all().len(), 4);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.cached_at(uuid), Some(G1));
+        assert!(cache.user_bytes() > 0);
+        cache.observe(Gen {
+            grants: 2,
+            catalog: 1,
+        });
+        assert_eq!((cache.len(), cache.cached_at(int)), (0, None));
     }
 }

@@ -100,31 +100,106 @@ const USER_NAMED: Sql = crate::sql!(concat!(
     user_columns!(),
     " FROM auth_user u WHERE u.username = $1"
 ));
-const USER_NAMED_WITH_GENERATIONS: Sql = crate::sql!(concat!(
-    "SELECT ",
-    user_columns!(),
-    ", ",
-    generations!(),
-    " FROM auth_user u WHERE u.username = $1"
-));
-const USER_WITH_GENERATIONS: Sql = crate::sql!(concat!(
-    "SELECT ",
-    user_columns!(),
-    ", ",
-    generations!(),
-    " FROM auth_user u WHERE u.id = $1"
-));
-/// An unexpired session row, the user whose key is given (NULLs when there is none) and the
-/// generations: a logged-in request's reads in one statement. Arguments: the user's key, the
-/// session key, now.
-const SESSION_WITH_USER: Sql = crate::sql!(concat!(
-    "SELECT s.session_data AS session_data, s.expire_date AS expire_date, ",
-    user_columns!(),
-    ", ",
-    generations!(),
-    " FROM django_session s LEFT JOIN auth_user u ON u.id = $1 \
-     WHERE s.session_key = $2 AND s.expire_date > $3"
-));
+
+/// Columns `direct` and `via_groups`: the permission ids of the user `u` as [`load_perms!`]
+/// reads them, or NULLs when the generations are those the first (for `direct`) and second
+/// pair of placeholders give: the cache holds the user's permissions for them, so a warm load
+/// skips the aggregates and a cold one needs no second statement. Four arguments: the grants
+/// and catalog generations, twice (a generation no table holds, such as -1, always reads).
+macro_rules! perms_unless_cached {
+    ($agg:literal, $end:literal, $p1:literal, $p2:literal, $p3:literal, $p4:literal) => {
+        concat!(
+            "CASE WHEN (SELECT value FROM castellan_generation WHERE id = 1) = ",
+            $p1,
+            " AND (SELECT value FROM castellan_generation WHERE id = 2) = ",
+            $p2,
+            " THEN NULL ELSE ",
+            $agg,
+            "up.permission_id",
+            $end,
+            " FROM auth_user_user_permissions up WHERE up.user_id = u.id) END AS direct, \
+             CASE WHEN (SELECT value FROM castellan_generation WHERE id = 1) = ",
+            $p3,
+            " AND (SELECT value FROM castellan_generation WHERE id = 2) = ",
+            $p4,
+            " THEN NULL ELSE ",
+            $agg,
+            "gp.permission_id",
+            $end,
+            " FROM auth_user_groups ug JOIN auth_group_permissions gp ON gp.group_id = ug.group_id \
+             WHERE ug.user_id = u.id) END AS via_groups"
+        )
+    };
+}
+
+/// `head`, [`perms_unless_cached!`] in each database's aggregate, then `tail`, written with
+/// question marks for SQLite and MariaDB and numbered from `$5` for PostgreSQL.
+macro_rules! with_perms {
+    ($head:expr, $tail_q:expr, $tail_d:expr) => {
+        Sql::per_dialect(
+            concat!(
+                $head,
+                perms_unless_cached!("(SELECT group_concat(", ")", "?", "?", "?", "?"),
+                $tail_q
+            ),
+            concat!(
+                $head,
+                perms_unless_cached!(
+                    "(SELECT string_agg(CAST(",
+                    " AS text), ',')",
+                    "$1",
+                    "$2",
+                    "$3",
+                    "$4"
+                ),
+                $tail_d
+            ),
+            concat!(
+                $head,
+                perms_unless_cached!(
+                    "(SELECT CAST(GROUP_CONCAT(",
+                    ") AS CHAR)",
+                    "?",
+                    "?",
+                    "?",
+                    "?"
+                ),
+                $tail_q
+            ),
+        )
+    };
+}
+
+/// A user row by username with the generations and, unless cached, the permissions.
+/// Arguments: the cached generations twice (see [`perms_unless_cached!`]), the username.
+const USER_NAMED_WITH_PERMS: Sql = with_perms!(
+    concat!("SELECT ", user_columns!(), ", ", generations!(), ", "),
+    " FROM auth_user u WHERE u.username = ?",
+    " FROM auth_user u WHERE u.username = $5"
+);
+/// The same by id. Arguments: the cached generations twice, the user's key.
+const USER_WITH_PERMS: Sql = with_perms!(
+    concat!("SELECT ", user_columns!(), ", ", generations!(), ", "),
+    " FROM auth_user u WHERE u.id = ?",
+    " FROM auth_user u WHERE u.id = $5"
+);
+/// An unexpired session row, the user whose key is given (NULLs when there is none), the
+/// generations and, unless cached, the user's permissions: a logged-in request's reads in one
+/// statement, cold or warm. Arguments: the cached generations twice (see
+/// [`perms_unless_cached!`]), the user's key, the session key, now.
+const SESSION_WITH_USER: Sql = with_perms!(
+    concat!(
+        "SELECT s.session_data AS session_data, s.expire_date AS expire_date, ",
+        user_columns!(),
+        ", ",
+        generations!(),
+        ", "
+    ),
+    " FROM django_session s LEFT JOIN auth_user u ON u.id = ? \
+     WHERE s.session_key = ? AND s.expire_date > ?",
+    " FROM django_session s LEFT JOIN auth_user u ON u.id = $5 \
+     WHERE s.session_key = $6 AND s.expire_date > $7"
+);
 
 /// A user's group names with the generations they are valid for: always one row at least (a
 /// NULL name when there is no membership), so that an empty list also comes with its
@@ -145,16 +220,44 @@ pub(crate) const GENERATION_STATEMENTS: &[Sql] = &[
     GENERATIONS,
     CATALOG_GENERATION,
     LOAD_PERMS_WITH_GENERATIONS,
-    USER_NAMED_WITH_GENERATIONS,
-    USER_WITH_GENERATIONS,
+    USER_NAMED_WITH_PERMS,
+    USER_WITH_PERMS,
 ];
 /// The other statements of this module.
 #[cfg(test)]
 pub(crate) const STATEMENTS: &[Sql] = &[LOAD_PERMS, USER_NAMED];
 
-fn parse_ids(list: Option<String>) -> Vec<i64> {
-    list.map(|l| l.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_default()
+/// The ids of a comma-separated list (`None`: no rows). An entry that is not an id (a list cut
+/// short by the database, say) is an error, never a permission silently left out.
+fn parse_ids(list: Option<String>) -> Result<Vec<i64>> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(|x| {
+            x.trim().parse().map_err(|_| {
+                crate::Error::Schema(format!(
+                    "a list of permission ids from the database holds {x:?}, which is not an id \
+                     (on MariaDB, is group_concat_max_len too small?)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The generations to pass to [`perms_unless_cached!`]: those the cache holds `user`'s
+/// permissions for, or -1 (no generation: read them).
+fn cached_args(cached: Option<Gen>) -> [crate::sql::Arg<'static>; 4] {
+    let g = cached.unwrap_or(Gen {
+        grants: -1,
+        catalog: -1,
+    });
+    [
+        g.grants.into(),
+        g.catalog.into(),
+        g.grants.into(),
+        g.catalog.into(),
+    ]
 }
 
 pub(crate) fn read_gen(r: &Row) -> Result<Gen> {
@@ -176,18 +279,19 @@ impl Store {
     /// One query reads the user row with the current generations; when the cache holds this user's
     /// permissions for them, that is all. Otherwise one more query loads them.
     pub async fn principal(&self, username: &str) -> Result<Option<Principal>> {
-        let Some((user, generation)) = self.user_with_generation(Key::Name(username)).await? else {
+        let Some((user, generation, read)) = self.user_with_generation(Key::Name(username)).await?
+        else {
             return Ok(None);
         };
-        self.principal_for(&user, generation).await.map(Some)
+        self.principal_for(&user, generation, read).await.map(Some)
     }
 
-    /// The subject for permission checks by user id.
+    /// The subject for permission checks by user id: one statement, cold or warm.
     pub async fn principal_by_id(&self, id: UserId) -> Result<Option<Principal>> {
-        let Some((user, generation)) = self.user_with_generation(Key::Id(id)).await? else {
+        let Some((user, generation, read)) = self.user_with_generation(Key::Id(id)).await? else {
             return Ok(None);
         };
-        self.principal_for(&user, generation).await.map(Some)
+        self.principal_for(&user, generation, read).await.map(Some)
     }
 
     /// The unexpired session stored under `session_key` and the user whose key is `user` with
@@ -215,7 +319,9 @@ impl Store {
             }
         }
         let read_at = std::time::Instant::now();
-        let args = [user.into(), session_key.into(), now.into()];
+        let cached = self.cache.cached_at(user);
+        let [a, b, c, d] = cached_args(cached);
+        let args = [a, b, c, d, user.into(), session_key.into(), now.into()];
         let Some(r) = self.db.fetch_optional(&SESSION_WITH_USER, &args).await? else {
             return Ok(None);
         };
@@ -224,7 +330,10 @@ impl Store {
             (data, None)
         } else {
             let found = user_from_row(&r)?;
-            let principal = self.principal_for(&found, Some(read_gen(&r)?)).await?;
+            let g = read_gen(&r)?;
+            let principal = self
+                .principal_for(&found, Some(g), perms_read(&r, g, cached)?)
+                .await?;
             (data, Some((found, principal)))
         };
         if let Some(v) = version {
@@ -274,10 +383,17 @@ impl Store {
     /// The subject for a user row already read (the user's flags are taken from `user`, as given).
     pub async fn principal_for_user(&self, user: &User) -> Result<Principal> {
         let generation = self.generations().await?;
-        self.principal_for(user, generation).await
+        self.principal_for(user, generation, None).await
     }
 
-    async fn principal_for(&self, user: &User, generation: Option<Gen>) -> Result<Principal> {
+    /// The principal for `user` read at `generation`: from the cache, else from `read` (the
+    /// permissions read in the same statement), else loaded.
+    async fn principal_for(
+        &self,
+        user: &User,
+        generation: Option<Gen>,
+        mut read: Option<Loaded>,
+    ) -> Result<Principal> {
         let identity = Identity::User(UserFlags::from(user));
         if let Some(g) = generation.filter(|_| self.caching()) {
             self.cache.observe(g);
@@ -285,11 +401,14 @@ impl Store {
                 return Ok(Principal::new(identity, perms, index));
             }
         }
-        // Cold: load the grants, and an index of the same catalog (retry if a write slipped between).
+        // Cold: the grants, and an index of the same catalog (retry if a write slipped between).
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let loaded = self.load_perms(user.id).await?;
+            let loaded = match read.take() {
+                Some(loaded) => loaded,
+                None => self.load_perms(user.id).await?,
+            };
             let (index, index_catalog) = self.index_for(loaded.generation).await?;
             let consistent = match loaded.generation {
                 Some(g) => index_catalog == Some(g.catalog),
@@ -298,13 +417,18 @@ impl Store {
             if !consistent && attempt < 3 {
                 continue;
             }
-            let perms = Arc::new(UserPerms::new(
+            let (direct, via_groups) = (
                 index.set_from_rows(loaded.user),
                 index.set_from_rows(loaded.group),
-            ));
-            if let Some(g) = loaded.generation.filter(|_| consistent && self.caching()) {
-                self.cache.put_user(g, user.id, Arc::clone(&perms));
-            }
+            );
+            let perms = match loaded.generation.filter(|_| consistent && self.caching()) {
+                Some(g) => {
+                    let perms = Arc::new(self.cache.shared_perms(g, direct, via_groups));
+                    self.cache.put_user(g, user.id, Arc::clone(&perms));
+                    perms
+                }
+                None => Arc::new(UserPerms::new(direct, via_groups)),
+            };
             return Ok(Principal::new(identity, perms, index));
         }
     }
@@ -357,8 +481,8 @@ impl Store {
             .await?;
         Ok(Loaded {
             generation: if caching { Some(read_gen(&row)?) } else { None },
-            user: parse_ids(row.opt_text("direct")?),
-            group: parse_ids(row.opt_text("via_groups")?),
+            user: parse_ids(row.opt_text("direct")?)?,
+            group: parse_ids(row.opt_text("via_groups")?)?,
         })
     }
 
@@ -376,33 +500,84 @@ impl Store {
         Ok(Some(g))
     }
 
-    async fn user_with_generation(&self, key: Key<'_>) -> Result<Option<(User, Option<Gen>)>> {
-        let caching = self.caching();
-        let (sql, arg) = match (key, caching) {
-            (Key::Name(name), true) => (&USER_NAMED_WITH_GENERATIONS, name.into()),
-            (Key::Name(name), false) => (&USER_NAMED, name.into()),
-            (Key::Id(id), true) => (&USER_WITH_GENERATIONS, id.into()),
-            (Key::Id(id), false) => (&USER_BY_ID, id.into()),
-        };
-        let mut found = None;
-        for r in self.db.fetch_all(sql, &[arg]).await? {
-            let user = user_from_row(&r)?;
-            let exact = match key {
-                Key::Name(name) => user.username == name,
-                Key::Id(_) => true,
+    /// The user row for `key`, with the generations and the permissions read with it (`None`
+    /// when the cache holds them for these generations), when caching.
+    async fn user_with_generation(
+        &self,
+        key: Key<'_>,
+    ) -> Result<Option<(User, Option<Gen>, Option<Loaded>)>> {
+        if !self.caching() {
+            let (sql, arg) = match key {
+                Key::Name(name) => (&USER_NAMED, name.into()),
+                Key::Id(id) => (&USER_BY_ID, id.into()),
             };
-            if exact {
-                let g = if caching { Some(read_gen(&r)?) } else { None };
-                found = Some((user, g));
-            }
+            let rows = self.db.fetch_all(sql, &[arg]).await?;
+            return Ok(exact_user(key, rows.iter())?.map(|(user, _)| (user, None, None)));
         }
-        Ok(found)
+        // By id, the cache says whether it holds this user; by name, skip the permissions while
+        // the cache holds any generation (a user it does not hold then costs a second read).
+        let (sql, cached, arg) = match key {
+            Key::Name(name) => (
+                &USER_NAMED_WITH_PERMS,
+                self.cache.generations(),
+                name.into(),
+            ),
+            Key::Id(id) => (&USER_WITH_PERMS, self.cache.cached_at(id), id.into()),
+        };
+        let [a, b, c, d] = cached_args(cached);
+        let rows = self.db.fetch_all(sql, &[a, b, c, d, arg]).await?;
+        let Some((user, r)) = exact_user(key, rows.iter())? else {
+            return Ok(None);
+        };
+        let g = read_gen(r)?;
+        let read = perms_read(r, g, cached)?;
+        Ok(Some((user, Some(g), read)))
     }
 
     /// Number of users whose permissions are cached in this process.
     pub fn cached_users(&self) -> usize {
         self.cache.len()
     }
+
+    /// The bytes the cached users' permissions take in this process, estimated from the layout:
+    /// the map, each user's entry, and each distinct permission set once (members of the same
+    /// groups share their sets). The permission index, one per process, is not counted.
+    pub fn cached_permission_bytes(&self) -> usize {
+        self.cache.user_bytes()
+    }
+}
+
+/// The row whose user matches `key` exactly (a name lookup may match case-insensitively on
+/// MariaDB's collations), with the user.
+fn exact_user<'r>(
+    key: Key<'_>,
+    rows: impl Iterator<Item = &'r Row>,
+) -> Result<Option<(User, &'r Row)>> {
+    let mut found = None;
+    for r in rows {
+        let user = user_from_row(r)?;
+        let exact = match key {
+            Key::Name(name) => user.username == name,
+            Key::Id(_) => true,
+        };
+        if exact {
+            found = Some((user, r));
+        }
+    }
+    Ok(found)
+}
+
+/// The permissions a row read with [`perms_unless_cached!`] holds: none when it was read at the
+/// generations the cache was asked about (`cached`), the lists otherwise.
+fn perms_read(r: &Row, g: Gen, cached: Option<Gen>) -> Result<Option<Loaded>> {
+    if cached == Some(g) {
+        return Ok(None);
+    }
+    Ok(Some(Loaded {
+        generation: Some(g),
+        user: parse_ids(r.opt_text("direct")?)?,
+        group: parse_ids(r.opt_text("via_groups")?)?,
+    }))
 }
 
 #[derive(Clone, Copy)]

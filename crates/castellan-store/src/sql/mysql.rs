@@ -27,8 +27,11 @@ pub(super) async fn connect(
         .acquire_timeout(acquire)
         .after_connect(|conn, _| {
             Box::pin(async move {
-                // Timestamps are exchanged in UTC, as Django does with USE_TZ.
-                sqlx::query("SET time_zone = '+00:00'")
+                // Timestamps are exchanged in UTC, as Django does with USE_TZ. A user's
+                // permission ids come as one `GROUP_CONCAT` list, which the server cuts at
+                // `group_concat_max_len` with only a warning (MySQL's default is 1 KiB, about
+                // 200 ids; MariaDB's 1 MiB, and a server may set less): ask for 16 MiB.
+                sqlx::query("SET time_zone = '+00:00', group_concat_max_len = 16777216")
                     .execute(&mut *conn)
                     .await?;
                 Ok(())
