@@ -135,6 +135,7 @@ mod headers;
 mod hosts;
 mod input;
 mod layer;
+mod log_writer;
 pub mod messages;
 mod next;
 mod object_guard;
@@ -164,6 +165,7 @@ pub use extract::CurrentUser;
 pub use form::{parse_urlencoded, FormError, FormLimits};
 pub use hosts::default_allowed_hosts;
 pub use layer::{AuthLayer, AuthService};
+pub use log_writer::{LogFlusher, LogWriter};
 pub use next::{login_redirect_url, next_for_request, url_has_allowed_host_and_scheme};
 pub use object_guard::{GuardedObject, ObjectAuthorized, ObjectGuard};
 pub use pages::{

@@ -74,17 +74,17 @@ pub(crate) async fn run(store: &Store, args: Serve) -> Result<Outcome, Error> {
         std::env::var("CASTELLAN_SECRET_KEY").ok(),
         args.insecure_dev_key,
     )?;
-    // Request logs (and the layer's own events) on stderr, written by a background thread so a
-    // slow terminal never holds a request up; RUST_LOG filters, default info. A subscriber
-    // installed earlier (a test, an embedding program) is kept. The guard flushes at the end.
-    let (writer, _flush_logs) =
-        tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stderr()));
+    // Request logs (and the layer's own events) on stderr, written in batches by a background
+    // thread so a slow terminal never holds a request up; RUST_LOG filters, default info. A
+    // subscriber installed earlier (a test, an embedding program) is kept. The flusher writes
+    // what is left at the end.
+    let (writer, _flush_logs) = castellan_axum::LogWriter::new(std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(writer)
+        .with_writer(move || writer.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     if args.reuse_notified_reads > 0
