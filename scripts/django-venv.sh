@@ -5,7 +5,7 @@
 #
 # DIR defaults to $DJANGO_VENV, then <repo>/.venv-django.  Needs Python >= 3.12 (tried in order:
 # python3.13, python3.12, then pyenv's 3.13.0 / 3.12.1 through `python3`).  Installs pinned
-# Django, psycopg[binary], argon2-cffi, bcrypt, django-guardian and PyMySQL from PyPI.  Idempotent: an existing venv that
+# Django, psycopg[binary], argon2-cffi, bcrypt, django-guardian, PyMySQL and gunicorn from PyPI.  Idempotent: an existing venv that
 # already has exactly the pinned packages is reused untouched.
 # Progress goes to stderr; the LAST line of stdout is the venv's python path, so callers can do
 #   PY=$(scripts/django-venv.sh | tail -n1)
@@ -22,6 +22,7 @@ PINS=(
   "bcrypt==5.0.0"
   "django-guardian==3.5.2"
   "PyMySQL==1.1.2"
+  "gunicorn==27.0.1"
 )
 
 log() { printf 'django-venv: %s\n' "$*" >&2; }
@@ -34,10 +35,10 @@ find_ok='import sys; assert sys.version_info >= (3, 12); print(sys.executable)'
 pins_ok='
 import sys
 from importlib.metadata import version, PackageNotFoundError
-want = {"django": "6.1.3", "psycopg": "3.3.9", "psycopg-binary": "3.3.9", "argon2-cffi": "25.1.0", "bcrypt": "5.0.0", "django-guardian": "3.5.2", "PyMySQL": "1.1.2"}
+want = {"django": "6.1.3", "psycopg": "3.3.9", "psycopg-binary": "3.3.9", "argon2-cffi": "25.1.0", "bcrypt": "5.0.0", "django-guardian": "3.5.2", "PyMySQL": "1.1.2", "gunicorn": "27.0.1"}
 try:
     bad = [n for n, v in want.items() if version(n) != v]
-    import django, psycopg, argon2, bcrypt, guardian, pymysql  # noqa: F401
+    import django, psycopg, argon2, bcrypt, guardian, pymysql, gunicorn  # noqa: F401
 except (PackageNotFoundError, ImportError) as e:
     print(e, file=sys.stderr); sys.exit(1)
 sys.exit(1 if bad else 0)

@@ -1,7 +1,9 @@
 //! A small HTTP/1.1 load generator for the benchmark examples (`guard_load`, `bookshelf_load`):
 //! keep-alive connections on loopback, each sending one request after the other for a bounded
-//! time, with the latency of every request. It runs in the server's process, on the same cores,
-//! so absolute figures are pessimistic; compare endpoints measured in one run.
+//! time, with the latency of every request (a connection the server closes is opened again).
+//! Cookies are sent as a browser would hold them: the session's and, when asked, the CSRF
+//! cookie's. It runs in the server's process, on the same cores, so absolute figures are
+//! pessimistic; compare endpoints measured in one run.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -20,7 +22,7 @@ pub struct Answer {
 }
 
 /// Sends `raw` on a keep-alive connection and reads one answer (`Content-Length` framing; the
-/// benchmarked servers answer so).
+/// benchmarked servers answer so, Django's `CommonMiddleware` included).
 ///
 /// # Panics
 ///
@@ -102,6 +104,16 @@ pub fn set_cookie(head: &str, name: &str) -> Option<String> {
         })
 }
 
+/// The cookies a browser holds after logging in: the session's and the CSRF cookie's values.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// `sessionid`.
+    pub session: String,
+    /// `csrftoken`: the one the login's answer set if it set one (Django rotates the token when
+    /// a user logs in), else the login page's.
+    pub csrf: String,
+}
+
 /// Logs `username` in through the login form at `login_path` (GET for the CSRF cookie, then
 /// the POST) and returns the session cookie's value.
 ///
@@ -109,6 +121,24 @@ pub fn set_cookie(head: &str, name: &str) -> Option<String> {
 ///
 /// When the login does not redirect with a session cookie.
 pub async fn login(addr: SocketAddr, login_path: &str, username: &str, password: &str) -> String {
+    login_cookies(addr, login_path, username, password)
+        .await
+        .session
+}
+
+/// As [`login`], returning the CSRF cookie too, as a browser would keep it. The POST carries the
+/// token in the `X-CSRFToken` header (Django's `CSRF_HEADER_NAME`) and the `csrftoken` cookie,
+/// which Castellan and Django both accept in place of the `csrfmiddlewaretoken` field.
+///
+/// # Panics
+///
+/// When the login does not redirect with a session cookie.
+pub async fn login_cookies(
+    addr: SocketAddr,
+    login_path: &str,
+    username: &str,
+    password: &str,
+) -> Login {
     let mut conn = TcpStream::connect(addr)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
@@ -117,6 +147,11 @@ pub async fn login(addr: SocketAddr, login_path: &str, username: &str, password:
     let page = request(&mut conn, &mut buf, get.as_bytes()).await;
     assert_eq!(page.status, 200, "login page: {}", page.head);
     let csrf = set_cookie(&page.head, "csrftoken").unwrap_or_else(|| panic!("no csrftoken cookie"));
+    if closes(&page.head) {
+        conn = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    }
     let body = crate::form_body(&[("username", username), ("password", password)]);
     let post = format!(
         "POST {login_path} HTTP/1.1\r\nHost: {addr}\r\nCookie: csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n\
@@ -125,11 +160,39 @@ pub async fn login(addr: SocketAddr, login_path: &str, username: &str, password:
     );
     let answer = request(&mut conn, &mut buf, post.as_bytes()).await;
     assert_eq!(answer.status, 302, "login as {username}: {}", answer.head);
-    set_cookie(&answer.head, "sessionid").unwrap_or_else(|| panic!("no sessionid cookie"))
+    Login {
+        session: set_cookie(&answer.head, "sessionid")
+            .unwrap_or_else(|| panic!("no sessionid cookie")),
+        csrf: set_cookie(&answer.head, "csrftoken").unwrap_or(csrf),
+    }
 }
 
-/// What one endpoint is asked: `GET path` with the session cookie `session`, if any, expecting
-/// `status`.
+/// The `csrftoken` cookie an anonymous visitor gets from `GET path` (a page that renders a form),
+/// to send back afterwards as a browser does.
+///
+/// # Panics
+///
+/// When the page does not answer 200 with the cookie.
+pub async fn csrf_cookie(addr: SocketAddr, path: &str) -> String {
+    let mut conn = TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    let get = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let page = request(&mut conn, &mut Vec::new(), get.as_bytes()).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.head);
+    set_cookie(&page.head, "csrftoken").unwrap_or_else(|| panic!("no csrftoken cookie"))
+}
+
+/// Whether an answer's head says the server closes the connection after it (`Connection:
+/// close`, as gunicorn's sync workers answer): the next request needs a new connection.
+pub fn closes(head: &str) -> bool {
+    head.as_bytes()
+        .windows(17)
+        .any(|w| w.eq_ignore_ascii_case(b"connection: close"))
+}
+
+/// What one endpoint is asked: `GET path` with the cookies `csrftoken` (`csrf`) and `sessionid`
+/// (`session`), each if any, expecting `status`.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     /// The name printed.
@@ -138,18 +201,42 @@ pub struct Endpoint {
     pub path: String,
     /// The session cookie's value (`None`: anonymous).
     pub session: Option<String>,
+    /// The CSRF cookie's value sent back, as a browser does (`None`: not sent, so every page
+    /// with a form makes the server mint and set a new one).
+    pub csrf: Option<String>,
     /// The status every answer must have.
     pub status: u16,
 }
 
 impl Endpoint {
-    /// `GET path` as `session` (or anonymous), expecting 200.
+    /// `GET path` as `session` (or anonymous), expecting 200, without the CSRF cookie.
     pub fn get(name: &str, path: &str, session: Option<&str>) -> Self {
         Self {
             name: name.to_owned(),
             path: path.to_owned(),
             session: session.map(str::to_owned),
+            csrf: None,
             status: 200,
+        }
+    }
+
+    /// The same request sending the `csrftoken` cookie `csrf` back too (`None`: not sent).
+    #[must_use]
+    pub fn with_csrf(mut self, csrf: Option<&str>) -> Self {
+        self.csrf = csrf.map(str::to_owned);
+        self
+    }
+
+    /// The `Cookie` header line this endpoint sends (empty: none).
+    fn cookie_line(&self) -> String {
+        let cookies: Vec<String> = [("csrftoken", &self.csrf), ("sessionid", &self.session)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+            .collect();
+        if cookies.is_empty() {
+            String::new()
+        } else {
+            format!("Cookie: {}\r\n", cookies.join("; "))
         }
     }
 }
@@ -193,11 +280,7 @@ pub async fn drive(
     connections: usize,
     time: Duration,
 ) -> Stats {
-    let cookie = endpoint
-        .session
-        .as_ref()
-        .map(|s| format!("Cookie: sessionid={s}\r\n"))
-        .unwrap_or_default();
+    let cookie = endpoint.cookie_line();
     let raw = format!(
         "GET {} HTTP/1.1\r\nHost: {addr}\r\n{cookie}\r\n",
         endpoint.path
@@ -219,6 +302,14 @@ pub async fn drive(
                 let t = Instant::now();
                 let answer = request(&mut conn, &mut buf, raw.as_bytes()).await;
                 assert_eq!(answer.status, want, "unexpected answer: {}", answer.head);
+                if closes(&answer.head) {
+                    // A server without keep-alive: the next request opens a connection (counted
+                    // in its latency, as a browser would pay it).
+                    conn = TcpStream::connect(addr)
+                        .await
+                        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+                    let _ = conn.set_nodelay(true);
+                }
                 latencies.push(t.elapsed());
             }
             latencies
