@@ -174,6 +174,7 @@ impl Row {
         }
         // MariaDB's `uuid` reaches the driver as the hyphenated text flagged binary.
         #[cfg(feature = "mysql")]
+        #[allow(irrefutable_let_patterns)] // a MariaDB-only build has no other kind of row
         if let Self::MySql(r) = self {
             if let Ok(v) = sqlx::Row::try_get::<Option<Vec<u8>>, _>(r, col) {
                 let text = v.map(|b| String::from_utf8_lossy(&b).into_owned());
