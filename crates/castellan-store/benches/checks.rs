@@ -29,6 +29,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,7 +40,8 @@ use castellan_core::{
     Identity, PermId, PermIndex, PermissionRow, Principal, Registry, UserFlags, UserId, UserPerms,
 };
 use castellan_store::Store;
-use criterion::{BenchmarkId, Criterion, SamplingMode};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
 use tokio::runtime::Runtime;
 
 /// Permissions in the universe: 256 models × add/change/delete/view of app `bench`.
@@ -462,6 +464,41 @@ async fn check(store: &Store, username: &str, perm: &str) -> bool {
     p.has_perm(perm)
 }
 
+/// `name/shape`: `load(i)` for the shape's users in turn; after each full cycle, a reset
+/// (untimed), so every timed call finds the index cached and the user not.
+fn cold_bench<F, Fut>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    store: &Store,
+    name: &str,
+    shape: &Shape,
+    load: F,
+) where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let cursor = AtomicUsize::new(0);
+    group.bench_function(BenchmarkId::new(name, shape.label()), |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let (cursor, load) = (&cursor, &load);
+            async move {
+                let mut timed = Duration::ZERO;
+                for _ in 0..iters {
+                    let i = cursor.fetch_add(1, Ordering::Relaxed) % shape.users.len();
+                    if i == 0 {
+                        reset_cache(store).await;
+                    }
+                    let start = Instant::now();
+                    let granted = load(i).await;
+                    timed += start.elapsed();
+                    assert!(granted);
+                }
+                timed
+            }
+        })
+    });
+}
+
 fn store_benches(c: &mut Criterion, rt: &Runtime, name: &str, store: &Store, shapes: &[Shape]) {
     let mut group = c.benchmark_group(format!("{name}_principal"));
     group
@@ -487,51 +524,14 @@ fn store_benches(c: &mut Criterion, rt: &Runtime, name: &str, store: &Store, sha
     });
 
     for shape in shapes {
-        // Cycle through the shape's users; after each full cycle, reset (untimed), so every timed call
-        // finds the index cached and the user not.
-        let cursor = AtomicUsize::new(0);
-        group.bench_function(BenchmarkId::new("cold", shape.label()), |b| {
-            b.to_async(rt).iter_custom(|iters| {
-                let cursor = &cursor;
-                async move {
-                    let mut timed = Duration::ZERO;
-                    for _ in 0..iters {
-                        let i = cursor.fetch_add(1, Ordering::Relaxed) % shape.users.len();
-                        if i == 0 {
-                            reset_cache(store).await;
-                        }
-                        let start = Instant::now();
-                        let granted = check(store, &shape.users[i], &shape.probe).await;
-                        timed += start.elapsed();
-                        assert!(granted);
-                    }
-                    timed
-                }
-            })
+        cold_bench(&mut group, rt, store, "cold", shape, |i| {
+            check(store, &shape.users[i], &shape.probe)
         });
     }
-
     for shape in shapes {
         // The same by key, as a logged-in request loads its user: one statement.
-        let cursor = AtomicUsize::new(0);
-        group.bench_function(BenchmarkId::new("cold_by_id", shape.label()), |b| {
-            b.to_async(rt).iter_custom(|iters| {
-                let cursor = &cursor;
-                async move {
-                    let mut timed = Duration::ZERO;
-                    for _ in 0..iters {
-                        let i = cursor.fetch_add(1, Ordering::Relaxed) % shape.ids.len();
-                        if i == 0 {
-                            reset_cache(store).await;
-                        }
-                        let start = Instant::now();
-                        let granted = check_by_id(store, shape.ids[i], &shape.probe).await;
-                        timed += start.elapsed();
-                        assert!(granted);
-                    }
-                    timed
-                }
-            })
+        cold_bench(&mut group, rt, store, "cold_by_id", shape, |i| {
+            check_by_id(store, shape.ids[i], &shape.probe)
         });
     }
 
