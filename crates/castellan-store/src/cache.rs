@@ -91,6 +91,15 @@ impl State {
         self.sets.clear();
     }
 
+    /// The newest generations seen, when the index for them is cached.
+    fn generations(&self) -> Option<Gen> {
+        self.index.as_ref()?;
+        Some(Gen {
+            grants: self.grants?,
+            catalog: self.catalog?,
+        })
+    }
+
     fn current(&self, g: Gen) -> bool {
         self.grants == Some(g.grants) && self.catalog == Some(g.catalog)
     }
@@ -169,23 +178,16 @@ impl PermCache {
 
     /// The newest generations seen, when the index for them is cached.
     pub(crate) fn generations(&self) -> Option<Gen> {
-        let state = self.read();
-        state.index.as_ref()?;
-        Some(Gen {
-            grants: state.grants?,
-            catalog: state.catalog?,
-        })
+        self.read().generations()
     }
 
     /// The generations `user_id`'s permissions are cached for, if they are: a load that reads
     /// these generations again can skip reading the permissions.
     pub(crate) fn cached_at(&self, user_id: UserId) -> Option<Gen> {
         let state = self.read();
-        let g = Gen {
-            grants: state.grants?,
-            catalog: state.catalog?,
-        };
-        (state.index.is_some() && state.users.get(user_id).is_some()).then_some(g)
+        state
+            .generations()
+            .filter(|_| state.users.get(user_id).is_some())
     }
 
     /// A user's permissions over the kept copies of equal sets, when read at the newest
